@@ -1,0 +1,7 @@
+//! inferno's guest init: the pieces that are pure logic (and unit-tested) plus the system glue used by `main`.
+pub mod config;
+pub mod frame;
+pub mod json;
+pub mod logbuf;
+pub mod spec;
+pub mod sys;

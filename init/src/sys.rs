@@ -204,15 +204,9 @@ pub fn wait_any_nohang() -> Option<(pid_t, c_int)> {
     }
 }
 
-pub fn has_children() -> bool {
-    let mut st = 0;
-    // WNOHANG|WNOWAIT would need waitid; a 0 return (children, none exited) vs ECHILD is what we need.
-    let r = unsafe { waitpid(-1, &mut st, 1) };
-    if r > 0 {
-        // Reaped one while probing: harmless for callers (they only count remaining processes).
-        return true;
-    }
-    !(r < 0 && errno() == ECHILD)
+/// True while any process other than init exists (kill(-1, 0) from PID 1 reaches every other process).
+pub fn other_processes_exist() -> bool {
+    unsafe { kill(-1, 0) == 0 }
 }
 
 pub fn do_kill(pid: pid_t, sig: c_int) -> io::Result<()> {

@@ -204,9 +204,19 @@ pub fn wait_any_nohang() -> Option<(pid_t, c_int)> {
     }
 }
 
-/// True while any process other than init exists (kill(-1, 0) from PID 1 reaches every other process).
+/// True while any user process other than init exists. kill(-1, 0) cannot tell: it also "reaches" kernel
+/// threads, so this walks /proc and skips kthreadd (pid 2) and its children.
 pub fn other_processes_exist() -> bool {
-    unsafe { kill(-1, 0) == 0 }
+    let Ok(dir) = std::fs::read_dir("/proc") else { return false };
+    dir.flatten().any(|e| {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { return false };
+        if pid <= 2 {
+            return false;
+        }
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let ppid = status.lines().find_map(|l| l.strip_prefix("PPid:")).map(str::trim).unwrap_or("2");
+        ppid != "2" && ppid != "0"
+    })
 }
 
 pub fn do_kill(pid: pid_t, sig: c_int) -> io::Result<()> {

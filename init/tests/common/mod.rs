@@ -94,7 +94,7 @@ impl ImageBuilder {
         for applet in list.lines().filter(|a| !a.is_empty() && *a != "busybox") {
             let _ = std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet));
         }
-        for d in ["etc", "root", "home/app", "dev", "proc", "sys", "tmp", "usr/bin"] {
+        for d in ["etc", "root", "home/app", "dev", "proc", "sys", "usr/bin"] {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
         let b = ImageBuilder { dir };

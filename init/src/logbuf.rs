@@ -90,6 +90,15 @@ impl LogBuffer {
         }
     }
 
+    /// At the end of the run: say how much was dropped even if no further output frees space for the notice.
+    pub fn flush_drop_notice(&mut self, time_ns: u64) {
+        if self.pending_dropped > 0 {
+            let n = format!("inferno-init: dropped {} bytes of output\n", self.pending_dropped);
+            self.append(frame::STREAM_INIT, n.as_bytes(), time_ns);
+            self.pending_dropped = 0;
+        }
+    }
+
     /// Cumulative ACK from the host.
     pub fn ack(&mut self, seq: u64) {
         while let Some(front) = self.unacked.front() {
@@ -247,5 +256,11 @@ mod tests {
             ]
         );
         assert_eq!(b.total_dropped, 300);
+        assert!(!b.push(1, &[4u8; 4096], 0));
+        b.flush_drop_notice(9);
+        assert_eq!(
+            drain(&mut b, 1000),
+            vec![Message::Log { seq: 4, time_ns: 9, stream: 3, data: b"inferno-init: dropped 4096 bytes of output\n".to_vec() }]
+        );
     }
 }

@@ -219,6 +219,7 @@ impl Init {
         while self.pipes.iter().any(|&p| p >= 0) && Instant::now() < linger {
             self.step(Some(linger));
         }
+        self.logs.flush_drop_notice(now_ns());
     }
 
     fn report_json(&self) -> String {

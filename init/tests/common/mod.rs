@@ -401,6 +401,8 @@ pub struct VmOptions {
     pub image: PathBuf,
     pub writable: Option<PathBuf>,
     pub memory_mb: u32,
+    /// The logs listener is absent when the VM starts (the host is "down").
+    pub logs_offline: bool,
 }
 
 pub struct Vm {
@@ -423,7 +425,8 @@ impl Vm {
         let qemu = qemu();
         let kernel = kernel();
         let initrd = initramfs(&dir.join("initramfs.cpio"), &o.run_json);
-        let host = Arc::new(Host { state: Mutex::new(HostState::default()), changed: Condvar::new(), control: Mutex::new(None) });
+        let state = HostState { logs_offline: o.logs_offline, ..HostState::default() };
+        let host = Arc::new(Host { state: Mutex::new(state), changed: Condvar::new(), control: Mutex::new(None) });
         let names = ["logs", "exit", "control", "metrics"];
         let mut threads = Vec::new();
         let mut args: Vec<String> = vec![];
@@ -530,7 +533,7 @@ pub fn boot(name: &str, cfg: &RunConfig) -> (Outcome, Arc<Host>, PathBuf) {
     let dir = work_dir(name);
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256 });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(60));
     (out, host, dir)

@@ -145,6 +145,31 @@ public final class DiskBuilder {
     return new ProcResult(p.exitValue(), out);
   }
 
+  /** Deletes an unpacked root (or any tree) without following symlinks; missing is fine. */
+  public static void deleteRoot(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+            Files.delete(f);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+            if (exc != null) {
+              throw exc;
+            }
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+
   /** For callers that cannot throw checked exceptions. */
   public Usage buildUnchecked(Path root, Path target, String label) {
     try {

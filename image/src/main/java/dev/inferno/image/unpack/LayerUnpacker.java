@@ -1,5 +1,6 @@
 package dev.inferno.image.unpack;
 
+import dev.inferno.image.ref.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -73,6 +76,23 @@ public final class LayerUnpacker {
   /** Applies one layer (gzip, zstd or plain tar; detected from the bytes). */
   public Stats apply(InputStream layer) throws IOException {
     return new Run().apply(Decompress.auto(layer));
+  }
+
+  /**
+   * Applies one layer and checks that its uncompressed bytes hash to {@code diffId} (the image
+   * config's {@code rootfs.diff_ids} entry). On a mismatch the root is left half-written: callers
+   * unpack into a scratch root and discard it on error.
+   */
+  public Stats apply(InputStream layer, Digest diffId) throws IOException {
+    MessageDigest md = diffId.newHasher();
+    DigestInputStream in = new DigestInputStream(Decompress.auto(layer), md);
+    Stats s = new Run().apply(in);
+    in.transferTo(OutputStream.nullOutputStream()); // tar padding after the end marker
+    if (!diffId.matches(md)) {
+      throw new LayerRejectedException(
+          "layer content does not match its diff_id " + diffId + " in the image config");
+    }
+    return s;
   }
 
   /** State of applying one layer. */
@@ -361,6 +381,10 @@ public final class LayerUnpacker {
    * Cleans a tar entry name into components; absolute names become relative to the root and a
    * {@code ..} that would climb above the root rejects the layer (Docker's "breakout" error).
    */
+  public static List<String> cleanPath(String name) {
+    return clean(name);
+  }
+
   static List<String> clean(String name) {
     if (name.indexOf('\0') >= 0) {
       throw new LayerRejectedException("entry name contains NUL: " + name);

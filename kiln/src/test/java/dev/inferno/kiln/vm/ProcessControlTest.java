@@ -21,16 +21,23 @@ class ProcessControlTest {
     return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[field - 3];
   }
 
-  private static VmmProcess launch(Path dir, String script) throws IOException {
+  private static VmmProcess launch(Path dir, String script) throws Exception {
     long pid =
         DetachedLauncher.launch(
             List.of("sh", "-c", script), dir.resolve("vmm.pid"), dir.resolve("vmm.log"), dir);
-    return VmmProcess.of(VmmKind.QEMU, pid);
+    VmmProcess p = VmmProcess.of(VmmKind.QEMU, pid);
+    // the pid is known before the script runs: wait until its traps are set
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!Files.readString(dir.resolve("vmm.log")).contains("ready")
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return p;
   }
 
   @Test
   void launchedProgramIsDetachedAndTheRecordedPidIsTheProgram(@TempDir Path dir) throws Exception {
-    VmmProcess p = launch(dir, "echo started; exec sleep 60");
+    VmmProcess p = launch(dir, "echo ready; echo started; exec sleep 60");
     try {
       assertThat(p.isAlive()).isTrue();
       // exec'd: the pid we recorded is sleep itself
@@ -122,7 +129,7 @@ class ProcessControlTest {
 
   @Test
   void guestStopEndsItWithoutEscalating(@TempDir Path dir) throws Exception {
-    VmmProcess p = launch(dir, "exec sleep 60");
+    VmmProcess p = launch(dir, "echo ready; exec sleep 60");
     SignalVmm vmm = new SignalVmm(0);
     var outcome =
         StopEscalation.stop(
@@ -140,7 +147,7 @@ class ProcessControlTest {
   @Test
   void ignoredGuestStopEscalatesToVmmShutdown(@TempDir Path dir) throws Exception {
     // ignores INT (the "guest stop" here) but dies on TERM (the VMM's shutdown here)
-    VmmProcess p = launch(dir, "trap '' INT; while :; do sleep 0.05; done");
+    VmmProcess p = launch(dir, "trap '' INT; echo ready; while :; do sleep 0.05; done");
     SignalVmm vmm = new SignalVmm(Processes.SIGTERM);
     long t0 = System.nanoTime();
     var outcome =
@@ -159,7 +166,7 @@ class ProcessControlTest {
 
   @Test
   void everythingIgnoredEndsWithSigkill(@TempDir Path dir) throws Exception {
-    VmmProcess p = launch(dir, "trap '' INT TERM HUP; while :; do sleep 0.05; done");
+    VmmProcess p = launch(dir, "trap '' INT TERM HUP; echo ready; while :; do sleep 0.05; done");
     SignalVmm vmm = new SignalVmm(Processes.SIGTERM);
     var outcome =
         StopEscalation.stop(
@@ -176,7 +183,7 @@ class ProcessControlTest {
 
   @Test
   void stoppingAGoneProcessIsANoOp(@TempDir Path dir) throws Exception {
-    VmmProcess p = launch(dir, "exit 0");
+    VmmProcess p = launch(dir, "echo ready; exit 0");
     StopEscalation.waitGone(p, Duration.ofSeconds(5));
     var outcome =
         StopEscalation.stop(

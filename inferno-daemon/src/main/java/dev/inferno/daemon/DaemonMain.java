@@ -89,8 +89,14 @@ public final class DaemonMain {
     @Option(names = "--backend", description = "kiln, or process (testing only)")
     String backend;
 
-    @Option(names = "--testing-images", split = ",", description = "backend=process: fake registry")
+    @Option(
+        names = "--testing-images",
+        split = ",",
+        description = "serve these from a fake registry (image-backend=memory, for tests)")
     List<String> testingImages;
+
+    @Option(names = "--image-backend", description = "module, or memory (testing only)")
+    String imageBackend;
 
     @Override
     public Integer call() throws Exception {
@@ -110,23 +116,19 @@ public final class DaemonMain {
       put(s, "backend", backend);
       if (testingImages != null) {
         s.put("testing-images", String.join(",", testingImages));
+        s.put("image-backend", "memory"); // a fake registry serves them
       }
+      put(s, "image-backend", imageBackend);
       DaemonConfig cfg = ConfigFile.build(s);
       boolean kvm = Preflight.kvm(Path.of("/dev/kvm"));
       List<String> problems = Preflight.check(cfg, kvm);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("cannot start:\n  " + String.join("\n  ", problems));
       }
-      ImageBackend images;
+      ImageBackend images = images(cfg);
       VmBackend vms;
       if (cfg.backend().equals("process")) {
-        LOG.warning(
-            "backend=process: VMs are host processes and images are fakes; for testing only");
-        MemoryImageBackend m = new MemoryImageBackend();
-        for (String ref : cfg.testingImages()) {
-          m.publish(ref, List.of("sh"));
-        }
-        images = m;
+        LOG.warning("backend=process: VMs are host processes; for testing only");
         vms = new ProcessVmBackend();
       } else {
         throw new IllegalStateException(
@@ -147,6 +149,27 @@ public final class DaemonMain {
               }));
       d.join();
       return 0;
+    }
+
+    private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {
+      if (cfg.imageBackend().equals("memory")) {
+        LOG.warning("image-backend=memory: images are fakes; for testing only");
+        MemoryImageBackend m = new MemoryImageBackend();
+        for (String ref : cfg.testingImages()) {
+          m.publish(ref, List.of("sh"));
+        }
+        return m;
+      }
+      java.nio.file.Files.createDirectories(cfg.stateDir());
+      var service =
+          new dev.inferno.image.ImageService(
+              cfg.stateDir(),
+              dev.inferno.image.ConnectionFactory.sqlite(cfg.database()),
+              new dev.inferno.image.registry.RegistryClient(
+                  dev.inferno.image.registry.DockerConfigCredentials.forCurrentUser(),
+                  java.util.Set.copyOf(cfg.insecureRegistries())));
+      return new dev.inferno.daemon.images.ImageModuleBackend(
+          service, cfg.stateDir().resolve("images/spool"));
     }
 
     private static void put(Map<String, String> s, String key, String v) {

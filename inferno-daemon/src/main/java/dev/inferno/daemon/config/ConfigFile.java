@@ -74,6 +74,10 @@ public final class ConfigFile {
       # serves the images listed in testing-images.
       backend = kiln
       testing-images =
+
+      # Images come from registries through the image module ("module"); "memory" is a fake
+      # registry serving testing-images, for tests only.
+      image-backend = module
       """;
 
   private static final Set<String> KEYS =
@@ -97,7 +101,8 @@ public final class ConfigFile {
           "insecure-registries",
           "max-request-body",
           "backend",
-          "testing-images");
+          "testing-images",
+          "image-backend");
 
   private ConfigFile() {}
 
@@ -165,6 +170,11 @@ public final class ConfigFile {
       if (!Set.of("kiln", "process").contains(backend)) {
         throw new IllegalArgumentException("backend must be kiln or process, not " + backend);
       }
+      String imageBackend = s.get("image-backend");
+      if (!Set.of("module", "memory").contains(imageBackend)) {
+        throw new IllegalArgumentException(
+            "image-backend must be module or memory, not " + imageBackend);
+      }
       int cpus = Integer.parseInt(s.get("default-cpus"));
       if (cpus < 1) {
         throw new IllegalArgumentException("default-cpus must be at least 1");
@@ -190,6 +200,7 @@ public final class ConfigFile {
           list(s.get("insecure-registries")),
           backend,
           list(s.get("testing-images")),
+          imageBackend,
           Sizes.parse(s.get("max-request-body")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);

@@ -79,6 +79,7 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
             fail(1, sys::errno());
         }
         sys::do_umask(0o022);
+        let _ = std::fs::write("/proc/self/oom_score_adj", "0");
         if let Err(e) = sys::set_ids(user.uid, user.gid, &user.groups) {
             fail(2, e.raw_os_error().unwrap_or(0));
         }

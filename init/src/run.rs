@@ -76,6 +76,8 @@ pub fn pid1() -> ! {
             sys::do_close(fd);
         }
     }
+    // The OOM killer must never pick PID 1 (the kernel would panic); the workload gets 0 back (process.rs).
+    let _ = std::fs::write("/proc/self/oom_score_adj", "-1000");
     // Ctrl-Alt-Del (Firecracker's SendCtrlAltDel) becomes SIGINT to PID 1 instead of an immediate reboot.
     let _ = sys::do_reboot(sys::RB_DISABLE_CAD);
     let set = sys::sigset(&[sys::SIGCHLD, sys::SIGINT, sys::SIGTERM]);

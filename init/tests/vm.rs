@@ -255,3 +255,19 @@ fn container_environment_mounts_hostname_and_metrics() {
     assert_eq!(m.get("log_dropped_bytes").unwrap().as_u64(), Some(0));
     assert!(g.hellos.iter().any(|h| h.0 == 4), "no HELLO on the metrics channel");
 }
+
+#[test]
+fn oom_kill_is_reported() {
+    let _g = vm_lock();
+    let dir = work_dir("oom");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    // The shell itself grows past the VM's memory; the kernel's OOM killer takes it.
+    let cfg = RunConfig::sh("echo start; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived");
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 64, logs_offline: false });
+    let host = vm.host.clone();
+    let out = vm.wait(std::time::Duration::from_secs(90));
+    assert_eq!(out.exit.get("oom"), Some(&Value::Bool(true)), "{}", out.console);
+    assert_eq!(out.code(), 137, "{}", out.console);
+    assert!(!host.lock().stream_text(1).contains("survived"));
+}

@@ -116,6 +116,9 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
     if got == 0 {
         set_nonblock(out_r);
         set_nonblock(err_r);
+        // Bigger pipes: fewer context switches between the workload and init on one vCPU.
+        set_pipe_size(out_r, PIPE_SIZE);
+        set_pipe_size(err_r, PIPE_SIZE);
         return Ok(Started { pid, stdout: out_r, stderr: err_r });
     }
     // The child failed before exec and exits 127; the caller reaps it.
@@ -156,6 +159,17 @@ fn permission_text(err: i32, argv0: &str, os: &std::io::Error) -> String {
         21 => "is a directory".into(),
         _ => os.to_string(),
     }
+}
+
+/// Output buffered in the kernel per stream; counts towards what the workload can write while the host is gone.
+pub const PIPE_SIZE: i32 = 256 * 1024;
+
+fn set_pipe_size(fd: i32, size: i32) {
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    // F_SETPIPE_SZ = 1031; failure (e.g. over pipe-max-size) keeps the default 64 KiB.
+    unsafe { fcntl(fd, 1031, size) };
 }
 
 fn set_nonblock(fd: i32) {

@@ -36,7 +36,7 @@ fn host_disconnect_and_reconnect_delivers_every_byte_exactly_once_and_blocks_mea
         "log",
         json::obj(vec![("mode", json::string("block")), ("buffer_bytes", json::num(65536)), ("drain_timeout_ms", json::num(10000))]),
     );
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false, raw_ports: 0 });
     let host = vm.host.clone();
     host.wait_for(Duration::from_secs(60), "200 KiB of output", |s| s.stream(1).len() >= 200 * 1024);
     host.lock().logs_offline = true;
@@ -75,7 +75,7 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
         json::obj(vec![("mode", json::string("drop")), ("buffer_bytes", json::num(65536)), ("drain_timeout_ms", json::num(10000))]),
     );
     // The host is down from the start: nothing can be acknowledged, the buffer fills, the rest is dropped.
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: true });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: true, raw_ports: 0 });
     let host = vm.host.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !vm.console().contains("INFERNO-EXIT") {

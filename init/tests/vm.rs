@@ -47,7 +47,7 @@ fn exit_code_3_on_an_ephemeral_vm() {
     let cfg = RunConfig::sh("echo bye; exit 3").set("root", json::obj(vec![("writable_device", Value::Null)]));
     let dir = work_dir("exit3");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: None, memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: None, memory_mb: 256, logs_offline: false, raw_ports: 0 });
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 3, "{}", out.console);
@@ -87,7 +87,7 @@ fn malformed_run_config_is_125_with_a_clear_error() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(), image, writable: Some(rw), memory_mb: 256, logs_offline: false },
+        VmOptions { run_json: r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(), image, writable: Some(rw), memory_mb: 256, logs_offline: false, raw_ports: 0 },
     );
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 125);
@@ -120,7 +120,7 @@ fn stop_request_lets_a_trap_handling_shell_exit_gracefully() {
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let script = "trap 'echo got USR2' USR2; trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
-    let vm = Vm::start(&dir, VmOptions { run_json: RunConfig::sh(script).to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(&dir, VmOptions { run_json: RunConfig::sh(script).to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false, raw_ports: 0 });
     let host = vm.host.clone();
     let t = std::time::Duration::from_secs(30);
     host.wait_for(t, "ready", |s| s.stream_text(1).contains("ready"));
@@ -211,7 +211,7 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
                   dd if=/dev/zero of=/dev/vda bs=512 count=1 2>/dev/null && echo raw-write-ok || echo raw-write-refused";
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: RunConfig::sh(script).to_json(), image: image.clone(), writable: Some(rw.clone()), memory_mb: 256, logs_offline: false },
+        VmOptions { run_json: RunConfig::sh(script).to_json(), image: image.clone(), writable: Some(rw.clone()), memory_mb: 256, logs_offline: false, raw_ports: 0 },
     );
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
@@ -264,7 +264,7 @@ fn oom_kill_is_reported() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     // The shell itself grows past the VM's memory; the kernel's OOM killer takes it.
     let cfg = RunConfig::sh("echo start; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 64, logs_offline: false });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 64, logs_offline: false, raw_ports: 0 });
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(90));
     assert_eq!(out.exit.get("oom"), Some(&Value::Bool(true)), "{}", out.console);

@@ -232,6 +232,7 @@ pub struct LogRecord {
     pub time_ns: u64,
     pub stream: u8,
     pub data: Vec<u8>,
+    pub received_at: Instant,
 }
 
 #[derive(Default)]
@@ -248,6 +249,8 @@ pub struct HostState {
     /// The logs listener is gone (simulated host crash) while set.
     pub logs_offline: bool,
     pub stop: bool,
+    /// The benchmark's raw ports: (arrival, bytes) of every read.
+    pub raw: Vec<Vec<(Instant, usize)>>,
 }
 
 impl HostState {
@@ -365,7 +368,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
                                         g.gaps.push(m);
                                     }
                                     g.last_seq = seq;
-                                    g.logs.push(LogRecord { seq, time_ns, stream, data });
+                                    g.logs.push(LogRecord { seq, time_ns, stream, data, received_at: Instant::now() });
                                 }
                                 acks.push(Message::Ack { seq: g.last_seq });
                             }
@@ -403,6 +406,8 @@ pub struct VmOptions {
     pub memory_mb: u32,
     /// The logs listener is absent when the VM starts (the host is "down").
     pub logs_offline: bool,
+    /// Adds plain virtio-serial ports `dev.inferno.raw1`.. whose bytes are only counted (benchmark baselines).
+    pub raw_ports: usize,
 }
 
 pub struct Vm {
@@ -411,7 +416,7 @@ pub struct Vm {
     child: Child,
     threads: Vec<JoinHandle<()>>,
     pub console_path: PathBuf,
-    started: Instant,
+    pub started: Instant,
 }
 
 pub struct Outcome {
@@ -433,6 +438,41 @@ impl Vm {
         for (i, n) in names.iter().enumerate() {
             let sock = dir.join(format!("{n}.sock"));
             threads.push(serve(host.clone(), sock.clone(), i as u8 + 1));
+        }
+        host.lock().raw = vec![Vec::new(); o.raw_ports];
+        for k in 0..o.raw_ports {
+            let sock = dir.join(format!("raw{}.sock", k + 1));
+            let l = listen(&sock);
+            let h = host.clone();
+            threads.push(std::thread::spawn(move || {
+                let mut s = loop {
+                    if h.lock().stop {
+                        return;
+                    }
+                    match l.accept() {
+                        Ok((s, _)) => break s,
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => h.lock().raw[k].push((Instant::now(), n)),
+                        Err(_) => {
+                            if h.lock().stop {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }));
+            args.push("-chardev".into());
+            args.push(format!("socket,id=raw{},path={},server=off,reconnect=1", k + 1, sock.display()));
+            args.push("-device".into());
+            args.push(format!("virtserialport,chardev=raw{},name=dev.inferno.raw{}", k + 1, k + 1));
         }
         std::thread::sleep(Duration::from_millis(50));
         let console_path = dir.join("console.log");
@@ -533,7 +573,7 @@ pub fn boot(name: &str, cfg: &RunConfig) -> (Outcome, Arc<Host>, PathBuf) {
     let dir = work_dir(name);
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false, raw_ports: 0 });
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(60));
     (out, host, dir)

@@ -227,6 +227,12 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
     assert!(st.contains("Type: character special") && st.contains("Device major/minor number: 00:00"), "{st}");
     // and the image still has the original
     assert_eq!(debugfs_cat(&image, "/etc/motd"), "welcome\n");
+    // init synced and remounted the writable disk read-only before rebooting: it is clean, nothing to replay
+    let fsck = std::process::Command::new("e2fsck").args(["-fn"]).arg(&rw).output().unwrap();
+    assert!(fsck.status.success(), "e2fsck: {}", String::from_utf8_lossy(&fsck.stdout));
+    let hdr = String::from_utf8_lossy(&std::process::Command::new("dumpe2fs").arg("-h").arg(&rw).output().unwrap().stdout).into_owned();
+    assert!(hdr.lines().any(|l| l.starts_with("Filesystem state:") && l.ends_with("clean")), "{hdr}");
+    assert!(!hdr.contains("needs_recovery"), "journal needs recovery: {hdr}");
 }
 
 #[test]
@@ -270,4 +276,17 @@ fn oom_kill_is_reported() {
     assert_eq!(out.exit.get("oom"), Some(&Value::Bool(true)), "{}", out.console);
     assert_eq!(out.code(), 137, "{}", out.console);
     assert!(!host.lock().stream_text(1).contains("survived"));
+}
+
+#[test]
+fn sigint_to_init_sends_the_images_stop_signal() {
+    let _g = vm_lock();
+    // Ctrl-Alt-Del arrives at PID 1 as SIGINT (reboot(RB_DISABLE_CAD)); here the workload sends it itself.
+    // The image's StopSignal (SIGUSR1) must reach the workload, not SIGINT/SIGTERM.
+    let script = "trap 'echo got TERM; exit 1' TERM; trap 'echo got USR1; exit 0' USR1; kill -INT 1; \
+                  i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no-signal; exit 2";
+    let (out, host, _) = boot("sigint", &RunConfig::sh(script).image("StopSignal", json::string("SIGUSR1")));
+    assert_eq!(host.lock().stream_text(1), "got USR1\n", "{}", out.console);
+    assert_eq!(out.code(), 0);
+    assert!(out.console.contains("received signal 2"), "{}", out.console);
 }

@@ -101,9 +101,20 @@ pub fn encode(kind: u8, payload: &[u8]) -> Vec<u8> {
 /// Typed view of the payloads of §3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    Hello { channel: u8, boot_id: u64, vm_id: String },
-    Log { seq: u64, time_ns: u64, stream: u8, data: Vec<u8> },
-    Ack { seq: u64 },
+    Hello {
+        channel: u8,
+        boot_id: u64,
+        vm_id: String,
+    },
+    Log {
+        seq: u64,
+        time_ns: u64,
+        stream: u8,
+        data: Vec<u8>,
+    },
+    Ack {
+        seq: u64,
+    },
     Exit(String),
     ExitAck,
     Control(String),
@@ -364,7 +375,12 @@ mod tests {
         let b = |k: &str| v.get(k).unwrap().as_u64().unwrap() as u8;
         match v.get("type").unwrap().as_str().unwrap() {
             "HELLO" => Message::Hello { channel: b("channel"), boot_id: n("boot_id"), vm_id: s("vm_id") },
-            "LOG" => Message::Log { seq: n("seq"), time_ns: n("guest_time_ns"), stream: b("stream"), data: hex(&s("data_hex")) },
+            "LOG" => Message::Log {
+                seq: n("seq"),
+                time_ns: n("guest_time_ns"),
+                stream: b("stream"),
+                data: hex(&s("data_hex")),
+            },
             "ACK" => Message::Ack { seq: n("seq") },
             "EXIT" => Message::Exit(s("json")),
             "EXIT_ACK" => Message::ExitAck,

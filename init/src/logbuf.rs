@@ -269,7 +269,12 @@ mod tests {
         assert_eq!(
             m,
             vec![
-                Message::Log { seq: 2, time_ns: 0, stream: 3, data: b"inferno-init: dropped 300 bytes of output\n".to_vec() },
+                Message::Log {
+                    seq: 2,
+                    time_ns: 0,
+                    stream: 3,
+                    data: b"inferno-init: dropped 300 bytes of output\n".to_vec()
+                },
                 Message::Log { seq: 3, time_ns: 0, stream: 1, data: b"after\n".to_vec() },
             ]
         );
@@ -278,7 +283,12 @@ mod tests {
         b.flush_drop_notice(9);
         assert_eq!(
             drain(&mut b, 1000),
-            vec![Message::Log { seq: 4, time_ns: 9, stream: 3, data: b"inferno-init: dropped 4096 bytes of output\n".to_vec() }]
+            vec![Message::Log {
+                seq: 4,
+                time_ns: 9,
+                stream: 3,
+                data: b"inferno-init: dropped 4096 bytes of output\n".to_vec()
+            }]
         );
     }
 }

@@ -28,7 +28,9 @@ pub fn prepare(s: &Spec) -> Result<(User, Vec<String>), Failure> {
 }
 
 fn cstrings(v: &[String]) -> Result<Vec<CString>, Failure> {
-    v.iter().map(|s| CString::new(s.as_str()).map_err(|_| Failure::setup(format!("{s:?} contains a NUL byte")))).collect()
+    v.iter()
+        .map(|s| CString::new(s.as_str()).map_err(|_| Failure::setup(format!("{s:?} contains a NUL byte"))))
+        .collect()
 }
 
 /// Candidates for argv[0]: itself when it has a slash, else each PATH directory (the workload's PATH).
@@ -130,10 +132,7 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
     Err(match msg[0] {
         1 => Failure::setup(format!("cannot set up the standard streams: {os}")),
         2 => Failure::setup(format!("cannot switch to user {:?} (uid {}, gid {}): {os}", s.user, user.uid, user.gid)),
-        3 => Failure {
-            code: 126,
-            message: format!("cannot enter the working directory {}: {os}", s.workdir),
-        },
+        3 => Failure { code: 126, message: format!("cannot enter the working directory {}: {os}", s.workdir) },
         _ if err == 2 || err == 20 => Failure {
             code: 127,
             message: if argv0.contains('/') {

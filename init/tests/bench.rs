@@ -56,7 +56,14 @@ fn bench_init() {
     let cfg = RunConfig::sh(&script);
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false, raw_ports: 2 },
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            raw_ports: 2,
+        },
     );
     let host = vm.host.clone();
     let started = vm.started;
@@ -66,12 +73,17 @@ fn bench_init() {
     let first = &g.logs[0];
     let uptime = String::from_utf8_lossy(&first.data).trim().to_string();
     let host_first = first.received_at.duration_since(started);
-    let logs: Vec<(Instant, usize)> = g.logs.iter().filter(|r| r.stream == 1).skip(1).map(|r| (r.received_at, r.data.len())).collect();
+    let logs: Vec<(Instant, usize)> =
+        g.logs.iter().filter(|r| r.stream == 1).skip(1).map(|r| (r.received_at, r.data.len())).collect();
     let bytes = MIB << 20;
     assert_eq!(logs.iter().map(|e| e.1).sum::<usize>(), bytes * ROUNDS);
     let (init, raw, relay) = (best_rate(&logs, bytes), best_rate(&g.raw[0], bytes), best_rate(&g.raw[1], bytes));
     let rss = |tag: &str| {
-        out.console.lines().filter_map(|l| l.strip_prefix(tag)).map(|s| s.split_whitespace().next().unwrap_or("?").to_string()).max()
+        out.console
+            .lines()
+            .filter_map(|l| l.strip_prefix(tag))
+            .map(|s| s.split_whitespace().next().unwrap_or("?").to_string())
+            .max()
     };
     println!("| measure | value |");
     println!("|---|---|");

@@ -270,7 +270,8 @@ impl Message {
             ACK if p.len() == 8 => Message::Ack { seq: be64(p) },
             EXIT => Message::Exit(text()?),
             EXIT_ACK if p.is_empty() => Message::ExitAck,
-            CONTROL => Message::Control(text()?),
+            // lossy: a CONTROL that is not UTF-8 still gets its (error) reply, keeping replies in step
+            CONTROL => Message::Control(String::from_utf8_lossy(p).into_owned()),
             CONTROL_REPLY => Message::ControlReply(text()?),
             METRICS => Message::Metrics(text()?),
             HELLO | LOG | ACK | EXIT_ACK => return None,

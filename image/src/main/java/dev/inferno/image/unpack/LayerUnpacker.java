@@ -13,7 +13,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
@@ -302,9 +301,9 @@ public final class LayerUnpacker {
         return;
       }
       try {
-        Files.getFileAttributeView(p, BasicFileAttributeView.class, NOFOLLOW)
-            .setTimes(t, null, null);
-      } catch (IOException | UnsupportedOperationException ignored) {
+        java.time.Instant i = t.toInstant();
+        Posix.lutimes(p, i.getEpochSecond(), i.getNano());
+      } catch (IOException ignored) {
         // a time we cannot set is cosmetic
       }
     }

@@ -230,11 +230,19 @@ public final class LayerUnpacker {
 
     private void whiteout(List<String> parentComps, String base) throws IOException {
       whiteouts++;
+      boolean opaque = base.equals(OPAQUE);
+      if (!opaque && base.startsWith(WH + WH)) {
+        return; // other AUFS metadata (.wh..wh.plnk …): not content
+      }
+      String name = base.substring(WH.length());
+      if (!opaque && (name.isEmpty() || name.equals(".") || name.equals(".."))) {
+        throw new LayerRejectedException("invalid whiteout " + base);
+      }
       Path parent = resolveDir(parentComps, false);
       if (parent == null) {
         return; // nothing below to hide
       }
-      if (base.equals(OPAQUE)) {
+      if (opaque) {
         created.add(key(parent));
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
           for (Path child : ds) {
@@ -247,13 +255,6 @@ public final class LayerUnpacker {
           }
         }
         return;
-      }
-      if (base.startsWith(WH + WH)) {
-        return; // other AUFS metadata (.wh..wh.plnk …): not content
-      }
-      String name = base.substring(WH.length());
-      if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-        throw new LayerRejectedException("invalid whiteout " + base);
       }
       Path victim = parent.resolve(name);
       if (created.contains(key(victim))) {

@@ -490,7 +490,7 @@ public final class LogStore implements Closeable {
     }
 
     static Segment createSegment(
-        Path dir, long base, long maxHost, long maxGuest, LinkedHashMap<Long, Long> boots)
+        Path dir, long base, long maxHost, long maxGuest, Map<Long, Long> boots)
         throws IOException {
       ByteBuffer h = SegmentFormat.header(base, maxHost, maxGuest, boots);
       Segment s = new Segment(dir, base, h.remaining());

@@ -359,7 +359,8 @@ public final class Firecracker implements Vmm {
   private void configure(VmSpec spec, Path root, VmmProcess process) throws IOException {
     Path socket = root.resolve("run/firecracker.socket");
     long deadline = System.nanoTime() + config.apiTimeout().toNanos();
-    while (!Files.exists(socket)) {
+    // the socket file appears at bind(), connections succeed only after listen(): try to connect
+    while (!accepts(socket)) {
       if (!process.isAlive()) {
         throw new VmmException(
             "Firecracker exited before opening its API socket: "
@@ -392,6 +393,18 @@ public final class Firecracker implements Vmm {
     api.vsock(GUEST_CID, VSOCK_UDS);
     api.serial("console.log");
     api.action("InstanceStart");
+  }
+
+  private static boolean accepts(Path socket) {
+    if (!Files.exists(socket)) {
+      return false;
+    }
+    try (var ch =
+        java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Override

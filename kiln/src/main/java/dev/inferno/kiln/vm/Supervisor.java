@@ -77,7 +77,14 @@ public final class Supervisor {
     if (spec.hasWritableDisk()) {
       WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
     }
-    GuestSession guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    vmm.prepare(spec, layout);
+    GuestSession guest;
+    try {
+      guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    } catch (IOException | RuntimeException e) {
+      vmm.cleanup(spec, layout);
+      throw e;
+    }
     VmmProcess process;
     try {
       process = vmm.start(spec, layout);

@@ -118,7 +118,7 @@ public final class ImageService {
     BlobSource source =
         (d, onBytes) -> {
           try {
-            blobs.put(d.digest(), d.size(), out -> registry.blob(ref, d, out, onBytes::accept));
+            blobs.put(d.digest(), d.size(), out -> registry.blob(ref, d, out, onBytes));
           } catch (IOException e) {
             throw new UncheckedIOException(
                 "cannot store blob " + d.digest().shortHex() + ": " + e.getMessage(), e);

@@ -333,4 +333,22 @@ class LogStoreTest {
       assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);
     }
   }
+
+  @Test
+  void pageCacheDurabilityPublishesOnForceAndSurvivesReopen() throws IOException {
+    LogStore.Options opts = new LogStore.Options(8192, 10, 512, LogStore.Durability.PAGE_CACHE);
+    List<LogRecord> all;
+    try (LogStore s = LogStore.open(dir, opts)) {
+      s.append(rec(BOOT, 1, 1, 1));
+      assertThat(s.tail(5)).isEmpty();
+      s.force();
+      assertThat(s.tail(5)).hasSize(1);
+      all = new ArrayList<>(s.tail(5));
+      all.addAll(fill(s, BOOT, 2, 300));
+    }
+    try (LogStore s = LogStore.open(dir, opts)) {
+      assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);
+      assertThat(s.lastSeq(BOOT)).isEqualTo(300);
+    }
+  }
 }

@@ -351,4 +351,26 @@ class LogStoreTest {
       assertThat(s.lastSeq(BOOT)).isEqualTo(300);
     }
   }
+
+  @Test
+  void tailAndSinceReadAtMostOneIndexIntervalTheyDoNotReturn() throws IOException {
+    LogStore.Options opts = new LogStore.Options(1 << 20, 100, 4096);
+    try (LogStore s = LogStore.open(dir, opts)) {
+      List<LogRecord> all = fill(s, BOOT, 1, 50_000); // ~2.5 MB in 3+ segments
+      assertThat(s.segmentFiles().size()).isGreaterThan(2);
+      int perInterval = 4096 / 60 + 2; // records here are ~60 bytes on disk
+      try (LogCursor c = s.tailCursor(10)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(49_990, 50_000));
+        assertThat(c.scanned()).isLessThanOrEqualTo(10L + perInterval);
+      }
+      try (LogCursor c = s.sinceCursor(2_000L * 25_000, TimeBase.HOST)) {
+        assertThat(c.next()).isEqualTo(all.get(24_999));
+        assertThat(c.scanned()).isLessThanOrEqualTo(1L + perInterval);
+      }
+      try (LogCursor c = s.sinceCursor(1_000L * 40_000, TimeBase.GUEST)) {
+        assertThat(c.next()).isEqualTo(all.get(39_999));
+        assertThat(c.scanned()).isLessThanOrEqualTo(1L + perInterval);
+      }
+    }
+  }
 }

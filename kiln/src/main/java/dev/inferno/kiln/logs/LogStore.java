@@ -358,7 +358,8 @@ public final class LogStore implements Closeable {
     return durableOrdinal;
   }
 
-  boolean isClosed() {
+  /** Whether {@link #close} was called. */
+  public boolean isClosed() {
     return closed;
   }
 

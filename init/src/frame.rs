@@ -26,8 +26,10 @@ pub const STREAM_STDOUT: u8 = 1;
 pub const STREAM_STDERR: u8 = 2;
 pub const STREAM_INIT: u8 = 3;
 
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
+/// Slicing-by-8 tables: init checksums every byte it forwards, and under TCG the byte-at-a-time loop was a
+/// visible share of the log path.
+const CRC_TABLES: [[u32; 256]; 8] = {
+    let mut t = [[0u32; 256]; 8];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
@@ -36,17 +38,41 @@ const CRC_TABLE: [u32; 256] = {
             c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
-        t[i] = c;
+        t[0][i] = c;
         i += 1;
+    }
+    let mut s = 1;
+    while s < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = t[s - 1][i];
+            t[s][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            i += 1;
+        }
+        s += 1;
     }
     t
 };
 
 /// CRC-32 (IEEE 802.3, as zlib and java.util.zip.CRC32).
 pub fn crc32(data: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
     let mut c = 0xFFFF_FFFFu32;
-    for &b in data {
-        c = CRC_TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
+    let mut chunks = data.chunks_exact(8);
+    for b in &mut chunks {
+        let one = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) ^ c;
+        let two = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        c = t[7][(one & 0xFF) as usize]
+            ^ t[6][((one >> 8) & 0xFF) as usize]
+            ^ t[5][((one >> 16) & 0xFF) as usize]
+            ^ t[4][(one >> 24) as usize]
+            ^ t[3][(two & 0xFF) as usize]
+            ^ t[2][((two >> 8) & 0xFF) as usize]
+            ^ t[1][((two >> 16) & 0xFF) as usize]
+            ^ t[0][(two >> 24) as usize];
+    }
+    for &b in chunks.remainder() {
+        c = t[0][((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
     }
     c ^ 0xFFFF_FFFF
 }
@@ -75,9 +101,20 @@ pub fn encode(kind: u8, payload: &[u8]) -> Vec<u8> {
 /// Typed view of the payloads of §3.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    Hello { channel: u8, boot_id: u64, vm_id: String },
-    Log { seq: u64, time_ns: u64, stream: u8, data: Vec<u8> },
-    Ack { seq: u64 },
+    Hello {
+        channel: u8,
+        boot_id: u64,
+        vm_id: String,
+    },
+    Log {
+        seq: u64,
+        time_ns: u64,
+        stream: u8,
+        data: Vec<u8>,
+    },
+    Ack {
+        seq: u64,
+    },
     Exit(String),
     ExitAck,
     Control(String),
@@ -150,6 +187,26 @@ impl Message {
             k => Message::Unknown(k),
         })
     }
+}
+
+/// Bytes to reserve in front of LOG data so the frame can be completed in place ([`finish_log_frame`]).
+pub const LOG_PREFIX: usize = HEADER_LEN + LOG_OVERHEAD;
+
+/// Completes a LOG frame whose data was read straight into `buf[LOG_PREFIX..]` (no copy of the data).
+pub fn finish_log_frame(buf: &mut [u8], seq: u64, time_ns: u64, stream: u8) {
+    let len = buf.len() - HEADER_LEN;
+    assert!(buf.len() > LOG_PREFIX && len <= MAX_PAYLOAD);
+    buf[16..24].copy_from_slice(&seq.to_be_bytes());
+    buf[24..32].copy_from_slice(&time_ns.to_be_bytes());
+    buf[32] = stream;
+    let pcrc = crc32(&buf[HEADER_LEN..]);
+    buf[..2].copy_from_slice(&MAGIC);
+    buf[2] = VERSION;
+    buf[3] = LOG;
+    buf[4..8].copy_from_slice(&(len as u32).to_be_bytes());
+    buf[8..12].copy_from_slice(&pcrc.to_be_bytes());
+    let hc = crc32(&buf[..12]);
+    buf[12..16].copy_from_slice(&hc.to_be_bytes());
 }
 
 pub fn log_payload(seq: u64, time_ns: u64, stream: u8, data: &[u8]) -> Vec<u8> {
@@ -252,6 +309,26 @@ mod tests {
     }
 
     #[test]
+    fn crc_slicing_matches_bytewise_for_every_length() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for n in 0..data.len() {
+            let mut c = 0xFFFF_FFFFu32;
+            for &b in &data[..n] {
+                c = CRC_TABLES[0][((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
+            }
+            assert_eq!(crc32(&data[..n]), c ^ 0xFFFF_FFFF, "length {n}");
+        }
+    }
+
+    #[test]
+    fn in_place_log_frame_equals_encoded_frame() {
+        let mut buf = vec![0u8; LOG_PREFIX];
+        buf.extend_from_slice(b"in place\n");
+        finish_log_frame(&mut buf, 9, 1234, 2);
+        assert_eq!(buf, Message::Log { seq: 9, time_ns: 1234, stream: 2, data: b"in place\n".to_vec() }.encode());
+    }
+
+    #[test]
     fn decodes_byte_by_byte() {
         let mut all = Vec::new();
         all.extend(Message::Ack { seq: 7 }.encode());
@@ -298,7 +375,12 @@ mod tests {
         let b = |k: &str| v.get(k).unwrap().as_u64().unwrap() as u8;
         match v.get("type").unwrap().as_str().unwrap() {
             "HELLO" => Message::Hello { channel: b("channel"), boot_id: n("boot_id"), vm_id: s("vm_id") },
-            "LOG" => Message::Log { seq: n("seq"), time_ns: n("guest_time_ns"), stream: b("stream"), data: hex(&s("data_hex")) },
+            "LOG" => Message::Log {
+                seq: n("seq"),
+                time_ns: n("guest_time_ns"),
+                stream: b("stream"),
+                data: hex(&s("data_hex")),
+            },
             "ACK" => Message::Ack { seq: n("seq") },
             "EXIT" => Message::Exit(s("json")),
             "EXIT_ACK" => Message::ExitAck,

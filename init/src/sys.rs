@@ -248,6 +248,20 @@ pub fn do_read(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// read(2) into the spare capacity of `buf` (at most `max` bytes), growing its length by what was read.
+pub fn read_append(fd: c_int, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    buf.reserve(max);
+    let spare = buf.spare_capacity_mut();
+    let n = max.min(spare.len());
+    let r = unsafe { read(fd, spare.as_mut_ptr() as *mut u8, n) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel initialised the first r bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + r as usize) };
+    Ok(r as usize)
+}
+
 pub fn do_write(fd: c_int, buf: &[u8]) -> io::Result<usize> {
     let r = unsafe { write(fd, buf.as_ptr(), buf.len()) };
     if r < 0 {

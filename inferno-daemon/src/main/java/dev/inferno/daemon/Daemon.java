@@ -89,6 +89,7 @@ public final class Daemon implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
+      vms.events().shutdown();
       server.close();
     } finally {
       db.close();

@@ -58,7 +58,7 @@ public final class ApiServer implements AutoCloseable {
     connector.setIdleTimeout(0); // log follows and waits may be idle for as long as a VM runs
     server.addConnector(connector);
     server.setHandler(handler);
-    server.setStopTimeout(2000);
+    server.setStopTimeout(0); // streams (follow, events) would hold a graceful stop forever
     server.start();
     secure(socket, group);
     return new ApiServer(server, socket);

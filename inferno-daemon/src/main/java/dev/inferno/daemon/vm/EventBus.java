@@ -20,6 +20,19 @@ public final class EventBus {
   private final ArrayDeque<Event> history = new ArrayDeque<>();
   private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
   private long seq;
+  private boolean closed;
+
+  /** Wakes subscribers when the daemon shuts down. */
+  private static final Event SHUTDOWN = new Event(-1, "shutdown", "", null, Instant.EPOCH, null);
+
+  /** Ends every subscription: their next() throws; new subscriptions are refused. */
+  public synchronized void shutdown() {
+    closed = true;
+    for (Subscription s : subscribers) {
+      s.queue.poll();
+      s.queue.offer(SHUTDOWN);
+    }
+  }
 
   public synchronized Event publish(String type, String id, String name, ExitRecord exit) {
     Event e = new Event(++seq, type, id, name, Instant.now(), exit);
@@ -37,6 +50,9 @@ public final class EventBus {
 
   /** Subscribes to events with seq &gt; since (those still in the history first). */
   public synchronized Subscription subscribe(long since) {
+    if (closed) {
+      throw new ApiException(503, "the daemon is shutting down");
+    }
     Subscription s = new Subscription();
     for (Event e : history) {
       if (e.seq() > since) {
@@ -57,7 +73,11 @@ public final class EventBus {
       if (overflowed) {
         throw new IllegalStateException("event subscriber fell more than " + QUEUE + " behind");
       }
-      return queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+      Event e = queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+      if (e == SHUTDOWN) {
+        throw new ApiException(503, "the daemon is shutting down");
+      }
+      return e;
     }
 
     @Override

@@ -71,8 +71,17 @@ public final class LogStore implements Closeable {
   private final CRC32C crc = new CRC32C();
   private final ByteBuffer writeBuf = ByteBuffer.allocateDirect(128 * 1024);
 
-  /** Highest seq held per boot id, oldest boot first. */
+  /**
+   * Highest seq held per boot id, oldest boot first; the current boot's entry may lag behind {@link
+   * #curSeq}.
+   */
   private final LinkedHashMap<Long, Long> boots;
+
+  /** The boot being appended (fast path without boxing): its highest seq, or 0 for none. */
+  private long curBoot;
+
+  private long curSeq;
+  private boolean haveCur;
 
   private volatile List<Segment> segments;
   private Segment active;
@@ -137,8 +146,13 @@ public final class LogStore implements Closeable {
     lock.lock();
     try {
       ensureOpen();
-      Long last = boots.get(r.bootId());
-      if (last != null && Long.compareUnsigned(r.seq(), last) <= 0) {
+      if (!haveCur || curBoot != r.bootId()) {
+        syncBoots();
+        curBoot = r.bootId();
+        curSeq = boots.getOrDefault(curBoot, 0L);
+        haveCur = true;
+      }
+      if (curSeq != 0 && Long.compareUnsigned(r.seq(), curSeq) <= 0) {
         duplicates++;
         return false;
       }
@@ -159,8 +173,7 @@ public final class LogStore implements Closeable {
       nextOrdinal++;
       maxHost = Math.max(maxHost, r.hostTimeNs());
       maxGuest = Math.max(maxGuest, r.guestTimeNs());
-      boots.remove(r.bootId());
-      boots.put(r.bootId(), r.seq());
+      curSeq = r.seq();
       return true;
     } finally {
       lock.unlock();
@@ -207,7 +220,7 @@ public final class LogStore implements Closeable {
   public long lastSeq(long bootId) {
     lock.lock();
     try {
-      return boots.getOrDefault(bootId, 0L);
+      return haveCur && curBoot == bootId ? curSeq : boots.getOrDefault(bootId, 0L);
     } finally {
       lock.unlock();
     }
@@ -341,6 +354,14 @@ public final class LogStore implements Closeable {
     }
   }
 
+  /** Folds the current boot's seq into the boot table (newest last). */
+  private void syncBoots() {
+    if (haveCur && curSeq != 0) {
+      boots.remove(curBoot);
+      boots.put(curBoot, curSeq);
+    }
+  }
+
   private void ensureOpen() throws IOException {
     if (closed) {
       throw new ClosedChannelException();
@@ -371,6 +392,7 @@ public final class LogStore implements Closeable {
     activeCh.close();
     activeIdx.close();
     active.endOrdinal = nextOrdinal;
+    syncBoots();
     Segment next = Recovery.createSegment(dir, nextOrdinal, maxHost, maxGuest, boots);
     active = next;
     activeCh = FileChannel.open(next.path, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -489,7 +511,7 @@ public final class LogStore implements Closeable {
     }
 
     static Segment createSegment(
-        Path dir, long base, long maxHost, long maxGuest, LinkedHashMap<Long, Long> boots)
+        Path dir, long base, long maxHost, long maxGuest, Map<Long, Long> boots)
         throws IOException {
       ByteBuffer h = SegmentFormat.header(base, maxHost, maxGuest, boots);
       Segment s = new Segment(dir, base, h.remaining());

@@ -308,11 +308,13 @@ class LogStoreTest {
   void forceRacesWithAppendsAndRotationWithoutLosingAnything() throws Exception {
     LogStore.Options opts = new LogStore.Options(16384, 1000, 1024);
     try (LogStore s = LogStore.open(dir, opts)) {
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
       Thread committer =
           Thread.ofVirtual()
               .start(() -> {
                 try {
-                  while (!Thread.currentThread().isInterrupted()) {
+                  while (!stop.get()) {
                     s.force();
                   }
                 } catch (IOException e) {
@@ -325,7 +327,7 @@ class LogStoreTest {
         s.append(r);
         all.add(r);
       }
-      committer.interrupt();
+      stop.set(true); // not interrupt(): an interrupt closes a FileChannel in use
       committer.join();
       s.force();
       assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);

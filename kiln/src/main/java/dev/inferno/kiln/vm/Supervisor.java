@@ -107,7 +107,10 @@ public final class Supervisor {
    */
   public Optional<RunningVm> adopt(Path stateDir) throws IOException {
     VmLayout layout = new VmLayout(stateDir);
-    if (Files.exists(layout.exitRecord()) || !Files.exists(layout.spec())) {
+    // vmm.json goes last when a VM finishes; exit.json alone may be init's report of a VM whose
+    // VMM is still shutting down
+    if (!Files.exists(layout.spec())
+        || (Files.exists(layout.exitRecord()) && !Files.exists(layout.pidFile()))) {
       return Optional.empty();
     }
     VmSpec spec = SpecJson.read(layout.spec());

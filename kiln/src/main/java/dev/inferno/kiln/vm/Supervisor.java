@@ -196,7 +196,7 @@ public final class Supervisor {
     if (report.isPresent()) {
       return report.get();
     }
-    if (vm.stopOutcome() == StopEscalation.Outcome.KILLED) {
+    if (vm.killedByStop()) {
       return ExitRecord.hostMade(
           137, 9, startedNs, "the guest did not stop within the timeout; kiln killed the VMM");
     }

@@ -3,6 +3,7 @@ package dev.inferno.kiln.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.kiln.logs.LogRecord;
+import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.LinkedGuest;
@@ -11,12 +12,12 @@ import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,50 +35,18 @@ class RealInitQemuTest {
 
   @BeforeAll
   static void busyboxImage() throws Exception {
-    init = TestGuest.root().resolve("build/init/init");
+    init = TestGuest.realInit();
     Assumptions.assumeTrue(
-        Files.isExecutable(init), "skipped: no real init at " + init + " (run init/build.sh)");
-    Path rootfs = Files.createDirectories(shared.resolve("rootfs/bin"));
-    Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"));
-    for (String applet : new String[] {"sh", "sleep", "seq", "echo"}) {
-      Files.createSymbolicLink(rootfs.resolve(applet), Path.of("busybox"));
-    }
-    Files.createDirectories(shared.resolve("rootfs/etc"));
-    Files.writeString(shared.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/:/bin/sh\n");
-    Files.writeString(shared.resolve("rootfs/etc/group"), "root:x:0:\n");
-    image = shared.resolve("image.ext4");
-    TestGuest.run(
-        shared,
-        "mke2fs",
-        "-q",
-        "-t",
-        "ext4",
-        "-d",
-        shared.resolve("rootfs").toString(),
-        image.toString(),
-        "16M");
+        init != null, "skipped: no real init at build/init/init (run init/build.sh)");
+    image = TestGuest.busyboxImage(shared, "sh", "sleep", "seq", "echo", "usleep");
   }
 
   private static VmSpec spec(Path dir, String id, String script) throws Exception {
-    String cmd =
-        new com.fasterxml.jackson.databind.ObjectMapper()
-            .writeValueAsString(new String[] {"/bin/sh", "-c", script});
-    String run =
-        """
-        {"version":1,"vm_id":"%s","hostname":"%s",
-         "image_config":{"Cmd":%s},
-         "overrides":{"entrypoint":null,"cmd":null,"env":[],"workdir":null,"user":null},
-         "root":{"image_device":"/dev/vda","writable_device":null},
-         "transport":"auto","stop":{"signal":null,"timeout_secs":2},
-         "log":{"mode":"block","buffer_bytes":1048576,"drain_timeout_ms":5000},
-         "metrics_interval_secs":0}
-        """
-            .formatted(id, id, cmd);
     return new VmSpec(
         id,
         TestGuest.kernel(),
         init,
-        run,
+        TestGuest.shellRunConfig(id, script),
         image,
         0,
         1,
@@ -111,12 +80,52 @@ class RealInitQemuTest {
   }
 
   @Test
+  void killingTheHostingJvmMidStreamLosesAndDuplicatesNothing(@TempDir Path dir) throws Exception {
+    Path state = dir.resolve("stream1");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process host =
+        new ProcessBuilder(
+                javaBin,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dinferno.root=" + TestGuest.root(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                KilnHostMain.class.getName(),
+                state.toString(),
+                "stream",
+                image.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(host.getInputStream().readAllBytes());
+    assertThat(host.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(out).contains("STREAMING");
+    assertThat(host.exitValue()).isEqualTo(3);
+
+    Supervisor again = supervisor();
+    RunningVm vm = again.adopt(state).orElseThrow();
+    assertThat(vm.process().isAlive()).as("QEMU outlived the JVM").isTrue();
+    ExitRecord exit = vm.exit().get(120, TimeUnit.SECONDS);
+    assertThat(exit.code()).isZero();
+    assertThat(exit.source()).isEqualTo("guest");
+    try (LogStore store = LogStore.open(state.resolve("logs"))) {
+      String all =
+          store.tail(1_000_000).stream()
+              .filter(r -> r.stream() == LogRecord.STDOUT)
+              .map(LogRecord::text)
+              .collect(Collectors.joining());
+      String expected =
+          IntStream.rangeClosed(1, 3000)
+              .mapToObj(i -> "line-" + i + "\n")
+              .collect(Collectors.joining());
+      assertThat(all).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void logsArriveInOrderAndTheExitCodeComesOverTheExitChannel(@TempDir Path dir) throws Exception {
     RunningVm vm = supervisor().start(spec(dir, "seq1", "seq 1 2000; echo oops >&2; exit 4"));
     String expected =
-        java.util.stream.IntStream.rangeClosed(1, 2000)
-            .mapToObj(i -> i + "\n")
-            .collect(Collectors.joining());
+        IntStream.rangeClosed(1, 2000).mapToObj(i -> i + "\n").collect(Collectors.joining());
     // read before the VM finishes: the store closes with the session
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     String seen = "";

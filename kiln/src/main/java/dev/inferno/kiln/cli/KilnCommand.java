@@ -4,6 +4,7 @@ import dev.inferno.kiln.firecracker.Firecracker;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
+import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmmKind;
@@ -48,12 +49,17 @@ public final class KilnCommand implements Callable<Integer> {
       description = "override the config's vmm")
   String vmm;
 
+  @Option(
+      names = "--console",
+      description = "also copy the guest's serial console (kernel and init messages) to stderr")
+  boolean console;
+
   private final PrintStream out;
   private final PrintStream err;
   private final GuestSession.Factory guests;
 
   public KilnCommand() {
-    this(System.out, System.err, GuestSession.NO_CHANNELS);
+    this(System.out, System.err, LinkedGuest.factory(false));
   }
 
   public KilnCommand(PrintStream out, PrintStream err, GuestSession.Factory guests) {
@@ -102,11 +108,26 @@ public final class KilnCommand implements Callable<Integer> {
           }
         });
     Runtime.getRuntime().addShutdownHook(stopper);
-    ConsoleFollower follower = new ConsoleFollower(vm.spec().layout().console(), out);
-    Thread follow = Thread.ofVirtual().start(follower);
-    ExitRecord exit = vm.exit().join();
-    follower.finish();
-    follow.join();
+    ConsoleFollower consoleFollower =
+        console ? new ConsoleFollower(vm.spec().layout().console(), err) : null;
+    Thread consoleThread = console ? Thread.ofVirtual().start(consoleFollower) : null;
+    LogFollower logFollower =
+        vm.guest() instanceof LinkedGuest linked ? new LogFollower(linked.logs(), out, err) : null;
+    Thread logThread = logFollower != null ? Thread.ofVirtual().start(logFollower) : null;
+    ExitRecord exit;
+    try {
+      exit = vm.exit().join();
+    } finally {
+      if (consoleThread != null) {
+        consoleFollower.finish();
+        consoleThread.join();
+      }
+      if (logThread != null) {
+        logFollower.finish();
+        logThread.join();
+        ((LinkedGuest) vm.guest()).logs().close();
+      }
+    }
     try {
       Runtime.getRuntime().removeShutdownHook(stopper);
     } catch (IllegalStateException alreadyShuttingDown) {

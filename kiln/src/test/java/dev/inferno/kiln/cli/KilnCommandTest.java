@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
+import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.kiln.vm.WritableDisk;
 import java.io.ByteArrayOutputStream;
@@ -23,11 +24,15 @@ class KilnCommandTest {
   final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int kiln(String... args) {
+    return kiln(GuestSession.NO_CHANNELS, args);
+  }
+
+  private int kiln(GuestSession.Factory guests, String... args) {
     KilnCommand cmd =
         new KilnCommand(
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
-            GuestSession.NO_CHANNELS);
+            guests);
     return KilnCommand.commandLine(cmd).execute(args);
   }
 
@@ -91,9 +96,9 @@ class KilnCommandTest {
   @Test
   void configRunsTheVmAndExitsWithTheGuestsCode() throws Exception {
     Path cfg = config(TestGuest.init(), "[\"true\"]", 42);
-    int code = kiln("--config", cfg.toString());
+    int code = kiln("--config", cfg.toString(), "--console");
     assertThat(code).isEqualTo(42);
-    assertThat(out.toString())
+    assertThat(err.toString())
         .contains("test-init: hello")
         .contains("test-init: vda=1 vdb=1")
         .doesNotContain("INFERNO-EXIT");
@@ -113,7 +118,8 @@ class KilnCommandTest {
     Files.createDirectories(dir.resolve("rootfs/etc"));
     Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/:/bin/sh\n");
     Files.writeString(dir.resolve("rootfs/etc/group"), "root:x:0:\n");
-    Path cfg = config(init, "[\"/bin/sh\", \"-c\", \"exit 7\"]", 0);
+    Path cfg =
+        config(init, "[\"/bin/sh\", \"-c\", \"echo out-line; echo err-line >&2; exit 7\"]", 0);
     Path image = dir.resolve("image.ext4");
     Files.delete(image);
     TestGuest.run(
@@ -126,8 +132,11 @@ class KilnCommandTest {
         dir.resolve("rootfs").toString(),
         image.toString(),
         "16M");
-    int code = kiln("--config", cfg.toString());
+    int code = kiln(LinkedGuest.factory(false), "--config", cfg.toString());
     assertThat(code).as(out + "\n" + err).isEqualTo(7);
-    assertThat(out.toString()).contains("inferno-init");
+    assertThat(out.toString()).isEqualTo("out-line\n");
+    assertThat(err.toString()).contains("err-line").doesNotContain("out-line");
+    // the exit report came over the exit channel, not from the console
+    assertThat(ExitRecord.read(dir.resolve("state/cli-1/exit.json")).source()).isEqualTo("guest");
   }
 }

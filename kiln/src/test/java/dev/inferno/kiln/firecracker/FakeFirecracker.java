@@ -445,7 +445,10 @@ public final class FakeFirecracker {
     }
     try {
       Files.writeString(
-          resolve(serial.get("serial_out_path").asText()), line + "\n", StandardOpenOption.APPEND);
+          resolve(serial.get("serial_out_path").asText()),
+          line + "\n",
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

@@ -9,7 +9,8 @@ use crate::frame::{Decoder, Message};
 use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use std::time::{Duration, Instant};
 
-pub const PORT_NAMES: [&str; 4] = ["dev.inferno.logs", "dev.inferno.exit", "dev.inferno.control", "dev.inferno.metrics"];
+pub const PORT_NAMES: [&str; 4] =
+    ["dev.inferno.logs", "dev.inferno.exit", "dev.inferno.control", "dev.inferno.metrics"];
 
 pub enum Kind {
     /// `/dev/vportNpM`, opened once.
@@ -59,7 +60,9 @@ impl Channel {
         let w = if want_write { POLLOUT } else { 0 };
         match &self.kind {
             Kind::Serial { fd } if self.connected => Some(PollFd { fd: *fd, events: POLLIN | w, revents: 0 }),
-            Kind::VsockConnect { fd, connecting: true, .. } if *fd >= 0 => Some(PollFd { fd: *fd, events: POLLOUT, revents: 0 }),
+            Kind::VsockConnect { fd, connecting: true, .. } if *fd >= 0 => {
+                Some(PollFd { fd: *fd, events: POLLOUT, revents: 0 })
+            }
             Kind::VsockConnect { fd, .. } if *fd >= 0 => Some(PollFd { fd: *fd, events: POLLIN | w, revents: 0 }),
             Kind::VsockListen { fd, .. } if *fd >= 0 => Some(PollFd { fd: *fd, events: POLLIN | w, revents: 0 }),
             Kind::VsockListen { listen_fd, .. } if *listen_fd >= 0 => {

@@ -322,10 +322,16 @@ mod tests {
             (r#"{"vm_id":"a"}"#, "version is missing"),
             (r#"{"version":2,"vm_id":"a"}"#, "version 2 is not supported"),
             (r#"{"version":1}"#, "vm_id is missing"),
-            (r#"{"version":1,"vm_id":"a","image_config":{"Cmd":"echo hi"}}"#, "image_config.Cmd must be a list of strings"),
+            (
+                r#"{"version":1,"vm_id":"a","image_config":{"Cmd":"echo hi"}}"#,
+                "image_config.Cmd must be a list of strings",
+            ),
             (r#"{"version":1,"vm_id":"a","image_config":{"Env":[1]}}"#, "image_config.Env must be a list of strings"),
             (r#"{"version":1,"vm_id":"a","transport":"pigeon"}"#, "transport \"pigeon\""),
-            (r#"{"version":1,"vm_id":"a","log":{"buffer_bytes":-1}}"#, "log.buffer_bytes must be a non-negative integer"),
+            (
+                r#"{"version":1,"vm_id":"a","log":{"buffer_bytes":-1}}"#,
+                "log.buffer_bytes must be a non-negative integer",
+            ),
             (r#"{"version":1,"vm_id":"a","log":{"mode":"lossy"}}"#, "log.mode"),
             (r#"{"version":1,"vm_id":"a","stop":{"signal":"SIGNOPE"}}"#, "SIGNOPE"),
             (r#"{"version":1,"vm_id":"a","ports":{"logs":99999999999}}"#, "ports.logs is out of range"),

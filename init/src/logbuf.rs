@@ -2,7 +2,7 @@
 //! unacknowledged frames, resend after reconnect, back-pressure or drop mode.
 
 use crate::config::LogMode;
-use crate::frame::{self, MAX_LOG_DATA};
+use crate::frame::{self, LOG_PREFIX, MAX_LOG_DATA};
 use std::collections::VecDeque;
 
 struct Entry {
@@ -50,26 +50,44 @@ impl LogBuffer {
         }
     }
 
-    fn append(&mut self, stream: u8, data: &[u8], time_ns: u64) -> u64 {
+    /// `buf` is `LOG_PREFIX` reserved bytes followed by the data; the frame is completed in place.
+    fn append_buf(&mut self, stream: u8, mut buf: Vec<u8>, time_ns: u64) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let bytes = frame::encode(frame::LOG, &frame::log_payload(seq, time_ns, stream, data));
-        self.held += data.len();
-        self.unacked.push_back(Entry { seq, data_len: data.len(), bytes });
+        frame::finish_log_frame(&mut buf, seq, time_ns, stream);
+        let data_len = buf.len() - LOG_PREFIX;
+        self.held += data_len;
+        self.unacked.push_back(Entry { seq, data_len, bytes: buf });
         seq
+    }
+
+    fn append(&mut self, stream: u8, data: &[u8], time_ns: u64) -> u64 {
+        let mut buf = Vec::with_capacity(LOG_PREFIX + data.len());
+        buf.resize(LOG_PREFIX, 0);
+        buf.extend_from_slice(data);
+        self.append_buf(stream, buf, time_ns)
     }
 
     /// Adds what one read(2) returned (1..=read_budget bytes). Returns false when drop mode discarded it.
     pub fn push(&mut self, stream: u8, data: &[u8], time_ns: u64) -> bool {
-        assert!(!data.is_empty() && data.len() <= MAX_LOG_DATA);
+        let mut buf = Vec::with_capacity(LOG_PREFIX + data.len());
+        buf.resize(LOG_PREFIX, 0);
+        buf.extend_from_slice(data);
+        self.push_buf(stream, buf, time_ns)
+    }
+
+    /// Like [`push`], for data read straight into `buf[LOG_PREFIX..]` (the workload's bytes are not copied).
+    pub fn push_buf(&mut self, stream: u8, buf: Vec<u8>, time_ns: u64) -> bool {
+        let len = buf.len().saturating_sub(LOG_PREFIX);
+        assert!(len > 0 && len <= MAX_LOG_DATA);
         let free = self.capacity - self.held;
         if self.mode == LogMode::Drop {
             let notice = (self.pending_dropped > 0)
                 .then(|| format!("inferno-init: dropped {} bytes of output\n", self.pending_dropped));
-            let need = data.len() + notice.as_ref().map_or(0, String::len);
+            let need = len + notice.as_ref().map_or(0, String::len);
             if need > free {
-                self.pending_dropped += data.len() as u64;
-                self.total_dropped += data.len() as u64;
+                self.pending_dropped += len as u64;
+                self.total_dropped += len as u64;
                 return false;
             }
             if let Some(n) = notice {
@@ -77,9 +95,9 @@ impl LogBuffer {
                 self.pending_dropped = 0;
             }
         } else {
-            assert!(data.len() <= free, "block mode read more than its budget");
+            assert!(len <= free, "block mode read more than its budget");
         }
-        self.append(stream, data, time_ns);
+        self.append_buf(stream, buf, time_ns);
         true
     }
 
@@ -251,7 +269,12 @@ mod tests {
         assert_eq!(
             m,
             vec![
-                Message::Log { seq: 2, time_ns: 0, stream: 3, data: b"inferno-init: dropped 300 bytes of output\n".to_vec() },
+                Message::Log {
+                    seq: 2,
+                    time_ns: 0,
+                    stream: 3,
+                    data: b"inferno-init: dropped 300 bytes of output\n".to_vec()
+                },
                 Message::Log { seq: 3, time_ns: 0, stream: 1, data: b"after\n".to_vec() },
             ]
         );
@@ -260,7 +283,12 @@ mod tests {
         b.flush_drop_notice(9);
         assert_eq!(
             drain(&mut b, 1000),
-            vec![Message::Log { seq: 4, time_ns: 9, stream: 3, data: b"inferno-init: dropped 4096 bytes of output\n".to_vec() }]
+            vec![Message::Log {
+                seq: 4,
+                time_ns: 9,
+                stream: 3,
+                data: b"inferno-init: dropped 4096 bytes of output\n".to_vec()
+            }]
         );
     }
 }

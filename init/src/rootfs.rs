@@ -152,9 +152,12 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
     } else {
         log("the kernel has no POSIX message queues (CONFIG_POSIX_MQUEUE): /dev/mqueue is not mounted");
     }
-    for (link, target) in
-        [("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"), ("/dev/stderr", "/proc/self/fd/2")]
-    {
+    for (link, target) in [
+        ("/dev/fd", "/proc/self/fd"),
+        ("/dev/stdin", "/proc/self/fd/0"),
+        ("/dev/stdout", "/proc/self/fd/1"),
+        ("/dev/stderr", "/proc/self/fd/2"),
+    ] {
         if fs::symlink_metadata(link).is_err() {
             let _ = symlink(target, link);
         }
@@ -174,7 +177,8 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
     } else {
         log("the kernel has no cgroup2 filesystem: /sys/fs/cgroup is not mounted");
     }
-    let nr_open = fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1 << 20);
+    let nr_open =
+        fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1 << 20);
     if let Err(e) = sys::set_nofile(nr_open) {
         log(&format!("cannot raise RLIMIT_NOFILE to {nr_open}: {e}"));
     }

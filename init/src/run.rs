@@ -62,6 +62,23 @@ pub fn pid1() -> ! {
         eprintln!("inferno-init: must run as PID 1 (the guest's init), not as process {}", std::process::id());
         std::process::exit(2);
     }
+    // A bug in init must not end in "Attempted to kill init" with no word to the host: report it like any
+    // other init failure (125) on the console, then reboot so the VMM exits.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("inferno-init internal error: {info}").replace('\n', " ");
+        console(&msg);
+        let report = obj(vec![
+            ("code", num(125)),
+            ("signal", Value::Null),
+            ("oom", Value::Bool(false)),
+            ("started_ns", num(now_ns())),
+            ("finished_ns", num(now_ns())),
+            ("error", string(msg)),
+        ]);
+        sys::write_all(1, format!("INFERNO-EXIT {}\n", report.to_json()).as_bytes());
+        sys::do_sync();
+        let _ = sys::do_reboot(sys::RB_AUTOBOOT);
+    }));
     let early = rootfs::early_mounts();
     if let Ok(fd) = sys::do_open("/dev/console", sys::O_WRONLY | sys::O_NOCTTY, 0) {
         let _ = sys::do_dup2(fd, 1);
@@ -76,6 +93,8 @@ pub fn pid1() -> ! {
             sys::do_close(fd);
         }
     }
+    // The OOM killer must never pick PID 1 (the kernel would panic); the workload gets 0 back (process.rs).
+    let _ = std::fs::write("/proc/self/oom_score_adj", "-1000");
     // Ctrl-Alt-Del (Firecracker's SendCtrlAltDel) becomes SIGINT to PID 1 instead of an immediate reboot.
     let _ = sys::do_reboot(sys::RB_DISABLE_CAD);
     let set = sys::sigset(&[sys::SIGCHLD, sys::SIGINT, sys::SIGTERM]);
@@ -318,7 +337,7 @@ impl Init {
                     }
                     self.signal_main(sig)
                 }
-                Some(op) => Err(format!("unknown op {op:?}")),
+                Some(op) => Err(format!("unknown op {:?}", op.chars().take(64).collect::<String>())),
                 None => Err("op is missing".into()),
             }
         });
@@ -420,11 +439,12 @@ impl Init {
         let fd = self.pipes[i];
         let budget = self.logs.read_budget();
         if revents & POLLIN != 0 && budget > 0 {
-            let mut buf = vec![0u8; budget];
-            match sys::do_read(fd, &mut buf) {
+            let mut buf = Vec::with_capacity(frame::LOG_PREFIX + budget);
+            buf.resize(frame::LOG_PREFIX, 0);
+            match sys::read_append(fd, &mut buf, budget) {
                 Ok(0) => self.close_pipe(i),
-                Ok(n) => {
-                    self.logs.push(i as u8 + 1, &buf[..n], now_ns());
+                Ok(_) => {
+                    self.logs.push_buf(i as u8 + 1, buf, now_ns());
                 }
                 Err(e) if matches!(e.raw_os_error(), Some(sys::EAGAIN) | Some(sys::EINTR)) => {}
                 Err(_) => self.close_pipe(i),
@@ -484,9 +504,8 @@ impl Init {
                         break;
                     }
                     self.logs.advance(n);
-                    if n < len {
-                        break;
-                    }
+                    // a short write (virtio-serial takes at most 32 KiB per write) is not "full": go on
+                    let _ = len;
                 }
             }
         }

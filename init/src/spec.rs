@@ -49,7 +49,9 @@ pub fn build(c: &RunConfig) -> Result<Spec, Failure> {
     }
     let workdir = o.workdir.clone().or_else(|| c.image.working_dir.clone()).unwrap_or_else(|| "/".into());
     if !workdir.starts_with('/') {
-        return Err(Failure::setup(format!("the working directory {workdir:?} is invalid: it needs to be an absolute path")));
+        return Err(Failure::setup(format!(
+            "the working directory {workdir:?} is invalid: it needs to be an absolute path"
+        )));
     }
     let user = o.user.clone().or_else(|| c.image.user.clone()).unwrap_or_else(|| "0:0".into());
     let sig = c.stop_signal.as_deref().or(c.image.stop_signal.as_deref()).unwrap_or("SIGTERM");
@@ -84,11 +86,37 @@ pub fn lookup_env<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
 }
 
 const SIGNALS: [(&str, i32); 31] = [
-    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8),
-    ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15),
-    ("STKFLT", 16), ("CHLD", 17), ("CONT", 18), ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22),
-    ("URG", 23), ("XCPU", 24), ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29),
-    ("PWR", 30), ("SYS", 31),
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("ILL", 4),
+    ("TRAP", 5),
+    ("ABRT", 6),
+    ("BUS", 7),
+    ("FPE", 8),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("SEGV", 11),
+    ("USR2", 12),
+    ("PIPE", 13),
+    ("ALRM", 14),
+    ("TERM", 15),
+    ("STKFLT", 16),
+    ("CHLD", 17),
+    ("CONT", 18),
+    ("STOP", 19),
+    ("TSTP", 20),
+    ("TTIN", 21),
+    ("TTOU", 22),
+    ("URG", 23),
+    ("XCPU", 24),
+    ("XFSZ", 25),
+    ("VTALRM", 26),
+    ("PROF", 27),
+    ("WINCH", 28),
+    ("IO", 29),
+    ("PWR", 30),
+    ("SYS", 31),
 ];
 
 /// `SIGTERM`, `TERM`, `term` or `15`; real-time signals by number.
@@ -144,7 +172,8 @@ fn group_entries(text: &str) -> impl Iterator<Item = GroupEntry<'_>> {
         if f.len() < 3 {
             return None;
         }
-        let members = f.get(3).map(|m| m.split(',').map(str::trim).filter(|m| !m.is_empty()).collect()).unwrap_or_default();
+        let members =
+            f.get(3).map(|m| m.split(',').map(str::trim).filter(|m| !m.is_empty()).collect()).unwrap_or_default();
         Some(GroupEntry { name: f[0], gid: f[2].parse().ok()?, members })
     })
 }
@@ -217,8 +246,10 @@ mod tests {
 
     #[test]
     fn entrypoint_override_clears_image_cmd() {
-        let s = build(&cfg(r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":["/bin/sh"]}"#))
-            .unwrap();
+        let s = build(&cfg(
+            r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":["/bin/sh"]}"#,
+        ))
+        .unwrap();
         assert_eq!(s.argv, vec!["/bin/sh"]);
         let s = build(&cfg(
             r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":["/bin/sh"],"cmd":["-c","x"]}"#,
@@ -229,8 +260,10 @@ mod tests {
 
     #[test]
     fn empty_entrypoint_override_clears_it() {
-        let s = build(&cfg(r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":[],"cmd":["ls"]}"#))
-            .unwrap();
+        let s = build(&cfg(
+            r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":[],"cmd":["ls"]}"#,
+        ))
+        .unwrap();
         assert_eq!(s.argv, vec!["ls"]);
     }
 
@@ -244,10 +277,13 @@ mod tests {
 
     #[test]
     fn env_merge_path_default_and_hostname() {
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"Env":["A=1","B=2"]},"overrides":{"env":["B=3","C=4"]}"#)).unwrap();
-        assert_eq!(s.env, vec!["HOSTNAME=host1", "A=1", "B=3", "C=4", &format!("PATH={DEFAULT_PATH}")]);
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"Env":["PATH=/opt/bin"]},"overrides":{"env":["HOSTNAME=mine"]}"#))
+        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"Env":["A=1","B=2"]},"overrides":{"env":["B=3","C=4"]}"#))
             .unwrap();
+        assert_eq!(s.env, vec!["HOSTNAME=host1", "A=1", "B=3", "C=4", &format!("PATH={DEFAULT_PATH}")]);
+        let s = build(&cfg(
+            r#","image_config":{"Cmd":["x"],"Env":["PATH=/opt/bin"]},"overrides":{"env":["HOSTNAME=mine"]}"#,
+        ))
+        .unwrap();
         assert_eq!(s.env, vec!["HOSTNAME=mine", "PATH=/opt/bin"]);
         assert_eq!(finish_env(s.env.clone(), "/root").last().unwrap(), "HOME=/root");
         let with_home = finish_env(vec!["HOME=/custom".into()], "/root");
@@ -258,7 +294,8 @@ mod tests {
     fn workdir_user_and_stop_signal_precedence() {
         let s = build(&cfg(r#","image_config":{"Cmd":["x"]}"#)).unwrap();
         assert_eq!((s.workdir.as_str(), s.user.as_str(), s.stop_signal), ("/", "0:0", 15));
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"WorkingDir":"/app","User":"app","StopSignal":"SIGQUIT"}"#)).unwrap();
+        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"WorkingDir":"/app","User":"app","StopSignal":"SIGQUIT"}"#))
+            .unwrap();
         assert_eq!((s.workdir.as_str(), s.user.as_str(), s.stop_signal), ("/app", "app", 3));
         let s = build(&cfg(
             r#","image_config":{"Cmd":["x"],"WorkingDir":"/app","User":"app","StopSignal":"SIGQUIT"},"overrides":{"workdir":"/w","user":"1:2"},"stop":{"signal":"USR1"}"#,
@@ -297,7 +334,10 @@ mod tests {
 
     #[test]
     fn user_by_name_gets_passwd_gid_home_and_supplementary_groups() {
-        assert_eq!(r("app").unwrap(), User { uid: 1000, gid: 1000, groups: vec![1000, 5, 50], home: "/home/app".into() });
+        assert_eq!(
+            r("app").unwrap(),
+            User { uid: 1000, gid: 1000, groups: vec![1000, 5, 50], home: "/home/app".into() }
+        );
     }
 
     #[test]

@@ -23,7 +23,8 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// 1 MiB of random bytes in 16 KiB chunks; the guest prints its own sha256 of what it wrote on stderr and
 /// reports each chunk on the console (outside the log path), so the host can see whether it is blocked.
-const GENERATOR: &str = "i=0; while [ $i -lt 64 ]; do dd if=/dev/urandom bs=16384 count=1 2>/dev/null | tee -a /tmp/all; \
+const GENERATOR: &str =
+    "i=0; while [ $i -lt 64 ]; do dd if=/dev/urandom bs=16384 count=1 2>/dev/null | tee -a /tmp/all; \
                          echo progress $i > /dev/console; i=$((i+1)); done; sha256sum /tmp/all | cut -d' ' -f1 >&2";
 
 #[test]
@@ -34,9 +35,24 @@ fn host_disconnect_and_reconnect_delivers_every_byte_exactly_once_and_blocks_mea
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let cfg = RunConfig::sh(GENERATOR).set(
         "log",
-        json::obj(vec![("mode", json::string("block")), ("buffer_bytes", json::num(65536)), ("drain_timeout_ms", json::num(10000))]),
+        json::obj(vec![
+            ("mode", json::string("block")),
+            ("buffer_bytes", json::num(65536)),
+            ("drain_timeout_ms", json::num(10000)),
+        ]),
     );
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
     let host = vm.host.clone();
     host.wait_for(Duration::from_secs(60), "200 KiB of output", |s| s.stream(1).len() >= 200 * 1024);
     host.lock().logs_offline = true;
@@ -55,7 +71,12 @@ fn host_disconnect_and_reconnect_delivers_every_byte_exactly_once_and_blocks_mea
     assert!(g.gaps.is_empty(), "{:?}", g.gaps);
     assert!(g.log_connections >= 2, "the guest never reconnected");
     let data = g.stream(1);
-    assert_eq!(data.len(), 64 * 16384, "received {} bytes (had {received_while_offline} before the reconnect)", data.len());
+    assert_eq!(
+        data.len(),
+        64 * 16384,
+        "received {} bytes (had {received_while_offline} before the reconnect)",
+        data.len()
+    );
     let guest_sha = g.stream_text(2);
     assert_eq!(sha256_hex(&data), guest_sha.trim(), "stream differs from what the guest wrote");
     // every reconnect starts with a HELLO on the logs channel
@@ -72,14 +93,33 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let cfg = RunConfig::sh(GENERATOR).set(
         "log",
-        json::obj(vec![("mode", json::string("drop")), ("buffer_bytes", json::num(65536)), ("drain_timeout_ms", json::num(10000))]),
+        json::obj(vec![
+            ("mode", json::string("drop")),
+            ("buffer_bytes", json::num(65536)),
+            ("drain_timeout_ms", json::num(10000)),
+        ]),
     );
     // The host is down from the start: nothing can be acknowledged, the buffer fills, the rest is dropped.
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: true });
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: true,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
     let host = vm.host.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !vm.console().contains("INFERNO-EXIT") {
-        assert!(Instant::now() < deadline, "the workload did not finish with the host gone in drop mode:\n{}", vm.console());
+        assert!(
+            Instant::now() < deadline,
+            "the workload did not finish with the host gone in drop mode:\n{}",
+            vm.console()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(progress(&vm.console()), 64);
@@ -90,7 +130,9 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
     let init = g.stream_text(3);
     let dropped: usize = init
         .lines()
-        .filter_map(|l| l.strip_prefix("inferno-init: dropped ")?.strip_suffix(" bytes of output")?.parse::<usize>().ok())
+        .filter_map(|l| {
+            l.strip_prefix("inferno-init: dropped ")?.strip_suffix(" bytes of output")?.parse::<usize>().ok()
+        })
         .sum();
     let kept = g.stream(1).len() + g.stream(2).len();
     assert!(dropped > 0, "nothing reported dropped: {init:?}");

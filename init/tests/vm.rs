@@ -15,7 +15,8 @@ fn stdout_and_stderr_arrive_separately_in_order() {
     assert_eq!(out.code(), 0, "console:\n{}", out.console);
     assert_eq!(g.stream_text(1), "out-1\nout-2\n");
     assert_eq!(g.stream_text(2), "err-1\nerr-2\n");
-    let order: Vec<String> = g.logs.iter().filter(|r| r.stream != 3).map(|r| String::from_utf8_lossy(&r.data).into_owned()).collect();
+    let order: Vec<String> =
+        g.logs.iter().filter(|r| r.stream != 3).map(|r| String::from_utf8_lossy(&r.data).into_owned()).collect();
     assert_eq!(order, vec!["out-1\n", "err-1\n", "out-2\n", "err-2\n"]);
     let seqs: Vec<u64> = g.logs.iter().map(|r| r.seq).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1) && seqs[0] == 1, "seqs {seqs:?}");
@@ -23,7 +24,11 @@ fn stdout_and_stderr_arrive_separately_in_order() {
     assert!(g.gaps.is_empty(), "{:?}", g.gaps);
     // HELLO on every channel that the guest talks on, with the vm id and one boot id
     for ch in [1u8, 2, 3] {
-        assert!(g.hellos.iter().any(|h| h.0 == ch && h.2 == "9f86d081884c7d65"), "no HELLO on channel {ch}: {:?}", g.hellos);
+        assert!(
+            g.hellos.iter().any(|h| h.0 == ch && h.2 == "9f86d081884c7d65"),
+            "no HELLO on channel {ch}: {:?}",
+            g.hellos
+        );
     }
     let boot_ids: std::collections::HashSet<u64> = g.hellos.iter().map(|h| h.1).collect();
     assert_eq!(boot_ids.len(), 1);
@@ -47,7 +52,18 @@ fn exit_code_3_on_an_ephemeral_vm() {
     let cfg = RunConfig::sh("echo bye; exit 3").set("root", json::obj(vec![("writable_device", Value::Null)]));
     let dir = work_dir("exit3");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: None, memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: None,
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 3, "{}", out.console);
@@ -87,7 +103,15 @@ fn malformed_run_config_is_125_with_a_clear_error() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(), image, writable: Some(rw), memory_mb: 256, logs_offline: false },
+        VmOptions {
+            run_json: r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
     );
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 125);
@@ -119,8 +143,20 @@ fn stop_request_lets_a_trap_handling_shell_exit_gracefully() {
     let dir = work_dir("stop");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let script = "trap 'echo got USR2' USR2; trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
-    let vm = Vm::start(&dir, VmOptions { run_json: RunConfig::sh(script).to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let script =
+        "trap 'echo got USR2' USR2; trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: RunConfig::sh(script).to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
     let host = vm.host.clone();
     let t = std::time::Duration::from_secs(30);
     host.wait_for(t, "ready", |s| s.stream_text(1).contains("ready"));
@@ -167,11 +203,13 @@ fn orphans_are_reaped() {
 #[test]
 fn env_workdir_and_user_by_name() {
     let _g = vm_lock();
-    let cfg = RunConfig::sh("id; pwd; echo FOO=$FOO EXTRA=$EXTRA HOME=$HOME HOSTNAME=$HOSTNAME; echo PATH=$PATH; ls -ld /work/dir")
-        .image("Env", strs(&["FOO=image", "KEEP=1"]))
-        .image("WorkingDir", json::string("/work/dir"))
-        .image("User", json::string("app"))
-        .overrides("env", strs(&["FOO=override", "EXTRA=yes"]));
+    let cfg = RunConfig::sh(
+        "id; pwd; echo FOO=$FOO EXTRA=$EXTRA HOME=$HOME HOSTNAME=$HOSTNAME; echo PATH=$PATH; ls -ld /work/dir",
+    )
+    .image("Env", strs(&["FOO=image", "KEEP=1"]))
+    .image("WorkingDir", json::string("/work/dir"))
+    .image("User", json::string("app"))
+    .overrides("env", strs(&["FOO=override", "EXTRA=yes"]));
     let (out, host, _) = boot("user-name", &cfg);
     assert_eq!(out.code(), 0, "{}", out.console);
     let text = host.lock().stream_text(1);
@@ -211,13 +249,26 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
                   dd if=/dev/zero of=/dev/vda bs=512 count=1 2>/dev/null && echo raw-write-ok || echo raw-write-refused";
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: RunConfig::sh(script).to_json(), image: image.clone(), writable: Some(rw.clone()), memory_mb: 256, logs_offline: false },
+        VmOptions {
+            run_json: RunConfig::sh(script).to_json(),
+            image: image.clone(),
+            writable: Some(rw.clone()),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
     );
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 0, "{}", out.console);
     let text = host.lock().stream_text(1);
-    assert_eq!(text, "motd-deleted\nwritten\noverlay overlay\nvda-ro=1\nraw-write-refused\n", "{}", host.lock().stream_text(2));
+    assert_eq!(
+        text,
+        "motd-deleted\nwritten\noverlay overlay\nvda-ro=1\nraw-write-refused\n",
+        "{}",
+        host.lock().stream_text(2)
+    );
     assert_eq!(sha256(&image), before, "the image disk changed");
     assert_eq!(debugfs_cat(&rw, "/upper/etc/newfile"), "written\n");
     assert_eq!(debugfs_cat(&rw, "/upper/data/sub/f"), "deep\n");
@@ -227,6 +278,14 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
     assert!(st.contains("Type: character special") && st.contains("Device major/minor number: 00:00"), "{st}");
     // and the image still has the original
     assert_eq!(debugfs_cat(&image, "/etc/motd"), "welcome\n");
+    // init synced and remounted the writable disk read-only before rebooting: it is clean, nothing to replay
+    let fsck = std::process::Command::new("e2fsck").args(["-fn"]).arg(&rw).output().unwrap();
+    assert!(fsck.status.success(), "e2fsck: {}", String::from_utf8_lossy(&fsck.stdout));
+    let hdr =
+        String::from_utf8_lossy(&std::process::Command::new("dumpe2fs").arg("-h").arg(&rw).output().unwrap().stdout)
+            .into_owned();
+    assert!(hdr.lines().any(|l| l.starts_with("Filesystem state:") && l.ends_with("clean")), "{hdr}");
+    assert!(!hdr.contains("needs_recovery"), "journal needs recovery: {hdr}");
 }
 
 #[test]
@@ -254,4 +313,102 @@ fn container_environment_mounts_hostname_and_metrics() {
     assert!(m.get("cpu").unwrap().get("user_ms").is_some());
     assert_eq!(m.get("log_dropped_bytes").unwrap().as_u64(), Some(0));
     assert!(g.hellos.iter().any(|h| h.0 == 4), "no HELLO on the metrics channel");
+}
+
+#[test]
+fn oom_kill_is_reported() {
+    let _g = vm_lock();
+    let dir = work_dir("oom");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    // The shell itself grows past the VM's memory; the kernel's OOM killer takes it.
+    let cfg = RunConfig::sh("echo start; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived");
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 64,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
+    let host = vm.host.clone();
+    let out = vm.wait(std::time::Duration::from_secs(90));
+    assert_eq!(out.exit.get("oom"), Some(&Value::Bool(true)), "{}", out.console);
+    assert_eq!(out.code(), 137, "{}", out.console);
+    assert!(!host.lock().stream_text(1).contains("survived"));
+}
+
+#[test]
+fn sigint_to_init_sends_the_images_stop_signal() {
+    let _g = vm_lock();
+    // Ctrl-Alt-Del arrives at PID 1 as SIGINT (reboot(RB_DISABLE_CAD)); here the workload sends it itself.
+    // The image's StopSignal (SIGUSR1) must reach the workload, not SIGINT/SIGTERM.
+    let script = "trap 'echo got TERM; exit 1' TERM; trap 'echo got USR1; exit 0' USR1; kill -INT 1; \
+                  i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no-signal; exit 2";
+    let (out, host, _) = boot("sigint", &RunConfig::sh(script).image("StopSignal", json::string("SIGUSR1")));
+    assert_eq!(host.lock().stream_text(1), "got USR1\n", "{}", out.console);
+    assert_eq!(out.code(), 0);
+    assert!(out.console.contains("received signal 2"), "{}", out.console);
+}
+
+#[test]
+fn with_no_host_at_all_the_vm_still_powers_off_and_the_console_has_the_report() {
+    let _g = vm_lock();
+    let dir = work_dir("nohost");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh("echo lost; exit 7").set(
+        "log",
+        json::obj(vec![
+            ("mode", json::string("block")),
+            ("buffer_bytes", json::num(65536)),
+            ("drain_timeout_ms", json::num(1500)),
+        ]),
+    );
+    let opts = VmOptions {
+        run_json: cfg.to_json(),
+        image,
+        writable: Some(rw),
+        memory_mb: 256,
+        logs_offline: false,
+        host_down: true,
+        raw_ports: 0,
+    };
+    let mut vm = Vm::start(&dir, opts);
+    let (_, console) = vm.wait_poweroff(std::time::Duration::from_secs(60));
+    let line = console.lines().find_map(|l| l.strip_prefix("INFERNO-EXIT ")).expect("INFERNO-EXIT line");
+    assert_eq!(json::parse(line).unwrap().get("code").and_then(Value::as_i64), Some(7));
+    assert!(console.contains("drain timeout (1500 ms): exit acknowledged: false"), "{console}");
+    assert!(vm.host.lock().exit_reports.is_empty());
+}
+
+#[test]
+fn the_writable_disk_keeps_the_containers_changes_across_boots() {
+    let _g = vm_lock();
+    let dir = work_dir("restart");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let run = |script: &str| {
+        let opts = VmOptions {
+            run_json: RunConfig::sh(script).to_json(),
+            image: image.clone(),
+            writable: Some(rw.clone()),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        };
+        let vm = Vm::start(&dir, opts);
+        let host = vm.host.clone();
+        let out = vm.wait(std::time::Duration::from_secs(60));
+        assert_eq!(out.code(), 0, "{}", out.console);
+        let text = host.lock().stream_text(1);
+        text
+    };
+    assert_eq!(run("echo first > /state; rm /etc/motd; cat /state"), "first\n");
+    assert_eq!(run("cat /state; [ -e /etc/motd ] && echo motd || echo no-motd"), "first\nno-motd\n");
 }

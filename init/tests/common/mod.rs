@@ -42,7 +42,12 @@ pub fn kernel() -> PathBuf {
     if !k.exists() {
         let script = repo_root().join("kernel/build.sh");
         let ok = Command::new(&script).status().map(|s| s.success()).unwrap_or(false);
-        assert!(ok && k.exists(), "the guest kernel {} is missing and {} could not build it", k.display(), script.display());
+        assert!(
+            ok && k.exists(),
+            "the guest kernel {} is missing and {} could not build it",
+            k.display(),
+            script.display()
+        );
     }
     k
 }
@@ -147,16 +152,25 @@ fn cpio_entry(out: &mut Vec<u8>, ino: u32, name: &str, mode: u32, data: &[u8], r
     let namez = name.len() + 1;
     let hdr = format!(
         "070701{ino:08X}{mode:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{namez:08X}{:08X}",
-        0, 0, 1, 0, data.len(), 0, 0, rdev.0, rdev.1, 0
+        0,
+        0,
+        1,
+        0,
+        data.len(),
+        0,
+        0,
+        rdev.0,
+        rdev.1,
+        0
     );
     out.extend_from_slice(hdr.as_bytes());
     out.extend_from_slice(name.as_bytes());
     out.push(0);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
     out.extend_from_slice(data);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -194,10 +208,17 @@ impl RunConfig {
         let mut r = RunConfig { fields: BTreeMap::new(), image: BTreeMap::new(), overrides: BTreeMap::new() };
         r.image.insert("Cmd".into(), strs(cmd));
         r.image.insert("Env".into(), strs(&["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]));
-        r = r.set("version", json::num(1)).set("vm_id", json::string("9f86d081884c7d65")).set("hostname", json::string("testvm"));
+        r = r
+            .set("version", json::num(1))
+            .set("vm_id", json::string("9f86d081884c7d65"))
+            .set("hostname", json::string("testvm"));
         r.set(
             "log",
-            json::obj(vec![("mode", json::string("block")), ("buffer_bytes", json::num(1048576)), ("drain_timeout_ms", json::num(5000))]),
+            json::obj(vec![
+                ("mode", json::string("block")),
+                ("buffer_bytes", json::num(1048576)),
+                ("drain_timeout_ms", json::num(5000)),
+            ]),
         )
     }
     /// `sh -c SCRIPT` as the image's Cmd.
@@ -218,8 +239,14 @@ impl RunConfig {
     }
     pub fn to_json(&self) -> String {
         let mut top: Vec<(String, Value)> = self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        top.push(("image_config".into(), Value::Object(self.image.iter().map(|(k, v)| (k.clone(), v.clone())).collect())));
-        top.push(("overrides".into(), Value::Object(self.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect())));
+        top.push((
+            "image_config".into(),
+            Value::Object(self.image.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        ));
+        top.push((
+            "overrides".into(),
+            Value::Object(self.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        ));
         Value::Object(top).to_json()
     }
 }
@@ -232,6 +259,7 @@ pub struct LogRecord {
     pub time_ns: u64,
     pub stream: u8,
     pub data: Vec<u8>,
+    pub received_at: Instant,
 }
 
 #[derive(Default)]
@@ -247,7 +275,11 @@ pub struct HostState {
     pub metrics: Vec<String>,
     /// The logs listener is gone (simulated host crash) while set.
     pub logs_offline: bool,
+    /// No listener on any channel while set (the whole host side is down).
+    pub all_offline: bool,
     pub stop: bool,
+    /// The benchmark's raw ports: (arrival, bytes) of every read.
+    pub raw: Vec<Vec<(Instant, usize)>>,
 }
 
 impl HostState {
@@ -310,7 +342,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             if host.lock().stop {
                 return;
             }
-            let offline = channel == 1 && host.lock().logs_offline;
+            let offline = host.lock().all_offline || (channel == 1 && host.lock().logs_offline);
             if offline {
                 if listener.take().is_some() {
                     let _ = std::fs::remove_file(&path);
@@ -340,14 +372,16 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             loop {
                 {
                     let g = host.lock();
-                    if g.stop || (channel == 1 && g.logs_offline) {
+                    if g.stop || g.all_offline || (channel == 1 && g.logs_offline) {
                         break;
                     }
                 }
                 match s.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => dec.push(&buf[..n]),
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                        continue
+                    }
                     Err(_) => break,
                 }
                 let mut acks = Vec::new();
@@ -365,7 +399,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
                                         g.gaps.push(m);
                                     }
                                     g.last_seq = seq;
-                                    g.logs.push(LogRecord { seq, time_ns, stream, data });
+                                    g.logs.push(LogRecord { seq, time_ns, stream, data, received_at: Instant::now() });
                                 }
                                 acks.push(Message::Ack { seq: g.last_seq });
                             }
@@ -403,6 +437,10 @@ pub struct VmOptions {
     pub memory_mb: u32,
     /// The logs listener is absent when the VM starts (the host is "down").
     pub logs_offline: bool,
+    /// No host listens on any channel (kiln is down for the whole run).
+    pub host_down: bool,
+    /// Adds plain virtio-serial ports `dev.inferno.raw1`.. whose bytes are only counted (benchmark baselines).
+    pub raw_ports: usize,
 }
 
 pub struct Vm {
@@ -411,7 +449,7 @@ pub struct Vm {
     child: Child,
     threads: Vec<JoinHandle<()>>,
     pub console_path: PathBuf,
-    started: Instant,
+    pub started: Instant,
 }
 
 pub struct Outcome {
@@ -425,7 +463,7 @@ impl Vm {
         let qemu = qemu();
         let kernel = kernel();
         let initrd = initramfs(&dir.join("initramfs.cpio"), &o.run_json);
-        let state = HostState { logs_offline: o.logs_offline, ..HostState::default() };
+        let state = HostState { logs_offline: o.logs_offline, all_offline: o.host_down, ..HostState::default() };
         let host = Arc::new(Host { state: Mutex::new(state), changed: Condvar::new(), control: Mutex::new(None) });
         let names = ["logs", "exit", "control", "metrics"];
         let mut threads = Vec::new();
@@ -433,6 +471,41 @@ impl Vm {
         for (i, n) in names.iter().enumerate() {
             let sock = dir.join(format!("{n}.sock"));
             threads.push(serve(host.clone(), sock.clone(), i as u8 + 1));
+        }
+        host.lock().raw = vec![Vec::new(); o.raw_ports];
+        for k in 0..o.raw_ports {
+            let sock = dir.join(format!("raw{}.sock", k + 1));
+            let l = listen(&sock);
+            let h = host.clone();
+            threads.push(std::thread::spawn(move || {
+                let mut s = loop {
+                    if h.lock().stop {
+                        return;
+                    }
+                    match l.accept() {
+                        Ok((s, _)) => break s,
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => h.lock().raw[k].push((Instant::now(), n)),
+                        Err(_) => {
+                            if h.lock().stop {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }));
+            args.push("-chardev".into());
+            args.push(format!("socket,id=raw{},path={},server=off,reconnect=1", k + 1, sock.display()));
+            args.push("-device".into());
+            args.push(format!("virtserialport,chardev=raw{},name=dev.inferno.raw{}", k + 1, k + 1));
         }
         std::thread::sleep(Duration::from_millis(50));
         let console_path = dir.join("console.log");
@@ -443,7 +516,9 @@ impl Vm {
             .arg(&kernel)
             .arg("-initrd")
             .arg(&initrd)
-            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet rdinit=/inferno/init"])
+            // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail and panic
+            // ("IO-APIC + timer doesn't work!"); seen on this machine with a load average over 10.
+            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet no_timer_check rdinit=/inferno/init"])
             .arg("-serial")
             .arg(format!("file:{}", console_path.display()))
             .arg("-drive")
@@ -471,8 +546,8 @@ impl Vm {
         std::fs::read_to_string(&self.console_path).unwrap_or_default()
     }
 
-    /// Waits for QEMU to exit by itself (the guest rebooted), then for the exit report.
-    pub fn wait(mut self, timeout: Duration) -> Outcome {
+    /// Waits for QEMU to exit by itself (the guest rebooted); returns the elapsed time and the console.
+    pub fn wait_poweroff(&mut self, timeout: Duration) -> (Duration, String) {
         let deadline = self.started + timeout;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -484,12 +559,7 @@ impl Vm {
                 for t in self.threads.drain(..) {
                     let _ = t.join();
                 }
-                let exit = {
-                    let g = self.host.lock();
-                    let r = g.exit_reports.last().cloned().unwrap_or_else(|| panic!("no EXIT frame arrived; console:\n{console}"));
-                    json::parse(&r).unwrap()
-                };
-                return Outcome { elapsed, console, exit };
+                return (elapsed, console);
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
@@ -498,6 +568,18 @@ impl Vm {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for the power-off and the exit report (EXIT frame).
+    pub fn wait(mut self, timeout: Duration) -> Outcome {
+        let (elapsed, console) = self.wait_poweroff(timeout);
+        let exit = {
+            let g = self.host.lock();
+            let r =
+                g.exit_reports.last().cloned().unwrap_or_else(|| panic!("no EXIT frame arrived; console:\n{console}"));
+            json::parse(&r).unwrap()
+        };
+        Outcome { elapsed, console, exit }
     }
 }
 
@@ -533,7 +615,18 @@ pub fn boot(name: &str, cfg: &RunConfig) -> (Outcome, Arc<Host>, PathBuf) {
     let dir = work_dir(name);
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let vm = Vm::start(&dir, VmOptions { run_json: cfg.to_json(), image, writable: Some(rw), memory_mb: 256, logs_offline: false });
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
+    );
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(60));
     (out, host, dir)

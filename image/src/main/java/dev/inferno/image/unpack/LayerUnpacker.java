@@ -13,7 +13,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
@@ -231,11 +230,19 @@ public final class LayerUnpacker {
 
     private void whiteout(List<String> parentComps, String base) throws IOException {
       whiteouts++;
+      boolean opaque = base.equals(OPAQUE);
+      if (!opaque && base.startsWith(WH + WH)) {
+        return; // other AUFS metadata (.wh..wh.plnk …): not content
+      }
+      String name = base.substring(WH.length());
+      if (!opaque && (name.isEmpty() || name.equals(".") || name.equals(".."))) {
+        throw new LayerRejectedException("invalid whiteout " + base);
+      }
       Path parent = resolveDir(parentComps, false);
       if (parent == null) {
         return; // nothing below to hide
       }
-      if (base.equals(OPAQUE)) {
+      if (opaque) {
         created.add(key(parent));
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
           for (Path child : ds) {
@@ -248,13 +255,6 @@ public final class LayerUnpacker {
           }
         }
         return;
-      }
-      if (base.startsWith(WH + WH)) {
-        return; // other AUFS metadata (.wh..wh.plnk …): not content
-      }
-      String name = base.substring(WH.length());
-      if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-        throw new LayerRejectedException("invalid whiteout " + base);
       }
       Path victim = parent.resolve(name);
       if (created.contains(key(victim))) {
@@ -302,9 +302,9 @@ public final class LayerUnpacker {
         return;
       }
       try {
-        Files.getFileAttributeView(p, BasicFileAttributeView.class, NOFOLLOW)
-            .setTimes(t, null, null);
-      } catch (IOException | UnsupportedOperationException ignored) {
+        java.time.Instant i = t.toInstant();
+        Posix.lutimes(p, i.getEpochSecond(), i.getNano());
+      } catch (IOException ignored) {
         // a time we cannot set is cosmetic
       }
     }
@@ -350,7 +350,7 @@ public final class LayerUnpacker {
           if (target.startsWith("/")) {
             cur.clear();
           }
-          String[] parts = target.split("/");
+          String[] parts = target.split("/", -1);
           for (int i = parts.length - 1; i >= 0; i--) {
             todo.addFirst(parts[i]);
           }
@@ -390,7 +390,7 @@ public final class LayerUnpacker {
       throw new LayerRejectedException("entry name contains NUL: " + name);
     }
     List<String> out = new ArrayList<>();
-    for (String c : name.split("/")) {
+    for (String c : name.split("/", -1)) {
       if (c.isEmpty() || c.equals(".")) {
         continue;
       }

@@ -41,7 +41,36 @@ final class Posix {
           "lsetxattr",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
 
+  private static final MethodHandle UTIMENSAT =
+      handle("utimensat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+  private static final int AT_FDCWD = -100;
+  private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+
   private Posix() {}
+
+  /**
+   * Sets atime and mtime without following a symlink and without opening the file (NIO's setTimes
+   * opens it, which blocks on a FIFO).
+   */
+  static void lutimes(Path p, long epochSecond, int nanos) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment cs = a.allocate(CAPTURE);
+      MemorySegment ts = a.allocate(JAVA_LONG, 4);
+      ts.setAtIndex(JAVA_LONG, 0, epochSecond);
+      ts.setAtIndex(JAVA_LONG, 1, nanos);
+      ts.setAtIndex(JAVA_LONG, 2, epochSecond);
+      ts.setAtIndex(JAVA_LONG, 3, nanos);
+      int r =
+          (int)
+              UTIMENSAT.invokeExact(
+                  cs, AT_FDCWD, a.allocateFrom(p.toString()), ts, AT_SYMLINK_NOFOLLOW);
+      check(r, cs, "utimensat", p);
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
 
   private static MethodHandle handle(String name, FunctionDescriptor fd) {
     return LINKER.downcallHandle(

@@ -45,9 +45,16 @@ public final class LogStore implements Closeable {
    * @param maxFiles the most segment files kept; the oldest are deleted (like docker's max-file)
    * @param indexIntervalBytes record bytes between two index entries (bounds the scan of
    *     tail/since)
+   * @param durability what {@link #force} guarantees before acks go out
    */
-  public record Options(long maxFileBytes, int maxFiles, int indexIntervalBytes) {
+  public record Options(
+      long maxFileBytes, int maxFiles, int indexIntervalBytes, Durability durability) {
+    public Options(long maxFileBytes, int maxFiles, int indexIntervalBytes) {
+      this(maxFileBytes, maxFiles, indexIntervalBytes, Durability.FSYNC);
+    }
+
     public Options {
+      java.util.Objects.requireNonNull(durability, "durability");
       if (maxFileBytes < 4096 || maxFiles < 1 || indexIntervalBytes < 1) {
         throw new IllegalArgumentException(
             "log options need maxFileBytes ≥ 4096, maxFiles ≥ 1, indexIntervalBytes ≥ 1: "
@@ -65,6 +72,21 @@ public final class LogStore implements Closeable {
     }
   }
 
+  /** What a {@link #force} (and so an ACK) guarantees. */
+  public enum Durability {
+    /**
+     * FileChannel.force: the records survive a crash of the host kernel or a power loss. The
+     * default.
+     */
+    FSYNC,
+    /**
+     * Written to the file (the page cache) only: the records survive a crash or kill of the process
+     * hosting kiln, which is what init's resend covers; a host crash can lose the last seconds (as
+     * docker's json-file can).
+     */
+    PAGE_CACHE
+  }
+
   private final Path dir;
   private final Options options;
   private final ReentrantLock lock = new ReentrantLock();
@@ -72,8 +94,17 @@ public final class LogStore implements Closeable {
   private final CRC32C crc = new CRC32C();
   private final ByteBuffer writeBuf = ByteBuffer.allocateDirect(128 * 1024);
 
-  /** Highest seq held per boot id, oldest boot first. */
+  /**
+   * Highest seq held per boot id, oldest boot first; the current boot's entry may lag behind {@link
+   * #curSeq}.
+   */
   private final LinkedHashMap<Long, Long> boots;
+
+  /** The boot being appended (fast path without boxing): its highest seq, or 0 for none. */
+  private long curBoot;
+
+  private long curSeq;
+  private boolean haveCur;
 
   private volatile List<Segment> segments;
   private Segment active;
@@ -138,8 +169,13 @@ public final class LogStore implements Closeable {
     lock.lock();
     try {
       ensureOpen();
-      Long last = boots.get(r.bootId());
-      if (last != null && Long.compareUnsigned(r.seq(), last) <= 0) {
+      if (!haveCur || curBoot != r.bootId()) {
+        syncBoots();
+        curBoot = r.bootId();
+        curSeq = boots.getOrDefault(curBoot, 0L);
+        haveCur = true;
+      }
+      if (curSeq != 0 && Long.compareUnsigned(r.seq(), curSeq) <= 0) {
         duplicates++;
         return false;
       }
@@ -160,8 +196,7 @@ public final class LogStore implements Closeable {
       nextOrdinal++;
       maxHost = Math.max(maxHost, r.hostTimeNs());
       maxGuest = Math.max(maxGuest, r.guestTimeNs());
-      boots.remove(r.bootId());
-      boots.put(r.bootId(), r.seq());
+      curSeq = r.seq();
       return true;
     } finally {
       lock.unlock();
@@ -188,7 +223,9 @@ public final class LogStore implements Closeable {
       lock.unlock();
     }
     try {
-      ch.force(false);
+      if (options.durability() == Durability.FSYNC) {
+        ch.force(false);
+      }
     } catch (ClosedChannelException e) {
       // rotated (or closed) meanwhile: rotation forces the segment it closes
       ensureOpen();
@@ -208,7 +245,7 @@ public final class LogStore implements Closeable {
   public long lastSeq(long bootId) {
     lock.lock();
     try {
-      return boots.getOrDefault(bootId, 0L);
+      return haveCur && curBoot == bootId ? curSeq : boots.getOrDefault(bootId, 0L);
     } finally {
       lock.unlock();
     }
@@ -321,7 +358,8 @@ public final class LogStore implements Closeable {
     return durableOrdinal;
   }
 
-  boolean isClosed() {
+  /** Whether {@link #close} was called. */
+  public boolean isClosed() {
     return closed;
   }
 
@@ -339,6 +377,14 @@ public final class LogStore implements Closeable {
       return durableOrdinal > ordinal;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Folds the current boot's seq into the boot table (newest last). */
+  private void syncBoots() {
+    if (haveCur && curSeq != 0) {
+      boots.remove(curBoot);
+      boots.put(curBoot, curSeq);
     }
   }
 
@@ -372,6 +418,7 @@ public final class LogStore implements Closeable {
     activeCh.close();
     activeIdx.close();
     active.endOrdinal = nextOrdinal;
+    syncBoots();
     Segment next = Recovery.createSegment(dir, nextOrdinal, maxHost, maxGuest, boots);
     active = next;
     activeCh = FileChannel.open(next.path, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -490,7 +537,7 @@ public final class LogStore implements Closeable {
     }
 
     static Segment createSegment(
-        Path dir, long base, long maxHost, long maxGuest, LinkedHashMap<Long, Long> boots)
+        Path dir, long base, long maxHost, long maxGuest, Map<Long, Long> boots)
         throws IOException {
       ByteBuffer h = SegmentFormat.header(base, maxHost, maxGuest, boots);
       Segment s = new Segment(dir, base, h.remaining());

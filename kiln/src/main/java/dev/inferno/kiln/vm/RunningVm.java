@@ -12,6 +12,7 @@ public final class RunningVm {
   private final GuestSession guest;
   private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
   private volatile StopEscalation.Outcome stopOutcome;
+  private volatile boolean killed;
 
   RunningVm(VmSpec spec, Vmm vmm, VmmProcess process, GuestSession guest) {
     this.spec = spec;
@@ -54,8 +55,14 @@ public final class RunningVm {
     Duration shutdownGrace =
         grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);
     stopOutcome =
-        StopEscalation.stop(spec, spec.layout(), vmm, process, guest, grace, shutdownGrace);
+        StopEscalation.stop(
+            spec, spec.layout(), vmm, process, guest, grace, shutdownGrace, () -> killed = true);
     return exit.join();
+  }
+
+  /** True once a stop escalated to SIGKILL. */
+  boolean killedByStop() {
+    return killed;
   }
 
   Vmm driver() {

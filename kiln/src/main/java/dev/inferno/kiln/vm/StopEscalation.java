@@ -33,6 +33,23 @@ public final class StopEscalation {
       Duration grace,
       Duration shutdownGrace)
       throws IOException {
+    return stop(spec, layout, vmm, process, guest, grace, shutdownGrace, () -> {});
+  }
+
+  /**
+   * As above; {@code beforeKill} runs just before the SIGKILL, so whoever records the exit knows
+   * the VMM was killed (its watcher may see it gone before this method returns).
+   */
+  public static Outcome stop(
+      VmSpec spec,
+      VmLayout layout,
+      Vmm vmm,
+      VmmProcess process,
+      GuestSession guest,
+      Duration grace,
+      Duration shutdownGrace,
+      Runnable beforeKill)
+      throws IOException {
     if (!process.isAlive()) {
       return Outcome.ALREADY_GONE;
     }
@@ -52,6 +69,7 @@ public final class StopEscalation {
         return Outcome.VMM_SHUTDOWN;
       }
     }
+    beforeKill.run();
     process.signal(Processes.SIGKILL);
     if (!waitGone(process, Duration.ofSeconds(10))) {
       throw new VmmException(

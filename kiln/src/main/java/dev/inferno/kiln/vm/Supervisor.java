@@ -77,7 +77,14 @@ public final class Supervisor {
     if (spec.hasWritableDisk()) {
       WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
     }
-    GuestSession guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    vmm.prepare(spec, layout);
+    GuestSession guest;
+    try {
+      guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    } catch (IOException | RuntimeException e) {
+      vmm.cleanup(spec, layout);
+      throw e;
+    }
     VmmProcess process;
     try {
       process = vmm.start(spec, layout);
@@ -100,7 +107,10 @@ public final class Supervisor {
    */
   public Optional<RunningVm> adopt(Path stateDir) throws IOException {
     VmLayout layout = new VmLayout(stateDir);
-    if (Files.exists(layout.exitRecord()) || !Files.exists(layout.spec())) {
+    // vmm.json goes last when a VM finishes; exit.json alone may be init's report of a VM whose
+    // VMM is still shutting down
+    if (!Files.exists(layout.spec())
+        || (Files.exists(layout.exitRecord()) && !Files.exists(layout.pidFile()))) {
       return Optional.empty();
     }
     VmSpec spec = SpecJson.read(layout.spec());
@@ -186,7 +196,7 @@ public final class Supervisor {
     if (report.isPresent()) {
       return report.get();
     }
-    if (vm.stopOutcome() == StopEscalation.Outcome.KILLED) {
+    if (vm.killedByStop()) {
       return ExitRecord.hostMade(
           137, 9, startedNs, "the guest did not stop within the timeout; kiln killed the VMM");
     }

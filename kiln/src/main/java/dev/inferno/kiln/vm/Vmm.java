@@ -15,6 +15,12 @@ public interface Vmm {
   /** Empty when this VMM can run here; else why not (binary missing, no KVM …). */
   Optional<String> unavailableReason();
 
+  /**
+   * Makes the per-VM files the VMM needs besides initramfs and disks (Firecracker: the jail with
+   * hard links, a uid). Runs before the guest listeners are bound.
+   */
+  default void prepare(VmSpec spec, VmLayout layout) throws IOException {}
+
   /** Where the guest channel listeners must be bound before {@link #start}. */
   GuestTransport transport(VmSpec spec, VmLayout layout);
 

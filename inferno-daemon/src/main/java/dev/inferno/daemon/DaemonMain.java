@@ -98,6 +98,9 @@ public final class DaemonMain {
     @Option(names = "--image-backend", description = "module, or memory (testing only)")
     String imageBackend;
 
+    @Option(names = "--qemu-accel", description = "auto, kvm or tcg")
+    String qemuAccel;
+
     @Override
     public Integer call() throws Exception {
       Path file =
@@ -119,6 +122,7 @@ public final class DaemonMain {
         s.put("image-backend", "memory"); // a fake registry serves them
       }
       put(s, "image-backend", imageBackend);
+      put(s, "qemu-accel", qemuAccel);
       DaemonConfig cfg = ConfigFile.build(s);
       boolean kvm = Preflight.kvm(Path.of("/dev/kvm"));
       List<String> problems = Preflight.check(cfg, kvm);
@@ -131,9 +135,7 @@ public final class DaemonMain {
         LOG.warning("backend=process: VMs are host processes; for testing only");
         vms = new ProcessVmBackend();
       } else {
-        throw new IllegalStateException(
-            "the kiln backend is not wired into this build yet (the image and kiln modules are"
-                + " being merged); use --backend process for testing");
+        vms = kiln(cfg, kvm);
       }
       Daemon d =
           Daemon.start(
@@ -149,6 +151,39 @@ public final class DaemonMain {
               }));
       d.join();
       return 0;
+    }
+
+    private static VmBackend kiln(DaemonConfig cfg, boolean kvm) throws java.io.IOException {
+      var drivers =
+          Map.<dev.inferno.kiln.vm.VmmKind, dev.inferno.kiln.vm.Vmm>of(
+              dev.inferno.kiln.vm.VmmKind.QEMU,
+              new dev.inferno.kiln.qemu.Qemu(
+                  new dev.inferno.kiln.qemu.Qemu.Config(
+                      cfg.qemu().toString(),
+                      dev.inferno.kiln.qemu.Qemu.Accel.valueOf(
+                          cfg.qemuAccel().toUpperCase(java.util.Locale.ROOT)))),
+              dev.inferno.kiln.vm.VmmKind.FIRECRACKER,
+              new dev.inferno.kiln.firecracker.Firecracker(
+                  new dev.inferno.kiln.firecracker.Firecracker.Config(
+                      cfg.firecracker().toString(),
+                      cfg.jailer().toString(),
+                      cfg.jailUidFirst(),
+                      cfg.jailUidLast() - cfg.jailUidFirst() + 1,
+                      "inferno",
+                      64,
+                      Path.of("/sys/fs/cgroup"),
+                      java.time.Duration.ofSeconds(5))));
+      Path vmsDir = cfg.stateDir().resolve("vms");
+      java.nio.file.Files.createDirectories(vmsDir);
+      return new dev.inferno.daemon.kiln.KilnVmBackend(
+          new dev.inferno.kiln.vm.Supervisor(
+              drivers, dev.inferno.daemon.kiln.KilnVmBackend.guests()),
+          vmsDir,
+          cfg.kernel(),
+          cfg.init(),
+          1L << 30,
+          Preflight.resolveVmm(cfg, kvm),
+          kvm);
     }
 
     private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {

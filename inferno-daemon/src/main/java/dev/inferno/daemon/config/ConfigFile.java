@@ -46,6 +46,9 @@ public final class ConfigFile {
       firecracker = /usr/local/bin/firecracker
       jailer = /usr/local/bin/jailer
       qemu = /usr/bin/qemu-system-x86_64
+      # QEMU's accelerator: auto (KVM when /dev/kvm works, else TCG), kvm or tcg. Force tcg on a
+      # nested host whose /dev/kvm opens but cannot run guests.
+      qemu-accel = auto
 
       # Each jailed Firecracker runs as its own unprivileged uid/gid from this range.
       jail-uid-range = 900000-909999
@@ -102,7 +105,8 @@ public final class ConfigFile {
           "max-request-body",
           "backend",
           "testing-images",
-          "image-backend");
+          "image-backend",
+          "qemu-accel");
 
   private ConfigFile() {}
 
@@ -175,6 +179,10 @@ public final class ConfigFile {
         throw new IllegalArgumentException(
             "image-backend must be module or memory, not " + imageBackend);
       }
+      String accel = s.get("qemu-accel");
+      if (!Set.of("auto", "kvm", "tcg").contains(accel)) {
+        throw new IllegalArgumentException("qemu-accel must be auto, kvm or tcg, not " + accel);
+      }
       int cpus = Integer.parseInt(s.get("default-cpus"));
       if (cpus < 1) {
         throw new IllegalArgumentException("default-cpus must be at least 1");
@@ -201,6 +209,7 @@ public final class ConfigFile {
           backend,
           list(s.get("testing-images")),
           imageBackend,
+          accel,
           Sizes.parse(s.get("max-request-body")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);

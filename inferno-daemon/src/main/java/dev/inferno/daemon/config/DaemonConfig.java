@@ -27,6 +27,7 @@ import java.util.List;
  * @param backend kiln (real VMs) or process (host processes; for tests only)
  * @param testingImages with image-backend=memory: references the fake registry serves
  * @param imageBackend module (the image module: real registries) or memory (a fake, for tests)
+ * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  */
 public record DaemonConfig(
@@ -51,6 +52,7 @@ public record DaemonConfig(
     String backend,
     List<String> testingImages,
     String imageBackend,
+    String qemuAccel,
     long maxBodyBytes) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);

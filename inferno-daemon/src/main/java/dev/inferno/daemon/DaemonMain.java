@@ -124,7 +124,8 @@ public final class DaemonMain {
       put(s, "image-backend", imageBackend);
       put(s, "qemu-accel", qemuAccel);
       DaemonConfig cfg = ConfigFile.build(s);
-      boolean kvm = Preflight.kvm(Path.of("/dev/kvm"));
+      // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
+      boolean kvm = dev.inferno.sys.Kvm.probe().usable();
       List<String> problems = Preflight.check(cfg, kvm);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("cannot start:\n  " + String.join("\n  ", problems));

@@ -65,6 +65,7 @@ public final class GuestLink implements AutoCloseable {
   private final AtomicReference<GuestMetrics> metrics = new AtomicReference<>();
   private final List<UnixListener> listeners = new ArrayList<>();
   private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+  private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
   private final AtomicReference<SocketChannel> logsConnection = new AtomicReference<>();
   private final Object exitLock = new Object();
   private final ControlClient control;
@@ -117,11 +118,15 @@ public final class GuestLink implements AutoCloseable {
                 return;
               }
               connections.add(ch);
+              handlers.add(Thread.currentThread());
               stats.connections.increment();
               try {
-                handler.accept(ch);
+                if (!closed) { // close() may have run between the two checks
+                  handler.accept(ch);
+                }
               } finally {
                 connections.remove(ch);
+                handlers.remove(Thread.currentThread());
                 Frames.closeQuietly(ch);
               }
             }));
@@ -262,6 +267,18 @@ public final class GuestLink implements AutoCloseable {
     control.close();
     for (SocketChannel c : connections) {
       Frames.closeQuietly(c);
+    }
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    for (Thread t : handlers) {
+      if (t == Thread.currentThread()) {
+        continue;
+      }
+      try {
+        t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

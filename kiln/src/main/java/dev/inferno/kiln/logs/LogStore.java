@@ -273,7 +273,7 @@ public final class LogStore implements Closeable {
 
   /** A cursor at the given ordinal (clamped to what is kept). */
   public LogCursor cursor(long ordinal) {
-    return new LogCursor(this, Math.max(ordinal, firstOrdinal()), null, 0);
+    return new LogCursor(this, Math.max(ordinal, firstOrdinal()), null, 0, false);
   }
 
   /** A cursor at the n-th newest durable record; follow it to read the rest as it comes. */
@@ -284,7 +284,17 @@ public final class LogStore implements Closeable {
 
   /** A cursor over records whose time on {@code base} is ≥ {@code timeNs}. */
   public LogCursor sinceCursor(long timeNs, TimeBase base) {
-    return new LogCursor(this, firstOrdinal(), base, timeNs);
+    return new LogCursor(this, firstOrdinal(), base, timeNs, true);
+  }
+
+  /**
+   * A cursor at the n-th newest durable record that returns only records with time ≥ {@code timeNs}
+   * on {@code base} ({@code docker logs --tail N --since T}: the last N, then the time filter).
+   */
+  public LogCursor tailCursor(long n, long timeNs, TimeBase base) {
+    long end = durableOrdinal;
+    long start = Math.max(n >= end ? 0 : end - n, firstOrdinal());
+    return new LogCursor(this, start, base, timeNs, false);
   }
 
   /** The n newest durable records, oldest first. */

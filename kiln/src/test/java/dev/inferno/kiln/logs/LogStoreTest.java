@@ -373,4 +373,20 @@ class LogStoreTest {
       }
     }
   }
+
+  @Test
+  void tailWithSinceTakesTheLastNThenFiltersByTime() throws IOException {
+    try (LogStore s = LogStore.open(dir, SMALL_INDEX)) {
+      List<LogRecord> all = fill(s, BOOT, 1, 500); // host time = 2000 × seq
+      try (LogCursor c = s.tailCursor(100, 2_000L * 450, TimeBase.HOST)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(449, 500));
+      }
+      try (LogCursor c = s.tailCursor(10, 2_000L * 100, TimeBase.HOST)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(490, 500));
+      }
+      try (LogCursor c = s.tailCursor(10, Long.MAX_VALUE, TimeBase.GUEST)) {
+        assertThat(c.drain()).isEmpty();
+      }
+    }
+  }
 }

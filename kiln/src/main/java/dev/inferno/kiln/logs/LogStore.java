@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -122,9 +124,13 @@ public final class LogStore implements Closeable {
   private long duplicates;
   private volatile boolean closed;
 
-  private LogStore(Path dir, Options options, Recovery r) {
+  /** Held while a writer has the directory open; null for a read-only store. */
+  private final FileLock dirLock;
+
+  private LogStore(Path dir, Options options, Recovery r, FileLock dirLock) {
     this.dir = dir;
     this.options = options;
+    this.dirLock = dirLock;
     this.boots = r.boots;
     this.segments = List.copyOf(r.segments);
     this.active = r.segments.getLast();
@@ -149,7 +155,58 @@ public final class LogStore implements Closeable {
    */
   public static LogStore open(Path dir, Options options) throws IOException {
     Files.createDirectories(dir);
-    return new LogStore(dir, options, Recovery.run(dir, options.indexIntervalBytes()));
+    FileLock lock = lockDirectory(dir);
+    try {
+      return new LogStore(
+          dir, options, Recovery.run(dir, options.indexIntervalBytes(), false), lock);
+    } catch (IOException | RuntimeException e) {
+      lock.channel().close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a read-only view of what is in {@code dir} now (for example while another process writes
+   * it, or after the VM is gone): changes no file, takes no lock, ignores a torn tail; appends made
+   * later by another process are not seen (open again). An absent directory reads as empty.
+   */
+  public static LogStore openReadOnly(Path dir) throws IOException {
+    Options o = Options.defaults();
+    if (!Files.isDirectory(dir)) {
+      return new LogStore(dir, o, Recovery.empty(dir), null);
+    }
+    return new LogStore(dir, o, Recovery.run(dir, o.indexIntervalBytes(), true), null);
+  }
+
+  /** One writer per directory: two kilns appending to the same files would corrupt them. */
+  private static FileLock lockDirectory(Path dir) throws IOException {
+    Path lockFile = dir.resolve("lock");
+    FileChannel ch =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+    if (lock == null) {
+      ch.close();
+      throw new IOException(
+          "log directory "
+              + dir
+              + " is already open for writing by another kiln (it holds a lock on "
+              + lockFile
+              + "); stop that one first, or read with LogStore.openReadOnly");
+    }
+    return lock;
+  }
+
+  /** Whether this store was opened read-only. */
+  public boolean isReadOnly() {
+    return dirLock == null;
   }
 
   public Path directory() {
@@ -168,7 +225,7 @@ public final class LogStore implements Closeable {
     }
     lock.lock();
     try {
-      ensureOpen();
+      ensureWritable();
       if (!haveCur || curBoot != r.bootId()) {
         syncBoots();
         curBoot = r.bootId();
@@ -212,7 +269,7 @@ public final class LogStore implements Closeable {
     long target;
     lock.lock();
     try {
-      ensureOpen();
+      ensureWritable();
       if (durableOrdinal == nextOrdinal) {
         return;
       }
@@ -398,6 +455,13 @@ public final class LogStore implements Closeable {
     }
   }
 
+  private void ensureWritable() throws IOException {
+    ensureOpen();
+    if (dirLock == null) {
+      throw new IOException("log store " + dir + " was opened read-only");
+    }
+  }
+
   private void ensureOpen() throws IOException {
     if (closed) {
       throw new ClosedChannelException();
@@ -458,6 +522,11 @@ public final class LogStore implements Closeable {
       if (closed) {
         return;
       }
+      if (dirLock == null) {
+        closed = true;
+        durableAdvanced.signalAll();
+        return;
+      }
       try {
         flushBuffer();
         activeCh.force(false);
@@ -466,6 +535,7 @@ public final class LogStore implements Closeable {
         closed = true;
         activeCh.close();
         activeIdx.close();
+        dirLock.channel().close(); // releases the lock
         durableAdvanced.signalAll();
       }
     } finally {
@@ -486,13 +556,22 @@ public final class LogStore implements Closeable {
     long bytesSinceIndex;
 
     final int indexInterval;
+    final boolean readOnly;
 
-    Recovery(int indexInterval) {
+    Recovery(int indexInterval, boolean readOnly) {
       this.indexInterval = indexInterval;
+      this.readOnly = readOnly;
     }
 
-    static Recovery run(Path dir, int indexInterval) throws IOException {
-      Recovery r = new Recovery(indexInterval);
+    /** A store with nothing in it (read-only view of a missing directory). */
+    static Recovery empty(Path dir) {
+      Recovery r = new Recovery(1, true);
+      r.segments.add(new Segment(dir, 0, SegmentFormat.headerSize(0)));
+      return r;
+    }
+
+    static Recovery run(Path dir, int indexInterval, boolean readOnly) throws IOException {
+      Recovery r = new Recovery(indexInterval, readOnly);
       List<Long> bases = new ArrayList<>();
       try (Stream<Path> files = Files.list(dir)) {
         for (Path p : (Iterable<Path>) files::iterator) {
@@ -515,15 +594,22 @@ public final class LogStore implements Closeable {
           break;
         }
         activeHeader = null;
-        Files.move(
-            p, p.resolveSibling(p.getFileName() + ".corrupt"), StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(dir.resolve(SegmentFormat.indexName(base)));
+        if (!readOnly) {
+          Files.move(
+              p,
+              p.resolveSibling(p.getFileName() + ".corrupt"),
+              StandardCopyOption.REPLACE_EXISTING);
+          Files.deleteIfExists(dir.resolve(SegmentFormat.indexName(base)));
+        }
         bases.removeLast();
       }
       for (int i = 0; i < bases.size() - 1; i++) {
         r.segments.add(r.loadSealed(dir, bases.get(i), bases.get(i + 1)));
       }
       Segment active;
+      if (activeHeader == null && readOnly) {
+        return empty(dir);
+      }
       if (activeHeader == null) {
         active = createSegment(dir, 0, Long.MIN_VALUE, Long.MIN_VALUE, new LinkedHashMap<>());
         activeHeader = readHeader(active.path);
@@ -611,7 +697,9 @@ public final class LogStore implements Closeable {
           ordinal++;
         }
       }
-      writeIndex(s);
+      if (!readOnly) {
+        writeIndex(s);
+      }
       return s;
     }
 
@@ -659,13 +747,16 @@ public final class LogStore implements Closeable {
           nextOrdinal++;
         }
       }
+      activeEnd = end;
+      bytesSinceIndex = sinceIndex;
+      if (readOnly) {
+        return;
+      }
       activeCh = FileChannel.open(s.path, StandardOpenOption.WRITE, StandardOpenOption.READ);
       if (activeCh.size() > end) {
         activeCh.truncate(end); // a torn last record: never acked, init resends it
         activeCh.force(false);
       }
-      activeEnd = end;
-      bytesSinceIndex = sinceIndex;
       writeIndex(s);
       activeIdx = FileChannel.open(s.indexPath, StandardOpenOption.WRITE);
     }

@@ -53,6 +53,7 @@ public final class GuestLink implements AutoCloseable {
       long logRecords,
       long logBytes,
       long logDuplicates,
+      long logGaps,
       long acks,
       long framesBeforeHello,
       long unexpectedFrames,
@@ -68,6 +69,7 @@ public final class GuestLink implements AutoCloseable {
   private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
   private final AtomicReference<SocketChannel> logsConnection = new AtomicReference<>();
   private final Object exitLock = new Object();
+  private final LogIngest.Gaps gaps = new LogIngest.Gaps();
   private final ControlClient control;
   private volatile boolean closed;
 
@@ -186,7 +188,7 @@ public final class GuestLink implements AutoCloseable {
     // the newest logs connection wins: an older one is a dead link whose frames init will resend
     // anyway
     Frames.closeQuietly(logsConnection.getAndSet(ch));
-    new LogIngest(ch, config.logs(), config.vmId(), stats).run();
+    new LogIngest(ch, config.logs(), config.vmId(), stats, gaps).run();
     logsConnection.compareAndSet(ch, null);
   }
 

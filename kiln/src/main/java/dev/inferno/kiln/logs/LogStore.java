@@ -260,6 +260,38 @@ public final class LogStore implements Closeable {
     }
   }
 
+  /** What {@link #appendNext} did with a record. */
+  public enum Outcome {
+    /** Stored (durable after the next force). */
+    APPENDED,
+    /** Its seq is not above the highest held for its boot: dropped (init's resend). */
+    DUPLICATE,
+    /**
+     * Its seq skips at least one record of a boot this store knows: not stored. The frames between
+     * were lost in transit; the caller should drop the connection so that init resends from its
+     * oldest unacknowledged frame.
+     */
+    GAP
+  }
+
+  /**
+   * Like {@link #append}, but refuses a record that would leave a hole in its boot's sequence (a
+   * boot's first record may have any seq, since earlier ones may have been pruned or belong to a
+   * lost store).
+   */
+  public Outcome appendNext(LogRecord r) throws IOException {
+    lock.lock();
+    try {
+      long last = lastSeq(r.bootId());
+      if (last != 0 && Long.compareUnsigned(r.seq(), last + 1) > 0) {
+        return Outcome.GAP;
+      }
+      return append(r) ? Outcome.APPENDED : Outcome.DUPLICATE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
    * Makes every record appended before this call durable (FileChannel.force) and visible to
    * readers. Safe to call from another thread than the appender, concurrently with appends.

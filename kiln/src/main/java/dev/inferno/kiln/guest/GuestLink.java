@@ -40,7 +40,9 @@ public final class GuestLink implements AutoCloseable {
    *     null accepts any
    * @param transport where the channels are
    * @param logs the VM's log store (owned by the caller; the link does not close it)
-   * @param exitFile where the exit report is recorded ({@code exit.json})
+   * @param exitFile where the exit report is recorded ({@code exit.json}); one found at start
+   *     counts as this VM's exit (re-adoption after the guest exited), so remove a stale one before
+   *     booting the VM again
    * @param owner who must be able to connect to the listening sockets (the jailed VMM's uid/gid),
    *     or null
    */

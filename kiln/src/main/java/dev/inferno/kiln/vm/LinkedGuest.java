@@ -36,10 +36,25 @@ public final class LinkedGuest implements GuestSession {
    *     closes the store itself ({@code kiln --config} draining the last records)
    */
   public static GuestSession.Factory factory(boolean closeLogs) {
-    return (spec, layout, transport) -> open(spec, layout, transport, closeLogs);
+    return factory(closeLogs, LogStore.Options.defaults());
+  }
+
+  /** As above, with the log store's rotation and retention (the daemon's log-max-size/-files). */
+  public static GuestSession.Factory factory(boolean closeLogs, LogStore.Options logOptions) {
+    return (spec, layout, transport) -> open(spec, layout, transport, closeLogs, logOptions);
   }
 
   static LinkedGuest open(VmSpec spec, VmLayout layout, GuestTransport transport, boolean closeLogs)
+      throws IOException {
+    return open(spec, layout, transport, closeLogs, LogStore.Options.defaults());
+  }
+
+  static LinkedGuest open(
+      VmSpec spec,
+      VmLayout layout,
+      GuestTransport transport,
+      boolean closeLogs,
+      LogStore.Options logOptions)
       throws IOException {
     dev.inferno.kiln.guest.GuestTransport t;
     SocketOwner owner = null;
@@ -58,7 +73,7 @@ public final class LinkedGuest implements GuestSession {
         owner = new SocketOwner(h.uid(), h.gid());
       }
     }
-    LogStore store = LogStore.open(layout.logsDir());
+    LogStore store = LogStore.open(layout.logsDir(), logOptions);
     try {
       GuestLink link =
           GuestLink.start(new GuestLink.Config(spec.id(), t, store, layout.exitRecord(), owner));

@@ -83,6 +83,17 @@ class GuestTest {
         "--dest-tls-verify=false",
         "oci:" + layout + ":latest",
         "docker://" + registryImage);
+    // the same image as a `docker save` archive: its manifest.json's RepoTags name it
+    Path saved = dir.resolve("saved.tar");
+    sh(
+        "skopeo",
+        "copy",
+        "-q",
+        "oci:" + layout + ":latest",
+        "docker-archive:" + saved + ":local/saved:2");
+    var loadSaved = inferno.run("load", "-i", saved.toString());
+    assertThat(loadSaved.code()).as(loadSaved.toString()).isZero();
+    assertThat(loadSaved.out()).isEqualTo("Loaded image: docker.io/local/saved:2\n");
     // name the layout's image as `docker save`/buildx would, so `load` gives it a name
     Path index = layout.resolve("index.json");
     String named =
@@ -217,6 +228,7 @@ class GuestTest {
         "trap '' TERM; echo ready; while true; do sleep 1; done");
     inferno.run("run", "-d", "--name", "victim", IMAGE, "sleep", "1000");
     inferno.run("run", "-d", "--name", "doomed", IMAGE, "sleep", "1000");
+    inferno.run("run", "-d", "--name", "interrupted", "local/saved:2", "sleep", "1000");
     awaitLog("stubborn", "ready");
     assertThat(inferno.run("ps").out())
         .contains("sleeper")
@@ -238,6 +250,10 @@ class GuestTest {
         .isGreaterThanOrEqualTo(Duration.ofSeconds(2))
         .isLessThan(Duration.ofSeconds(9));
 
+    // -s: another signal than the VM's stop signal
+    stop = inferno.run("stop", "-s", "SIGINT", "-t", "10", "interrupted");
+    assertThat(stop.code()).as(stop.toString()).isZero();
+
     var kill = inferno.run("kill", "victim");
     assertThat(kill.code()).as(kill.toString()).isZero();
     awaitState("victim", "exited");
@@ -254,6 +270,7 @@ class GuestTest {
     assertThat(line(all, "sleeper")).contains("Exited (143)");
     assertThat(line(all, "stubborn")).contains("Exited (137)");
     assertThat(line(all, "victim")).contains("Exited (137)");
+    assertThat(line(all, "interrupted")).contains("Exited (130)");
     assertThat(inferno.run("ps").out())
         .doesNotContain("sleeper")
         .doesNotContain("stubborn")

@@ -62,6 +62,23 @@ pub fn pid1() -> ! {
         eprintln!("inferno-init: must run as PID 1 (the guest's init), not as process {}", std::process::id());
         std::process::exit(2);
     }
+    // A bug in init must not end in "Attempted to kill init" with no word to the host: report it like any
+    // other init failure (125) on the console, then reboot so the VMM exits.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("inferno-init internal error: {info}").replace('\n', " ");
+        console(&msg);
+        let report = obj(vec![
+            ("code", num(125)),
+            ("signal", Value::Null),
+            ("oom", Value::Bool(false)),
+            ("started_ns", num(now_ns())),
+            ("finished_ns", num(now_ns())),
+            ("error", string(msg)),
+        ]);
+        sys::write_all(1, format!("INFERNO-EXIT {}\n", report.to_json()).as_bytes());
+        sys::do_sync();
+        let _ = sys::do_reboot(sys::RB_AUTOBOOT);
+    }));
     let early = rootfs::early_mounts();
     if let Ok(fd) = sys::do_open("/dev/console", sys::O_WRONLY | sys::O_NOCTTY, 0) {
         let _ = sys::do_dup2(fd, 1);
@@ -320,7 +337,7 @@ impl Init {
                     }
                     self.signal_main(sig)
                 }
-                Some(op) => Err(format!("unknown op {op:?}")),
+                Some(op) => Err(format!("unknown op {:?}", op.chars().take(64).collect::<String>())),
                 None => Err("op is missing".into()),
             }
         });

@@ -134,8 +134,8 @@ pub fn errno() -> c_int {
     unsafe { *__errno_location() }
 }
 
-fn cstr(s: &str) -> CString {
-    CString::new(s).expect("path with NUL byte")
+fn cstr(s: &str) -> io::Result<CString> {
+    CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{s:?} contains a NUL byte")))
 }
 
 fn check(r: c_int) -> io::Result<c_int> {
@@ -147,14 +147,14 @@ fn check(r: c_int) -> io::Result<c_int> {
 }
 
 pub fn do_mount(src: &str, target: &str, fstype: &str, flags: u64, data: &str) -> io::Result<()> {
-    let (s, t, f, d) = (cstr(src), cstr(target), cstr(fstype), cstr(data));
+    let (s, t, f, d) = (cstr(src)?, cstr(target)?, cstr(fstype)?, cstr(data)?);
     let fp = if fstype.is_empty() { std::ptr::null() } else { f.as_ptr() };
     let dp = if data.is_empty() { std::ptr::null() } else { d.as_ptr() as *const u8 };
     check(unsafe { mount(s.as_ptr(), t.as_ptr(), fp, flags, dp) }).map(|_| ())
 }
 
 pub fn do_umount(target: &str, flags: c_int) -> io::Result<()> {
-    let t = cstr(target);
+    let t = cstr(target)?;
     check(unsafe { umount2(t.as_ptr(), flags) }).map(|_| ())
 }
 
@@ -163,7 +163,7 @@ pub fn do_reboot(cmd: c_int) -> io::Result<()> {
 }
 
 pub fn do_chroot(path: &str) -> io::Result<()> {
-    let p = cstr(path);
+    let p = cstr(path)?;
     check(unsafe { chroot(p.as_ptr()) }).map(|_| ())
 }
 
@@ -284,7 +284,7 @@ pub fn write_all(fd: c_int, mut buf: &[u8]) {
 }
 
 pub fn do_open(path: &str, flags: c_int, mode: u32) -> io::Result<c_int> {
-    let p = cstr(path);
+    let p = cstr(path)?;
     check(unsafe { open(p.as_ptr(), flags, mode) })
 }
 

@@ -62,6 +62,7 @@ fn bench_init() {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 2,
         },
     );

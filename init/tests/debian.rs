@@ -40,6 +40,7 @@ fn debian_image_with_a_named_user() {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );

@@ -49,6 +49,7 @@ fn host_disconnect_and_reconnect_delivers_every_byte_exactly_once_and_blocks_mea
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );
@@ -107,6 +108,7 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: true,
+            host_down: false,
             raw_ports: 0,
         },
     );

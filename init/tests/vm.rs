@@ -54,7 +54,15 @@ fn exit_code_3_on_an_ephemeral_vm() {
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let vm = Vm::start(
         &dir,
-        VmOptions { run_json: cfg.to_json(), image, writable: None, memory_mb: 256, logs_offline: false, raw_ports: 0 },
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: None,
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        },
     );
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
@@ -101,6 +109,7 @@ fn malformed_run_config_is_125_with_a_clear_error() {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );
@@ -144,6 +153,7 @@ fn stop_request_lets_a_trap_handling_shell_exit_gracefully() {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );
@@ -245,6 +255,7 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
             writable: Some(rw.clone()),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );
@@ -320,6 +331,7 @@ fn oom_kill_is_reported() {
             writable: Some(rw),
             memory_mb: 64,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );
@@ -341,4 +353,62 @@ fn sigint_to_init_sends_the_images_stop_signal() {
     assert_eq!(host.lock().stream_text(1), "got USR1\n", "{}", out.console);
     assert_eq!(out.code(), 0);
     assert!(out.console.contains("received signal 2"), "{}", out.console);
+}
+
+#[test]
+fn with_no_host_at_all_the_vm_still_powers_off_and_the_console_has_the_report() {
+    let _g = vm_lock();
+    let dir = work_dir("nohost");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh("echo lost; exit 7").set(
+        "log",
+        json::obj(vec![
+            ("mode", json::string("block")),
+            ("buffer_bytes", json::num(65536)),
+            ("drain_timeout_ms", json::num(1500)),
+        ]),
+    );
+    let opts = VmOptions {
+        run_json: cfg.to_json(),
+        image,
+        writable: Some(rw),
+        memory_mb: 256,
+        logs_offline: false,
+        host_down: true,
+        raw_ports: 0,
+    };
+    let mut vm = Vm::start(&dir, opts);
+    let (_, console) = vm.wait_poweroff(std::time::Duration::from_secs(60));
+    let line = console.lines().find_map(|l| l.strip_prefix("INFERNO-EXIT ")).expect("INFERNO-EXIT line");
+    assert_eq!(json::parse(line).unwrap().get("code").and_then(Value::as_i64), Some(7));
+    assert!(console.contains("drain timeout (1500 ms): exit acknowledged: false"), "{console}");
+    assert!(vm.host.lock().exit_reports.is_empty());
+}
+
+#[test]
+fn the_writable_disk_keeps_the_containers_changes_across_boots() {
+    let _g = vm_lock();
+    let dir = work_dir("restart");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let run = |script: &str| {
+        let opts = VmOptions {
+            run_json: RunConfig::sh(script).to_json(),
+            image: image.clone(),
+            writable: Some(rw.clone()),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+        };
+        let vm = Vm::start(&dir, opts);
+        let host = vm.host.clone();
+        let out = vm.wait(std::time::Duration::from_secs(60));
+        assert_eq!(out.code(), 0, "{}", out.console);
+        let text = host.lock().stream_text(1);
+        text
+    };
+    assert_eq!(run("echo first > /state; rm /etc/motd; cat /state"), "first\n");
+    assert_eq!(run("cat /state; [ -e /etc/motd ] && echo motd || echo no-motd"), "first\nno-motd\n");
 }

@@ -275,6 +275,8 @@ pub struct HostState {
     pub metrics: Vec<String>,
     /// The logs listener is gone (simulated host crash) while set.
     pub logs_offline: bool,
+    /// No listener on any channel while set (the whole host side is down).
+    pub all_offline: bool,
     pub stop: bool,
     /// The benchmark's raw ports: (arrival, bytes) of every read.
     pub raw: Vec<Vec<(Instant, usize)>>,
@@ -340,7 +342,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             if host.lock().stop {
                 return;
             }
-            let offline = channel == 1 && host.lock().logs_offline;
+            let offline = host.lock().all_offline || (channel == 1 && host.lock().logs_offline);
             if offline {
                 if listener.take().is_some() {
                     let _ = std::fs::remove_file(&path);
@@ -370,7 +372,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             loop {
                 {
                     let g = host.lock();
-                    if g.stop || (channel == 1 && g.logs_offline) {
+                    if g.stop || g.all_offline || (channel == 1 && g.logs_offline) {
                         break;
                     }
                 }
@@ -435,6 +437,8 @@ pub struct VmOptions {
     pub memory_mb: u32,
     /// The logs listener is absent when the VM starts (the host is "down").
     pub logs_offline: bool,
+    /// No host listens on any channel (kiln is down for the whole run).
+    pub host_down: bool,
     /// Adds plain virtio-serial ports `dev.inferno.raw1`.. whose bytes are only counted (benchmark baselines).
     pub raw_ports: usize,
 }
@@ -459,7 +463,7 @@ impl Vm {
         let qemu = qemu();
         let kernel = kernel();
         let initrd = initramfs(&dir.join("initramfs.cpio"), &o.run_json);
-        let state = HostState { logs_offline: o.logs_offline, ..HostState::default() };
+        let state = HostState { logs_offline: o.logs_offline, all_offline: o.host_down, ..HostState::default() };
         let host = Arc::new(Host { state: Mutex::new(state), changed: Condvar::new(), control: Mutex::new(None) });
         let names = ["logs", "exit", "control", "metrics"];
         let mut threads = Vec::new();
@@ -512,7 +516,9 @@ impl Vm {
             .arg(&kernel)
             .arg("-initrd")
             .arg(&initrd)
-            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet rdinit=/inferno/init"])
+            // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail and panic
+            // ("IO-APIC + timer doesn't work!"); seen on this machine with a load average over 10.
+            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet no_timer_check rdinit=/inferno/init"])
             .arg("-serial")
             .arg(format!("file:{}", console_path.display()))
             .arg("-drive")
@@ -540,8 +546,8 @@ impl Vm {
         std::fs::read_to_string(&self.console_path).unwrap_or_default()
     }
 
-    /// Waits for QEMU to exit by itself (the guest rebooted), then for the exit report.
-    pub fn wait(mut self, timeout: Duration) -> Outcome {
+    /// Waits for QEMU to exit by itself (the guest rebooted); returns the elapsed time and the console.
+    pub fn wait_poweroff(&mut self, timeout: Duration) -> (Duration, String) {
         let deadline = self.started + timeout;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -553,16 +559,7 @@ impl Vm {
                 for t in self.threads.drain(..) {
                     let _ = t.join();
                 }
-                let exit = {
-                    let g = self.host.lock();
-                    let r = g
-                        .exit_reports
-                        .last()
-                        .cloned()
-                        .unwrap_or_else(|| panic!("no EXIT frame arrived; console:\n{console}"));
-                    json::parse(&r).unwrap()
-                };
-                return Outcome { elapsed, console, exit };
+                return (elapsed, console);
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
@@ -571,6 +568,18 @@ impl Vm {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for the power-off and the exit report (EXIT frame).
+    pub fn wait(mut self, timeout: Duration) -> Outcome {
+        let (elapsed, console) = self.wait_poweroff(timeout);
+        let exit = {
+            let g = self.host.lock();
+            let r =
+                g.exit_reports.last().cloned().unwrap_or_else(|| panic!("no EXIT frame arrived; console:\n{console}"));
+            json::parse(&r).unwrap()
+        };
+        Outcome { elapsed, console, exit }
     }
 }
 
@@ -614,6 +623,7 @@ pub fn boot(name: &str, cfg: &RunConfig) -> (Outcome, Arc<Host>, PathBuf) {
             writable: Some(rw),
             memory_mb: 256,
             logs_offline: false,
+            host_down: false,
             raw_ports: 0,
         },
     );

@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,10 +36,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.Predicate;
 
@@ -58,6 +57,7 @@ public final class ImageService {
   private final LayerUnpacker.Limits limits;
   private final int parallelLayers;
   private final Map<Digest, CompletableFuture<Image>> inflight = new ConcurrentHashMap<>();
+  private final Map<Digest, CompletableFuture<Void>> blobDownloads = new ConcurrentHashMap<>();
 
   /** Serialises removal against materialisation, so a blob is never collected mid-pull. */
   private final Object gcLock = new Object();
@@ -118,7 +118,7 @@ public final class ImageService {
     BlobSource source =
         (d, onBytes) -> {
           try {
-            blobs.put(d.digest(), d.size(), out -> registry.blob(ref, d, out, onBytes::accept));
+            blobs.put(d.digest(), d.size(), out -> registry.blob(ref, d, out, onBytes));
           } catch (IOException e) {
             throw new UncheckedIOException(
                 "cannot store blob " + d.digest().shortHex() + ": " + e.getMessage(), e);
@@ -218,13 +218,18 @@ public final class ImageService {
                 + img.layers().size()
                 + " layers; the image is malformed");
       }
-      fetchLayers(img.layers(), source, progress);
       Path disk = dir.resolve("disks").resolve(img.config().digest().hex() + ".ext4");
       long size;
-      if (Files.isRegularFile(disk)) {
-        size = sizeForConfig(img.config().digest(), disk);
-      } else {
-        size = buildDisk(img, diffIds, disk, progress);
+      try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+        // layer i unpacks as soon as it is stored, while later layers still download
+        Map<Digest, CompletableFuture<Void>> downloads =
+            startDownloads(img.layers(), source, progress, ex);
+        if (Files.isRegularFile(disk)) {
+          size = sizeForConfig(img.config().digest(), disk);
+        } else {
+          size = buildDisk(img, diffIds, disk, progress, downloads);
+        }
+        downloads.values().forEach(ImageService::await);
       }
       Set<String> keep = new java.util.TreeSet<>();
       keep.add(img.digest().toString());
@@ -270,68 +275,77 @@ public final class ImageService {
     }
   }
 
-  private void fetchLayers(List<Descriptor> layers, BlobSource source, PullProgress progress) {
+  /**
+   * Starts downloading every missing layer (at most {@code parallelLayers} at once); the returned
+   * futures complete when each blob is verified and stored. A blob another pull is already fetching
+   * is waited for, not fetched again.
+   */
+  private Map<Digest, CompletableFuture<Void>> startDownloads(
+      List<Descriptor> layers, BlobSource source, PullProgress progress, ExecutorService ex) {
     Semaphore slots = new Semaphore(parallelLayers);
-    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> fs = new ArrayList<>();
-      Set<Digest> seen = new HashSet<>();
-      for (Descriptor l : layers) {
-        if (!seen.add(l.digest())) {
-          continue; // the same layer twice in one image
-        }
-        if (blobs.has(l.digest())) {
-          progress.on(
-              new PullEvent.Layer(l.digest(), PullEvent.Phase.ALREADY_EXISTS, l.size(), l.size()));
-          continue;
-        }
-        progress.on(new PullEvent.Layer(l.digest(), PullEvent.Phase.WAITING, 0, l.size()));
-        fs.add(
-            ex.submit(() -> {
-              slots.acquireUninterruptibly();
-              try {
-                long[] last = {0};
-                source.fetch(
-                    l,
-                    done -> {
-                      if (done - last[0] >= (512 << 10) || done == l.size()) {
-                        last[0] = done;
-                        progress.on(
-                            new PullEvent.Layer(
-                                l.digest(), PullEvent.Phase.DOWNLOADING, done, l.size()));
-                      }
-                    });
-                progress.on(
-                    new PullEvent.Layer(
-                        l.digest(), PullEvent.Phase.DOWNLOADED, l.size(), l.size()));
-              } finally {
-                slots.release();
-              }
-              return null;
-            }));
+    Map<Digest, CompletableFuture<Void>> out = new LinkedHashMap<>();
+    for (Descriptor l : layers) {
+      if (out.containsKey(l.digest())) {
+        continue; // the same layer twice in one image
       }
-      RuntimeException first = null;
-      for (Future<?> f : fs) {
+      if (blobs.has(l.digest())) {
+        progress.on(
+            new PullEvent.Layer(l.digest(), PullEvent.Phase.ALREADY_EXISTS, l.size(), l.size()));
+        out.put(l.digest(), CompletableFuture.completedFuture(null));
+        continue;
+      }
+      progress.on(new PullEvent.Layer(l.digest(), PullEvent.Phase.WAITING, 0, l.size()));
+      CompletableFuture<Void> mine = new CompletableFuture<>();
+      CompletableFuture<Void> theirs = blobDownloads.putIfAbsent(l.digest(), mine);
+      if (theirs != null) {
+        out.put(l.digest(), theirs);
+        continue;
+      }
+      out.put(l.digest(), mine);
+      ex.execute(() -> {
+        slots.acquireUninterruptibly();
         try {
-          f.get();
-        } catch (ExecutionException e) {
-          if (first == null) {
-            first =
-                e.getCause() instanceof RuntimeException re
-                    ? re
-                    : new ImageException("layer download failed: " + e.getCause(), e.getCause());
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new ImageException("interrupted", e);
+          long[] last = {0};
+          source.fetch(
+              l,
+              done -> {
+                if (done - last[0] >= (512 << 10) || done == l.size()) {
+                  last[0] = done;
+                  progress.on(
+                      new PullEvent.Layer(l.digest(), PullEvent.Phase.DOWNLOADING, done, l.size()));
+                }
+              });
+          progress.on(
+              new PullEvent.Layer(l.digest(), PullEvent.Phase.DOWNLOADED, l.size(), l.size()));
+          mine.complete(null);
+        } catch (Throwable t) {
+          mine.completeExceptionally(t);
+        } finally {
+          blobDownloads.remove(l.digest(), mine);
+          slots.release();
         }
-      }
-      if (first != null) {
-        throw first;
-      }
+      });
+    }
+    return out;
+  }
+
+  private static void await(CompletableFuture<Void> f) {
+    try {
+      f.join();
+    } catch (CompletionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof RuntimeException re
+          ? re
+          : new ImageException("layer download failed: " + c.getMessage(), c);
     }
   }
 
-  private long buildDisk(Manifest.Image img, List<Digest> diffIds, Path disk, PullProgress progress)
+  private long buildDisk(
+      Manifest.Image img,
+      List<Digest> diffIds,
+      Path disk,
+      PullProgress progress,
+      Map<Digest, CompletableFuture<Void>> downloads)
       throws IOException {
     Path root = dir.resolve("roots").resolve(img.config().digest().hex() + "-" + UUID.randomUUID());
     Files.createDirectory(root);
@@ -339,6 +353,7 @@ public final class ImageService {
       LayerUnpacker unpacker = new LayerUnpacker(root, limits);
       for (int i = 0; i < img.layers().size(); i++) {
         Descriptor l = img.layers().get(i);
+        await(downloads.get(l.digest()));
         progress.on(new PullEvent.Layer(l.digest(), PullEvent.Phase.EXTRACTING, 0, l.size()));
         try (InputStream in = blobs.open(l.digest())) {
           unpacker.apply(in, diffIds.get(i));

@@ -105,6 +105,28 @@ class RegistryAuthTest {
   }
 
   @Test
+  void loginStoresCredentialsThatPullsThenUse() throws Exception {
+    Path config = state.resolve("auth/config.json");
+    DockerConfigCredentials store = new DockerConfigCredentials(config);
+    store.store("other.example", new Credentials("x", "y"));
+    store.store(basic.hostPort(), new Credentials(LocalRegistry.USER, LocalRegistry.PASSWORD));
+    assertThat(Files.getPosixFilePermissions(config))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(store.lookup("other.example")).contains(new Credentials("x", "y"));
+    ImageService images = service(store);
+    assertThat(
+            images
+                .pull(basic.hostPort() + "/private/busybox:1", Platform.DEFAULT, PullProgress.NONE)
+                .disk())
+        .isRegularFile();
+    assertThat(store.erase(basic.hostPort())).isTrue();
+    assertThat(store.lookup(basic.hostPort())).isEmpty();
+    assertThat(store.lookup("other.example")).isPresent();
+  }
+
+  @Test
   void bearerTokenFlowGetsOneTokenPerScopeAndReusesIt() {
     int before = token.tokens().issued.get();
     ImageService images = service(creds(LocalRegistry.USER, LocalRegistry.PASSWORD));

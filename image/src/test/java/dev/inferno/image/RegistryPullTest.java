@@ -87,6 +87,11 @@ class RegistryPullTest {
     assertThat(image.size()).isGreaterThan(Files.exists(TestImages.BUSYBOX) ? 1_000_000 : 0);
     DiskTree.fsck(image.disk());
     assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(PullEvent.Resolved.class));
+    assertThat(events.stream().map(PullEvent::line))
+        .contains("Building image disk")
+        .anySatisfy(
+            l -> assertThat(l).matches("[0-9a-f]{12}: Downloading [0-9.]+[kM]B/[0-9.]+[kM]B"))
+        .anySatisfy(l -> assertThat(l).matches("[0-9a-f]{12}: Pull complete"));
     assertThat(
             events.stream()
                 .filter(

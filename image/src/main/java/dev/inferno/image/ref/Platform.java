@@ -21,7 +21,7 @@ public record Platform(String os, String architecture, String variant) {
    * Parses {@code linux/arm64/v8}; also accepts Go's aliases {@code x86_64} and {@code aarch64}.
    */
   public static Platform parse(String s) {
-    String[] parts = s.trim().toLowerCase(Locale.ROOT).split("/");
+    String[] parts = s.trim().toLowerCase(Locale.ROOT).split("/", -1);
     if (parts.length < 2 || parts.length > 3) {
       throw new IllegalArgumentException(
           "invalid platform '" + s + "': expected os/arch[/variant], e.g. linux/amd64");

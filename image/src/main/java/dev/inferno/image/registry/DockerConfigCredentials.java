@@ -71,6 +71,69 @@ public final class DockerConfigCredentials implements CredentialSource {
     return Optional.empty();
   }
 
+  /**
+   * Stores credentials for {@code domain} in this file's {@code auths} (what {@code inferno login}
+   * does), keeping other entries; the file is written 0600 through a temp file and rename.
+   */
+  public synchronized void store(String domain, Credentials c) {
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode root =
+          Files.isRegularFile(file)
+              ? (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(file.toFile())
+              : JSON.createObjectNode();
+      com.fasterxml.jackson.databind.node.ObjectNode auths =
+          root.path("auths").isObject()
+              ? (com.fasterxml.jackson.databind.node.ObjectNode) root.get("auths")
+              : root.putObject("auths");
+      auths
+          .putObject(domain)
+          .put(
+              "auth",
+              Base64.getEncoder()
+                  .encodeToString(
+                      (c.username() + ":" + c.secret()).getBytes(StandardCharsets.UTF_8)));
+      write(root);
+    } catch (IOException e) {
+      throw new RegistryException("cannot store credentials in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Forgets the credentials for {@code domain}; true if there were any. */
+  public synchronized boolean erase(String domain) {
+    try {
+      if (!Files.isRegularFile(file)) {
+        return false;
+      }
+      JsonNode root = JSON.readTree(file.toFile());
+      if (!(root.path("auths") instanceof com.fasterxml.jackson.databind.node.ObjectNode auths)
+          || auths.remove(domain) == null) {
+        return false;
+      }
+      write(root);
+      return true;
+    } catch (IOException e) {
+      throw new RegistryException("cannot update " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void write(JsonNode root) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp =
+        Files.createTempFile(
+            dir,
+            ".config",
+            ".tmp",
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
   private static List<String> keysFor(String domain) {
     List<String> keys = new ArrayList<>();
     if (domain.equals("docker.io")) {

@@ -21,11 +21,13 @@ public sealed interface Manifest {
   byte[] bytes();
 
   /** A single-platform image: a config blob plus ordered layers. */
+  @SuppressWarnings("ArrayRecordComponent") // the exact bytes that were hashed; never mutated
   record Image(
       Digest digest, String mediaType, byte[] bytes, Descriptor config, List<Descriptor> layers)
       implements Manifest {}
 
   /** A multi-platform index (OCI index or Docker manifest list). */
+  @SuppressWarnings("ArrayRecordComponent")
   record Index(Digest digest, String mediaType, byte[] bytes, List<Descriptor> manifests)
       implements Manifest {
     /** The entry for the platform, or a clear error listing what the index offers. */
@@ -77,7 +79,7 @@ public sealed interface Manifest {
     }
     int schemaVersion = root.path("schemaVersion").asInt(0);
     if (schemaVersion == 1
-        || MediaTypes.isSchema1(mt) && !root.has("manifests") && !root.has("config")) {
+        || (MediaTypes.isSchema1(mt) && !root.has("manifests") && !root.has("config"))) {
       throw new ManifestException(
           "manifest "
               + digest

@@ -68,7 +68,8 @@ public final class RegistryClient {
 
   private String base(ImageRef ref) {
     String host = ref.apiHost();
-    String h = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1) : host.split(":")[0];
+    String h =
+        host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1) : host.split(":", -1)[0];
     boolean plain =
         insecure.contains(ref.domain())
             || insecure.contains(host)

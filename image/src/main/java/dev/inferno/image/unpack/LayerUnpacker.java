@@ -350,7 +350,7 @@ public final class LayerUnpacker {
           if (target.startsWith("/")) {
             cur.clear();
           }
-          String[] parts = target.split("/");
+          String[] parts = target.split("/", -1);
           for (int i = parts.length - 1; i >= 0; i--) {
             todo.addFirst(parts[i]);
           }
@@ -390,7 +390,7 @@ public final class LayerUnpacker {
       throw new LayerRejectedException("entry name contains NUL: " + name);
     }
     List<String> out = new ArrayList<>();
-    for (String c : name.split("/")) {
+    for (String c : name.split("/", -1)) {
       if (c.isEmpty() || c.equals(".")) {
         continue;
       }

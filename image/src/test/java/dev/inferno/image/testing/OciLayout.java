@@ -77,6 +77,60 @@ public final class OciLayout {
     }
   }
 
+  /**
+   * Streams a plain tar file into a gzip layer blob (never whole in memory); returns the layer
+   * descriptor and its diff_id.
+   */
+  public record FileLayer(ObjectNode descriptor, Digest diffId) {}
+
+  public FileLayer gzipLayer(Path tar) {
+    try {
+      java.security.MessageDigest plain = Digest.sha256();
+      java.security.MessageDigest packed = Digest.sha256();
+      Path tmp = dir.resolve("blobs/sha256/.tmp-layer");
+      long size;
+      try (var in = new java.security.DigestInputStream(Files.newInputStream(tar), plain);
+          var counting = new java.security.DigestOutputStream(Files.newOutputStream(tmp), packed);
+          var gz = new GZIPOutputStream(counting, 1 << 16)) {
+        in.transferTo(gz);
+      }
+      size = Files.size(tmp);
+      Digest d = new Digest("sha256", java.util.HexFormat.of().formatHex(packed.digest()));
+      Files.move(tmp, dir.resolve("blobs/sha256").resolve(d.hex()));
+      ObjectNode n = JSON.createObjectNode();
+      n.put("mediaType", "application/vnd.oci.image.layer.v1.tar+gzip");
+      n.put("digest", d.toString());
+      n.put("size", size);
+      return new FileLayer(
+          n, new Digest("sha256", java.util.HexFormat.of().formatHex(plain.digest())));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** An image from layers already written as blobs. */
+  public ObjectNode image(List<FileLayer> layers, String arch, ObjectNode config, boolean unused) {
+    ObjectNode cfg = JSON.createObjectNode();
+    cfg.put("created", "2024-01-02T03:04:05Z");
+    cfg.put("architecture", arch);
+    cfg.put("os", "linux");
+    cfg.set("config", config);
+    ObjectNode rootfs = cfg.putObject("rootfs");
+    rootfs.put("type", "layers");
+    ArrayNode diffIds = rootfs.putArray("diff_ids");
+    ObjectNode manifest = JSON.createObjectNode();
+    manifest.put("schemaVersion", 2);
+    manifest.put("mediaType", "application/vnd.oci.image.manifest.v1+json");
+    ArrayNode ls = JSON.createArrayNode();
+    for (FileLayer l : layers) {
+      diffIds.add(l.diffId().toString());
+      ls.add(l.descriptor());
+    }
+    manifest.set("config", blob(bytes(cfg), "application/vnd.oci.image.config.v1+json"));
+    manifest.set("layers", ls);
+    return blob(bytes(manifest), "application/vnd.oci.image.manifest.v1+json");
+  }
+
   /** Writes config + manifest for these layers; returns the manifest descriptor with platform. */
   public ObjectNode image(List<Layer> layers, String arch, ObjectNode config) {
     ObjectNode cfg = JSON.createObjectNode();

@@ -6,7 +6,6 @@ import dev.inferno.kiln.protocol.ControlRequest;
 import dev.inferno.kiln.protocol.Frame;
 import dev.inferno.kiln.protocol.FrameDecoder;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -71,12 +70,8 @@ final class ControlClient {
     }
     Frames.closeQuietly(old);
     try {
-      ByteBuffer buf = ByteBuffer.allocate(8192);
       FrameDecoder d = new FrameDecoder();
-      while (ch.read(buf) >= 0) {
-        buf.flip();
-        d.feed(buf);
-        buf.clear();
+      while (d.readFrom(ch, 8192) >= 0) {
         for (Frame f = d.next(); f != null; f = d.next()) {
           switch (f) {
             case Frame.Hello h -> {

@@ -9,7 +9,6 @@ import dev.inferno.kiln.protocol.Frame;
 import dev.inferno.kiln.protocol.FrameDecoder;
 import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -188,12 +187,8 @@ public final class GuestLink implements AutoCloseable {
 
   private void serveExit(SocketChannel ch) {
     try {
-      ByteBuffer buf = ByteBuffer.allocate(8192);
       FrameDecoder d = new FrameDecoder();
-      while (ch.read(buf) >= 0) {
-        buf.flip();
-        d.feed(buf);
-        buf.clear();
+      while (d.readFrom(ch, 8192) >= 0) {
         for (Frame f = d.next(); f != null; f = d.next()) {
           switch (f) {
             case Frame.Hello h -> {
@@ -216,12 +211,8 @@ public final class GuestLink implements AutoCloseable {
 
   private void serveMetrics(SocketChannel ch) {
     try {
-      ByteBuffer buf = ByteBuffer.allocate(8192);
       FrameDecoder d = new FrameDecoder();
-      while (ch.read(buf) >= 0) {
-        buf.flip();
-        d.feed(buf);
-        buf.clear();
+      while (d.readFrom(ch, 8192) >= 0) {
         for (Frame f = d.next(); f != null; f = d.next()) {
           switch (f) {
             case Frame.Hello h -> {

@@ -6,7 +6,6 @@ import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.protocol.Frame;
 import dev.inferno.kiln.protocol.FrameDecoder;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Instant;
 import java.util.concurrent.locks.Condition;
@@ -20,6 +19,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class LogIngest {
   private static final System.Logger LOG = System.getLogger(LogIngest.class.getName());
+
+  /**
+   * Bytes asked for per read: the batch of frames behind one force and one ACK is at most about
+   * this.
+   */
+  static final int READ_SIZE = 128 * 1024;
 
   private final SocketChannel ch;
   private final LogStore store;
@@ -65,13 +70,9 @@ final class LogIngest {
   }
 
   private void readLoop() throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
     FrameDecoder decoder = new FrameDecoder();
     long discarded = 0;
-    while (ch.read(buf) >= 0) {
-      buf.flip();
-      decoder.feed(buf);
-      buf.clear();
+    while (decoder.readFrom(ch, READ_SIZE) >= 0) {
       Instant now = Instant.now();
       long hostNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
       boolean appended = false;

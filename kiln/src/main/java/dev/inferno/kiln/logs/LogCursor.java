@@ -24,6 +24,7 @@ public final class LogCursor implements Closeable {
   private SegmentReader reader;
   private long ordinal;
   private boolean positioned;
+  private long scanned;
 
   LogCursor(LogStore store, long startOrdinal, TimeBase timeBase, long minTime) {
     this.store = store;
@@ -76,6 +77,7 @@ public final class LogCursor implements Closeable {
         ordinal = segment.endOrdinal; // a corrupt sealed segment: go on with the next one
         continue;
       }
+      scanned++;
       long o = ordinal++;
       if (o < startOrdinal) {
         continue;
@@ -104,6 +106,11 @@ public final class LogCursor implements Closeable {
         return next();
       }
     }
+  }
+
+  /** Records read from disk so far, returned or not (how much the index saved is visible here). */
+  public long scanned() {
+    return scanned;
   }
 
   /** Every durable record from here on. */

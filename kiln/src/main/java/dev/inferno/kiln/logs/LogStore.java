@@ -45,9 +45,16 @@ public final class LogStore implements Closeable {
    * @param maxFiles the most segment files kept; the oldest are deleted (like docker's max-file)
    * @param indexIntervalBytes record bytes between two index entries (bounds the scan of
    *     tail/since)
+   * @param durability what {@link #force} guarantees before acks go out
    */
-  public record Options(long maxFileBytes, int maxFiles, int indexIntervalBytes) {
+  public record Options(
+      long maxFileBytes, int maxFiles, int indexIntervalBytes, Durability durability) {
+    public Options(long maxFileBytes, int maxFiles, int indexIntervalBytes) {
+      this(maxFileBytes, maxFiles, indexIntervalBytes, Durability.FSYNC);
+    }
+
     public Options {
+      java.util.Objects.requireNonNull(durability, "durability");
       if (maxFileBytes < 4096 || maxFiles < 1 || indexIntervalBytes < 1) {
         throw new IllegalArgumentException(
             "log options need maxFileBytes ≥ 4096, maxFiles ≥ 1, indexIntervalBytes ≥ 1: "
@@ -63,6 +70,21 @@ public final class LogStore implements Closeable {
     public static Options defaults() {
       return new Options(20L << 20, 5, 64 << 10);
     }
+  }
+
+  /** What a {@link #force} (and so an ACK) guarantees. */
+  public enum Durability {
+    /**
+     * FileChannel.force: the records survive a crash of the host kernel or a power loss. The
+     * default.
+     */
+    FSYNC,
+    /**
+     * Written to the file (the page cache) only: the records survive a crash or kill of the process
+     * hosting kiln, which is what init's resend covers; a host crash can lose the last seconds (as
+     * docker's json-file can).
+     */
+    PAGE_CACHE
   }
 
   private final Path dir;
@@ -201,7 +223,9 @@ public final class LogStore implements Closeable {
       lock.unlock();
     }
     try {
-      ch.force(false);
+      if (options.durability() == Durability.FSYNC) {
+        ch.force(false);
+      }
     } catch (ClosedChannelException e) {
       // rotated (or closed) meanwhile: rotation forces the segment it closes
       ensureOpen();
@@ -334,7 +358,8 @@ public final class LogStore implements Closeable {
     return durableOrdinal;
   }
 
-  boolean isClosed() {
+  /** Whether {@link #close} was called. */
+  public boolean isClosed() {
     return closed;
   }
 

@@ -1,6 +1,8 @@
 package dev.inferno.kiln.protocol;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
@@ -35,6 +37,21 @@ public final class FrameDecoder {
     ensureRoom(len);
     b.get(buf, end, len);
     end += len;
+  }
+
+  /**
+   * Reads up to {@code max} bytes from {@code ch} straight into the decoder's buffer (no
+   * intermediate copy).
+   *
+   * @return the bytes read, or -1 at end of stream
+   */
+  public int readFrom(ReadableByteChannel ch, int max) throws IOException {
+    ensureRoom(max);
+    int n = ch.read(ByteBuffer.wrap(buf, end, max));
+    if (n > 0) {
+      end += n;
+    }
+    return n;
   }
 
   /** Feeds {@code b} and returns every frame now complete. */

@@ -333,4 +333,44 @@ class LogStoreTest {
       assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);
     }
   }
+
+  @Test
+  void pageCacheDurabilityPublishesOnForceAndSurvivesReopen() throws IOException {
+    LogStore.Options opts = new LogStore.Options(8192, 10, 512, LogStore.Durability.PAGE_CACHE);
+    List<LogRecord> all;
+    try (LogStore s = LogStore.open(dir, opts)) {
+      s.append(rec(BOOT, 1, 1, 1));
+      assertThat(s.tail(5)).isEmpty();
+      s.force();
+      assertThat(s.tail(5)).hasSize(1);
+      all = new ArrayList<>(s.tail(5));
+      all.addAll(fill(s, BOOT, 2, 300));
+    }
+    try (LogStore s = LogStore.open(dir, opts)) {
+      assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);
+      assertThat(s.lastSeq(BOOT)).isEqualTo(300);
+    }
+  }
+
+  @Test
+  void tailAndSinceReadAtMostOneIndexIntervalTheyDoNotReturn() throws IOException {
+    LogStore.Options opts = new LogStore.Options(1 << 20, 100, 4096);
+    try (LogStore s = LogStore.open(dir, opts)) {
+      List<LogRecord> all = fill(s, BOOT, 1, 50_000); // ~2.5 MB in 3+ segments
+      assertThat(s.segmentFiles().size()).isGreaterThan(2);
+      int perInterval = 4096 / 60 + 2; // records here are ~60 bytes on disk
+      try (LogCursor c = s.tailCursor(10)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(49_990, 50_000));
+        assertThat(c.scanned()).isLessThanOrEqualTo(10L + perInterval);
+      }
+      try (LogCursor c = s.sinceCursor(2_000L * 25_000, TimeBase.HOST)) {
+        assertThat(c.next()).isEqualTo(all.get(24_999));
+        assertThat(c.scanned()).isLessThanOrEqualTo(1L + perInterval);
+      }
+      try (LogCursor c = s.sinceCursor(1_000L * 40_000, TimeBase.GUEST)) {
+        assertThat(c.next()).isEqualTo(all.get(39_999));
+        assertThat(c.scanned()).isLessThanOrEqualTo(1L + perInterval);
+      }
+    }
+  }
 }

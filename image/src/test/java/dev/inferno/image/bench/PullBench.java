@@ -1,0 +1,174 @@
+package dev.inferno.image.bench;
+
+import dev.inferno.image.ConnectionFactory;
+import dev.inferno.image.Image;
+import dev.inferno.image.ImageService;
+import dev.inferno.image.PullProgress;
+import dev.inferno.image.disk.DiskBuilder;
+import dev.inferno.image.ref.Platform;
+import dev.inferno.image.registry.CredentialSource;
+import dev.inferno.image.registry.RegistryClient;
+import dev.inferno.image.testing.LocalRegistry;
+import dev.inferno.image.testing.OciLayout;
+import dev.inferno.image.testing.Proc;
+import dev.inferno.image.testing.TestImages;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Cold pull + unpack + disk of a Debian rootfs image from the local docker-registry, against the
+ * standard toolchain (skopeo copy + umoci unpack + mke2fs -d) in the same run; then warm pulls. Run
+ * by {@code bench/image/run.sh}; prints Markdown.
+ */
+public final class PullBench {
+  private PullBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Path rootfs = Path.of(args[0]);
+    Path work = Path.of(args[1]);
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    DiskBuilder.deleteRoot(work);
+    Files.createDirectories(work);
+    Path tar = work.resolve("layer.tar");
+    Proc.run(
+        "tar", "--numeric-owner", "--xattrs", "-C", rootfs.toString(), "-cf", tar.toString(), ".");
+    OciLayout layout = new OciLayout(work.resolve("layout"));
+    OciLayout.FileLayer layer = layout.gzipLayer(tar);
+    Files.delete(tar);
+    layout.tag(
+        "bench", layout.image(List.of(layer), "amd64", TestImages.config("/bin/bash"), true));
+    long compressed = layer.descriptor().get("size").asLong();
+
+    try (LocalRegistry registry =
+        LocalRegistry.start(work.resolve("registry"), LocalRegistry.Auth.NONE)) {
+      registry.push(layout.dir(), "bench", "debian");
+      String ref = registry.hostPort() + "/debian:bench";
+      List<Long> toolchain = new ArrayList<>();
+      List<Long> inferno = new ArrayList<>();
+      long rss = 0;
+      long heap = 0;
+      long contentBytes = 0;
+      for (int round = 0; round < rounds; round++) {
+        // the standard toolchain
+        Path tc = work.resolve("toolchain");
+        DiskBuilder.deleteRoot(tc);
+        Files.createDirectories(tc);
+        long t0 = System.nanoTime();
+        Proc.run(
+            "skopeo",
+            "copy",
+            "-q",
+            "--src-tls-verify=false",
+            "docker://" + ref,
+            "oci:" + tc.resolve("oci") + ":bench");
+        Proc.run(
+            "umoci",
+            "unpack",
+            "--image",
+            tc.resolve("oci") + ":bench",
+            tc.resolve("bundle").toString());
+        DiskBuilder.Usage u = DiskBuilder.measure(tc.resolve("bundle/rootfs"));
+        long size = (u.blocks() * 4096 * 12 / 10 + u.files() * 256 + (64L << 20)) / 1024;
+        Proc.run(
+            "mke2fs",
+            "-q",
+            "-F",
+            "-t",
+            "ext4",
+            "-d",
+            tc.resolve("bundle/rootfs").toString(),
+            tc.resolve("disk.ext4").toString(),
+            size + "k");
+        toolchain.add(System.nanoTime() - t0);
+        DiskBuilder.deleteRoot(tc);
+
+        // inferno, cold (fresh state)
+        Path state = work.resolve("state");
+        DiskBuilder.deleteRoot(state);
+        Files.createDirectories(state);
+        ImageService images =
+            new ImageService(
+                state,
+                ConnectionFactory.sqlite(state.resolve("inferno.db")),
+                new RegistryClient(CredentialSource.NONE, Set.of()));
+        System.gc();
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+          p.resetPeakUsage();
+        }
+        long t1 = System.nanoTime();
+        Image image = images.pull(ref, Platform.DEFAULT, PullProgress.NONE);
+        inferno.add(System.nanoTime() - t1);
+        contentBytes = image.size();
+        long h = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+          if (p.getType() == MemoryType.HEAP) {
+            h += p.getPeakUsage().getUsed();
+          }
+        }
+        heap = Math.max(heap, h);
+        rss = Math.max(rss, vmHwmKb());
+      }
+      // warm: the image is present; a pull checks the registry's manifest and finds everything
+      ImageService images =
+          new ImageService(
+              work.resolve("state"),
+              ConnectionFactory.sqlite(work.resolve("state/inferno.db")),
+              new RegistryClient(CredentialSource.NONE, Set.of()));
+      List<Long> warm = new ArrayList<>();
+      for (int i = 0; i < 21; i++) {
+        long t = System.nanoTime();
+        images.pull(ref, Platform.DEFAULT, PullProgress.NONE);
+        warm.add(System.nanoTime() - t);
+      }
+      Collections.sort(warm);
+      System.out.printf(Locale.ROOT, "## Image pull benchmark (%s)%n%n", java.time.LocalDate.now());
+      System.out.printf(
+          Locale.ROOT,
+          "Debian rootfs from `%s`: %.0f MB of file content, one gzip layer of %.0f MB, local docker-registry over HTTP.%n%n",
+          rootfs,
+          contentBytes / 1e6,
+          compressed / 1e6);
+      System.out.println(
+          "| round | skopeo copy + umoci unpack + mke2fs -d | inferno pull (download+verify+unpack+disk) | ratio |");
+      System.out.println("|---|---|---|---|");
+      for (int i = 0; i < rounds; i++) {
+        System.out.printf(
+            Locale.ROOT,
+            "| %d | %.2f s | %.2f s | %.2f |%n",
+            i + 1,
+            toolchain.get(i) / 1e9,
+            inferno.get(i) / 1e9,
+            (double) inferno.get(i) / toolchain.get(i));
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "%nWarm pull (image present; manifest GET + record lookup), median of 21: %.1f ms (min %.1f, max %.1f).%n",
+          warm.get(10) / 1e6,
+          warm.getFirst() / 1e6,
+          warm.getLast() / 1e6);
+      System.out.printf(
+          Locale.ROOT,
+          "Peak heap during a cold pull: %.0f MB; peak RSS of the JVM (VmHWM): %.0f MB (max heap %d MB).%n",
+          heap / 1e6,
+          rss / 1e3,
+          Runtime.getRuntime().maxMemory() >> 20);
+    }
+  }
+
+  private static long vmHwmKb() throws java.io.IOException {
+    for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (l.startsWith("VmHWM:")) {
+        return Long.parseLong(l.replaceAll("[^0-9]", ""));
+      }
+    }
+    return 0;
+  }
+}

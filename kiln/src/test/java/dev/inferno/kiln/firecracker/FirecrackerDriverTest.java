@@ -323,6 +323,30 @@ class FirecrackerDriverTest {
   }
 
   @Test
+  void aRestartedSupervisorAdoptsTheVmAndKeepsItsUid() throws Exception {
+    Supervisor first =
+        new Supervisor(Map.of(VmmKind.FIRECRACKER, driver(true)), GuestSession.NO_CHANNELS);
+    RunningVm vm = first.start(spec("fc-r", "cad"));
+    VmmProcess process = vm.process();
+
+    // a new supervisor and driver, as after a restart of the hosting process
+    Firecracker fresh = driver(true);
+    Supervisor second =
+        new Supervisor(Map.of(VmmKind.FIRECRACKER, fresh), GuestSession.NO_CHANNELS);
+    RunningVm adopted = second.adopt(vm.spec().stateDir()).orElseThrow();
+    assertThat(adopted.process()).isEqualTo(process);
+    RunningVm other = second.start(spec("fc-s", "hang"));
+    assertThat(uid(other.spec().layout().jailBase().resolve("firecracker/fc-s/root")))
+        .as("the adopted VM's uid 40000 is not handed out again")
+        .isEqualTo(40001);
+
+    ExitRecord exit = adopted.stop();
+    assertThat(adopted.stopOutcome()).isEqualTo(StopEscalation.Outcome.VMM_SHUTDOWN);
+    assertThat(exit.code()).isEqualTo(143);
+    other.stop();
+  }
+
+  @Test
   void autoFallsBackToQemuWithoutFirecracker() throws Exception {
     Firecracker missing =
         new Firecracker(

@@ -290,7 +290,6 @@ public final class Firecracker implements Vmm {
                   root.resolve("run/firecracker.socket").toString(),
                   "--id",
                   spec.id()),
-              layout.dir().resolve("vmm.pid"),
               layout.vmmLog(),
               root);
     }

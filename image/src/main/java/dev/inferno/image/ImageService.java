@@ -83,6 +83,21 @@ public final class ImageService {
     try {
       Files.createDirectories(dir.resolve("disks"));
       Files.createDirectories(dir.resolve("roots"));
+      // scratch left by a crash: unpacked roots, half-written blobs and disks
+      for (String scratch : List.of("roots", "tmp")) {
+        try (var leftovers = Files.list(dir.resolve(scratch))) {
+          for (Path p : leftovers.toList()) {
+            DiskBuilder.deleteRoot(p);
+          }
+        }
+      }
+      try (var disksDir = Files.list(dir.resolve("disks"))) {
+        for (Path p : disksDir.toList()) {
+          if (p.getFileName().toString().endsWith(".tmp")) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
       try (Connection c = db.open()) {
         ImageSchema.migrate(c);
       }
@@ -363,8 +378,22 @@ public final class ImageService {
       progress.on(new PullEvent.Status("Building image disk"));
       return disks.build(root, disk, "inferno-image").bytes();
     } finally {
-      DiskBuilder.deleteRoot(root);
+      discard(root);
     }
+  }
+
+  /** Deletes a scratch root in the background: the pull need not wait for 10⁴ unlinks. */
+  private static void discard(Path root) {
+    Thread.ofVirtual()
+        .name("discard-" + root.getFileName())
+        .start(() -> {
+          try {
+            DiskBuilder.deleteRoot(root);
+          } catch (IOException e) {
+            System.getLogger(ImageService.class.getName())
+                .log(System.Logger.Level.WARNING, "cannot delete " + root + ": " + e);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- records

@@ -100,6 +100,13 @@ public final class LayerUnpacker {
     private final Set<String> created = new HashSet<>();
 
     private final Map<Path, FileTime> dirTimes = new LinkedHashMap<>();
+
+    /**
+     * Root-relative paths known to be real directories (no symlink in them), so deep trees do not
+     * lstat every parent for every entry. Cleared whenever anything is deleted.
+     */
+    private final Set<String> dirs = new HashSet<>();
+
     private long entries;
     private long bytes;
     private long whiteouts;
@@ -146,7 +153,7 @@ public final class LayerUnpacker {
 
       if (e.isDirectory()) {
         if (existing != null && !existing.isDirectory()) {
-          Files.delete(target);
+          delete(target, existing);
           existing = null;
         }
         if (existing == null) {
@@ -163,7 +170,7 @@ public final class LayerUnpacker {
         return;
       }
       if (existing != null) {
-        deleteTree(target, existing);
+        delete(target, existing);
       }
       created.add(key);
       if (e.isSymbolicLink()) {
@@ -223,7 +230,7 @@ public final class LayerUnpacker {
         if (source.equals(target)) {
           return;
         }
-        deleteTree(target, existing);
+        delete(target, existing);
       }
       Files.createLink(target, source);
     }
@@ -249,7 +256,7 @@ public final class LayerUnpacker {
             if (!created.contains(key(child))) {
               BasicFileAttributes a = lstat(child);
               if (a != null) {
-                deleteTree(child, a);
+                delete(child, a);
               }
             }
           }
@@ -262,7 +269,7 @@ public final class LayerUnpacker {
       }
       BasicFileAttributes a = lstat(victim);
       if (a != null) {
-        deleteTree(victim, a);
+        delete(victim, a);
       }
     }
 
@@ -314,7 +321,19 @@ public final class LayerUnpacker {
      * (when {@code create}) making missing directories. Returns null when a component is missing
      * and {@code create} is false.
      */
+    private void delete(Path p, BasicFileAttributes a) throws IOException {
+      dirs.clear();
+      deleteTree(p, a);
+    }
+
     private Path resolveDir(List<String> comps, boolean create) throws IOException {
+      if (comps.isEmpty()) {
+        return root;
+      }
+      String requested = String.join("/", comps);
+      if (dirs.contains(requested)) {
+        return root.resolve(requested);
+      }
       Deque<String> todo = new ArrayDeque<>(comps);
       List<String> cur = new ArrayList<>();
       int links = 0;
@@ -342,6 +361,7 @@ public final class LayerUnpacker {
           Posix.chmod(p, 0755);
           created.add(key(p));
           cur.add(c);
+          dirs.add(String.join("/", cur));
         } else if (a.isSymbolicLink()) {
           if (++links > MAX_SYMLINKS) {
             throw new LayerRejectedException("too many levels of symlinks under " + key(p));
@@ -356,6 +376,7 @@ public final class LayerUnpacker {
           }
         } else if (a.isDirectory()) {
           cur.add(c);
+          dirs.add(String.join("/", cur));
         } else {
           throw new LayerRejectedException(
               "layer writes below " + key(p) + ", which is not a directory");

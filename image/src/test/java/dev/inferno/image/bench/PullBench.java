@@ -104,8 +104,22 @@ public final class PullBench {
           p.resetPeakUsage();
         }
         long t1 = System.nanoTime();
-        Image image = images.pull(ref, Platform.DEFAULT, PullProgress.NONE);
+        List<String> phases = Collections.synchronizedList(new ArrayList<>());
+        Image image =
+            images.pull(
+                ref,
+                Platform.DEFAULT,
+                e -> {
+                  if (!(e instanceof dev.inferno.image.PullEvent.Layer l
+                      && l.phase() == dev.inferno.image.PullEvent.Phase.DOWNLOADING)) {
+                    phases.add(
+                        String.format(
+                            Locale.ROOT, "%6.2f s  %s", (System.nanoTime() - t1) / 1e9, e.line()));
+                  }
+                });
         inferno.add(System.nanoTime() - t1);
+        phases.add(String.format(Locale.ROOT, "%6.2f s  done", (System.nanoTime() - t1) / 1e9));
+        System.err.println(String.join("\n", phases));
         contentBytes = image.size();
         long h = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -1,0 +1,80 @@
+package dev.inferno.cli;
+
+import dev.inferno.model.json.Json;
+import dev.inferno.model.stream.Frame;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+
+/**
+ * The training run bin/inferno records the JDK AOT cache from ({@code -XX:AOTCacheOutput}): it
+ * parses every command's options and exercises the client, JSON and frame code without a daemon, so
+ * every later command starts with those classes already loaded and linked.
+ */
+public final class AotTraining {
+  private AotTraining() {}
+
+  public static void main(String[] args) throws IOException {
+    for (String[] line :
+        List.of(
+            new String[] {"ps", "-a", "--format", "json"},
+            new String[] {
+              "run", "-d", "--rm", "--name", "x1", "-e", "A=B", "-m", "512m", "busybox", "echo",
+              "hi"
+            },
+            new String[] {"logs", "-f", "-t", "--tail", "5", "--since", "10m", "x1"},
+            new String[] {"stop", "-t", "3", "x1"},
+            new String[] {"kill", "-s", "TERM", "x1"},
+            new String[] {"rm", "-f", "x1"},
+            new String[] {"inspect", "x1"},
+            new String[] {"images", "--digests"},
+            new String[] {"rmi", "busybox"},
+            new String[] {"pull", "busybox"},
+            new String[] {"version"},
+            new String[] {"info"})) {
+      CommandLine cl = Main.commandLine();
+      cl.parseArgs(line);
+    }
+    // a full command against no daemon: the error path every command shares
+    StringWriter sink = new StringWriter();
+    System.setProperty("inferno.training", "1");
+    Main.run(
+        new String[] {"--socket", Path.of("/nonexistent/inferno.sock").toString(), "ps"},
+        new PrintWriter(sink),
+        new PrintWriter(sink));
+    Map<String, Object> vm =
+        Json.parseObject(
+            "{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"docker.io/library/busybox:latest\","
+                + "\"command\":[\"sh\"],\"state\":\"running\",\"createdAt\":\"2026-11-28T19:00:00Z\","
+                + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":null,\"exit\":null}");
+    Instant now = Instant.now();
+    Format.table(
+        List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"),
+        List.of(
+            List.of(
+                Format.shortId(vm.get("id")),
+                String.valueOf(vm.get("image")),
+                Format.command(vm.get("command")),
+                Format.ago(vm.get("createdAt"), now),
+                Format.status(vm, now),
+                String.valueOf(vm.get("name")))));
+    Json.pretty(vm);
+    Json.write(vm);
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    new Frame(Frame.Kind.STDOUT, Frame.nanos(now), new byte[] {'x', '\n'}).writeTo(b);
+    Frame.json(Frame.Kind.EXIT, "{\"code\":0}").writeTo(b);
+    LogsCommand.copy(
+        new ByteArrayInputStream(b.toByteArray()),
+        new java.io.PrintStream(new ByteArrayOutputStream()),
+        new java.io.PrintStream(new ByteArrayOutputStream()),
+        true);
+    TimeArgs.query(TimeArgs.parse("1h30m", now));
+  }
+}

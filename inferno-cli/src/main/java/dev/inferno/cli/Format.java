@@ -1,0 +1,115 @@
+package dev.inferno.cli;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Docker-shaped output: tables with aligned columns, "2 minutes ago", "Exited (0) …". */
+final class Format {
+  private Format() {}
+
+  /** Columns separated by three spaces, padded to the widest cell (the last is not padded). */
+  static String table(List<String> header, List<List<String>> rows) {
+    int[] w = new int[header.size()];
+    List<List<String>> all = new ArrayList<>();
+    all.add(header);
+    all.addAll(rows);
+    for (List<String> r : all) {
+      for (int i = 0; i < r.size(); i++) {
+        w[i] = Math.max(w[i], r.get(i).length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (List<String> r : all) {
+      for (int i = 0; i < r.size(); i++) {
+        String c = r.get(i);
+        sb.append(c);
+        if (i < r.size() - 1) {
+          sb.repeat(' ', w[i] - c.length() + 3);
+        }
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** Docker's HumanDuration. */
+  static String human(Duration d) {
+    long s = Math.max(0, d.toSeconds());
+    if (s < 1) {
+      return "Less than a second";
+    }
+    if (s == 1) {
+      return "1 second";
+    }
+    if (s < 60) {
+      return s + " seconds";
+    }
+    long m = d.toMinutes();
+    if (m == 1) {
+      return "About a minute";
+    }
+    if (m < 60) {
+      return m + " minutes";
+    }
+    long h = d.toHours();
+    if (h == 1) {
+      return "About an hour";
+    }
+    if (h < 48) {
+      return h + " hours";
+    }
+    if (h < 24 * 7 * 2) {
+      return h / 24 + " days";
+    }
+    if (h < 24 * 30 * 2) {
+      return h / 24 / 7 + " weeks";
+    }
+    if (h < 24 * 365 * 2) {
+      return h / 24 / 30 + " months";
+    }
+    return h / 24 / 365 + " years";
+  }
+
+  static String ago(Object iso, Instant now) {
+    if (iso == null) {
+      return "";
+    }
+    return human(Duration.between(Instant.parse(iso.toString()), now)) + " ago";
+  }
+
+  /** The STATUS column of ps. */
+  static String status(Map<String, Object> vm, Instant now) {
+    String state = String.valueOf(vm.get("state"));
+    return switch (state) {
+      case "running" ->
+          "Up " + human(Duration.between(Instant.parse(vm.get("startedAt").toString()), now));
+      case "exited" -> {
+        Object exit = vm.get("exit");
+        Object code = exit instanceof Map<?, ?> e ? e.get("code") : null;
+        yield "Exited (" + (code == null ? "?" : code) + ") " + ago(vm.get("finishedAt"), now);
+      }
+      default -> "Created";
+    };
+  }
+
+  /** The COMMAND column: quoted and cut to 20 characters like Docker's. */
+  static String command(Object cmd) {
+    String s =
+        cmd instanceof List<?> l ? String.join(" ", l.stream().map(String::valueOf).toList()) : "";
+    if (s.length() > 20) {
+      s = s.substring(0, 19) + "…";
+    }
+    return "\"" + s + "\"";
+  }
+
+  static String shortId(Object id) {
+    String s = String.valueOf(id);
+    if (s.startsWith("sha256:")) {
+      s = s.substring(7);
+    }
+    return s.length() > 12 ? s.substring(0, 12) : s;
+  }
+}

@@ -1,0 +1,280 @@
+package dev.inferno.cli;
+
+import dev.inferno.model.json.Json;
+import dev.inferno.model.units.Sizes;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** pull, images, rmi, load. */
+final class ImageCommands {
+  private ImageCommands() {}
+
+  @Command(name = "pull", description = "Pull an image from a registry.")
+  static final class Pull implements Callable<Integer> {
+    @Option(names = "--platform", description = "os/arch[/variant]")
+    String platform;
+
+    @Parameters(index = "0", paramLabel = "IMAGE")
+    String image;
+
+    @Override
+    public Integer call() throws IOException {
+      return pull(Main.client(), image, platform, System.out);
+    }
+
+    /** Pulls with progress on out; 0 on success, 1 (after printing the error) on failure. */
+    static int pull(DaemonClient client, String image, String platform, PrintStream out)
+        throws IOException {
+      Map<String, Object> req = new LinkedHashMap<>();
+      req.put("reference", image);
+      if (platform != null) {
+        req.put("platform", platform);
+      }
+      DaemonClient.Response r = client.send("POST", "/v1/images/pull", Json.write(req));
+      if (r.status() != 200) {
+        throw DaemonClient.error(r);
+      }
+      boolean tty = System.console() != null && System.console().isTerminal();
+      Progress p = new Progress(out, tty);
+      try (r;
+          BufferedReader in =
+              new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          if (line.isBlank()) {
+            continue;
+          }
+          Map<String, Object> m = Json.parseObject(line);
+          String status = String.valueOf(m.get("status"));
+          if (status.equals("Error")) {
+            throw new CliException(String.valueOf(m.get("error")));
+          }
+          if (status.equals("Done") && m.get("image") instanceof Map<?, ?> img) {
+            out.println("Digest: " + img.get("manifestDigest"));
+            out.println("Status: image is up to date for " + img.get("reference"));
+            out.println(img.get("reference"));
+            return 0;
+          }
+          p.update(m);
+        }
+      }
+      throw new CliException("the daemon ended the pull without a result");
+    }
+  }
+
+  /** Docker-style per-layer progress: redrawn in place on a TTY, one line per change otherwise. */
+  static final class Progress {
+    private final PrintStream out;
+    private final boolean tty;
+    private final List<String> layers = new ArrayList<>();
+    private final Map<String, String> last = new LinkedHashMap<>();
+
+    Progress(PrintStream out, boolean tty) {
+      this.out = out;
+      this.tty = tty;
+    }
+
+    void update(Map<String, Object> m) {
+      String status = String.valueOf(m.get("status"));
+      Object id = m.get("id");
+      String text = line(status, id, m.get("current"), m.get("total"));
+      if (id == null) {
+        out.println(text);
+        out.flush();
+        return;
+      }
+      String layer = id.toString();
+      if (!tty) {
+        if (!status.equals(last.put(layer, status))) {
+          out.println(layer + ": " + status);
+        }
+        out.flush();
+        return;
+      }
+      int idx = layers.indexOf(layer);
+      if (idx < 0) {
+        layers.add(layer);
+        out.println(text);
+      } else {
+        int up = layers.size() - idx;
+        out.print("\033[" + up + "A\r\033[2K" + text + "\033[" + up + "B\r");
+      }
+      out.flush();
+    }
+
+    static String line(String status, Object id, Object current, Object total) {
+      StringBuilder sb = new StringBuilder();
+      if (id != null) {
+        sb.append(id).append(": ");
+      }
+      sb.append(status);
+      if (current instanceof Number c
+          && total instanceof Number t
+          && t.longValue() > 0
+          && !status.endsWith("complete")) {
+        int width = 50;
+        int done = (int) Math.min(width, c.longValue() * width / t.longValue());
+        sb.append(" [")
+            .repeat("=", Math.max(0, done - 1))
+            .append(done > 0 && done < width ? ">" : done == width ? "=" : "")
+            .repeat(" ", width - done)
+            .append("] ")
+            .append(Sizes.human(c.longValue()))
+            .append('/')
+            .append(Sizes.human(t.longValue()));
+      }
+      return sb.toString();
+    }
+  }
+
+  @Command(name = "images", description = "List local images.")
+  static final class Images implements Callable<Integer> {
+    @Option(names = "--digests", description = "show manifest digests")
+    boolean digests;
+
+    @Option(
+        names = {"-q", "--quiet"},
+        description = "only image ids")
+    boolean quiet;
+
+    @Option(names = "--format", description = "table (default) or json")
+    String format = "table";
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Integer call() throws IOException {
+      if (!format.equals("table") && !format.equals("json")) {
+        throw new CliException("invalid --format " + format + ": table or json");
+      }
+      List<Map<String, Object>> images =
+          (List<Map<String, Object>>) Main.client().call("GET", "/v1/images", null);
+      StringBuilder sb = new StringBuilder();
+      if (quiet) {
+        for (Map<String, Object> i : images) {
+          sb.append(Format.shortId(i.get("id"))).append('\n');
+        }
+      } else if (format.equals("json")) {
+        for (Map<String, Object> i : images) {
+          sb.append(Json.write(i)).append('\n');
+        }
+      } else {
+        Instant now = Instant.now();
+        List<List<String>> rows = new ArrayList<>();
+        for (Map<String, Object> i : images) {
+          String ref = String.valueOf(i.get("reference"));
+          int at = ref.indexOf('@');
+          String noDigest = at >= 0 ? ref.substring(0, at) : ref;
+          int colon = noDigest.lastIndexOf(':');
+          String repo = colon > noDigest.lastIndexOf('/') ? noDigest.substring(0, colon) : noDigest;
+          String tag = colon > noDigest.lastIndexOf('/') ? noDigest.substring(colon + 1) : "<none>";
+          List<String> row = new ArrayList<>(List.of(repo, tag));
+          if (digests) {
+            row.add(String.valueOf(i.get("manifestDigest")));
+          }
+          row.add(Format.shortId(i.get("id")));
+          row.add(i.get("createdAt") == null ? "N/A" : Format.ago(i.get("createdAt"), now));
+          row.add(Sizes.human(((Number) i.get("sizeBytes")).longValue()));
+          rows.add(row);
+        }
+        List<String> header = new ArrayList<>(List.of("REPOSITORY", "TAG"));
+        if (digests) {
+          header.add("DIGEST");
+        }
+        header.addAll(List.of("IMAGE ID", "CREATED", "SIZE"));
+        sb.append(Format.table(header, rows));
+      }
+      System.out.print(sb);
+      return 0;
+    }
+  }
+
+  @Command(name = "rmi", description = "Remove images.")
+  static final class Rmi implements Callable<Integer> {
+    @Option(
+        names = {"-f", "--force"},
+        description = "remove even if exited VMs use it")
+    boolean force;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE")
+    List<String> images;
+
+    @Override
+    public Integer call() {
+      int code = 0;
+      for (String ref : images) {
+        try {
+          Map<?, ?> img =
+              (Map<?, ?>)
+                  Main.client()
+                      .call(
+                          "DELETE",
+                          "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
+                          null);
+          System.out.println("Untagged: " + img.get("reference"));
+          System.out.println("Deleted: " + img.get("id"));
+        } catch (Exception e) {
+          System.err.println("inferno: " + e.getMessage());
+          code = 1;
+        }
+      }
+      return code;
+    }
+  }
+
+  @Command(name = "load", description = "Load images from a docker-save or OCI-layout tar.")
+  static final class Load implements Callable<Integer> {
+    @Option(
+        names = {"-i", "--input"},
+        description = "the tar file (default: stdin)")
+    Path input;
+
+    @Override
+    public Integer call() throws IOException {
+      InputStream in = input == null ? System.in : Files.newInputStream(input);
+      long length = input == null ? -1 : Files.size(input);
+      DaemonClient.Response r;
+      try (in) {
+        r = Main.client().send("POST", "/v1/images/load", "application/x-tar", in, length);
+      }
+      if (r.status() != 200) {
+        throw DaemonClient.error(r);
+      }
+      try (r;
+          BufferedReader br =
+              new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        int loaded = 0;
+        for (String line = br.readLine(); line != null; line = br.readLine()) {
+          if (line.isBlank()) {
+            continue;
+          }
+          Map<String, Object> m = Json.parseObject(line);
+          if ("Error".equals(m.get("status"))) {
+            throw new CliException(String.valueOf(m.get("error")));
+          }
+          if ("Done".equals(m.get("status")) && m.get("image") instanceof Map<?, ?> img) {
+            System.out.println("Loaded image: " + img.get("reference"));
+            loaded++;
+          }
+        }
+        if (loaded == 0) {
+          throw new CliException("the archive held no image");
+        }
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package dev.inferno.cli;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code inferno} command. Subcommands touch JDK types (and picocli) only; {@code server} and
+ * {@code init} reach the daemon's classes by reflection so no other command loads them.
+ */
+@Command(
+    name = "inferno",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.VersionProvider.class,
+    description = "Docker-shaped containers that are microVMs.",
+    subcommands = {
+      RunCommand.class,
+      VmCommands.Stop.class,
+      VmCommands.Kill.class,
+      VmCommands.Rm.class,
+      PsCommand.class,
+      VmCommands.Inspect.class,
+      LogsCommand.class,
+      ImageCommands.Pull.class,
+      ImageCommands.Images.class,
+      ImageCommands.Rmi.class,
+      ImageCommands.Load.class,
+      SystemCommands.Version.class,
+      SystemCommands.InfoCommand.class,
+      SystemCommands.Completion.class,
+      Main.Server.class,
+      Main.Init.class
+    })
+public final class Main {
+  public static final String VERSION = "0.1.0";
+  static final Path DEFAULT_SOCKET = Path.of("/run/inferno/inferno.sock");
+
+  @Option(
+      names = "--socket",
+      scope = CommandLine.ScopeType.INHERIT,
+      description =
+          "the daemon's socket (default: $INFERNO_SOCKET or " + "/run/inferno/inferno.sock)")
+  Path socket;
+
+  private static Main current = new Main();
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(
+        run(
+            args,
+            new PrintWriter(
+                new java.io.OutputStreamWriter(
+                    System.out, java.nio.charset.Charset.defaultCharset()),
+                true),
+            new PrintWriter(
+                new java.io.OutputStreamWriter(
+                    System.err, java.nio.charset.Charset.defaultCharset()),
+                true)));
+  }
+
+  /** Runs one command line; returns the exit code. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    if (args.length > 0 && (args[0].equals("server") || args[0].equals("init"))) {
+      return daemon(args, err);
+    }
+    current = new Main();
+    CommandLine cl = commandLine();
+    cl.setOut(out);
+    cl.setErr(err);
+    return cl.execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(current);
+    // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
+    cl.getSubcommands().get("run").setStopAtPositional(true);
+    cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+      String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+      if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
+        msg = "talking to the daemon failed: " + msg;
+      }
+      cmd.getErr().println("inferno: " + msg);
+      cmd.getErr().flush();
+      return cmd.getCommandSpec().userObject() instanceof RunCommand ? 125 : 1;
+    });
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine c = ex.getCommandLine();
+      c.getErr().println("inferno: " + ex.getMessage());
+      c.getErr()
+          .println(
+              "See 'inferno " + c.getCommandName().replace("inferno", "").trim() + " --help'.");
+      c.getErr().flush();
+      return 125;
+    });
+    return cl;
+  }
+
+  static DaemonClient client() {
+    Path p = current.socket;
+    if (p == null) {
+      String env = System.getenv("INFERNO_SOCKET");
+      p = env != null && !env.isEmpty() ? Path.of(env) : DEFAULT_SOCKET;
+    }
+    return new DaemonClient(p);
+  }
+
+  /** Runs the daemon's main in this JVM; its classes load only now. */
+  private static int daemon(String[] args, PrintWriter err) {
+    try {
+      Class<?> c = Class.forName("dev.inferno.daemon.DaemonMain");
+      Object code = c.getMethod("run", String[].class).invoke(null, (Object) args);
+      return (Integer) code;
+    } catch (ClassNotFoundException e) {
+      err.println(
+          "inferno: the daemon is not on this installation's classpath (inferno-daemon jar missing)");
+      err.flush();
+      return 125;
+    } catch (InvocationTargetException e) {
+      err.println("inferno: " + e.getCause());
+      err.flush();
+      return 1;
+    } catch (ReflectiveOperationException e) {
+      err.println("inferno: cannot start the daemon: " + e);
+      err.flush();
+      return 125;
+    }
+  }
+
+  @Command(name = "server", description = "Run the daemon (see `inferno server --help`).")
+  static final class Server implements Runnable {
+    @Override
+    public void run() {
+      // reached only through picocli (e.g. completion); Main.run dispatches "server" itself
+    }
+  }
+
+  @Command(name = "init", description = "Write a commented default daemon config (-p PATH).")
+  static final class Init implements Runnable {
+    @Override
+    public void run() {
+      // see Server
+    }
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"inferno version " + VERSION};
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package dev.inferno.cli;
+
+import dev.inferno.model.json.Json;
+import dev.inferno.model.stream.Frame;
+import dev.inferno.model.units.Sizes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code inferno run}: pull if needed (with progress), create and start; attached, stream the VM's
+ * stdout/stderr to ours and exit with its exit code (Ctrl-C stops the VM, a second Ctrl-C kills
+ * it); detached, print the id. 125 when the daemon or the setup fails.
+ */
+@Command(name = "run", description = "Create and start a VM from an image.", sortOptions = false)
+final class RunCommand implements Callable<Integer> {
+  @Option(
+      names = {"-d", "--detach"},
+      description = "run in the background and print the VM id")
+  boolean detach;
+
+  @Option(names = "--rm", description = "remove the VM when it exits")
+  boolean rm;
+
+  @Option(names = "--name", description = "a name for the VM")
+  String name;
+
+  @Option(
+      names = {"-e", "--env"},
+      description = "set an environment variable (KEY=VALUE, or KEY to pass ours)")
+  List<String> env = new ArrayList<>();
+
+  @Option(names = "--env-file", description = "read KEY=VALUE lines from a file")
+  List<Path> envFiles = new ArrayList<>();
+
+  @Option(names = "--entrypoint", description = "override the image's entrypoint")
+  String entrypoint;
+
+  @Option(
+      names = {"-w", "--workdir"},
+      description = "working directory in the VM")
+  String workdir;
+
+  @Option(
+      names = {"-u", "--user"},
+      description = "user[:group] in the VM")
+  String user;
+
+  @Option(names = "--cpus", description = "vCPUs")
+  Double cpus;
+
+  @Option(
+      names = {"-m", "--memory"},
+      description = "memory, e.g. 512m or 1g")
+  String memory;
+
+  @Option(names = "--stop-signal", description = "signal that stops the VM's process")
+  String stopSignal;
+
+  @Option(
+      names = "--stop-timeout",
+      description = "seconds to wait after the stop signal before killing")
+  Integer stopTimeout;
+
+  @Option(names = "--vmm", description = "auto, firecracker or qemu")
+  String vmm;
+
+  @Option(names = "--platform", description = "os/arch[/variant] to pull")
+  String platform;
+
+  @Option(names = "--pull", description = "missing (default), always or never")
+  String pull = "missing";
+
+  @Parameters(index = "0", paramLabel = "IMAGE")
+  String image;
+
+  @Parameters(index = "1..*", paramLabel = "CMD", description = "command and arguments")
+  List<String> cmd = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (!List.of("missing", "always", "never").contains(pull)) {
+      throw new CliException("invalid --pull " + pull + ": missing, always or never");
+    }
+    Map<String, Object> req = request();
+    DaemonClient client = Main.client();
+    if (pull.equals("always") || (pull.equals("missing") && !present(client))) {
+      if (pull.equals("missing")) {
+        System.err.println("Unable to find image '" + image + "' locally");
+      }
+      int code = ImageCommands.Pull.pull(client, image, platform, System.err);
+      if (code != 0) {
+        return 125;
+      }
+    }
+    req.put("pull", "never");
+    if (detach) {
+      Object created = client.call("POST", "/v1/vms", Json.write(req));
+      Map<?, ?> c = (Map<?, ?>) created;
+      warn(c);
+      System.out.println(c.get("id"));
+      return 0;
+    }
+    return attached(client, req);
+  }
+
+  private boolean present(DaemonClient client) throws IOException {
+    DaemonClient.Response r =
+        client.send("GET", "/v1/images/inspect?ref=" + DaemonClient.enc(image), null);
+    if (r.status() == 200) {
+      r.close();
+      return true;
+    }
+    if (r.status() == 404) {
+      r.close();
+      return false;
+    }
+    throw DaemonClient.error(r);
+  }
+
+  Map<String, Object> request() throws IOException {
+    Map<String, Object> req = new LinkedHashMap<>();
+    req.put("image", image);
+    if (name != null) {
+      req.put("name", name);
+    }
+    List<String> envs = new ArrayList<>();
+    for (Path f : envFiles) {
+      for (String line : Files.readAllLines(f)) {
+        String l = line.strip();
+        if (!l.isEmpty() && !l.startsWith("#")) {
+          addEnv(envs, l);
+        }
+      }
+    }
+    for (String e : env) {
+      addEnv(envs, e);
+    }
+    if (!envs.isEmpty()) {
+      req.put("env", envs);
+    }
+    if (entrypoint != null) {
+      req.put("entrypoint", entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
+    }
+    if (!cmd.isEmpty()) {
+      req.put("cmd", cmd);
+    }
+    put(req, "workdir", workdir);
+    put(req, "user", user);
+    put(req, "cpus", cpus);
+    if (memory != null) {
+      try {
+        req.put("memoryBytes", Sizes.parse(memory));
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage());
+      }
+    }
+    put(req, "stopSignal", stopSignal);
+    put(req, "stopTimeoutSeconds", stopTimeout);
+    put(req, "vmm", vmm);
+    put(req, "platform", platform);
+    if (rm) {
+      req.put("autoRemove", true);
+    }
+    return req;
+  }
+
+  private static void addEnv(List<String> envs, String e) {
+    if (e.indexOf('=') > 0) {
+      envs.add(e);
+    } else if (!e.isEmpty() && e.indexOf('=') < 0) {
+      String v = System.getenv(e);
+      if (v != null) {
+        envs.add(e + "=" + v); // Docker's -e KEY: pass ours, skip when unset
+      }
+    } else {
+      throw new CliException("invalid environment variable \"" + e + "\": expected KEY=VALUE");
+    }
+  }
+
+  private static void put(Map<String, Object> m, String k, Object v) {
+    if (v != null) {
+      m.put(k, v);
+    }
+  }
+
+  private static void warn(Map<?, ?> created) {
+    if (created.get("warnings") instanceof List<?> w) {
+      for (Object s : w) {
+        System.err.println("WARNING: " + s);
+      }
+    }
+  }
+
+  /** One request: the info frame names the VM, output follows, the exit frame ends it. */
+  private int attached(DaemonClient client, Map<String, Object> req) throws IOException {
+    DaemonClient.Response r = client.send("POST", "/v1/vms?attach=true", Json.write(req));
+    if (r.status() != 200) {
+      throw DaemonClient.error(r);
+    }
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    String[] id = new String[1];
+    AtomicInteger interrupts = new AtomicInteger();
+    try (r) {
+      InputStream in = r.body();
+      for (Frame f = Frame.readFrom(in); f != null; f = Frame.readFrom(in)) {
+        switch (f.kind()) {
+          case INFO -> {
+            Map<String, Object> created = Json.parseObject(f.text());
+            id[0] = (String) created.get("id");
+            warn(created);
+            Interrupts.install(() -> interrupt(client, id[0], interrupts.incrementAndGet()));
+          }
+          case STDOUT -> {
+            out.write(f.payload());
+            out.flush();
+          }
+          case STDERR -> {
+            err.write(f.payload());
+            err.flush();
+          }
+          case EXIT -> {
+            Map<String, Object> exit = Json.parseObject(f.text());
+            Object code = exit.get("code");
+            if (code == null) {
+              throw new CliException(
+                  "the VM ended without an exit code: "
+                      + exit.getOrDefault("reason", "unknown reason"));
+            }
+            return ((Number) code).intValue();
+          }
+          case ERROR ->
+              throw new CliException(String.valueOf(Json.parseObject(f.text()).get("message")));
+        }
+      }
+    }
+    throw new CliException("the daemon ended the stream before the VM exited");
+  }
+
+  /** First Ctrl-C: stop (the VM's stop signal, then its timeout); second: kill. */
+  private static void interrupt(DaemonClient client, String id, int n) {
+    String path = n == 1 ? "/v1/vms/" + id + "/stop" : "/v1/vms/" + id + "/kill";
+    Thread.ofPlatform()
+        .daemon()
+        .start(() -> {
+          try {
+            client.call("POST", path, null);
+          } catch (IOException | RuntimeException e) {
+            System.err.println("inferno: " + e.getMessage());
+          }
+        });
+  }
+}

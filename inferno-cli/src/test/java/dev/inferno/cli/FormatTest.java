@@ -1,0 +1,82 @@
+package dev.inferno.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FormatTest {
+  @Test
+  void tablesAlignColumnsWithThreeSpaces() {
+    String t =
+        Format.table(List.of("A", "LONGER"), List.of(List.of("xxxx", "y"), List.of("z", "w")));
+    assertThat(t).isEqualTo("A      LONGER\nxxxx   y\nz      w\n");
+  }
+
+  @Test
+  void humanDurationsLikeDocker() {
+    assertThat(Format.human(Duration.ofMillis(300))).isEqualTo("Less than a second");
+    assertThat(Format.human(Duration.ofSeconds(1))).isEqualTo("1 second");
+    assertThat(Format.human(Duration.ofSeconds(45))).isEqualTo("45 seconds");
+    assertThat(Format.human(Duration.ofSeconds(90))).isEqualTo("About a minute");
+    assertThat(Format.human(Duration.ofMinutes(12))).isEqualTo("12 minutes");
+    assertThat(Format.human(Duration.ofMinutes(70))).isEqualTo("About an hour");
+    assertThat(Format.human(Duration.ofHours(30))).isEqualTo("30 hours");
+    assertThat(Format.human(Duration.ofDays(3))).isEqualTo("3 days");
+    assertThat(Format.human(Duration.ofDays(20))).isEqualTo("2 weeks");
+  }
+
+  @Test
+  void statusAndCommandColumns() {
+    Instant now = Instant.parse("2026-11-28T19:10:00Z");
+    assertThat(Format.status(Map.of("state", "running", "startedAt", "2026-11-28T19:05:00Z"), now))
+        .isEqualTo("Up 5 minutes");
+    assertThat(
+            Format.status(
+                Map.of(
+                    "state",
+                    "exited",
+                    "finishedAt",
+                    "2026-11-28T19:09:30Z",
+                    "exit",
+                    Map.of("code", 3L)),
+                now))
+        .isEqualTo("Exited (3) 30 seconds ago");
+    assertThat(Format.status(Map.of("state", "created"), now)).isEqualTo("Created");
+    assertThat(Format.command(List.of("sh", "-c", "echo hello world; sleep 100")))
+        .isEqualTo("\"sh -c echo hello wo…\"");
+    assertThat(Format.shortId("sha256:0123456789abcdef")).isEqualTo("0123456789ab");
+  }
+
+  @Test
+  void timeArgumentsInEveryForm() {
+    Instant now = Instant.parse("2026-11-28T19:00:00Z");
+    assertThat(TimeArgs.parse("2026-11-28T18:00:00Z", now))
+        .isEqualTo(Instant.parse("2026-11-28T18:00:00Z"));
+    assertThat(TimeArgs.parse("2026-11-28T20:00:00+01:00", now)).isEqualTo(now);
+    assertThat(TimeArgs.parse("1700000000", now)).isEqualTo(Instant.ofEpochSecond(1700000000));
+    assertThat(TimeArgs.parse("1700000000.25", now))
+        .isEqualTo(Instant.ofEpochSecond(1700000000, 250_000_000));
+    assertThat(TimeArgs.parse("10m", now)).isEqualTo(now.minusSeconds(600));
+    assertThat(TimeArgs.parse("1h30m", now)).isEqualTo(now.minusSeconds(5400));
+    assertThat(TimeArgs.parse("1.5s", now)).isEqualTo(now.minusMillis(1500));
+    assertThat(TimeArgs.query(Instant.ofEpochSecond(5, 7))).isEqualTo("5.000000007");
+    for (String bad : new String[] {"yesterday", "10x", "1h30", ""}) {
+      assertThatThrownBy(() -> TimeArgs.parse(bad, now), bad)
+          .hasMessageStartingWith("invalid time");
+    }
+  }
+
+  @Test
+  void progressBars() {
+    assertThat(ImageCommands.Progress.line("Downloading", "abc", 500_000L, 1_000_000L))
+        .isEqualTo(
+            "abc: Downloading [========================>                         ] 500kB/1.00MB");
+    assertThat(ImageCommands.Progress.line("Pull complete", "abc", 1L, 1L))
+        .isEqualTo("abc: Pull complete");
+  }
+}

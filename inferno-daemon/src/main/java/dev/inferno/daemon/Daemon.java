@@ -1,0 +1,98 @@
+package dev.inferno.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.daemon.api.ApiHandler;
+import dev.inferno.daemon.api.ApiServer;
+import dev.inferno.daemon.api.Json;
+import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.api.Routes;
+import dev.inferno.daemon.backend.ImageBackend;
+import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.store.Database;
+import dev.inferno.daemon.store.VmStore;
+import dev.inferno.daemon.vm.Defaults;
+import dev.inferno.daemon.vm.EventBus;
+import dev.inferno.daemon.vm.VmService;
+import java.nio.file.Files;
+import java.util.logging.Logger;
+
+/** A running daemon: database, services and the API server, wired from a config and backends. */
+public final class Daemon implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+  public static final String VERSION = "0.1.0";
+
+  private final Database db;
+  private final VmService vms;
+  private final ApiServer server;
+  private final ApiHandler handler;
+
+  private Daemon(Database db, VmService vms, ApiServer server, ApiHandler handler) {
+    this.db = db;
+    this.vms = vms;
+    this.server = server;
+    this.handler = handler;
+  }
+
+  public static Daemon start(
+      DaemonConfig cfg, ImageBackend images, VmBackend backend, PeerPolicy peers) throws Exception {
+    Files.createDirectories(cfg.stateDir());
+    Database db = Database.open(cfg.database());
+    try {
+      ObjectMapper json = Json.mapper();
+      EventBus events = new EventBus();
+      VmService vms =
+          new VmService(
+              new VmStore(db, json),
+              images,
+              backend,
+              events,
+              new Defaults(
+                  cfg.defaultCpus(),
+                  cfg.defaultMemoryBytes(),
+                  cfg.vmm(),
+                  cfg.stopTimeoutSeconds()));
+      for (String line : vms.reconcile()) {
+        LOG.info("reconcile: " + line);
+      }
+      String vmm = cfg.vmm().equals("auto") ? backend.defaultVmm() : cfg.vmm();
+      Routes routes =
+          new Routes(
+              vms,
+              new ImageOps(images, vms, events),
+              new Routes.SystemFacts(
+                  VERSION, vmm, cfg.kernel().toString(), cfg.stateDir().toString()));
+      ApiHandler handler = new ApiHandler(routes.all(), json, peers, cfg.maxBodyBytes());
+      ApiServer server = ApiServer.start(cfg.socket(), cfg.socketGroup(), handler);
+      LOG.info("inferno " + VERSION + " listening on " + cfg.socket());
+      return new Daemon(db, vms, server, handler);
+    } catch (Exception e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  public VmService vms() {
+    return vms;
+  }
+
+  public ApiHandler handler() {
+    return handler;
+  }
+
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  /** Stops serving; running VMs keep running (they are re-adopted at the next start). */
+  @Override
+  public void close() throws Exception {
+    try {
+      vms.events().shutdown();
+      server.close();
+    } finally {
+      db.close();
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package dev.inferno.daemon.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.inferno.daemon.vm.ApiException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Fields;
+
+/** One request and its response, with the helpers every route needs. */
+public final class Exchange {
+  private final Request request;
+  private final Response response;
+  private final Map<String, String> vars;
+  private final Fields query;
+  private final ObjectMapper json;
+  private final long maxBody;
+  private OutputStream out;
+  private StreamKind streamKind = StreamKind.NONE;
+
+  /** How a streamed response is framed, so a late error can be written in the same format. */
+  public enum StreamKind {
+    NONE,
+    FRAMES,
+    NDJSON
+  }
+
+  Exchange(
+      Request request,
+      Response response,
+      Map<String, String> vars,
+      ObjectMapper json,
+      long maxBody) {
+    this.request = request;
+    this.response = response;
+    this.vars = vars;
+    this.query = Request.extractQueryParameters(request);
+    this.json = json;
+    this.maxBody = maxBody;
+  }
+
+  public String path(String name) {
+    return vars.get(name);
+  }
+
+  public String query(String name) {
+    return query.getValue(name);
+  }
+
+  public boolean flag(String name) {
+    String v = query(name);
+    if (v == null) {
+      return false;
+    }
+    return switch (v) {
+      case "", "1", "true" -> true;
+      case "0", "false" -> false;
+      default -> throw ApiException.badRequest("invalid " + name + "=" + v + ": true or false");
+    };
+  }
+
+  public Integer integer(String name) {
+    String v = query(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    try {
+      return Integer.valueOf(v);
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("invalid " + name + "=" + v + ": not an integer");
+    }
+  }
+
+  /** A time given as RFC 3339 or Unix seconds (with an optional fraction). */
+  public Instant time(String name) {
+    String v = query(name);
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    try {
+      if (v.matches("-?\\d+(\\.\\d{1,9})?")) {
+        java.math.BigDecimal s = new java.math.BigDecimal(v);
+        long sec = s.longValue();
+        int nanos = s.subtract(java.math.BigDecimal.valueOf(sec)).movePointRight(9).intValue();
+        return Instant.ofEpochSecond(sec, nanos);
+      }
+      return java.time.OffsetDateTime.parse(v).toInstant();
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw ApiException.badRequest(
+          "invalid " + name + "=" + v + ": expected RFC 3339 or Unix seconds");
+    }
+  }
+
+  /** The body, refused beyond the size limit (413). */
+  public InputStream body(long limit) {
+    long declared = request.getLength();
+    if (declared > limit) {
+      throw new ApiException(
+          413, "request body of " + declared + " bytes is larger than the limit of " + limit);
+    }
+    return new LimitedInputStream(Content.Source.asInputStream(request), limit);
+  }
+
+  /** The body as a JSON value of type t: 400 on malformed JSON or unknown fields. */
+  public <T> T readJson(Class<T> t) throws IOException {
+    byte[] bytes;
+    try (InputStream in = body(maxBody)) {
+      bytes = in.readAllBytes();
+    }
+    if (bytes.length == 0) {
+      throw ApiException.badRequest("empty request body: expected a JSON object");
+    }
+    try {
+      T v = json.readValue(bytes, t);
+      if (v == null) {
+        throw ApiException.badRequest("request body is null: expected a JSON object");
+      }
+      return v;
+    } catch (UnrecognizedPropertyException e) {
+      throw ApiException.badRequest(
+          "unknown field \"" + e.getPropertyName() + "\" in the request body");
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest(
+          "malformed JSON in the request body: " + e.getOriginalMessage());
+    }
+  }
+
+  /** Sends a JSON response. */
+  public void send(int status, Object body) throws IOException {
+    byte[] bytes = json.writeValueAsBytes(body);
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    try (OutputStream o = Content.Sink.asOutputStream(response)) {
+      o.write(bytes);
+    }
+    out = OutputStream.nullOutputStream();
+  }
+
+  /** Starts a streamed 200 response; write, flush as needed, and the handler closes it. */
+  public OutputStream stream(String contentType) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+    out = Content.Sink.asOutputStream(response);
+    streamKind =
+        dev.inferno.model.stream.Frame.MEDIA_TYPE.equals(contentType)
+            ? StreamKind.FRAMES
+            : StreamKind.NDJSON;
+    return out;
+  }
+
+  StreamKind streamKind() {
+    return streamKind;
+  }
+
+  OutputStream openStream() {
+    return out;
+  }
+
+  /** Whether a response has begun (errors then go in-stream). */
+  public boolean committed() {
+    return out != null || response.isCommitted();
+  }
+
+  public ObjectMapper json() {
+    return json;
+  }
+
+  Request request() {
+    return request;
+  }
+
+  void finish() throws IOException {
+    if (out != null) {
+      out.close();
+    }
+  }
+
+  /** Counts bytes so a body without (or lying about) Content-Length is still bounded. */
+  private static final class LimitedInputStream extends java.io.FilterInputStream {
+    private final long limit;
+    private long read;
+
+    LimitedInputStream(InputStream in, long limit) {
+      super(in);
+      this.limit = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count(n);
+      }
+      return n;
+    }
+
+    private void count(int n) {
+      read += n;
+      if (read > limit) {
+        throw new ApiException(413, "request body is larger than the limit of " + limit + " bytes");
+      }
+    }
+  }
+}

@@ -1,0 +1,306 @@
+package dev.inferno.daemon.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.daemon.backend.ImageBackend;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.LogRecord;
+import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.daemon.vm.VmIds;
+import dev.inferno.daemon.vm.VmService;
+import dev.inferno.model.Created;
+import dev.inferno.model.Event;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.ImageSummary;
+import dev.inferno.model.Progress;
+import dev.inferno.model.PullRequest;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.SystemInfo;
+import dev.inferno.model.VersionInfo;
+import dev.inferno.model.VmDetail;
+import dev.inferno.model.VmState;
+import dev.inferno.model.VmSummary;
+import dev.inferno.model.stream.Frame;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** The /v1 API: every route the daemon serves (docs/api.yaml describes the same set). */
+public final class Routes {
+  public static final String API_VERSION = "v1";
+  static final String NDJSON = "application/x-ndjson";
+
+  /** Streams with nothing to say write an empty line this often, to notice a client gone. */
+  static final long HEARTBEAT_MILLIS = 15_000;
+
+  /** Image archives can be large; they are streamed, never held in memory. */
+  static final long MAX_ARCHIVE = 64L << 30;
+
+  private final VmService vms;
+  private final ImageOps images;
+  private final SystemFacts facts;
+
+  /** What /v1/info and /v1/version report that the services do not know. */
+  public record SystemFacts(String version, String vmm, String kernel, String stateDir) {}
+
+  public Routes(VmService vms, ImageOps images, SystemFacts facts) {
+    this.vms = vms;
+    this.images = images;
+    this.facts = facts;
+  }
+
+  public List<Route> all() {
+    return List.of(
+        new Route("GET", "/v1/version", this::version),
+        new Route("GET", "/v1/info", this::info),
+        new Route("GET", "/v1/vms", this::listVms),
+        new Route("POST", "/v1/vms", this::create),
+        new Route("GET", "/v1/vms/{id}", this::inspect),
+        new Route("DELETE", "/v1/vms/{id}", this::remove),
+        new Route("POST", "/v1/vms/{id}/stop", this::stop),
+        new Route("POST", "/v1/vms/{id}/kill", this::kill),
+        new Route("POST", "/v1/vms/{id}/wait", this::await),
+        new Route("GET", "/v1/vms/{id}/logs", this::logs),
+        new Route("GET", "/v1/events", this::events),
+        new Route("GET", "/v1/images", this::listImages),
+        new Route("GET", "/v1/images/inspect", this::inspectImage),
+        new Route("DELETE", "/v1/images", this::removeImage),
+        new Route("POST", "/v1/images/pull", this::pull),
+        new Route("POST", "/v1/images/load", this::load));
+  }
+
+  private void version(Exchange ex) throws IOException {
+    ex.send(
+        200,
+        new VersionInfo(
+            facts.version(),
+            API_VERSION,
+            System.getProperty("java.version"),
+            System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT),
+            System.getProperty("os.arch")));
+  }
+
+  private void info(Exchange ex) throws Exception {
+    List<VmRecord> all = vms.list(true);
+    int running = (int) all.stream().filter(v -> v.state() == VmState.RUNNING).count();
+    int exited = (int) all.stream().filter(v -> v.state() == VmState.EXITED).count();
+    ex.send(
+        200,
+        new SystemInfo(
+            facts.vmm(),
+            vms.backend().kvm(),
+            facts.kernel(),
+            facts.stateDir(),
+            all.size(),
+            running,
+            exited,
+            images.count()));
+  }
+
+  static VmSummary summary(VmRecord r) {
+    return new VmSummary(
+        r.id(),
+        r.name(),
+        r.image(),
+        r.command(),
+        r.state(),
+        r.createdAt(),
+        r.startedAt(),
+        r.finishedAt(),
+        r.exit());
+  }
+
+  static VmDetail detail(VmRecord r) {
+    return new VmDetail(
+        r.id(),
+        r.name(),
+        r.image(),
+        r.imageDigest(),
+        r.command(),
+        r.state(),
+        r.createdAt(),
+        r.startedAt(),
+        r.finishedAt(),
+        r.exit(),
+        r.pid(),
+        r.vmm(),
+        r.request());
+  }
+
+  private void listVms(Exchange ex) throws Exception {
+    ex.send(200, vms.list(ex.flag("all")).stream().map(Routes::summary).toList());
+  }
+
+  private void create(Exchange ex) throws Exception {
+    RunRequest req = ex.readJson(RunRequest.class);
+    if (!ex.flag("attach")) {
+      VmService.Launched l = vms.create(req, false);
+      ex.send(201, new Created(l.vm().id(), l.vm().name(), l.warnings()));
+      return;
+    }
+    // attached: one response carries the id, the output from the first byte, and the exit
+    VmService.Launched l = vms.create(req, true);
+    try {
+      OutputStream out = ex.stream(Frame.MEDIA_TYPE);
+      ObjectMapper json = ex.json();
+      Frame.json(
+              Frame.Kind.INFO,
+              json.writeValueAsString(new Created(l.vm().id(), l.vm().name(), l.warnings())))
+          .writeTo(out);
+      out.flush();
+      streamLogs(ex, out, l.vm(), LogQuery.FOLLOW_ALL);
+    } finally {
+      vms.unpin(l.vm().id());
+    }
+  }
+
+  private void inspect(Exchange ex) throws Exception {
+    ex.send(200, detail(vms.resolve(ex.path("id"))));
+  }
+
+  private void remove(Exchange ex) throws Exception {
+    VmRecord r = vms.remove(ex.path("id"), ex.flag("force"));
+    ex.send(200, Map.of("id", r.id(), "name", r.name()));
+  }
+
+  private void stop(Exchange ex) throws Exception {
+    Integer t = ex.integer("timeout");
+    ex.send(200, detail(vms.stop(ex.path("id"), ex.query("signal"), t)));
+  }
+
+  private void kill(Exchange ex) throws Exception {
+    ex.send(200, detail(vms.kill(ex.path("id"), ex.query("signal"))));
+  }
+
+  private void await(Exchange ex) throws Exception {
+    ExitRecord e = vms.await(ex.path("id"));
+    ex.send(200, e);
+  }
+
+  private void logs(Exchange ex) throws Exception {
+    Integer tail = ex.integer("tail");
+    if (tail != null && tail < 0) {
+      throw ApiException.badRequest("invalid tail=" + tail + ": 0 or more");
+    }
+    LogQuery q =
+        new LogQuery(
+            tail == null ? -1 : tail, ex.time("since"), ex.time("until"), ex.flag("follow"));
+    VmRecord r = vms.resolve(ex.path("id"));
+    OutputStream out = ex.stream(Frame.MEDIA_TYPE);
+    streamLogs(ex, out, r, q);
+  }
+
+  private void streamLogs(Exchange ex, OutputStream out, VmRecord r, LogQuery q) throws Exception {
+    ExitRecord exit =
+        vms.logs(
+            r,
+            q,
+            rec -> {
+              new Frame(
+                      rec.stream() == LogRecord.Stream.STDOUT
+                          ? Frame.Kind.STDOUT
+                          : Frame.Kind.STDERR,
+                      Frame.nanos(rec.time()),
+                      rec.data())
+                  .writeTo(out);
+              out.flush();
+            });
+    if (exit != null) {
+      Frame.json(Frame.Kind.EXIT, ex.json().writeValueAsString(exit)).writeTo(out);
+    }
+    out.flush();
+  }
+
+  private void events(Exchange ex) throws Exception {
+    Integer since = ex.integer("since");
+    String only = ex.query("id");
+    String onlyId = only == null ? null : vms.resolve(only).id();
+    OutputStream out = ex.stream(NDJSON);
+    out.flush();
+    try (var sub = vms.events().subscribe(since == null ? Long.MAX_VALUE : since)) {
+      while (true) {
+        Event e = sub.next(HEARTBEAT_MILLIS);
+        if (e == null) {
+          out.write('\n');
+        } else if (onlyId == null || onlyId.equals(e.id())) {
+          out.write(ex.json().writeValueAsBytes(e));
+          out.write('\n');
+        }
+        out.flush();
+      }
+    }
+  }
+
+  private void listImages(Exchange ex) throws IOException {
+    ex.send(200, images.list());
+  }
+
+  private void inspectImage(Exchange ex) throws IOException {
+    ex.send(200, images.inspect(ex.query("ref")));
+  }
+
+  private void removeImage(Exchange ex) throws Exception {
+    ex.send(200, images.remove(ex.query("ref"), ex.flag("force")));
+  }
+
+  private void pull(Exchange ex) throws Exception {
+    PullRequest req = ex.readJson(PullRequest.class);
+    ImageOps.validate(req.reference());
+    ProgressWriter w = new ProgressWriter(ex);
+    ImageSummary img = images.pull(req.reference(), req.platform(), w);
+    w.line(new Progress("Done", null, null, null, null, img));
+  }
+
+  private void load(Exchange ex) throws Exception {
+    ProgressWriter w = new ProgressWriter(ex);
+    List<ImageSummary> loaded = images.load(ex.body(MAX_ARCHIVE), w);
+    for (ImageSummary img : loaded) {
+      w.line(new Progress("Done", null, null, null, null, img));
+    }
+  }
+
+  /**
+   * Writes progress as NDJSON from the pulling threads. The response begins with the first line, so
+   * a pull that fails before any progress still gets a plain error status.
+   */
+  private static final class ProgressWriter implements ImageBackend.ProgressListener {
+    private final Exchange ex;
+    private final ReentrantLock lock = new ReentrantLock();
+    private OutputStream out;
+
+    ProgressWriter(Exchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public void progress(String status, String layer, long current, long total) {
+      line(
+          new Progress(
+              status, layer, current < 0 ? null : current, total < 0 ? null : total, null, null));
+    }
+
+    void line(Progress p) {
+      lock.lock();
+      try {
+        if (out == null) {
+          out = ex.stream(NDJSON);
+        }
+        out.write(ex.json().writeValueAsBytes(p));
+        out.write('\n');
+        out.flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException("the client went away during the pull", e);
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  static String shortId(String id) {
+    return VmIds.shortId(id);
+  }
+}

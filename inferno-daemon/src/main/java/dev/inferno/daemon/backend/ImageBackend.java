@@ -1,0 +1,47 @@
+package dev.inferno.daemon.backend;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the daemon needs from the image module: a store of images turned into read-only disks.
+ * References are given as the user typed them; implementations normalize them.
+ */
+public interface ImageBackend {
+  /** Pulls (or refreshes) an image, reporting progress; returns it once its disk is ready. */
+  ImageInfo pull(String reference, String platform, ProgressListener progress)
+      throws BackendException;
+
+  /** Images stored locally. */
+  List<ImageInfo> list() throws BackendException;
+
+  /** The local image a reference (or an image id / digest) names, if present. */
+  Optional<ImageInfo> find(String reference) throws BackendException;
+
+  /** Removes an image's record and, when unreferenced, its blobs and disk. */
+  void remove(String reference) throws BackendException;
+
+  /** Loads images from a {@code docker save} or OCI layout tar; returns what it loaded. */
+  List<ImageInfo> load(InputStream tar, ProgressListener progress) throws BackendException;
+
+  /** Receives progress of a pull or load; called from the pulling threads. */
+  @FunctionalInterface
+  interface ProgressListener {
+    /**
+     * @param status what happens now ("Downloading", "Verifying", "Pull complete", …)
+     * @param layer short id of the layer concerned, or null for the image
+     * @param current bytes done, or -1
+     * @param total bytes expected, or -1
+     */
+    void progress(String status, String layer, long current, long total);
+
+    ProgressListener NONE = (s, l, c, t) -> {};
+  }
+
+  /** Thrown when IO fails underneath; the message is for the user. */
+  static BackendException io(String what, IOException e) {
+    return new BackendException(BackendException.Kind.FAILED, what + ": " + e.getMessage(), e);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.inferno.daemon.backend;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A local image as the daemon sees it: identity plus the parts of the OCI config ("config" object)
+ * a VM's process needs, and the read-only disk kiln attaches.
+ *
+ * @param reference normalized reference
+ * @param manifestDigest manifest digest
+ * @param configDigest config digest (the image id)
+ * @param sizeBytes stored size
+ * @param createdAt build time from the config, or null
+ * @param entrypoint Entrypoint, or empty
+ * @param cmd Cmd, or empty
+ * @param env Env as KEY=VALUE
+ * @param workdir WorkingDir, or null
+ * @param user User, or null
+ * @param stopSignal StopSignal, or null
+ * @param disk the read-only ext4 disk holding the image's root
+ */
+public record ImageInfo(
+    String reference,
+    String manifestDigest,
+    String configDigest,
+    long sizeBytes,
+    Instant createdAt,
+    List<String> entrypoint,
+    List<String> cmd,
+    List<String> env,
+    String workdir,
+    String user,
+    String stopSignal,
+    Path disk) {
+  public ImageInfo {
+    entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
+    cmd = cmd == null ? List.of() : List.copyOf(cmd);
+    env = env == null ? List.of() : List.copyOf(env);
+  }
+}

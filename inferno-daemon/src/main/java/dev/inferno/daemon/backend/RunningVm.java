@@ -1,0 +1,30 @@
+package dev.inferno.daemon.backend;
+
+import dev.inferno.model.ExitRecord;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/** A VM whose VMM runs; the handle the daemon keeps until it exits. */
+public interface RunningVm {
+  String id();
+
+  /** The VMM process's host pid. */
+  long pid();
+
+  /** "firecracker" or "qemu". */
+  String vmm();
+
+  Instant startedAt();
+
+  /** Completes (never exceptionally) once the VM is gone, with how it ended. */
+  CompletableFuture<ExitRecord> exit();
+
+  /**
+   * Asks the guest's process to stop with {@code signal}; after {@code graceSeconds} the backend
+   * escalates (Ctrl-Alt-Del, then killing the VMM). Returns at once; watch {@link #exit()}.
+   */
+  void stop(String signal, int graceSeconds);
+
+  /** Sends {@code signal} to the guest's process; SIGKILL kills the VMM outright. */
+  void kill(String signal);
+}

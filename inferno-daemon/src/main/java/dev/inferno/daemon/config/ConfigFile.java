@@ -1,0 +1,208 @@
+package dev.inferno.daemon.config;
+
+import dev.inferno.model.units.Sizes;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * The config file: {@code key = value} lines with {@code #} comments (Java properties syntax).
+ * {@link #DEFAULT} is what {@code inferno init} writes; every key in it is documented there.
+ */
+public final class ConfigFile {
+  public static final Path DEFAULT_PATH = Path.of("/etc/inferno/inferno.conf");
+
+  public static final String DEFAULT =
+      """
+      # inferno daemon configuration (written by `inferno init`).
+      # Flags given to `inferno server` override these settings.
+      # Sizes take a unit: b, k, m, g (binary). Lists are comma-separated.
+
+      # Where the database, image store, disks, per-VM logs and jails live.
+      state-dir = /var/lib/inferno
+
+      # The API's unix socket, mode 0660 owned by root and this group (when the group exists;
+      # create it with `groupadd inferno` and add the users who may run VMs).
+      socket = /run/inferno/inferno.sock
+      socket-group = inferno
+
+      # The guest kernel (uncompressed vmlinux; kernel/build.sh makes one) and the guest init
+      # (the static binary built from init/) packed into each VM's initramfs.
+      kernel = /var/lib/inferno/kernel/vmlinux
+      init = /var/lib/inferno/init/init
+
+      # Which VMM runs VMs: auto (Firecracker when /dev/kvm and the binary are present, else
+      # QEMU), firecracker or qemu. `inferno run --vmm` overrides it per VM.
+      vmm = auto
+      firecracker = /usr/local/bin/firecracker
+      jailer = /usr/local/bin/jailer
+      qemu = /usr/bin/qemu-system-x86_64
+
+      # Each jailed Firecracker runs as its own unprivileged uid/gid from this range.
+      jail-uid-range = 900000-909999
+
+      # What a VM gets when `inferno run` does not say (--cpus, -m, --stop-timeout).
+      default-cpus = 1
+      default-memory = 256m
+      stop-timeout = 10
+
+      # Per-VM log retention: files are rotated at log-max-size, log-max-files are kept.
+      log-max-size = 64m
+      log-max-files = 4
+
+      # Forward every log record as NDJSON to this unix socket (e.g. vector.dev's socket
+      # source); empty for none.
+      log-sink =
+
+      # Registries reached over plain HTTP (localhost always is). Example: 10.0.0.5:5000
+      insecure-registries =
+
+      # Largest JSON request body the API accepts.
+      max-request-body = 1m
+
+      # kiln runs real VMs. "process" runs each VM's command as a host process instead — for
+      # testing the daemon and CLI where no VM can boot, never for real use; its fake registry
+      # serves the images listed in testing-images.
+      backend = kiln
+      testing-images =
+      """;
+
+  private static final Set<String> KEYS =
+      Set.of(
+          "state-dir",
+          "socket",
+          "socket-group",
+          "kernel",
+          "init",
+          "vmm",
+          "firecracker",
+          "jailer",
+          "qemu",
+          "jail-uid-range",
+          "default-cpus",
+          "default-memory",
+          "stop-timeout",
+          "log-max-size",
+          "log-max-files",
+          "log-sink",
+          "insecure-registries",
+          "max-request-body",
+          "backend",
+          "testing-images");
+
+  private ConfigFile() {}
+
+  /** Writes the default config; refuses to overwrite an existing file. */
+  public static void writeDefault(Path file) throws IOException {
+    if (Files.exists(file)) {
+      throw new IOException(file + " already exists: remove it first to write a fresh default");
+    }
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, DEFAULT, StandardCharsets.UTF_8);
+  }
+
+  /** Reads a config file (missing keys take the defaults). */
+  public static Map<String, String> read(Path file) throws IOException {
+    Map<String, String> m = parse(DEFAULT);
+    if (file != null) {
+      if (!Files.exists(file)) {
+        throw new IOException(
+            "config file "
+                + file
+                + " does not exist: create one with `inferno init -p "
+                + file
+                + "`");
+      }
+      m.putAll(parse(Files.readString(file, StandardCharsets.UTF_8)));
+    }
+    return m;
+  }
+
+  static Map<String, String> parse(String text) throws IOException {
+    Properties p = new Properties();
+    try (Reader r = new java.io.StringReader(text)) {
+      p.load(r);
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String k : p.stringPropertyNames()) {
+      if (!KEYS.contains(k)) {
+        throw new IOException("unknown setting \"" + k + "\" in the config file");
+      }
+      m.put(k, p.getProperty(k).trim());
+    }
+    return m;
+  }
+
+  /** Builds the config from settings (file values with flags already applied). */
+  public static DaemonConfig build(Map<String, String> s) throws IOException {
+    try {
+      String[] range = s.get("jail-uid-range").split("-");
+      if (range.length != 2) {
+        throw new IllegalArgumentException("jail-uid-range must look like 900000-909999");
+      }
+      int first = Integer.parseInt(range[0].trim());
+      int last = Integer.parseInt(range[1].trim());
+      if (first <= 0 || last < first) {
+        throw new IllegalArgumentException("jail-uid-range must be a non-empty range above 0");
+      }
+      String vmm = s.get("vmm");
+      if (!Set.of("auto", "firecracker", "qemu").contains(vmm)) {
+        throw new IllegalArgumentException("vmm must be auto, firecracker or qemu, not " + vmm);
+      }
+      String backend = s.get("backend");
+      if (!Set.of("kiln", "process").contains(backend)) {
+        throw new IllegalArgumentException("backend must be kiln or process, not " + backend);
+      }
+      int cpus = Integer.parseInt(s.get("default-cpus"));
+      if (cpus < 1) {
+        throw new IllegalArgumentException("default-cpus must be at least 1");
+      }
+      return new DaemonConfig(
+          Path.of(s.get("state-dir")),
+          Path.of(s.get("socket")),
+          s.get("socket-group"),
+          Path.of(s.get("kernel")),
+          Path.of(s.get("init")),
+          vmm,
+          Path.of(s.get("firecracker")),
+          Path.of(s.get("jailer")),
+          Path.of(s.get("qemu")),
+          first,
+          last,
+          cpus,
+          Sizes.parse(s.get("default-memory")),
+          Integer.parseInt(s.get("stop-timeout")),
+          Sizes.parse(s.get("log-max-size")),
+          Integer.parseInt(s.get("log-max-files")),
+          s.get("log-sink").isEmpty() ? null : Path.of(s.get("log-sink")),
+          list(s.get("insecure-registries")),
+          backend,
+          list(s.get("testing-images")),
+          Sizes.parse(s.get("max-request-body")));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("bad config: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> list(String v) {
+    List<String> out = new ArrayList<>();
+    for (String x : Arrays.asList(v.split(","))) {
+      if (!x.isBlank()) {
+        out.add(x.trim());
+      }
+    }
+    return out;
+  }
+}

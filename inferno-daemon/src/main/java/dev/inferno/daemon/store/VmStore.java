@@ -1,0 +1,202 @@
+package dev.inferno.daemon.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** VM rows: insert, update, look up and delete, serialized over the one connection. */
+public final class VmStore {
+  private static final String COLUMNS =
+      "id, name, image, image_digest, command, request, state, created_at, started_at,"
+          + " finished_at, exit_code, exit_signal, exit_oom, exit_reason, pid, vmm, auto_remove";
+
+  private final Connection conn;
+  private final ObjectMapper json;
+  private final ReentrantLock lock = new ReentrantLock();
+
+  public VmStore(Database db, ObjectMapper json) {
+    this.conn = db.connection();
+    this.json = json;
+  }
+
+  /** Inserts a new VM; false when the name is taken (the caller reports the conflict). */
+  public boolean insert(VmRecord r) throws SQLException {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO vms ("
+                + COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING")) {
+      bind(ps, r);
+      return ps.executeUpdate() == 1;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Replaces the row with the same id. */
+  public void update(VmRecord r) throws SQLException {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "REPLACE INTO vms (" + COLUMNS + ") VALUES (" + "?, ".repeat(16) + "?)")) {
+      bind(ps, r);
+      ps.executeUpdate();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public boolean delete(String id) throws SQLException {
+    lock.lock();
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vms WHERE id = ?")) {
+      ps.setString(1, id);
+      return ps.executeUpdate() == 1;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public Optional<VmRecord> get(String id) throws SQLException {
+    List<VmRecord> l = query("WHERE id = ?", id);
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
+  }
+
+  public Optional<VmRecord> byName(String name) throws SQLException {
+    List<VmRecord> l = query("WHERE name = ?", name);
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
+  }
+
+  /** Ids starting with the prefix (hex only, so no LIKE escaping is needed). */
+  public List<VmRecord> byIdPrefix(String prefix) throws SQLException {
+    return query("WHERE substr(id, 1, ?) = ?", prefix.length(), prefix);
+  }
+
+  /** Every VM, newest first. */
+  public List<VmRecord> all() throws SQLException {
+    return query("");
+  }
+
+  public List<VmRecord> inState(VmState state) throws SQLException {
+    return query("WHERE state = ?", state.wire());
+  }
+
+  /** All names, for suggestions. */
+  public List<String> names() throws SQLException {
+    return all().stream().map(VmRecord::name).toList();
+  }
+
+  private List<VmRecord> query(String where, Object... args) throws SQLException {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT " + COLUMNS + " FROM vms " + where + " ORDER BY created_at DESC, id")) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      List<VmRecord> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(read(rs));
+        }
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void bind(PreparedStatement ps, VmRecord r) throws SQLException {
+    ps.setString(1, r.id());
+    ps.setString(2, r.name());
+    ps.setString(3, r.image());
+    ps.setString(4, r.imageDigest());
+    try {
+      ps.setString(5, json.writeValueAsString(r.command()));
+      ps.setString(6, json.writeValueAsString(r.request()));
+    } catch (JsonProcessingException e) {
+      throw new SQLException("cannot encode VM " + r.id() + ": " + e.getMessage(), e);
+    }
+    ps.setString(7, r.state().wire());
+    ps.setString(8, str(r.createdAt()));
+    ps.setString(9, str(r.startedAt()));
+    ps.setString(10, str(r.finishedAt()));
+    ExitRecord e = r.exit();
+    if (e != null && e.code() != null) {
+      ps.setInt(11, e.code());
+    } else {
+      ps.setNull(11, Types.INTEGER);
+    }
+    ps.setString(12, e == null ? null : e.signal());
+    ps.setInt(13, e != null && e.oom() ? 1 : 0);
+    ps.setString(14, e == null ? null : e.reason());
+    if (r.pid() != null) {
+      ps.setLong(15, r.pid());
+    } else {
+      ps.setNull(15, Types.INTEGER);
+    }
+    ps.setString(16, r.vmm());
+    ps.setInt(17, r.autoRemove() ? 1 : 0);
+  }
+
+  private VmRecord read(ResultSet rs) throws SQLException {
+    try {
+      VmState state = VmState.parse(rs.getString("state"));
+      Instant finished = inst(rs.getString("finished_at"));
+      Integer code = rs.getObject("exit_code") == null ? null : rs.getInt("exit_code");
+      ExitRecord exit =
+          state == VmState.EXITED
+              ? new ExitRecord(
+                  code,
+                  rs.getString("exit_signal"),
+                  rs.getInt("exit_oom") != 0,
+                  rs.getString("exit_reason"),
+                  finished)
+              : null;
+      Long pid = rs.getObject("pid") == null ? null : rs.getLong("pid");
+      return new VmRecord(
+          rs.getString("id"),
+          rs.getString("name"),
+          rs.getString("image"),
+          rs.getString("image_digest"),
+          json.readValue(rs.getString("command"), new TypeReference<List<String>>() {}),
+          json.readValue(rs.getString("request"), RunRequest.class),
+          state,
+          Instant.parse(rs.getString("created_at")),
+          inst(rs.getString("started_at")),
+          finished,
+          exit,
+          pid,
+          rs.getString("vmm"),
+          rs.getInt("auto_remove") != 0);
+    } catch (JsonProcessingException e) {
+      throw new SQLException("corrupt VM row " + rs.getString("id") + ": " + e.getMessage(), e);
+    }
+  }
+
+  // fixed nine fraction digits, so that text order is time order (ORDER BY created_at)
+  private static final java.time.format.DateTimeFormatter TIME =
+      new java.time.format.DateTimeFormatterBuilder().appendInstant(9).toFormatter();
+
+  private static String str(Instant t) {
+    return t == null ? null : TIME.format(t);
+  }
+
+  private static Instant inst(String s) {
+    return s == null ? null : Instant.parse(s);
+  }
+}

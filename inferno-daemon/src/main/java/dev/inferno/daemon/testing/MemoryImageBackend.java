@@ -1,0 +1,150 @@
+package dev.inferno.daemon.testing;
+
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.ImageBackend;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.vm.References;
+import dev.inferno.model.json.Json;
+import dev.inferno.model.json.JsonException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A stand-in for the image module: a "registry" of images known by reference (their config is just
+ * a cmd) and a local store. Pulls report Docker-shaped progress; {@code load} takes a JSON object
+ * {@code {"reference": …, "cmd": […]}} instead of a tar.
+ */
+public final class MemoryImageBackend implements ImageBackend {
+  private final Map<String, ImageInfo> registry = new ConcurrentHashMap<>();
+  private final Map<String, ImageInfo> local = new ConcurrentHashMap<>();
+
+  /** Makes {@code reference} pullable, running {@code cmd} by default. */
+  public MemoryImageBackend publish(String reference, List<String> cmd) {
+    ImageInfo img = image(References.normalize(reference), cmd);
+    registry.put(img.reference(), img);
+    return this;
+  }
+
+  private static ImageInfo image(String ref, List<String> cmd) {
+    String config = "sha256:" + sha256(ref + "\0" + String.join("\0", cmd));
+    String manifest = "sha256:" + sha256("manifest " + config);
+    return new ImageInfo(
+        ref,
+        manifest,
+        config,
+        1_234_567,
+        Instant.parse("2026-01-01T00:00:00Z"),
+        List.of(),
+        cmd,
+        List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        null,
+        null,
+        null,
+        Path.of("/nonexistent/" + config.substring(7) + ".ext4"));
+  }
+
+  @Override
+  public ImageInfo pull(String reference, String platform, ProgressListener progress)
+      throws BackendException {
+    String ref = normalize(reference);
+    ImageInfo img = registry.get(ref);
+    if (img == null) {
+      throw new BackendException(
+          BackendException.Kind.NOT_FOUND,
+          "pull " + ref + ": manifest unknown (the registry has no such repository or tag)");
+    }
+    if (platform != null && !platform.equals("linux/amd64")) {
+      throw new BackendException(
+          BackendException.Kind.NOT_FOUND,
+          "pull " + ref + ": no image for platform " + platform + " (available: linux/amd64)");
+    }
+    String layer = img.manifestDigest().substring(7, 19);
+    progress.progress("Pulling fs layer", layer, -1, -1);
+    for (long done = 0; done <= img.sizeBytes(); done += img.sizeBytes() / 4) {
+      progress.progress("Downloading", layer, done, img.sizeBytes());
+    }
+    progress.progress("Pull complete", layer, img.sizeBytes(), img.sizeBytes());
+    local.put(ref, img);
+    return img;
+  }
+
+  @Override
+  public List<ImageInfo> list() {
+    List<ImageInfo> all = new ArrayList<>(local.values());
+    all.sort((a, b) -> a.reference().compareTo(b.reference()));
+    return all;
+  }
+
+  @Override
+  public Optional<ImageInfo> find(String reference) throws BackendException {
+    String hex = reference.startsWith("sha256:") ? reference.substring(7) : reference;
+    if (hex.length() >= 12 && hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+      for (ImageInfo i : local.values()) {
+        if (i.configDigest().substring(7).startsWith(hex)) {
+          return Optional.of(i);
+        }
+      }
+    }
+    return Optional.ofNullable(local.get(normalize(reference)));
+  }
+
+  @Override
+  public void remove(String reference) throws BackendException {
+    ImageInfo img =
+        find(reference)
+            .orElseThrow(() ->
+                new BackendException(
+                    BackendException.Kind.NOT_FOUND, "no such image: " + reference));
+    local.remove(img.reference());
+  }
+
+  @Override
+  public List<ImageInfo> load(InputStream in, ProgressListener progress) throws BackendException {
+    Map<String, Object> m;
+    try {
+      m = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw ImageBackend.io("reading the archive", e);
+    } catch (JsonException e) {
+      throw new BackendException(
+          BackendException.Kind.INVALID, "not an image archive: " + e.getMessage());
+    }
+    if (!(m.get("reference") instanceof String ref) || !(m.get("cmd") instanceof List<?> cmd)) {
+      throw new BackendException(
+          BackendException.Kind.INVALID, "not an image archive: needs reference and cmd");
+    }
+    ImageInfo img = image(normalize(ref), cmd.stream().map(String::valueOf).toList());
+    progress.progress("Loaded image", null, img.sizeBytes(), img.sizeBytes());
+    local.put(img.reference(), img);
+    return List.of(img);
+  }
+
+  private static String normalize(String reference) throws BackendException {
+    try {
+      return References.normalize(reference);
+    } catch (IllegalArgumentException e) {
+      throw new BackendException(BackendException.Kind.INVALID, e.getMessage());
+    }
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

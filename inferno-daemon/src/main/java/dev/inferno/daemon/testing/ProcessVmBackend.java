@@ -1,0 +1,310 @@
+package dev.inferno.daemon.testing;
+
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.LogRecord;
+import dev.inferno.daemon.backend.LogSink;
+import dev.inferno.daemon.backend.RunningVm;
+import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.vm.SignalNames;
+import dev.inferno.model.ExitRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A stand-in for kiln that runs a VM's process as a host process in its own session, for testing
+ * the daemon and the CLI where no guest can boot. It keeps kiln's semantics where the daemon can
+ * see them: output as timestamped stdout/stderr records, exit code 128+n for signal n, 127 when the
+ * command does not exist (as the guest's init reports it), the stop escalation (signal, grace,
+ * SIGKILL), and everything in the "VM" dying with its process (the whole session is killed).
+ */
+public final class ProcessVmBackend implements VmBackend {
+  private final Map<String, Proc> vms = new ConcurrentHashMap<>();
+
+  @Override
+  public RunningVm start(LaunchSpec spec) throws BackendException {
+    Proc vm = new Proc(spec.id(), Instant.now());
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setsid");
+    cmd.addAll(spec.argv());
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    for (String kv : spec.env()) {
+      int eq = kv.indexOf('=');
+      pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new BackendException(
+          BackendException.Kind.FAILED, "cannot start the test process: " + e.getMessage(), e);
+    }
+    vm.process = p;
+    vms.put(spec.id(), vm);
+    Thread out =
+        Thread.ofVirtual().start(() -> vm.pump(p.getInputStream(), LogRecord.Stream.STDOUT));
+    Thread err =
+        Thread.ofVirtual().start(() -> vm.pump(p.getErrorStream(), LogRecord.Stream.STDERR));
+    Thread.ofVirtual()
+        .start(() -> {
+          try {
+            int code = p.waitFor();
+            vm.killSession(); // like a VM: when the process ends, everything in it ends
+            out.join();
+            err.join();
+            vm.finish(code);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    return vm;
+  }
+
+  @Override
+  public Adoption adopt(String id) {
+    Proc vm = vms.get(id);
+    if (vm == null) {
+      return new Adoption.Vanished("the test backend has no record of it");
+    }
+    if (vm.exit.isDone()) {
+      return new Adoption.Exited(vm.exit.join());
+    }
+    return new Adoption.Adopted(vm);
+  }
+
+  @Override
+  public void logs(String id, LogQuery q, LogSink sink) throws IOException {
+    Proc vm = vms.get(id);
+    if (vm == null) {
+      return;
+    }
+    int next;
+    List<LogRecord> first;
+    vm.lock.lock();
+    try {
+      List<LogRecord> admitted = new ArrayList<>();
+      for (LogRecord r : vm.records) {
+        if (q.admits(r.time())) {
+          admitted.add(r);
+        }
+      }
+      first =
+          q.tail() >= 0 && q.tail() < admitted.size()
+              ? admitted.subList(admitted.size() - q.tail(), admitted.size())
+              : admitted;
+      first = List.copyOf(first);
+      next = vm.records.size();
+    } finally {
+      vm.lock.unlock();
+    }
+    for (LogRecord r : first) {
+      sink.accept(r);
+    }
+    while (q.follow()) {
+      List<LogRecord> batch;
+      boolean done;
+      vm.lock.lock();
+      try {
+        while (next == vm.records.size() && !vm.outputDone) {
+          try {
+            vm.changed.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+        batch = List.copyOf(vm.records.subList(next, vm.records.size()));
+        next = vm.records.size();
+        done = vm.outputDone;
+      } finally {
+        vm.lock.unlock();
+      }
+      for (LogRecord r : batch) {
+        if (q.until() != null && !r.time().isBefore(q.until())) {
+          return;
+        }
+        if (q.admits(r.time())) {
+          sink.accept(r);
+        }
+      }
+      if (done) {
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void remove(String id) {
+    Proc vm = vms.get(id);
+    if (vm != null && !vm.exit.isDone()) {
+      throw new IllegalStateException("VM " + id + " is still running");
+    }
+    vms.remove(id);
+  }
+
+  @Override
+  public String defaultVmm() {
+    return "process";
+  }
+
+  @Override
+  public boolean kvm() {
+    return false;
+  }
+
+  /** Kills every test process still running (daemon shutdown in tests). */
+  public void killAll() {
+    for (Proc vm : vms.values()) {
+      vm.kill("SIGKILL");
+    }
+  }
+
+  private static final class Proc implements RunningVm {
+    private final String id;
+    private final Instant startedAt;
+    private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final List<LogRecord> records = new ArrayList<>();
+    private boolean outputDone;
+    private int pumpsDone;
+    private volatile Process process;
+
+    Proc(String id, Instant startedAt) {
+      this.id = id;
+      this.startedAt = startedAt;
+    }
+
+    void pump(InputStream in, LogRecord.Stream stream) {
+      byte[] buf = new byte[8192];
+      try (in) {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          append(new LogRecord(stream, Instant.now(), Arrays.copyOf(buf, n)));
+        }
+      } catch (IOException e) {
+        // the pipe broke: the process is gone
+      }
+      lock.lock();
+      try {
+        if (++pumpsDone == 2) {
+          outputDone = true;
+        }
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void append(LogRecord r) {
+      lock.lock();
+      try {
+        records.add(r);
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void finish(int code) {
+      String signal = code > 128 && code < 128 + 65 ? SignalNames.name(code - 128) : null;
+      if (code == 127 || code == 126) {
+        signal = null;
+      }
+      exit.complete(new ExitRecord(code, signal, false, null, Instant.now()));
+    }
+
+    void killSession() {
+      signalGroup("KILL");
+    }
+
+    private void signalGroup(String sig) {
+      Process p = process;
+      if (p != null) {
+        runKill("-" + sig, "--", "-" + p.pid());
+      }
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public long pid() {
+      return process.pid();
+    }
+
+    @Override
+    public String vmm() {
+      return "process";
+    }
+
+    @Override
+    public Instant startedAt() {
+      return startedAt;
+    }
+
+    @Override
+    public CompletableFuture<ExitRecord> exit() {
+      return exit;
+    }
+
+    @Override
+    public void stop(String signal, int graceSeconds) {
+      kill(signal);
+      Thread.ofVirtual()
+          .start(() -> {
+            try {
+              exit.get(graceSeconds, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+              kill("SIGKILL");
+            } catch (Exception e) {
+              // already gone
+            }
+          });
+    }
+
+    @Override
+    public void kill(String signal) {
+      Process p = process;
+      if (p == null || !p.isAlive()) {
+        return;
+      }
+      if (SignalNames.number(signal) == 9) {
+        signalGroup("KILL");
+      } else {
+        runKill("-" + SignalNames.number(signal), String.valueOf(p.pid()));
+      }
+    }
+
+    private static void runKill(String... args) {
+      List<String> cmd = new ArrayList<>();
+      cmd.add("kill");
+      cmd.addAll(List.of(args));
+      try {
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start()
+            .waitFor();
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot run kill: " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

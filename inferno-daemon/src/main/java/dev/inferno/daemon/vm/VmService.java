@@ -1,0 +1,616 @@
+package dev.inferno.daemon.vm;
+
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.ImageBackend;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.LogSink;
+import dev.inferno.daemon.backend.RunningVm;
+import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.store.VmStore;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmState;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * The VM life cycle: create and start from a request, watch for exit, stop, kill, remove, wait,
+ * logs, and reconcile with the backend when the daemon starts. The database is the record of truth
+ * for what exists; the backend for what runs.
+ */
+public final class VmService {
+  private static final Logger LOG = Logger.getLogger(VmService.class.getName());
+  private static final Set<String> VMMS = Set.of("auto", "firecracker", "qemu");
+  private static final Set<String> PULL = Set.of("missing", "always", "never");
+  private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
+  private static final long MIN_MEMORY = 32L << 20;
+
+  private final VmStore store;
+  private final Resolver resolver;
+  private final ImageBackend images;
+  private final VmBackend backend;
+  private final EventBus events;
+  private final Defaults defaults;
+  private final Map<String, RunningVm> live = new ConcurrentHashMap<>();
+
+  /** Completed once a VM's exit is recorded; present from creation until removal. */
+  private final Map<String, CompletableFuture<ExitRecord>> exits = new ConcurrentHashMap<>();
+
+  /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
+  private final Map<String, Integer> pins = new ConcurrentHashMap<>();
+
+  public VmService(
+      VmStore store, ImageBackend images, VmBackend backend, EventBus events, Defaults defaults) {
+    this.store = store;
+    this.resolver = new Resolver(store);
+    this.images = images;
+    this.backend = backend;
+    this.events = events;
+    this.defaults = defaults;
+  }
+
+  public VmStore store() {
+    return store;
+  }
+
+  public VmBackend backend() {
+    return backend;
+  }
+
+  public EventBus events() {
+    return events;
+  }
+
+  /**
+   * Brings the database in line with the backend after a (re)start: running VMs are watched again
+   * when their VMM still runs, else marked exited with the backend's record or a reason; VMs that
+   * never started are marked exited; exited --rm VMs are removed.
+   *
+   * @return one line per VM whose state changed, for the daemon's log
+   */
+  public List<String> reconcile() throws SQLException {
+    List<String> report = new ArrayList<>();
+    for (VmRecord r : store.all()) {
+      switch (r.state()) {
+        case RUNNING -> {
+          VmBackend.Adoption a = backend.adopt(r.id());
+          switch (a) {
+            case VmBackend.Adoption.Adopted(RunningVm vm) -> {
+              exits.put(r.id(), new CompletableFuture<>());
+              watch(r.id(), vm);
+              report.add("re-adopted running VM " + r.name());
+            }
+            case VmBackend.Adoption.Exited(ExitRecord e) -> {
+              exits.put(r.id(), CompletableFuture.completedFuture(e));
+              recordExit(r, e);
+              report.add("VM " + r.name() + " exited while the daemon was down");
+            }
+            case VmBackend.Adoption.Vanished(String why) -> {
+              ExitRecord e =
+                  new ExitRecord(
+                      null,
+                      null,
+                      false,
+                      "the VM was gone when the daemon restarted: " + why,
+                      Instant.now());
+              exits.put(r.id(), CompletableFuture.completedFuture(e));
+              recordExit(r, e);
+              report.add("VM " + r.name() + " vanished: " + why);
+            }
+          }
+        }
+        case CREATED -> {
+          ExitRecord e =
+              new ExitRecord(
+                  null, null, false, "the daemon stopped before the VM started", Instant.now());
+          recordExit(r, e);
+          report.add("VM " + r.name() + " never started");
+        }
+        case EXITED -> {
+          exits.put(r.id(), CompletableFuture.completedFuture(r.exit()));
+          if (r.autoRemove()) {
+            removeRecord(r);
+            report.add("removed --rm VM " + r.name());
+          }
+        }
+      }
+    }
+    return report;
+  }
+
+  /** What {@link #create} returns: the new record (running unless start failed). */
+  public record Launched(VmRecord vm, List<String> warnings) {}
+
+  /**
+   * Validates the request, finds (or pulls) the image, records the VM and starts it.
+   *
+   * @param pin keep the VM (even with autoRemove) until {@link #unpin} — for an attached client
+   */
+  public Launched create(RunRequest req, boolean pin) throws SQLException {
+    validate(req);
+    String pull = req.pull() == null ? "missing" : req.pull();
+    ImageInfo image = image(req.image(), req.platform(), pull);
+    List<String> warnings = new ArrayList<>();
+
+    List<String> entrypoint = req.entrypoint() != null ? req.entrypoint() : image.entrypoint();
+    List<String> cmd =
+        req.cmd() != null && !req.cmd().isEmpty()
+            ? req.cmd()
+            : req.entrypoint() != null ? List.of() : image.cmd();
+    List<String> argv = new ArrayList<>(entrypoint);
+    argv.addAll(cmd);
+    if (argv.isEmpty()) {
+      throw ApiException.badRequest(
+          "no command to run: the image "
+              + image.reference()
+              + " has no Entrypoint or Cmd; give one after the image name");
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String kv : image.env()) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        env.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    }
+    if (req.env() != null) {
+      for (String kv : req.env()) {
+        int eq = kv.indexOf('=');
+        env.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    }
+    int cpus = req.cpus() == null ? defaults.cpus() : (int) Math.ceil(req.cpus());
+    if (req.cpus() != null && req.cpus() != Math.ceil(req.cpus())) {
+      warnings.add("VMs get whole vCPUs: --cpus " + req.cpus() + " rounded up to " + cpus);
+    }
+    long memory = req.memoryBytes() == null ? defaults.memoryBytes() : req.memoryBytes();
+    String stopSignal =
+        SignalNames.canonical(
+            req.stopSignal() != null
+                ? req.stopSignal()
+                : image.stopSignal() != null ? image.stopSignal() : "SIGTERM");
+    int stopTimeout =
+        req.stopTimeoutSeconds() == null ? defaults.stopTimeoutSeconds() : req.stopTimeoutSeconds();
+    String vmm = req.vmm() == null ? defaults.vmm() : req.vmm();
+    String workdir =
+        req.workdir() != null
+            ? req.workdir()
+            : image.workdir() != null && !image.workdir().isEmpty() ? image.workdir() : "/";
+    String user = req.user() != null ? req.user() : image.user();
+    boolean autoRemove = Boolean.TRUE.equals(req.autoRemove());
+    List<String> envList =
+        env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+
+    // the record keeps the effective request, so inspect shows what the VM really got
+    RunRequest effective =
+        new RunRequest(
+            image.reference(),
+            null,
+            envList,
+            entrypoint,
+            cmd,
+            workdir,
+            user,
+            (double) cpus,
+            memory,
+            stopSignal,
+            stopTimeout,
+            vmm,
+            req.platform(),
+            pull,
+            autoRemove);
+    VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
+    exits.put(rec.id(), new CompletableFuture<>());
+    if (pin) {
+      pin(rec.id());
+    }
+    events.publish("created", rec.id(), rec.name(), null);
+
+    LaunchSpec spec =
+        new LaunchSpec(
+            rec.id(),
+            rec.name(),
+            image,
+            argv,
+            envList,
+            workdir,
+            user,
+            cpus,
+            memory,
+            stopSignal,
+            stopTimeout,
+            vmm);
+    RunningVm vm;
+    try {
+      vm = backend.start(spec);
+    } catch (BackendException | RuntimeException e) {
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
+      recordExit(rec, failed);
+      exits.get(rec.id()).complete(failed);
+      events.publish("exited", rec.id(), rec.name(), failed);
+      if (pin) {
+        unpin(rec.id());
+      }
+      if (autoRemove) {
+        removeQuietly(rec.id());
+      }
+      throw e instanceof BackendException be
+          ? fromBackend(be)
+          : ApiException.internal("cannot start VM " + rec.name() + ": " + msg, e);
+    }
+    VmRecord running = rec.started(vm.startedAt(), vm.pid(), vm.vmm());
+    store.update(running);
+    events.publish("started", rec.id(), rec.name(), null);
+    watch(rec.id(), vm);
+    return new Launched(running, warnings);
+  }
+
+  private VmRecord insert(
+      String name, ImageInfo image, List<String> argv, RunRequest effective, boolean autoRemove)
+      throws SQLException {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      String n = name != null ? name : VmNames.generate(attempt);
+      VmRecord rec =
+          new VmRecord(
+              VmIds.random(),
+              n,
+              image.reference(),
+              image.manifestDigest(),
+              argv,
+              effective.withName(n),
+              VmState.CREATED,
+              Instant.now(),
+              null,
+              null,
+              null,
+              null,
+              null,
+              autoRemove);
+      if (store.insert(rec)) {
+        return rec;
+      }
+      if (name != null) {
+        String owner = store.byName(name).map(v -> VmIds.shortId(v.id())).orElse("another VM");
+        throw ApiException.conflict(
+            "the name \""
+                + name
+                + "\" is already in use by VM "
+                + owner
+                + ": remove that VM or choose another name");
+      }
+    }
+    throw ApiException.internal("could not generate a free VM name", null);
+  }
+
+  private ImageInfo image(String ref, String platform, String pull) {
+    try {
+      if (pull.equals("always")) {
+        return images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
+      }
+      var found = images.find(ref);
+      if (found.isPresent()) {
+        return found.get();
+      }
+      if (pull.equals("never")) {
+        throw ApiException.notFound(
+            "no such image: " + ref + " (pull it first with: inferno pull " + ref + ")");
+      }
+      ImageInfo img = images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
+      events.publish("pulled", img.reference(), null, null);
+      return img;
+    } catch (BackendException e) {
+      throw fromBackend(e);
+    }
+  }
+
+  private void validate(RunRequest r) {
+    if (r.image() == null || r.image().isBlank()) {
+      throw ApiException.badRequest("no image given: image is required");
+    }
+    try {
+      References.normalize(r.image());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    if (r.name() != null) {
+      String problem = VmNames.problem(r.name());
+      if (problem != null) {
+        throw ApiException.badRequest(problem);
+      }
+    }
+    if (r.env() != null) {
+      for (String kv : r.env()) {
+        if (kv == null || kv.indexOf('=') <= 0) {
+          throw ApiException.badRequest(
+              "invalid environment entry \"" + kv + "\": expected KEY=VALUE");
+        }
+      }
+    }
+    if (r.cpus() != null && !(r.cpus() > 0 && r.cpus() <= 64)) {
+      throw ApiException.badRequest(
+          "invalid cpus " + r.cpus() + ": must be above 0 and at most 64");
+    }
+    if (r.memoryBytes() != null && r.memoryBytes() < MIN_MEMORY) {
+      throw ApiException.badRequest(
+          "invalid memory " + r.memoryBytes() + " bytes: a VM needs at least 32 MiB");
+    }
+    if (r.stopSignal() != null) {
+      signal(r.stopSignal());
+    }
+    if (r.stopTimeoutSeconds() != null
+        && (r.stopTimeoutSeconds() < 0 || r.stopTimeoutSeconds() > 3600)) {
+      throw ApiException.badRequest(
+          "invalid stop timeout " + r.stopTimeoutSeconds() + ": 0 to 3600 seconds");
+    }
+    if (r.vmm() != null && !VMMS.contains(r.vmm())) {
+      throw ApiException.badRequest("invalid vmm \"" + r.vmm() + "\": auto, firecracker or qemu");
+    }
+    if (r.pull() != null && !PULL.contains(r.pull())) {
+      throw ApiException.badRequest(
+          "invalid pull policy \"" + r.pull() + "\": missing, always or never");
+    }
+    if (r.platform() != null && !PLATFORM.matcher(r.platform()).matches()) {
+      throw ApiException.badRequest(
+          "invalid platform \""
+              + r.platform()
+              + "\": expected os/arch[/variant], e.g. linux/amd64");
+    }
+  }
+
+  private static String signal(String s) {
+    try {
+      return SignalNames.canonical(s);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+  }
+
+  private void watch(String id, RunningVm vm) {
+    live.put(id, vm);
+    vm.exit()
+        .whenComplete((e, err) ->
+            Thread.ofVirtual()
+                .start(() ->
+                    onExit(
+                        id,
+                        e != null
+                            ? e
+                            : new ExitRecord(
+                                null, null, false, "lost the VM: " + err, Instant.now()))));
+  }
+
+  private void onExit(String id, ExitRecord e) {
+    live.remove(id);
+    try {
+      var rec = store.get(id);
+      if (rec.isEmpty()) {
+        return;
+      }
+      recordExit(rec.get(), e);
+      events.publish("exited", id, rec.get().name(), e);
+      CompletableFuture<ExitRecord> f = exits.get(id);
+      if (f != null) {
+        f.complete(e);
+      }
+      if (rec.get().autoRemove() && !pins.containsKey(id)) {
+        removeQuietly(id);
+      }
+    } catch (SQLException ex) {
+      LOG.log(Level.SEVERE, "cannot record the exit of VM " + id, ex);
+    }
+  }
+
+  private void recordExit(VmRecord r, ExitRecord e) throws SQLException {
+    store.update(r.exited(e));
+  }
+
+  public VmRecord resolve(String ref) throws SQLException {
+    return resolver.resolve(ref);
+  }
+
+  public List<VmRecord> list(boolean all) throws SQLException {
+    return all ? store.all() : store.inState(VmState.RUNNING);
+  }
+
+  /**
+   * Stops a running VM: its stop signal (or {@code signal}), then after the timeout the backend
+   * escalates to a kill. Returns once it has exited; a VM that is not running is left as is.
+   */
+  public VmRecord stop(String ref, String signal, Integer timeoutSeconds)
+      throws SQLException, InterruptedException {
+    VmRecord r = resolve(ref);
+    RunningVm vm = live.get(r.id());
+    if (vm == null) {
+      return r;
+    }
+    String sig = signal != null ? signal(signal) : r.request().stopSignal();
+    int t = timeoutSeconds != null ? timeoutSeconds : r.request().stopTimeoutSeconds();
+    if (t < 0) {
+      throw ApiException.badRequest("invalid timeout " + t + ": must be 0 or more seconds");
+    }
+    vm.stop(sig, t);
+    awaitExit(r, t + 30L);
+    return store.get(r.id()).orElse(r);
+  }
+
+  /** Sends a signal (default SIGKILL) to a running VM's process; returns at once. */
+  public VmRecord kill(String ref, String signal) throws SQLException {
+    VmRecord r = resolve(ref);
+    String sig = signal(signal == null ? "SIGKILL" : signal);
+    RunningVm vm = live.get(r.id());
+    if (vm == null) {
+      throw ApiException.conflict("VM " + r.name() + " is not running");
+    }
+    vm.kill(sig);
+    return r;
+  }
+
+  /** Removes an exited VM; with force, kills a running one first. */
+  public VmRecord remove(String ref, boolean force) throws SQLException, InterruptedException {
+    VmRecord r = resolve(ref);
+    RunningVm vm = live.get(r.id());
+    if (vm != null) {
+      if (!force) {
+        throw ApiException.conflict(
+            "VM " + r.name() + " is running: stop it first, or remove it with -f");
+      }
+      vm.kill("SIGKILL");
+      awaitExit(r, 30);
+    }
+    removeRecord(store.get(r.id()).orElse(r));
+    return r;
+  }
+
+  private void awaitExit(VmRecord r, long seconds) throws InterruptedException {
+    CompletableFuture<ExitRecord> f = exits.get(r.id());
+    if (f == null) {
+      return;
+    }
+    try {
+      f.get(seconds, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw ApiException.internal(
+          "VM " + r.name() + " did not exit within " + seconds + "s of being stopped", e);
+    } catch (ExecutionException e) {
+      throw ApiException.internal("lost track of VM " + r.name(), e);
+    }
+  }
+
+  private void removeRecord(VmRecord r) throws SQLException {
+    try {
+      backend.remove(r.id());
+    } catch (IOException e) {
+      throw ApiException.internal(
+          "cannot remove the files of VM " + r.name() + ": " + e.getMessage(), e);
+    }
+    if (store.delete(r.id())) {
+      events.publish("removed", r.id(), r.name(), null);
+    }
+    exits.remove(r.id());
+  }
+
+  private void removeQuietly(String id) {
+    try {
+      var r = store.get(id);
+      if (r.isPresent()) {
+        removeRecord(r.get());
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot auto-remove VM " + id, e);
+    }
+  }
+
+  /** Blocks until the VM has exited; returns how. */
+  public ExitRecord await(String ref) throws SQLException, InterruptedException {
+    VmRecord r = resolve(ref);
+    if (r.state() == VmState.EXITED) {
+      return r.exit();
+    }
+    CompletableFuture<ExitRecord> f = exits.get(r.id());
+    if (f == null) {
+      throw ApiException.internal("the daemon lost track of VM " + r.name(), null);
+    }
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      throw ApiException.internal("lost track of VM " + r.name(), e);
+    }
+  }
+
+  /**
+   * Streams logs. With follow (and no until), returns the exit record once the VM has exited and
+   * all its output was written; otherwise null.
+   */
+  public ExitRecord logs(String ref, LogQuery q, LogSink sink)
+      throws SQLException, IOException, InterruptedException {
+    return logs(resolve(ref), q, sink);
+  }
+
+  public ExitRecord logs(VmRecord r, LogQuery q, LogSink sink)
+      throws IOException, InterruptedException {
+    pin(r.id());
+    try {
+      backend.logs(r.id(), q, sink);
+      if (!q.follow() || q.until() != null) {
+        return null;
+      }
+      CompletableFuture<ExitRecord> f = exits.get(r.id());
+      if (f == null) {
+        return r.exit();
+      }
+      try {
+        return f.get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        return null;
+      }
+    } finally {
+      unpin(r.id());
+    }
+  }
+
+  private void pin(String id) {
+    pins.merge(id, 1, Integer::sum);
+  }
+
+  /** Releases a pin; removes an exited --rm VM once nobody reads it. */
+  public void unpin(String id) {
+    Integer left = pins.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null);
+    if (left == null) {
+      CompletableFuture<ExitRecord> f = exits.get(id);
+      if (f != null && f.isDone()) {
+        try {
+          store.get(id).filter(VmRecord::autoRemove).ifPresent(r -> removeQuietly(r.id()));
+        } catch (SQLException e) {
+          LOG.log(Level.WARNING, "cannot look up VM " + id, e);
+        }
+      }
+    }
+  }
+
+  /** Whether any VM (in any state) uses the image with this manifest digest; their names. */
+  public List<String> usersOf(String manifestDigest, boolean runningOnly) throws SQLException {
+    List<String> out = new ArrayList<>();
+    for (VmRecord r : store.all()) {
+      if (manifestDigest.equals(r.imageDigest()) && (!runningOnly || r.state() != VmState.EXITED)) {
+        out.add(r.name());
+      }
+    }
+    return out;
+  }
+
+  /** Kills every running VM's process (used by tests' teardown, not by a daemon shutdown). */
+  public void killAll() {
+    for (RunningVm vm : live.values()) {
+      vm.kill("SIGKILL");
+    }
+  }
+
+  /** Maps a backend's failure to the API's status. */
+  public static ApiException fromBackend(BackendException e) {
+    int status =
+        switch (e.kind()) {
+          case NOT_FOUND -> 404;
+          case INVALID -> 400;
+          case CONFLICT -> 409;
+          case FAILED -> 500;
+        };
+    return new ApiException(status, e.getMessage(), e);
+  }
+}

@@ -1,0 +1,83 @@
+package dev.inferno.daemon.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inferno.daemon.DaemonMain;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void initWritesACommentedDefaultThatReadsBackAsTheDefaults() throws Exception {
+    Path file = dir.resolve("etc/inferno.conf");
+    assertThat(DaemonMain.run(new String[] {"init", "-p", file.toString()})).isZero();
+    String text = Files.readString(file);
+    assertThat(text).contains("# Which VMM runs VMs").contains("state-dir = /var/lib/inferno");
+    DaemonConfig c = ConfigFile.build(ConfigFile.read(file));
+    assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/inferno"));
+    assertThat(c.socket()).isEqualTo(Path.of("/run/inferno/inferno.sock"));
+    assertThat(c.vmm()).isEqualTo("auto");
+    assertThat(c.defaultMemoryBytes()).isEqualTo(256L << 20);
+    assertThat(c.jailUidFirst()).isEqualTo(900000);
+    assertThat(c.logSink()).isNull();
+    assertThat(c.insecureRegistries()).isEmpty();
+    // never overwrites
+    assertThat(DaemonMain.run(new String[] {"init", "-p", file.toString()})).isEqualTo(1);
+  }
+
+  @Test
+  void fileValuesOverrideDefaultsAndBadOnesAreExplained() throws Exception {
+    Path file = dir.resolve("c.conf");
+    Files.writeString(
+        file, "vmm = qemu\ndefault-memory = 1g\ninsecure-registries = a:5000, b:5000\n");
+    DaemonConfig c = ConfigFile.build(ConfigFile.read(file));
+    assertThat(c.vmm()).isEqualTo("qemu");
+    assertThat(c.defaultMemoryBytes()).isEqualTo(1L << 30);
+    assertThat(c.insecureRegistries()).containsExactly("a:5000", "b:5000");
+
+    Files.writeString(file, "colour = red\n");
+    assertThatThrownBy(() -> ConfigFile.read(file))
+        .hasMessageContaining("unknown setting \"colour\"");
+    Files.writeString(file, "vmm = xen\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("vmm must be auto, firecracker or qemu");
+    Files.writeString(file, "jail-uid-range = 5-1\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("jail-uid-range");
+    assertThatThrownBy(() -> ConfigFile.read(dir.resolve("none.conf")))
+        .hasMessageContaining("inferno init -p");
+  }
+
+  @Test
+  void preflightListsEverythingMissing() throws Exception {
+    Map<String, String> s = ConfigFile.read(null);
+    s.put("state-dir", dir.toString());
+    s.put("kernel", dir.resolve("no-vmlinux").toString());
+    s.put("init", dir.resolve("no-init").toString());
+    s.put("vmm", "firecracker");
+    s.put("firecracker", dir.resolve("no-fc").toString());
+    var problems = Preflight.check(ConfigFile.build(s), false);
+    assertThat(problems)
+        .hasSize(4)
+        .anyMatch(p -> p.startsWith("no guest kernel"))
+        .anyMatch(p -> p.startsWith("no guest init"))
+        .anyMatch(p -> p.contains("needs /dev/kvm"))
+        .anyMatch(p -> p.startsWith("no firecracker binary"));
+
+    Files.writeString(dir.resolve("vmlinux"), "k");
+    Files.writeString(dir.resolve("init"), "i");
+    s.put("kernel", dir.resolve("vmlinux").toString());
+    s.put("init", dir.resolve("init").toString());
+    s.put("vmm", "auto");
+    s.put("qemu", "/bin/sh"); // any executable stands in for the binary check
+    DaemonConfig c = ConfigFile.build(s);
+    assertThat(Preflight.resolveVmm(c, false)).isEqualTo("qemu");
+    assertThat(Preflight.check(c, false)).isEmpty();
+  }
+}

@@ -1,0 +1,51 @@
+package dev.inferno.daemon.testing;
+
+import dev.inferno.daemon.Daemon;
+import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.config.ConfigFile;
+import dev.inferno.daemon.config.DaemonConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** A real daemon on a temp socket, with the process VM backend and an in-memory image registry. */
+public final class TestDaemon implements AutoCloseable {
+  public final Path dir;
+  public final Path socket;
+  public final MemoryImageBackend images;
+  public final ProcessVmBackend vms;
+  public final Daemon daemon;
+
+  public TestDaemon(Path dir, PeerPolicy peers) throws Exception {
+    this(dir, peers, new ProcessVmBackend(), "1m");
+  }
+
+  public TestDaemon(Path dir, PeerPolicy peers, ProcessVmBackend vms, String maxBody)
+      throws Exception {
+    this.dir = dir;
+    this.socket = dir.resolve("inferno.sock");
+    this.images =
+        new MemoryImageBackend()
+            .publish("busybox", List.of("sh"))
+            .publish("alpine:3.20", List.of());
+    this.vms = vms;
+    this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers);
+  }
+
+  public static DaemonConfig config(Path dir, String maxBody) throws IOException {
+    Map<String, String> s = ConfigFile.read(null);
+    s.put("state-dir", dir.resolve("state").toString());
+    s.put("socket", dir.resolve("inferno.sock").toString());
+    s.put("backend", "process");
+    s.put("stop-timeout", "2");
+    s.put("max-request-body", maxBody);
+    return ConfigFile.build(s);
+  }
+
+  @Override
+  public void close() throws Exception {
+    daemon.vms().killAll();
+    daemon.close();
+  }
+}

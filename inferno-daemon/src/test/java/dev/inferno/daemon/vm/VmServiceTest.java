@@ -1,0 +1,245 @@
+package dev.inferno.daemon.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inferno.daemon.api.Json;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.LogRecord;
+import dev.inferno.daemon.store.Database;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.store.VmStore;
+import dev.inferno.daemon.testing.MemoryImageBackend;
+import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VmServiceTest {
+  @TempDir Path dir;
+  Database db;
+  ProcessVmBackend backend = new ProcessVmBackend();
+  MemoryImageBackend images = new MemoryImageBackend().publish("busybox", List.of("sh"));
+  EventBus events = new EventBus();
+  VmService vms;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    db = Database.open(dir.resolve("db"));
+    vms = service(db, backend);
+  }
+
+  VmService service(Database d, dev.inferno.daemon.backend.VmBackend b) {
+    return new VmService(
+        new VmStore(d, Json.mapper()), images, b, events, new Defaults(1, 256L << 20, "auto", 2));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    backend.killAll();
+    db.close();
+  }
+
+  static RunRequest sh(String script) {
+    return RunRequest.of("busybox").withCmd(List.of("sh", "-c", script));
+  }
+
+  @Test
+  void runsToCompletionWithOutputAndExitCode() throws Exception {
+    VmRecord r = vms.create(sh("echo out; echo err >&2; exit 3").withName("t1"), false).vm();
+    assertThat(r.state()).isEqualTo(VmState.RUNNING);
+    assertThat(r.image()).isEqualTo("docker.io/library/busybox:latest");
+    ExitRecord e = vms.await("t1");
+    assertThat(e.code()).isEqualTo(3);
+    assertThat(vms.resolve("t1").state()).isEqualTo(VmState.EXITED);
+    List<String> lines = new ArrayList<>();
+    vms.logs(
+        "t1",
+        LogQuery.ALL,
+        rec ->
+            lines.add(rec.stream() + ":" + new String(rec.data(), StandardCharsets.UTF_8).trim()));
+    assertThat(lines).containsExactlyInAnyOrder("STDOUT:out", "STDERR:err");
+    // created, started, exited in order, with the exit code
+    var sub = events.subscribe(0);
+    List<String> types = new ArrayList<>();
+    for (var ev = sub.next(100); ev != null; ev = sub.next(100)) {
+      types.add(ev.type());
+    }
+    assertThat(types).containsSubsequence("created", "started", "exited");
+  }
+
+  @Test
+  void requestsAreValidatedBeforeAnythingIsRecorded() throws Exception {
+    assertThatThrownBy(() -> vms.create(sh("true").withName("-bad"), false))
+        .hasMessageContaining("invalid VM name");
+    assertThatThrownBy(() -> vms.create(RunRequest.of("Bad:Ref:x"), false))
+        .hasMessageContaining("invalid reference format");
+    assertThatThrownBy(() -> vms.create(RunRequest.of("nosuchimage"), false))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404))
+        .hasMessageContaining("manifest unknown");
+    assertThatThrownBy(() -> vms.create(RunRequest.of("busybox").withPull("never"), false))
+        .hasMessageContaining("no such image");
+    assertThat(vms.list(true)).isEmpty();
+    vms.create(sh("true").withName("dup"), false);
+    assertThatThrownBy(() -> vms.create(sh("true").withName("dup"), false))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
+        .hasMessageContaining("already in use");
+  }
+
+  @Test
+  void stopEscalatesToKillAfterTheTimeout() throws Exception {
+    vms.create(
+        sh("trap '' TERM; echo ready; while :; do sleep 0.1; done").withName("stubborn"), false);
+    waitForOutput("stubborn", "ready");
+    long t0 = System.nanoTime();
+    VmRecord r = vms.stop("stubborn", null, 1);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+    assertThat(r.state()).isEqualTo(VmState.EXITED);
+    assertThat(r.exit().code()).isEqualTo(137);
+    assertThat(r.exit().signal()).isEqualTo("SIGKILL");
+
+    vms.create(sh("echo ready; exec sleep 100").withName("polite"), false);
+    waitForOutput("polite", "ready");
+    r = vms.stop("polite", null, 10);
+    assertThat(r.exit().code()).isEqualTo(143);
+    assertThat(r.exit().signal()).isEqualTo("SIGTERM");
+  }
+
+  @Test
+  void removeRefusesRunningVmsUnlessForced() throws Exception {
+    vms.create(sh("exec sleep 100").withName("busy"), false);
+    assertThatThrownBy(() -> vms.remove("busy", false))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
+        .hasMessageContaining("is running");
+    assertThatThrownBy(() -> vms.kill("busy", "SIGBOGUS")).hasMessageContaining("invalid signal");
+    vms.remove("busy", true);
+    assertThat(vms.list(true)).isEmpty();
+    assertThatThrownBy(() -> vms.kill("busy", null)).hasMessageContaining("no such VM");
+  }
+
+  @Test
+  void autoRemoveWaitsForAttachedReadersThenRemoves() throws Exception {
+    VmRecord r = vms.create(sh("echo bye").withAutoRemove(true), true).vm();
+    List<String> out = new ArrayList<>();
+    ExitRecord e =
+        vms.logs(
+            r, LogQuery.FOLLOW_ALL, rec -> out.add(new String(rec.data(), StandardCharsets.UTF_8)));
+    assertThat(e.code()).isZero();
+    assertThat(String.join("", out)).isEqualTo("bye\n");
+    assertThat(vms.list(true)).as("still there while pinned").hasSize(1);
+    vms.unpin(r.id());
+    assertThat(vms.list(true)).isEmpty();
+
+    // unpinned: gone on its own
+    vms.create(sh("true").withAutoRemove(true).withName("gone"), false);
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!vms.list(true).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(vms.list(true)).isEmpty();
+  }
+
+  @Test
+  void reconcileReadoptsRunningVmsAndMarksVanishedOnes() throws Exception {
+    vms.create(sh("echo 1; exec sleep 100").withName("survivor"), false);
+    vms.create(sh("exec sleep 100").withName("lost"), false);
+    // a "restart": the same backend (VMMs run detached) forgets "lost", then a new service
+    ProcessVmBackend same = backend;
+    VmRecord lost = vms.resolve("lost");
+    same.adopt(lost.id()); // still known here
+    VmService restarted = service(db, new ForgetfulBackend(same, lost.id()));
+    List<String> report = restarted.reconcile();
+    assertThat(report).anyMatch(l -> l.contains("re-adopted running VM survivor"));
+    assertThat(report).anyMatch(l -> l.contains("VM lost vanished"));
+    VmRecord l = restarted.resolve("lost");
+    assertThat(l.state()).isEqualTo(VmState.EXITED);
+    assertThat(l.exit().reason()).contains("gone when the daemon restarted");
+    // the re-adopted VM is fully managed: stop works and its exit is recorded
+    VmRecord s = restarted.stop("survivor", "SIGKILL", 5);
+    assertThat(s.state()).isEqualTo(VmState.EXITED);
+    assertThat(s.exit().code()).isEqualTo(137);
+  }
+
+  @Test
+  void logsHonourTailSinceAndUntil() throws Exception {
+    vms.create(sh("for i in 1 2 3; do echo $i; sleep 0.2; done").withName("seq"), false);
+    vms.await("seq");
+    List<LogRecord> all = new ArrayList<>();
+    vms.logs("seq", LogQuery.ALL, all::add);
+    assertThat(all).hasSize(3);
+    List<String> tail = new ArrayList<>();
+    vms.logs("seq", new LogQuery(2, null, null, false), r -> tail.add(text(r)));
+    assertThat(tail).containsExactly("2\n", "3\n");
+    Instant second = all.get(1).time();
+    List<String> since = new ArrayList<>();
+    vms.logs("seq", new LogQuery(-1, second, null, false), r -> since.add(text(r)));
+    assertThat(since).containsExactly("2\n", "3\n");
+    List<String> until = new ArrayList<>();
+    vms.logs("seq", new LogQuery(-1, null, second, false), r -> until.add(text(r)));
+    assertThat(until).containsExactly("1\n");
+  }
+
+  static String text(LogRecord r) {
+    return new String(r.data(), StandardCharsets.UTF_8);
+  }
+
+  void waitForOutput(String vm, String text) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      StringBuilder sb = new StringBuilder();
+      vms.logs(vm, LogQuery.ALL, r -> sb.append(text(r)));
+      if (sb.toString().contains(text)) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(vm + " never printed " + text);
+  }
+
+  /** A backend that lost one VM while the daemon was down. */
+  record ForgetfulBackend(ProcessVmBackend inner, String forgotten)
+      implements dev.inferno.daemon.backend.VmBackend {
+    @Override
+    public dev.inferno.daemon.backend.RunningVm start(dev.inferno.daemon.backend.LaunchSpec s)
+        throws dev.inferno.daemon.backend.BackendException {
+      return inner.start(s);
+    }
+
+    @Override
+    public Adoption adopt(String id) {
+      return id.equals(forgotten) ? new Adoption.Vanished("its VMM is gone") : inner.adopt(id);
+    }
+
+    @Override
+    public void logs(String id, LogQuery q, dev.inferno.daemon.backend.LogSink sink)
+        throws java.io.IOException {
+      inner.logs(id, q, sink);
+    }
+
+    @Override
+    public void remove(String id) {
+      inner.remove(id);
+    }
+
+    @Override
+    public String defaultVmm() {
+      return inner.defaultVmm();
+    }
+
+    @Override
+    public boolean kvm() {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,12 @@
+//! inferno's guest init: the pieces that are pure logic (and unit-tested) plus the system glue used by `main`.
+pub mod channel;
+pub mod config;
+pub mod frame;
+pub mod json;
+pub mod logbuf;
+pub mod metrics;
+pub mod process;
+pub mod rootfs;
+pub mod run;
+pub mod spec;
+pub mod sys;

@@ -1,0 +1,196 @@
+//! Starting the workload: user, working directory, PATH lookup, exec — with Docker's 126/127 on failure.
+
+use crate::spec::{self, Failure, Spec, User};
+use crate::sys;
+use std::ffi::CString;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+pub struct Started {
+    pub pid: i32,
+    pub stdout: i32,
+    pub stderr: i32,
+}
+
+/// Resolves the user against the image's files and creates the working directory (root-owned, 0755).
+pub fn prepare(s: &Spec) -> Result<(User, Vec<String>), Failure> {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    let user = spec::resolve_user(&s.user, &passwd, &group)?;
+    let env = spec::finish_env(s.env.clone(), &user.home);
+    if !std::path::Path::new(&s.workdir).is_dir() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&s.workdir)
+            .map_err(|e| Failure::setup(format!("cannot create the working directory {}: {e}", s.workdir)))?;
+    }
+    Ok((user, env))
+}
+
+fn cstrings(v: &[String]) -> Result<Vec<CString>, Failure> {
+    v.iter()
+        .map(|s| CString::new(s.as_str()).map_err(|_| Failure::setup(format!("{s:?} contains a NUL byte"))))
+        .collect()
+}
+
+/// Candidates for argv[0]: itself when it has a slash, else each PATH directory (the workload's PATH).
+fn candidates(argv0: &str, env: &[String]) -> Vec<String> {
+    if argv0.contains('/') {
+        return vec![argv0.to_string()];
+    }
+    let path = spec::lookup_env(env, "PATH").unwrap_or(spec::DEFAULT_PATH);
+    path.split(':').map(|d| if d.is_empty() { "." } else { d }).map(|d| format!("{d}/{argv0}")).collect()
+}
+
+/// Forks and execs; the child reports a failure before exec over a close-on-exec pipe.
+pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> {
+    let argv = cstrings(&s.argv)?;
+    let envp = cstrings(env)?;
+    let cands = cstrings(&candidates(&s.argv[0], env))?;
+    let workdir = CString::new(s.workdir.as_str()).map_err(|_| Failure::setup("working directory contains NUL"))?;
+    let mut argv_p: Vec<*const i8> = argv.iter().map(|c| c.as_ptr()).collect();
+    argv_p.push(std::ptr::null());
+    let mut envp_p: Vec<*const i8> = envp.iter().map(|c| c.as_ptr()).collect();
+    envp_p.push(std::ptr::null());
+
+    let pipe = |f| sys::do_pipe(f).map_err(|e| Failure::setup(format!("pipe: {e}")));
+    let (out_r, out_w) = pipe(sys::O_CLOEXEC)?;
+    let (err_r, err_w) = pipe(sys::O_CLOEXEC)?;
+    let (st_r, st_w) = pipe(sys::O_CLOEXEC)?;
+    let devnull = sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
+        .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))?;
+
+    let pid = sys::do_fork().map_err(|e| Failure::setup(format!("fork: {e}")))?;
+    if pid == 0 {
+        // Child. init is single-threaded, so everything here is safe after fork.
+        let fail = |stage: u8, err: i32| -> ! {
+            let mut msg = [0u8; 5];
+            msg[0] = stage;
+            msg[1..].copy_from_slice(&err.to_ne_bytes());
+            sys::write_all(st_w, &msg);
+            sys::exit_now(127)
+        };
+        sys::do_setsid();
+        sys::unblock_all_signals();
+        for sig in 1..32 {
+            if sig != sys::SIGKILL && sig != 19 {
+                sys::default_signal(sig);
+            }
+        }
+        if sys::do_dup2(devnull, 0).is_err() || sys::do_dup2(out_w, 1).is_err() || sys::do_dup2(err_w, 2).is_err() {
+            fail(1, sys::errno());
+        }
+        sys::do_umask(0o022);
+        let _ = std::fs::write("/proc/self/oom_score_adj", "0");
+        if let Err(e) = sys::set_ids(user.uid, user.gid, &user.groups) {
+            fail(2, e.raw_os_error().unwrap_or(0));
+        }
+        if sys::do_chdir(&workdir) < 0 {
+            fail(3, sys::errno());
+        }
+        let mut first_err = 2; // ENOENT
+        for c in &cands {
+            let e = sys::do_execve(c, &argv_p, &envp_p);
+            // Like execvp: remember a "found but cannot run" error over "not found".
+            if e != 2 && e != 20 {
+                first_err = e;
+                if cands.len() == 1 || e != 13 {
+                    break;
+                }
+            }
+        }
+        fail(4, first_err);
+    }
+    for fd in [out_w, err_w, st_w, devnull] {
+        sys::do_close(fd);
+    }
+    let mut msg = [0u8; 5];
+    let mut got = 0;
+    while got < 5 {
+        match sys::do_read(st_r, &mut msg[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.raw_os_error() == Some(sys::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    sys::do_close(st_r);
+    if got == 0 {
+        set_nonblock(out_r);
+        set_nonblock(err_r);
+        // Bigger pipes: fewer context switches between the workload and init on one vCPU.
+        set_pipe_size(out_r, PIPE_SIZE);
+        set_pipe_size(err_r, PIPE_SIZE);
+        return Ok(Started { pid, stdout: out_r, stderr: err_r });
+    }
+    // The child failed before exec and exits 127; the caller reaps it.
+    sys::do_close(out_r);
+    sys::do_close(err_r);
+    let err = i32::from_ne_bytes(msg[1..5].try_into().unwrap());
+    let os = std::io::Error::from_raw_os_error(err);
+    let argv0 = &s.argv[0];
+    Err(match msg[0] {
+        1 => Failure::setup(format!("cannot set up the standard streams: {os}")),
+        2 => Failure::setup(format!("cannot switch to user {:?} (uid {}, gid {}): {os}", s.user, user.uid, user.gid)),
+        3 => Failure { code: 126, message: format!("cannot enter the working directory {}: {os}", s.workdir) },
+        _ if err == 2 || err == 20 => Failure {
+            code: 127,
+            message: if argv0.contains('/') {
+                format!("exec: {argv0:?}: stat {argv0}: no such file or directory")
+            } else {
+                format!("exec: {argv0:?}: executable file not found in $PATH")
+            },
+        },
+        _ => Failure { code: 126, message: format!("exec: {argv0:?}: {}", permission_text(err, argv0, &os)) },
+    })
+}
+
+fn permission_text(err: i32, argv0: &str, os: &std::io::Error) -> String {
+    match err {
+        13 => {
+            let mode = std::fs::metadata(argv0).map(|m| m.permissions().mode() & 0o777).ok();
+            match mode {
+                Some(m) => format!("permission denied (mode {m:o})"),
+                None => "permission denied".into(),
+            }
+        }
+        8 => "exec format error (not an executable, or a script without #!)".into(),
+        21 => "is a directory".into(),
+        _ => os.to_string(),
+    }
+}
+
+/// Output buffered in the kernel per stream; counts towards what the workload can write while the host is gone.
+pub const PIPE_SIZE: i32 = 256 * 1024;
+
+fn set_pipe_size(fd: i32, size: i32) {
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    // F_SETPIPE_SZ = 1031; failure (e.g. over pipe-max-size) keeps the default 64 KiB.
+    unsafe { fcntl(fd, 1031, size) };
+}
+
+fn set_nonblock(fd: i32) {
+    // F_GETFL = 3, F_SETFL = 4
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    unsafe {
+        let fl = fcntl(fd, 3);
+        fcntl(fd, 4, fl | sys::O_NONBLOCK);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_candidates_follow_the_workload_path() {
+        let env = vec!["PATH=/opt/bin::/bin".to_string()];
+        assert_eq!(candidates("ls", &env), vec!["/opt/bin/ls", "./ls", "/bin/ls"]);
+        assert_eq!(candidates("./x", &env), vec!["./x"]);
+        assert_eq!(candidates("sh", &[]).len(), 6);
+    }
+}

@@ -1,0 +1,104 @@
+//! Measurements, not tests (ignored by default; they assert nothing about speed):
+//!   cargo test --release --test bench -- --ignored --nocapture
+//! Prints init's stripped size, its RSS while streaming, kernel start → the entrypoint's first byte, and log
+//! throughput through init vs a raw `dd` to a plain virtio-serial port (and vs `dd | cat` to one, which pays
+//! the same extra pipe hop init does) in the same VM. TCG on a shared machine is noisy: each path runs
+//! ROUNDS times and the best round counts.
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+const MIB: usize = 16;
+const ROUNDS: usize = 3;
+
+/// Splits arrivals into bursts (gaps over 300 ms) and returns the best MiB/s among bursts of `bytes`.
+fn best_rate(events: &[(Instant, usize)], bytes: usize) -> f64 {
+    let mut best: f64 = 0.0;
+    let mut i = 0;
+    while i < events.len() {
+        let mut j = i;
+        let mut total = events[i].1;
+        while j + 1 < events.len() && events[j + 1].0.duration_since(events[j].0) < Duration::from_millis(300) {
+            j += 1;
+            total += events[j].1;
+        }
+        if total >= bytes * 9 / 10 {
+            let t = events[j].0.duration_since(events[i].0).as_secs_f64().max(1e-6);
+            best = best.max(total as f64 / t / (1 << 20) as f64);
+        }
+        i = j + 1;
+    }
+    best
+}
+
+#[test]
+#[ignore]
+fn bench_init() {
+    let _g = vm_lock();
+    let size = std::fs::metadata(init_binary()).unwrap().len();
+    let dir = work_dir("bench");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let count = MIB * 16; // 64 KiB blocks
+    let script = format!(
+        "cut -d' ' -f1 /proc/uptime; \
+         for d in /sys/class/virtio-ports/*; do n=$(cat $d/name); [ $n = dev.inferno.raw1 ] && r1=/dev/${{d##*/}}; [ $n = dev.inferno.raw2 ] && r2=/dev/${{d##*/}}; done; \
+         exec 3>$r1 4>$r2; \
+         grep VmRSS /proc/1/status | sed 's/^/idle-/' > /dev/console; \
+         for i in $(seq {ROUNDS}); do \
+           dd if=/dev/zero bs=65536 count={count} 2>/dev/null >&3; sleep 1; \
+           dd if=/dev/zero bs=65536 count={count} 2>/dev/null | cat >&4; sleep 1; \
+           (sleep 0.3; grep VmRSS /proc/1/status | sed 's/^/streaming-/' > /dev/console) & \
+           dd if=/dev/zero bs=65536 count={count} 2>/dev/null; sleep 1; \
+         done; wait"
+    );
+    let cfg = RunConfig::sh(&script);
+    let vm = Vm::start(
+        &dir,
+        VmOptions {
+            run_json: cfg.to_json(),
+            image,
+            writable: Some(rw),
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 2,
+        },
+    );
+    let host = vm.host.clone();
+    let started = vm.started;
+    let out = vm.wait(Duration::from_secs(300));
+    assert_eq!(out.code(), 0, "{}", out.console);
+    let g = host.lock();
+    let first = &g.logs[0];
+    let uptime = String::from_utf8_lossy(&first.data).trim().to_string();
+    let host_first = first.received_at.duration_since(started);
+    let logs: Vec<(Instant, usize)> =
+        g.logs.iter().filter(|r| r.stream == 1).skip(1).map(|r| (r.received_at, r.data.len())).collect();
+    let bytes = MIB << 20;
+    assert_eq!(logs.iter().map(|e| e.1).sum::<usize>(), bytes * ROUNDS);
+    let (init, raw, relay) = (best_rate(&logs, bytes), best_rate(&g.raw[0], bytes), best_rate(&g.raw[1], bytes));
+    let rss = |tag: &str| {
+        out.console
+            .lines()
+            .filter_map(|l| l.strip_prefix(tag))
+            .map(|s| s.split_whitespace().next().unwrap_or("?").to_string())
+            .max()
+    };
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| init binary (stripped, static) | {} bytes ({:.2} MB) |", size, size as f64 / 1e6);
+    println!(
+        "| init RSS idle / while streaming (max) | {} kB / {} kB |",
+        rss("idle-VmRSS:").unwrap_or_default(),
+        rss("streaming-VmRSS:").unwrap_or_default()
+    );
+    println!("| kernel start → entrypoint's first byte (guest uptime) | {uptime} s |");
+    println!("| QEMU start → first LOG frame at the host | {:.2} s |", host_first.as_secs_f64());
+    println!("| log throughput through init ({MIB} MiB, best of {ROUNDS}) | {init:.1} MiB/s |");
+    println!("| raw `dd` to a virtio-serial port (best of {ROUNDS}) | {raw:.1} MiB/s |");
+    println!("| `dd \\| cat` to a virtio-serial port (best of {ROUNDS}) | {relay:.1} MiB/s |");
+    println!("| ratio init / raw dd | {:.2} |", init / raw);
+    println!("| ratio init / dd-through-a-pipe | {:.2} |", init / relay);
+}

@@ -1,0 +1,179 @@
+package dev.inferno.kiln.cli;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.kiln.firecracker.Firecracker;
+import dev.inferno.kiln.qemu.Qemu;
+import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmmKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * kiln.json: one VM for {@code kiln --config}. JSON with // comments; relative paths are relative
+ * to the config file's directory. {@link #DEFAULT} is what {@code kiln --init} writes.
+ */
+public record KilnConfig(VmSpec spec, Qemu.Config qemu, Firecracker.Config firecracker) {
+
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+          .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+          .build();
+
+  private static final Set<String> KEYS =
+      Set.of(
+          "id",
+          "state_dir",
+          "kernel",
+          "init",
+          "image",
+          "writable_disk_mib",
+          "vcpus",
+          "memory_mib",
+          "stop_timeout_secs",
+          "vmm",
+          "qemu",
+          "firecracker",
+          "run");
+
+  public static final String DEFAULT =
+      """
+      // kiln.json: one microVM for `kiln --config kiln.json`.
+      // Relative paths are relative to this file's directory. Comments (//) are allowed.
+      {
+        // VM id: 1-64 letters, digits or hyphens; also the jail and cgroup name.
+        "id": "kiln-demo",
+        // Per-VM state: spec.json, vmm.json, console.log, logs/, exit.json, the jail.
+        // Must be new for every run (kiln refuses a state dir holding an earlier run).
+        "state_dir": "kiln-state/kiln-demo",
+        // Guest kernel (uncompressed vmlinux), built by kernel/build.sh.
+        "kernel": "build/kernel/vmlinux",
+        // Guest PID 1, built by init/build.sh; packed into the per-VM initramfs as /inferno/init.
+        "init": "build/init/init",
+        // Read-only root image (ext4), /dev/vda in the guest; null boots with no image.
+        "image": null,
+        // Writable disk (/dev/vdb, sparse ext4) in MiB; 0 keeps the overlay in guest memory.
+        "writable_disk_mib": 0,
+        "vcpus": 1,
+        "memory_mib": 256,
+        // After a stop request (Ctrl-C), how long the workload gets before the VMM is killed.
+        "stop_timeout_secs": 10,
+        // auto: Firecracker when KVM works and its binaries are installed, else QEMU.
+        "vmm": "auto",
+        "qemu": {
+          "binary": "qemu-system-x86_64",
+          // auto, kvm or tcg. A nested host whose /dev/kvm opens but cannot run guests needs tcg.
+          "accel": "auto"
+        },
+        "firecracker": {
+          "binary": "firecracker",
+          // Without this binary Firecracker runs unjailed, with a loud warning.
+          "jailer": "jailer",
+          // Each VM runs as its own uid (= gid) from [uid_first, uid_first + uid_count).
+          "uid_first": 40000,
+          "uid_count": 10000,
+          // cgroup v2 parent of the per-VM cgroups; memory.max = memory_mib + memory_headroom_mib.
+          "parent_cgroup": "inferno",
+          "memory_headroom_mib": 64
+        },
+        // The guest's run config (docs/PROTOCOL.md section 5); vm_id, hostname and root are filled in.
+        "run": {
+          "version": 1,
+          "image_config": { "Cmd": ["/bin/sh", "-c", "echo hello from kiln"], "Env": [] },
+          "overrides": { "entrypoint": null, "cmd": null, "env": [], "workdir": null, "user": null },
+          "transport": "auto",
+          "stop": { "signal": null, "timeout_secs": 10 },
+          "log": { "mode": "block", "buffer_bytes": 1048576, "drain_timeout_ms": 5000 },
+          "metrics_interval_secs": 0
+        }
+      }
+      """;
+
+  public static KilnConfig load(Path file, String vmmOverride) throws IOException {
+    JsonNode n;
+    try {
+      n = JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    if (n == null || !n.isObject()) {
+      throw new IOException(file + " is not a JSON object");
+    }
+    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!KEYS.contains(k)) {
+        throw new IOException(file + ": unknown setting \"" + k + "\" (known: " + KEYS + ")");
+      }
+    }
+    Path base = file.toAbsolutePath().getParent();
+    String id = n.path("id").asText("kiln-demo");
+    long writableMib = n.path("writable_disk_mib").asLong(0);
+    ObjectNode run =
+        n.path("run").isObject() ? (ObjectNode) n.get("run").deepCopy() : JSON.createObjectNode();
+    run.put("vm_id", id);
+    if (!run.has("hostname")) {
+      run.put("hostname", id.length() > 12 ? id.substring(0, 12) : id);
+    }
+    if (!run.has("version")) {
+      run.put("version", 1);
+    }
+    ObjectNode root = run.putObject("root");
+    root.put("image_device", "/dev/vda");
+    if (writableMib > 0) {
+      root.put("writable_device", n.path("image").isTextual() ? "/dev/vdb" : "/dev/vda");
+    } else {
+      root.putNull("writable_device");
+    }
+    String vmm = vmmOverride != null ? vmmOverride : n.path("vmm").asText("auto");
+    VmSpec spec =
+        new VmSpec(
+            id,
+            path(base, n.path("kernel").asText("build/kernel/vmlinux")),
+            path(base, n.path("init").asText("build/init/init")),
+            JSON.writeValueAsString(run),
+            n.path("image").isTextual() ? path(base, n.get("image").asText()) : null,
+            writableMib << 20,
+            n.path("vcpus").asInt(1),
+            n.path("memory_mib").asInt(256),
+            Duration.ofSeconds(n.path("stop_timeout_secs").asLong(10)),
+            VmmKind.parse(vmm),
+            path(base, n.path("state_dir").asText("kiln-state/" + id)));
+    JsonNode q = n.path("qemu");
+    Qemu.Config qemu =
+        new Qemu.Config(
+            q.path("binary").asText("qemu-system-x86_64"),
+            Qemu.Accel.parse(q.path("accel").asText("auto")));
+    JsonNode f = n.path("firecracker");
+    Firecracker.Config d = Firecracker.Config.defaults();
+    Firecracker.Config fc =
+        new Firecracker.Config(
+            f.path("binary").asText(d.firecracker()),
+            f.path("jailer").asText(d.jailer()),
+            f.path("uid_first").asInt(d.uidFirst()),
+            f.path("uid_count").asInt(d.uidCount()),
+            f.path("parent_cgroup").asText(d.parentCgroup()),
+            f.path("memory_headroom_mib").asInt(d.memoryHeadroomMib()),
+            d.cgroupRoot(),
+            d.apiTimeout());
+    return new KilnConfig(spec, qemu, fc);
+  }
+
+  private static Path path(Path base, String p) {
+    return base.resolve(p).normalize();
+  }
+
+  public static void writeDefault(Path file) throws IOException {
+    if (Files.exists(file)) {
+      throw new IOException(file + " exists: not overwriting it");
+    }
+    Files.writeString(file, DEFAULT);
+  }
+}

@@ -1,0 +1,43 @@
+package dev.inferno.kiln.protocol;
+
+/** The channels of PROTOCOL.md §1: their ids, default vsock ports and virtio-serial port names. */
+public enum Channel {
+  LOGS(1, 10000, "dev.inferno.logs"),
+  EXIT(2, 10001, "dev.inferno.exit"),
+  CONTROL(3, 10003, "dev.inferno.control"),
+  METRICS(4, 10002, "dev.inferno.metrics");
+
+  private final int id;
+  private final int defaultVsockPort;
+  private final String portName;
+
+  Channel(int id, int defaultVsockPort, String portName) {
+    this.id = id;
+    this.defaultVsockPort = defaultVsockPort;
+    this.portName = portName;
+  }
+
+  /** The id carried in HELLO. */
+  public int id() {
+    return id;
+  }
+
+  public int defaultVsockPort() {
+    return defaultVsockPort;
+  }
+
+  /** The virtio-serial port name (QEMU {@code virtserialport,name=...}). */
+  public String portName() {
+    return portName;
+  }
+
+  /** The channel with this HELLO id, or null. */
+  public static Channel ofId(int id) {
+    for (Channel c : values()) {
+      if (c.id == id) {
+        return c;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,33 @@
+package dev.inferno.kiln.protocol;
+
+/** The frame types of PROTOCOL.md §3, with their wire codes. */
+public enum FrameType {
+  HELLO(0x01),
+  LOG(0x02),
+  ACK(0x03),
+  EXIT(0x04),
+  EXIT_ACK(0x05),
+  CONTROL(0x06),
+  CONTROL_REPLY(0x07),
+  METRICS(0x08);
+
+  private final int code;
+
+  FrameType(int code) {
+    this.code = code;
+  }
+
+  public int code() {
+    return code;
+  }
+
+  /** The type with this wire code, or null when this version of kiln does not know it. */
+  public static FrameType ofCode(int code) {
+    for (FrameType t : values()) {
+      if (t.code == code) {
+        return t;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.inferno.kiln.vm;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The host side of one VM's guest channels, as the supervisor needs it. Implemented over the
+ * protocol by dev.inferno.kiln.guest; {@link #NONE} is for VMs without channels (exit comes from
+ * the console then).
+ */
+public interface GuestSession extends AutoCloseable {
+
+  /** Asks init to send the workload its stop signal; true when init acknowledged in time. */
+  boolean requestStop(Duration timeout);
+
+  /** The exit report init sent, once it has arrived. */
+  Optional<ExitRecord> exitReport();
+
+  @Override
+  void close();
+
+  /** Opens the channels' listeners for a VM; called before the VMM starts and on re-adoption. */
+  @FunctionalInterface
+  interface Factory {
+    GuestSession open(VmSpec spec, VmLayout layout, GuestTransport transport) throws IOException;
+  }
+
+  GuestSession NONE =
+      new GuestSession() {
+        @Override
+        public boolean requestStop(Duration timeout) {
+          return false;
+        }
+
+        @Override
+        public Optional<ExitRecord> exitReport() {
+          return Optional.empty();
+        }
+
+        @Override
+        public void close() {}
+      };
+
+  Factory NO_CHANNELS = (spec, layout, transport) -> NONE;
+}

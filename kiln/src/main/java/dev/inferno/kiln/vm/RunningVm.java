@@ -1,0 +1,79 @@
+package dev.inferno.kiln.vm;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/** A VM kiln supervises: its spec, VMM process and the future of its exit record. */
+public final class RunningVm {
+  private final VmSpec spec;
+  private final Vmm vmm;
+  private final VmmProcess process;
+  private final GuestSession guest;
+  private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
+  private volatile StopEscalation.Outcome stopOutcome;
+  private volatile boolean killed;
+
+  RunningVm(VmSpec spec, Vmm vmm, VmmProcess process, GuestSession guest) {
+    this.spec = spec;
+    this.vmm = vmm;
+    this.process = process;
+    this.guest = guest;
+  }
+
+  public VmSpec spec() {
+    return spec;
+  }
+
+  public VmmKind vmm() {
+    return vmm.kind();
+  }
+
+  public VmmProcess process() {
+    return process;
+  }
+
+  public GuestSession guest() {
+    return guest;
+  }
+
+  /** Completes with the exit record once the VMM is gone and exit.json is written. */
+  public CompletableFuture<ExitRecord> exit() {
+    return exit;
+  }
+
+  /** How the last {@link #stop} ended, or null. */
+  public StopEscalation.Outcome stopOutcome() {
+    return stopOutcome;
+  }
+
+  /**
+   * Stops the VM (control channel → grace → VMM shutdown → SIGKILL) and waits for its exit record.
+   */
+  public ExitRecord stop() throws IOException {
+    Duration grace = spec.stopTimeout();
+    Duration shutdownGrace =
+        grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);
+    stopOutcome =
+        StopEscalation.stop(
+            spec, spec.layout(), vmm, process, guest, grace, shutdownGrace, () -> killed = true);
+    return exit.join();
+  }
+
+  /** True once a stop escalated to SIGKILL. */
+  boolean killedByStop() {
+    return killed;
+  }
+
+  Vmm driver() {
+    return vmm;
+  }
+
+  void complete(ExitRecord record) {
+    exit.complete(record);
+  }
+
+  void fail(Throwable t) {
+    exit.completeExceptionally(t);
+  }
+}

@@ -1,0 +1,51 @@
+package dev.inferno.kiln.vm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** spec.json: the VmSpec as written to the state dir and read back on adoption. */
+public final class SpecJson {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private SpecJson() {}
+
+  public static byte[] toJson(VmSpec s) throws IOException {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", s.id());
+    n.put("kernel", s.kernel().toString());
+    n.put("init", s.init().toString());
+    n.set("run_config", JSON.readTree(s.runConfigJson()));
+    n.put("image_disk", s.imageDisk() == null ? null : s.imageDisk().toString());
+    n.put("writable_disk_bytes", s.writableDiskBytes());
+    n.put("vcpus", s.vcpus());
+    n.put("memory_mib", s.memoryMib());
+    n.put("stop_timeout_ms", s.stopTimeout().toMillis());
+    n.put("vmm", s.vmm().label());
+    n.put("state_dir", s.stateDir().toString());
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+  }
+
+  public static void write(VmSpec s, Path file) throws IOException {
+    AtomicFiles.write(file, toJson(s));
+  }
+
+  public static VmSpec read(Path file) throws IOException {
+    JsonNode n = JSON.readTree(file.toFile());
+    return new VmSpec(
+        n.path("id").asText(),
+        Path.of(n.path("kernel").asText()),
+        Path.of(n.path("init").asText()),
+        JSON.writeValueAsString(n.path("run_config")),
+        n.path("image_disk").isTextual() ? Path.of(n.path("image_disk").asText()) : null,
+        n.path("writable_disk_bytes").asLong(),
+        n.path("vcpus").asInt(),
+        n.path("memory_mib").asInt(),
+        Duration.ofMillis(n.path("stop_timeout_ms").asLong()),
+        VmmKind.parse(n.path("vmm").asText()),
+        Path.of(n.path("state_dir").asText()));
+  }
+}

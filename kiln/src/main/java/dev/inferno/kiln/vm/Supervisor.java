@@ -1,0 +1,210 @@
+package dev.inferno.kiln.vm;
+
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs VMs and stays with them until they are gone. One virtual thread per VM watches the VMM
+ * process (pid + start time); when it is gone the supervisor writes exit.json (the guest's report,
+ * else the console's INFERNO-EXIT line, else a host-made record with the reason), closes the guest
+ * channels and cleans up the VMM's leftovers.
+ *
+ * <p>VMMs run detached, so the process hosting the supervisor may die and come back: {@link #adopt}
+ * reads a state dir, re-binds the guest listeners for a VMM that still runs, and records an exit
+ * for one that vanished.
+ */
+public final class Supervisor {
+  private static final Logger LOG = System.getLogger(Supervisor.class.getName());
+  private static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
+
+  private final Map<VmmKind, Vmm> drivers;
+  private final GuestSession.Factory guests;
+  private final Map<String, RunningVm> running = new ConcurrentHashMap<>();
+
+  public Supervisor(Map<VmmKind, Vmm> drivers, GuestSession.Factory guests) {
+    this.drivers = new EnumMap<>(drivers);
+    this.guests = guests;
+  }
+
+  /** The driver for a spec's VMM choice; auto picks Firecracker when it can run here. */
+  public Vmm resolve(VmmKind kind) throws VmmException {
+    return switch (kind) {
+      case AUTO -> {
+        Vmm fc = drivers.get(VmmKind.FIRECRACKER);
+        if (fc != null && fc.unavailableReason().isEmpty()) {
+          yield fc;
+        }
+        yield resolve(VmmKind.QEMU);
+      }
+      case FIRECRACKER, QEMU -> {
+        Vmm vmm = drivers.get(kind);
+        if (vmm == null) {
+          throw new VmmException("no " + kind.label() + " driver is configured");
+        }
+        Optional<String> why = vmm.unavailableReason();
+        if (why.isPresent()) {
+          throw new VmmException(kind.label() + " cannot run here: " + why.get());
+        }
+        yield vmm;
+      }
+    };
+  }
+
+  /** Prepares the state dir, binds the guest listeners and starts the VMM. */
+  public RunningVm start(VmSpec requested) throws IOException {
+    if (running.containsKey(requested.id())) {
+      throw new VmmException("VM " + requested.id() + " is already running");
+    }
+    Vmm vmm = resolve(requested.vmm());
+    VmSpec spec = requested.withVmm(vmm.kind());
+    VmLayout layout = spec.layout();
+    Files.createDirectories(layout.dir());
+    if (Files.exists(layout.exitRecord()) || Files.exists(layout.pidFile())) {
+      throw new VmmException(
+          "state dir " + layout.dir() + " belongs to an earlier run: remove it or use another id");
+    }
+    SpecJson.write(spec, layout.spec());
+    Files.createDirectories(layout.logsDir());
+    Initramfs.write(layout.initramfs(), spec.init(), spec.runConfigJson());
+    if (spec.hasWritableDisk()) {
+      WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
+    }
+    vmm.prepare(spec, layout);
+    GuestSession guest;
+    try {
+      guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    } catch (IOException | RuntimeException e) {
+      vmm.cleanup(spec, layout);
+      throw e;
+    }
+    VmmProcess process;
+    try {
+      process = vmm.start(spec, layout);
+      process.write(layout.pidFile());
+    } catch (IOException | RuntimeException e) {
+      guest.close();
+      try {
+        vmm.cleanup(spec, layout);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    return watch(spec, vmm, process, guest, System.currentTimeMillis() * 1_000_000L);
+  }
+
+  /**
+   * Takes a VM back after a restart of the hosting process. Returns empty when the VM had already
+   * finished (exit.json exists); a VM whose VMM vanished comes back with its exit already recorded.
+   */
+  public Optional<RunningVm> adopt(Path stateDir) throws IOException {
+    VmLayout layout = new VmLayout(stateDir);
+    // vmm.json goes last when a VM finishes; exit.json alone may be init's report of a VM whose
+    // VMM is still shutting down
+    if (!Files.exists(layout.spec())
+        || (Files.exists(layout.exitRecord()) && !Files.exists(layout.pidFile()))) {
+      return Optional.empty();
+    }
+    VmSpec spec = SpecJson.read(layout.spec());
+    RunningVm already = running.get(spec.id());
+    if (already != null) {
+      return Optional.of(already);
+    }
+    Vmm vmm = drivers.get(spec.vmm());
+    if (vmm == null) {
+      throw new VmmException(
+          "VM " + spec.id() + " runs under " + spec.vmm().label() + ", which is not configured");
+    }
+    long startedNs = 0;
+    if (!Files.exists(layout.pidFile())) {
+      // died between writing spec.json and starting the VMM
+      RunningVm vm = new RunningVm(spec, vmm, new VmmProcess(spec.vmm(), 0, 0), GuestSession.NONE);
+      finish(vm, 0, "kiln stopped before the VMM was started");
+      return Optional.of(vm);
+    }
+    VmmProcess process = VmmProcess.read(layout.pidFile());
+    startedNs = Files.getLastModifiedTime(layout.pidFile()).toMillis() * 1_000_000L;
+    if (!process.isAlive()) {
+      RunningVm vm = new RunningVm(spec, vmm, process, GuestSession.NONE);
+      finish(
+          vm, startedNs, "the VMM (pid " + process.pid() + ") exited while kiln was not running");
+      return Optional.of(vm);
+    }
+    GuestSession guest = guests.open(spec, layout, vmm.transport(spec, layout));
+    return Optional.of(watch(spec, vmm, process, guest, startedNs));
+  }
+
+  public Optional<RunningVm> get(String id) {
+    return Optional.ofNullable(running.get(id));
+  }
+
+  private RunningVm watch(
+      VmSpec spec, Vmm vmm, VmmProcess process, GuestSession guest, long startedNs) {
+    RunningVm vm = new RunningVm(spec, vmm, process, guest);
+    running.put(spec.id(), vm);
+    Thread.ofVirtual()
+        .name("kiln-watch-" + spec.id())
+        .start(() -> {
+          while (process.isAlive()) {
+            try {
+              Thread.sleep(WATCH_INTERVAL);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
+          }
+          finish(vm, startedNs, null);
+        });
+    return vm;
+  }
+
+  private void finish(RunningVm vm, long startedNs, String vanishedReason) {
+    VmSpec spec = vm.spec();
+    VmLayout layout = spec.layout();
+    try {
+      ExitRecord record = exitRecordFor(vm, layout, startedNs, vanishedReason);
+      record.write(layout.exitRecord());
+      vm.guest().close();
+      try {
+        vm.driver().cleanup(spec, layout);
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "cleanup of VM " + spec.id() + " failed: " + e.getMessage());
+      }
+      Files.deleteIfExists(layout.pidFile());
+      vm.complete(record);
+    } catch (IOException | RuntimeException e) {
+      vm.fail(e);
+    } finally {
+      running.remove(spec.id(), vm);
+    }
+  }
+
+  private static ExitRecord exitRecordFor(
+      RunningVm vm, VmLayout layout, long startedNs, String vanishedReason) throws IOException {
+    Optional<ExitRecord> report = vm.guest().exitReport();
+    if (report.isEmpty()) {
+      report = ConsoleExit.recover(layout.console());
+    }
+    if (report.isPresent()) {
+      return report.get();
+    }
+    if (vm.killedByStop()) {
+      return ExitRecord.hostMade(
+          137, 9, startedNs, "the guest did not stop within the timeout; kiln killed the VMM");
+    }
+    String why =
+        vanishedReason != null
+            ? vanishedReason
+            : "the VMM exited without an exit report from init; VMM log: "
+                + DetachedLauncher.tail(layout.vmmLog(), 5).replace('\n', ' ');
+    return ExitRecord.hostMade(ExitRecord.NO_REPORT_CODE, null, startedNs, why);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.inferno.kiln.vm;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * A VMM driver: dev.inferno.kiln.qemu.Qemu and dev.inferno.kiln.firecracker.Firecracker. (Not
+ * {@code sealed}: the drivers live in their own packages and kiln is not a named module, where
+ * sealing across packages is not allowed.)
+ */
+public interface Vmm {
+
+  VmmKind kind();
+
+  /** Empty when this VMM can run here; else why not (binary missing, no KVM …). */
+  Optional<String> unavailableReason();
+
+  /**
+   * Makes the per-VM files the VMM needs besides initramfs and disks (Firecracker: the jail with
+   * hard links, a uid). Runs before the guest listeners are bound.
+   */
+  default void prepare(VmSpec spec, VmLayout layout) throws IOException {}
+
+  /** Where the guest channel listeners must be bound before {@link #start}. */
+  GuestTransport transport(VmSpec spec, VmLayout layout);
+
+  /**
+   * Starts the VMM detached (it survives the JVM) with the per-VM files already in {@code layout}
+   * (initramfs, writable disk); returns once the VMM runs the guest (Firecracker: after
+   * InstanceStart).
+   */
+  VmmProcess start(VmSpec spec, VmLayout layout) throws IOException;
+
+  /**
+   * The VMM's own graceful stop (Firecracker: SendCtrlAltDel, which init maps to a stop); false
+   * when this VMM has none or it could not be delivered.
+   */
+  boolean requestShutdown(VmSpec spec, VmLayout layout, VmmProcess process);
+
+  /** Removes what the VMM left (jail, sockets, cgroup); keeps logs, console and exit record. */
+  void cleanup(VmSpec spec, VmLayout layout) throws IOException;
+}

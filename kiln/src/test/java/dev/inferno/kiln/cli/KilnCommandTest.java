@@ -1,0 +1,142 @@
+package dev.inferno.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inferno.kiln.testing.TestGuest;
+import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.kiln.vm.GuestSession;
+import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.VmmKind;
+import dev.inferno.kiln.vm.WritableDisk;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KilnCommandTest {
+  @TempDir Path dir;
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int kiln(String... args) {
+    return kiln(GuestSession.NO_CHANNELS, args);
+  }
+
+  private int kiln(GuestSession.Factory guests, String... args) {
+    KilnCommand cmd =
+        new KilnCommand(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            guests);
+    return KilnCommand.commandLine(cmd).execute(args);
+  }
+
+  @Test
+  void initWritesADocumentedConfigThatLoads() throws Exception {
+    Path cfg = dir.resolve("kiln.json");
+    assertThat(kiln("--init", cfg.toString())).isZero();
+    String text = Files.readString(cfg);
+    assertThat(text).contains("// VM id").contains("\"vmm\": \"auto\"");
+    KilnConfig c = KilnConfig.load(cfg, null);
+    assertThat(c.spec().id()).isEqualTo("kiln-demo");
+    assertThat(c.spec().kernel()).isEqualTo(dir.resolve("build/kernel/vmlinux"));
+    assertThat(c.spec().vmm()).isEqualTo(VmmKind.AUTO);
+    assertThat(c.spec().runConfigJson())
+        .contains("\"vm_id\":\"kiln-demo\"")
+        .contains("\"writable_device\":null");
+    assertThat(KilnConfig.load(cfg, "qemu").spec().vmm()).isEqualTo(VmmKind.QEMU);
+    // never overwrites
+    assertThat(kiln("--init", cfg.toString())).isEqualTo(125);
+    assertThat(err.toString()).contains("not overwriting");
+  }
+
+  @Test
+  void badConfigsAreExplained() throws Exception {
+    Path cfg = Files.writeString(dir.resolve("k.json"), "{\"id\":\"x\",\"memroy_mib\":5}");
+    assertThatThrownBy(() -> KilnConfig.load(cfg, null))
+        .hasMessageContaining("unknown setting \"memroy_mib\"");
+    assertThat(kiln("--config", cfg.toString())).isEqualTo(125);
+    assertThat(kiln()).isEqualTo(2);
+    assertThat(err.toString()).contains("--init FILE or --config FILE");
+  }
+
+  private Path config(Path init, String cmdJson, int exit) throws Exception {
+    Path image = dir.resolve("image.ext4");
+    WritableDisk.create(image, 8L << 20);
+    String cfg =
+        """
+        // test config
+        {
+          "id": "cli-1",
+          "state_dir": "state/cli-1",
+          "kernel": "%s",
+          "init": "%s",
+          "image": "image.ext4",
+          "writable_disk_mib": 16,
+          "memory_mib": 128,
+          "stop_timeout_secs": 2,
+          "vmm": "qemu",
+          "qemu": { "accel": "tcg" },
+          "run": {
+            "test_mode": "exit", "test_exit": %d,
+            "image_config": { "Cmd": %s },
+            "log": { "mode": "block", "buffer_bytes": 65536, "drain_timeout_ms": 500 },
+          }
+        }
+        """
+            .formatted(TestGuest.kernel(), init, exit, cmdJson);
+    return Files.writeString(dir.resolve("kiln.json"), cfg);
+  }
+
+  @Test
+  void configRunsTheVmAndExitsWithTheGuestsCode() throws Exception {
+    Path cfg = config(TestGuest.init(), "[\"true\"]", 42);
+    int code = kiln("--config", cfg.toString(), "--console");
+    assertThat(code).isEqualTo(42);
+    assertThat(err.toString())
+        .contains("test-init: hello")
+        .contains("test-init: vda=1 vdb=1")
+        .doesNotContain("INFERNO-EXIT");
+    assertThat(err.toString()).contains("running under qemu");
+    assertThat(ExitRecord.read(dir.resolve("state/cli-1/exit.json")).code()).isEqualTo(42);
+  }
+
+  @Test
+  void withTheRealInitTheWorkloadsExitCodeComesBack() throws Exception {
+    Path init = TestGuest.root().resolve("build/init/init");
+    Assumptions.assumeTrue(
+        Files.isExecutable(init), "skipped: no real init at " + init + " (run init/build.sh)");
+    // the workload needs /bin/sh: a busybox image
+    Path rootfs = Files.createDirectories(dir.resolve("rootfs/bin"));
+    Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"));
+    Files.createSymbolicLink(rootfs.resolve("sh"), Path.of("busybox"));
+    Files.createDirectories(dir.resolve("rootfs/etc"));
+    Files.writeString(dir.resolve("rootfs/etc/passwd"), "root:x:0:0:root:/:/bin/sh\n");
+    Files.writeString(dir.resolve("rootfs/etc/group"), "root:x:0:\n");
+    Path cfg =
+        config(init, "[\"/bin/sh\", \"-c\", \"echo out-line; echo err-line >&2; exit 7\"]", 0);
+    Path image = dir.resolve("image.ext4");
+    Files.delete(image);
+    TestGuest.run(
+        dir,
+        "mke2fs",
+        "-q",
+        "-t",
+        "ext4",
+        "-d",
+        dir.resolve("rootfs").toString(),
+        image.toString(),
+        "16M");
+    int code = kiln(LinkedGuest.factory(false), "--config", cfg.toString());
+    assertThat(code).as(out + "\n" + err).isEqualTo(7);
+    assertThat(out.toString()).isEqualTo("out-line\n");
+    assertThat(err.toString()).contains("err-line").doesNotContain("out-line");
+    // the exit report came over the exit channel, not from the console
+    assertThat(ExitRecord.read(dir.resolve("state/cli-1/exit.json")).source()).isEqualTo("guest");
+  }
+}

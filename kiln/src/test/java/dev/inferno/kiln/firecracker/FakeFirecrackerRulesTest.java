@@ -1,0 +1,112 @@
+package dev.inferno.kiln.firecracker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inferno.kiln.vm.Initramfs;
+import dev.inferno.kiln.vm.VmmException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fake's API rules (so the driver tests mean something) and the driver's translation of
+ * Firecracker's error bodies, against one fake Firecracker process.
+ */
+class FakeFirecrackerRulesTest {
+  @TempDir Path dir;
+  Process fc;
+
+  @AfterEach
+  void kill() throws Exception {
+    if (fc != null) {
+      fc.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private UnixHttpClient startFake() throws Exception {
+    Path bin = FakeBinaries.write(dir.resolve("bin"), "firecracker", FakeFirecracker.class, null);
+    Path sock = dir.resolve("api.sock");
+    fc =
+        new ProcessBuilder(bin.toString(), "--api-sock", sock.toString())
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("fc.out").toFile())
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    UnixHttpClient http = new UnixHttpClient(sock);
+    while (true) {
+      try {
+        http.get("/");
+        return http;
+      } catch (java.io.IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  @Test
+  void enforcesTheSwaggerAndTheBootRules() throws Exception {
+    UnixHttpClient http = startFake();
+    Files.writeString(dir.resolve("vmlinux"), "k");
+    Path init = Files.writeString(dir.resolve("init"), "i");
+    Initramfs.write(dir.resolve("initrd"), init, "{\"test_mode\":\"hang\"}");
+
+    var unknown = http.put("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"foo\":1}");
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(FirecrackerApi.faultMessage(unknown.body())).contains("unknown field `foo`");
+    var missing = http.put("/machine-config", "{\"vcpu_count\":1}");
+    assertThat(FirecrackerApi.faultMessage(missing.body()))
+        .contains("missing field `mem_size_mib`");
+    assertThat(http.put("/machine-config", "{\"vcpu_count\":3,\"mem_size_mib\":128}").status())
+        .isEqualTo(400);
+    var wrongType = http.put("/vsock", "{\"guest_cid\":\"3\",\"uds_path\":\"v.sock\"}");
+    assertThat(FirecrackerApi.faultMessage(wrongType.body())).contains("invalid type");
+    assertThat(http.put("/drives/a", "{\"drive_id\":\"b\",\"is_root_device\":false}").body())
+        .contains("does not match");
+    assertThat(http.put("/actions", "{\"action_type\":\"InstanceStart\"}").body())
+        .contains("without kernel configuration");
+    assertThat(http.put("/actions", "{\"action_type\":\"SendCtrlAltDel\"}").body())
+        .contains("before starting");
+    assertThat(http.put("/nope", "{}").body()).contains("Invalid request method and/or path");
+
+    Files.writeString(dir.resolve("v.sock"), "leftover");
+    assertThat(http.put("/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").body())
+        .contains("Address in use");
+    Files.delete(dir.resolve("v.sock"));
+    assertThat(http.put("/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").status())
+        .isEqualTo(204);
+
+    Files.createFile(dir.resolve("fc.log"));
+    assertThat(http.put("/logger", "{\"log_path\":\"fc.log\"}").status()).isEqualTo(204);
+    assertThat(http.put("/logger", "{\"log_path\":\"fc.log\"}").body())
+        .contains("already initialized");
+
+    FirecrackerApi api = new FirecrackerApi(dir.resolve("api.sock"));
+    assertThatThrownBy(() -> api.bootSource("missing-kernel", "initrd", "console=ttyS0"))
+        .isInstanceOf(VmmException.class)
+        .hasMessageStartingWith("Firecracker rejected PUT /boot-source (HTTP 400): Failed to open");
+    api.bootSource("vmlinux", "initrd", "console=ttyS0");
+    api.serial("console.out");
+    api.action("InstanceStart");
+    assertThatThrownBy(() -> api.action("InstanceStart"))
+        .hasMessageContaining("not supported after starting");
+    assertThatThrownBy(() -> api.machineConfig(2, 256))
+        .hasMessageContaining("not supported after starting");
+    api.action("SendCtrlAltDel");
+    assertThat(http.get("/").body()).contains("\"state\":\"Running\"");
+  }
+
+  @Test
+  void faultMessageFallsBackToTheBody() {
+    assertThat(FirecrackerApi.faultMessage("{\"fault_message\":\"boom\"}")).isEqualTo("boom");
+    assertThat(FirecrackerApi.faultMessage("plain text\n")).isEqualTo("plain text");
+    assertThat(FirecrackerApi.faultMessage("")).isEqualTo("(no error message)");
+  }
+}

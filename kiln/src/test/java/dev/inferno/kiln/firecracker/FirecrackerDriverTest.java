@@ -1,0 +1,323 @@
+package dev.inferno.kiln.firecracker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.kiln.vm.GuestSession;
+import dev.inferno.kiln.vm.GuestTransport;
+import dev.inferno.kiln.vm.RunningVm;
+import dev.inferno.kiln.vm.StopEscalation;
+import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.VmLayout;
+import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmmKind;
+import dev.inferno.kiln.vm.VmmProcess;
+import dev.inferno.kiln.vm.WritableDisk;
+import dev.inferno.sys.Users;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Firecracker driver against the fake jailer + fake Firecracker (separate processes). */
+class FirecrackerDriverTest {
+  @TempDir Path dir;
+  Path apiLog;
+  Path kernel;
+  Path init;
+  Path image;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    Assumptions.assumeTrue(
+        Users.isRoot(),
+        "the jail is chowned to per-VM uids, which needs root; skipped as non-root");
+    apiLog = dir.resolve("api.log");
+    FakeBinaries.write(dir.resolve("bin"), "firecracker", FakeFirecracker.class, apiLog);
+    FakeBinaries.write(dir.resolve("bin"), "jailer", FakeJailer.class, null);
+    kernel = Files.writeString(dir.resolve("vmlinux"), "not really a kernel");
+    Files.setPosixFilePermissions(kernel, PosixFilePermissions.fromString("rw-r--r--"));
+    init = Files.writeString(dir.resolve("init"), "not really init");
+    image = dir.resolve("image.ext4");
+    WritableDisk.create(image, 8L << 20);
+    Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  private Firecracker driver(boolean jailed) {
+    return new Firecracker(
+        new Firecracker.Config(
+            dir.resolve("bin/firecracker").toString(),
+            jailed ? dir.resolve("bin/jailer").toString() : "no-such-jailer",
+            40000,
+            4,
+            "inferno-test",
+            64,
+            dir.resolve("cgroup"),
+            Duration.ofSeconds(20)),
+        null);
+  }
+
+  private VmSpec spec(String id, String mode) {
+    return new VmSpec(
+        id,
+        kernel,
+        init,
+        "{\"version\":1,\"vm_id\":\"" + id + "\",\"test_mode\":\"" + mode + "\",\"test_exit\":7}",
+        image,
+        16L << 20,
+        2,
+        256,
+        Duration.ofSeconds(2),
+        VmmKind.FIRECRACKER,
+        dir.resolve("s").resolve(id));
+  }
+
+  private static int uid(Path p) throws IOException {
+    return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static String mode(Path p) throws IOException {
+    return PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void jailedStartSendsTheExactApiSequenceAndStopUsesCtrlAltDel() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    VmSpec spec = spec("fc-1", "cad");
+    VmLayout layout = spec.layout();
+
+    RunningVm vm = sup.start(spec);
+
+    Path base = layout.jailBase();
+    Path root = base.resolve("firecracker/fc-1/root");
+    assertThat(Files.readAllLines(base.resolve("jailer.argv")))
+        .containsExactly(
+            "--id",
+            "fc-1",
+            "--exec-file",
+            dir.resolve("bin/firecracker").toString(),
+            "--uid",
+            "40000",
+            "--gid",
+            "40000",
+            "--cgroup-version",
+            "2",
+            "--cgroup",
+            "cpu.max=200000 100000",
+            "--cgroup",
+            "memory.max=" + ((256L + 64) << 20),
+            "--parent-cgroup",
+            "inferno-test",
+            "--chroot-base-dir",
+            base.toString(),
+            "--new-pid-ns",
+            "--daemonize",
+            "--",
+            "--api-sock",
+            "/run/firecracker.socket");
+    assertThat(Files.readString(base.resolve("fake-cgroup/inferno-test/fc-1/memory.max")))
+        .isEqualTo(Long.toString((256L + 64) << 20));
+    assertThat(Files.readAllLines(apiLog))
+        .containsExactly(
+            "PUT /logger {\"log_path\":\"firecracker.log\",\"level\":\"Warning\",\"show_level\":true,\"show_log_origin\":false}",
+            "PUT /metrics {\"metrics_path\":\"firecracker.metrics\"}",
+            "PUT /boot-source {\"kernel_image_path\":\"vmlinux\",\"initrd_path\":\"initramfs.cpio\",\"boot_args\":\"console=ttyS0 reboot=k panic=1 pci=off rdinit=/inferno/init quiet\"}",
+            "PUT /drives/image {\"drive_id\":\"image\",\"path_on_host\":\"image.ext4\",\"is_root_device\":false,\"is_read_only\":true}",
+            "PUT /drives/scratch {\"drive_id\":\"scratch\",\"path_on_host\":\"scratch.ext4\",\"is_root_device\":false,\"is_read_only\":false}",
+            "PUT /machine-config {\"vcpu_count\":2,\"mem_size_mib\":256}",
+            "PUT /vsock {\"guest_cid\":3,\"uds_path\":\"./v.sock\"}",
+            "PUT /serial {\"serial_out_path\":\"console.log\"}",
+            "PUT /actions {\"action_type\":\"InstanceStart\"}");
+
+    // jail layout, ownership and modes
+    assertThat(uid(root)).isEqualTo(40000);
+    assertThat(uid(root.resolve("run"))).isEqualTo(40000);
+    assertThat(root.resolve("firecracker")).exists();
+    assertThat(Files.isSameFile(root.resolve("vmlinux"), kernel)).isTrue();
+    assertThat(Files.isSameFile(root.resolve("image.ext4"), image)).isTrue();
+    assertThat(uid(image)).as("a shared image is not taken over by one VM").isEqualTo(0);
+    assertThat(Files.isSameFile(root.resolve("initramfs.cpio"), layout.initramfs())).isTrue();
+    assertThat(uid(root.resolve("initramfs.cpio"))).isEqualTo(40000);
+    assertThat(mode(root.resolve("initramfs.cpio"))).isEqualTo("r--------");
+    assertThat(uid(root.resolve("scratch.ext4"))).isEqualTo(40000);
+    assertThat(mode(root.resolve("scratch.ext4"))).isEqualTo("rw-------");
+    assertThat(Files.isSameFile(root.resolve("console.log"), layout.console())).isTrue();
+    assertThat(uid(layout.console())).isEqualTo(40000);
+    assertThat(root.resolve("v.sock")).exists();
+    assertThat(Long.parseLong(Files.readString(root.resolve("firecracker.pid")).strip()))
+        .isEqualTo(vm.process().pid());
+    assertThat(VmmProcess.read(layout.pidFile())).isEqualTo(vm.process());
+    assertThat(Files.readString(layout.console())).contains("fake-guest: drives [image, scratch]");
+
+    ExitRecord exit = vm.stop();
+
+    assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.VMM_SHUTDOWN);
+    List<String> calls = Files.readAllLines(apiLog);
+    assertThat(calls.getLast()).isEqualTo("PUT /actions {\"action_type\":\"SendCtrlAltDel\"}");
+    assertThat(exit.code()).isEqualTo(143);
+    assertThat(exit.source()).isEqualTo("console");
+    assertThat(vm.process().isAlive()).isFalse();
+    // the jail is gone; console, spec and exit record stay
+    assertThat(base.resolve("firecracker/fc-1")).doesNotExist();
+    assertThat(layout.console()).exists();
+    assertThat(ExitRecord.read(layout.exitRecord())).isEqualTo(exit);
+    assertThat(layout.dir().resolve("jail.json")).doesNotExist();
+  }
+
+  @Test
+  void aGuestIgnoringEverythingIsKilledAndItsUidIsReused() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    RunningVm first = sup.start(spec("fc-a", "hang"));
+    RunningVm second = sup.start(spec("fc-b", "hang"));
+    Path rootA = first.spec().layout().jailBase().resolve("firecracker/fc-a/root");
+    Path rootB = second.spec().layout().jailBase().resolve("firecracker/fc-b/root");
+    assertThat(uid(rootA)).isEqualTo(40000);
+    assertThat(uid(rootB)).as("a distinct uid per VM").isEqualTo(40001);
+
+    long t0 = System.nanoTime();
+    ExitRecord exit = first.stop();
+    assertThat(first.stopOutcome()).isEqualTo(StopEscalation.Outcome.KILLED);
+    // grace (2 s) for SendCtrlAltDel, then SIGKILL
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(2));
+    assertThat(exit.code()).isEqualTo(137);
+    assertThat(exit.reason()).contains("killed");
+    assertThat(Files.readString(first.spec().layout().console()))
+        .contains("fake-guest: SendCtrlAltDel received");
+
+    RunningVm third = sup.start(spec("fc-c", "hang"));
+    assertThat(uid(third.spec().layout().jailBase().resolve("firecracker/fc-c/root")))
+        .as("fc-a's uid is free again")
+        .isEqualTo(40000);
+    second.stop();
+    third.stop();
+  }
+
+  @Test
+  void unjailedWithHybridVsockChannels() throws Exception {
+    Firecracker fc = driver(false);
+    Map<String, String> hellos = new ConcurrentHashMap<>();
+    List<ServerSocketChannel> listeners = new ArrayList<>();
+    GuestSession.Factory bindListeners =
+        (spec, layout, transport) -> {
+          GuestTransport.HybridVsock v = (GuestTransport.HybridVsock) transport;
+          assertThat(v.uid()).isEqualTo(40000);
+          for (var e : v.ports().entrySet()) {
+            if (e.getKey().equals("control")) {
+              continue;
+            }
+            ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            s.bind(UnixDomainSocketAddress.of(Path.of(v.udsPath() + "_" + e.getValue())));
+            listeners.add(s);
+            Thread.ofVirtual()
+                .start(() -> {
+                  try (SocketChannel c = s.accept()) {
+                    byte[] h = Channels.newInputStream(c).readNBytes(16 + 9);
+                    hellos.put(e.getKey(), String.format("%02x/%d", h[3], h[16]));
+                  } catch (IOException ignored) {
+                    // test ends
+                  }
+                });
+          }
+          return GuestSession.NONE;
+        };
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), bindListeners);
+    VmSpec spec = spec("fc-v", "cad");
+    RunningVm vm = sup.start(spec);
+    assertThat(Files.readString(spec.layout().vmmLog())).contains("WITHOUT the jailer");
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (hellos.size() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    // HELLO (type 01) with the channel id: logs 1, exit 2, metrics 4
+    assertThat(hellos)
+        .containsEntry("logs", "01/1")
+        .containsEntry("exit", "01/2")
+        .containsEntry("metrics", "01/4");
+
+    Path uds = fc.jailRoot(spec).resolve("v.sock");
+    // a port nobody listens on in the guest: Firecracker closes the connection
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
+      c.write(ByteBuffer.wrap("CONNECT 9999\n".getBytes(StandardCharsets.US_ASCII)));
+      assertThat(Channels.newInputStream(c).readAllBytes()).isEmpty();
+    }
+    // the control port: OK, the guest's HELLO, then a CONTROL stop is answered and obeyed
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(uds))) {
+      c.write(ByteBuffer.wrap("CONNECT 10003\n".getBytes(StandardCharsets.US_ASCII)));
+      InputStream in = Channels.newInputStream(c);
+      StringBuilder ok = new StringBuilder();
+      int ch;
+      while ((ch = in.read()) != '\n') {
+        ok.append((char) ch);
+      }
+      assertThat(ok.toString()).startsWith("OK ");
+      byte[] hello = in.readNBytes(16);
+      assertThat(hello[3]).isEqualTo((byte) 0x01);
+      byte[] payload = in.readNBytes(ByteBuffer.wrap(hello, 4, 4).getInt());
+      assertThat(payload[0]).as("HELLO on the control channel").isEqualTo((byte) 3);
+      FakeFirecracker.writeFully(
+          c, FakeFirecracker.frame(0x06, "{\"op\":\"stop\"}".getBytes(StandardCharsets.UTF_8)));
+      byte[] reply = in.readNBytes(16 + 11);
+      assertThat(reply[3]).isEqualTo((byte) 0x07);
+      assertThat(new String(reply, 16, 11, StandardCharsets.UTF_8)).isEqualTo("{\"ok\":true}");
+    }
+    ExitRecord exit = vm.exit().get(10, TimeUnit.SECONDS);
+    assertThat(exit.code()).isEqualTo(143);
+    for (ServerSocketChannel s : listeners) {
+      s.close();
+    }
+  }
+
+  @Test
+  void autoFallsBackToQemuWithoutFirecracker() throws Exception {
+    Firecracker missing =
+        new Firecracker(
+            new Firecracker.Config(
+                "/nonexistent/firecracker",
+                "jailer",
+                40000,
+                4,
+                "x",
+                64,
+                dir,
+                Duration.ofSeconds(1)),
+            null);
+    assertThat(missing.unavailableReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("--vmm qemu"));
+    var qemu = new dev.inferno.kiln.qemu.Qemu(dev.inferno.kiln.qemu.Qemu.Config.defaults());
+    Supervisor sup =
+        new Supervisor(
+            Map.of(VmmKind.FIRECRACKER, missing, VmmKind.QEMU, qemu), GuestSession.NO_CHANNELS);
+    assertThat(sup.resolve(VmmKind.AUTO)).isSameAs(qemu);
+    assertThat(sup.resolve(VmmKind.AUTO).kind()).isEqualTo(VmmKind.QEMU);
+    Firecracker present = driver(true);
+    Supervisor sup2 =
+        new Supervisor(
+            Map.of(VmmKind.FIRECRACKER, present, VmmKind.QEMU, qemu), GuestSession.NO_CHANNELS);
+    assertThat(sup2.resolve(VmmKind.AUTO)).isSameAs(present);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> sup.resolve(VmmKind.FIRECRACKER))
+        .hasMessageContaining("firecracker cannot run here");
+  }
+}

@@ -1,0 +1,90 @@
+package dev.inferno.kiln.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inferno.kiln.vm.GuestTransport;
+import dev.inferno.kiln.vm.VmLayout;
+import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmmKind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class QemuCommandLineTest {
+  private final Qemu qemu = new Qemu(new Qemu.Config("qemu-system-x86_64", Qemu.Accel.TCG));
+
+  private static VmSpec spec(Path image, long writable) {
+    return new VmSpec(
+        "vm1",
+        Path.of("/k/vmlinux"),
+        Path.of("/i/init"),
+        "{}",
+        image,
+        writable,
+        2,
+        384,
+        Duration.ofSeconds(3),
+        VmmKind.QEMU,
+        Path.of("/s/vm1"));
+  }
+
+  @Test
+  void tcgCommandLineIsExact() {
+    VmSpec s = spec(Path.of("/img/a,b.ext4"), 64L << 20);
+    List<String> c = qemu.commandLine(s, s.layout(), false);
+    assertThat(String.join(" ", c))
+        .isEqualTo(
+            "qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off -accel tcg -cpu max"
+                + " -nodefaults -no-user-config -display none -no-reboot -m 384 -smp 2"
+                + " -kernel /k/vmlinux -initrd /s/vm1/initramfs.cpio"
+                + " -append console=ttyS0 reboot=t panic=-1 rdinit=/inferno/init quiet"
+                + " -chardev file,id=console,path=/s/vm1/console.log -serial chardev:console"
+                + " -drive if=none,id=image,file=/img/a,,b.ext4,format=raw,readonly=on"
+                + " -device virtio-blk-device,drive=image"
+                + " -drive if=none,id=scratch,file=/s/vm1/scratch.ext4,format=raw,cache=none,aio=threads"
+                + " -device virtio-blk-device,drive=scratch"
+                + " -device virtio-serial-device"
+                + " -chardev socket,id=logs,path=/s/vm1/logs.sock,server=off,reconnect=1"
+                + " -device virtserialport,chardev=logs,name=dev.inferno.logs"
+                + " -chardev socket,id=exit,path=/s/vm1/exit.sock,server=off,reconnect=1"
+                + " -device virtserialport,chardev=exit,name=dev.inferno.exit"
+                + " -chardev socket,id=control,path=/s/vm1/control.sock,server=off,reconnect=1"
+                + " -device virtserialport,chardev=control,name=dev.inferno.control"
+                + " -chardev socket,id=metrics,path=/s/vm1/metrics.sock,server=off,reconnect=1"
+                + " -device virtserialport,chardev=metrics,name=dev.inferno.metrics");
+    // -append's value is one argv element
+    assertThat(c).contains(Qemu.BOOT_ARGS);
+    assertThat(String.join(" ", c)).doesNotContain("pit=off").doesNotContain("pic=off");
+  }
+
+  @Test
+  void kvmAndNoDisks() {
+    VmSpec s = spec(null, 0);
+    String c = String.join(" ", qemu.commandLine(s, s.layout(), true));
+    assertThat(c).contains("-accel kvm -cpu host").doesNotContain("-drive").doesNotContain("tcg");
+  }
+
+  @Test
+  void transportIsOneSocketPerChannel() {
+    VmSpec s = spec(null, 0);
+    GuestTransport t = qemu.transport(s, s.layout());
+    assertThat(t)
+        .isEqualTo(
+            new GuestTransport.VirtioSerial(
+                java.util.Map.of(
+                    "logs", Path.of("/s/vm1/logs.sock"),
+                    "exit", Path.of("/s/vm1/exit.sock"),
+                    "control", Path.of("/s/vm1/control.sock"),
+                    "metrics", Path.of("/s/vm1/metrics.sock"))));
+    assertThat(new VmLayout(Path.of("/s/vm1")).channelSocket("logs"))
+        .isEqualTo(Path.of("/s/vm1/logs.sock"));
+  }
+
+  @Test
+  void missingBinaryIsExplained() {
+    assertThat(new Qemu(new Qemu.Config("no-such-qemu-here", Qemu.Accel.TCG)).unavailableReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("apt-get install qemu-system-x86"));
+    assertThat(qemu.unavailableReason()).isEmpty();
+  }
+}

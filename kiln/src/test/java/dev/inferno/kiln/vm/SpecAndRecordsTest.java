@@ -1,0 +1,113 @@
+package dev.inferno.kiln.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpecAndRecordsTest {
+
+  static VmSpec spec(Path state, String id) {
+    return new VmSpec(
+        id,
+        Path.of("/k/vmlinux"),
+        Path.of("/i/init"),
+        "{\"version\":1,\"vm_id\":\"" + id + "\"}",
+        Path.of("/img/disk.ext4"),
+        64L << 20,
+        2,
+        256,
+        Duration.ofSeconds(7),
+        VmmKind.AUTO,
+        state);
+  }
+
+  @Test
+  void specRoundTripsThroughSpecJson(@TempDir Path dir) throws Exception {
+    VmSpec s = spec(dir, "vm-1");
+    SpecJson.write(s, dir.resolve("spec.json"));
+    assertThat(SpecJson.read(dir.resolve("spec.json"))).isEqualTo(s);
+    assertThat(Files.readString(dir.resolve("spec.json"))).contains("\"run_config\"");
+  }
+
+  @Test
+  void specValidatesWhatTheVmmsWouldReject(@TempDir Path dir) {
+    assertThatThrownBy(() -> spec(dir, "bad/id"))
+        .hasMessageContaining("letters, digits or hyphens");
+    assertThatThrownBy(() -> spec(dir, "x".repeat(65))).hasMessageContaining("1-64");
+    VmSpec ok = spec(dir, "ok");
+    assertThatThrownBy(() ->
+            new VmSpec(
+                "a",
+                ok.kernel(),
+                ok.init(),
+                "{}",
+                null,
+                0,
+                0,
+                128,
+                Duration.ZERO,
+                VmmKind.QEMU,
+                dir))
+        .hasMessageContaining("vcpus");
+    assertThatThrownBy(() ->
+            new VmSpec(
+                "a",
+                ok.kernel(),
+                ok.init(),
+                "{}",
+                null,
+                1 << 20,
+                1,
+                128,
+                Duration.ZERO,
+                VmmKind.QEMU,
+                dir))
+        .hasMessageContaining("8 MiB");
+  }
+
+  @Test
+  void vmmKindParsesAndExplains() {
+    assertThat(VmmKind.parse("Firecracker")).isEqualTo(VmmKind.FIRECRACKER);
+    assertThatThrownBy(() -> VmmKind.parse("xen"))
+        .hasMessageContaining("auto, firecracker or qemu");
+  }
+
+  @Test
+  void socketPathLimitIsEnforced() {
+    assertThat(VmLayout.checkSocketPath(Path.of("/run/a.sock"))).isNotNull();
+    assertThatThrownBy(() -> VmLayout.checkSocketPath(Path.of("/" + "d".repeat(120) + "/x.sock")))
+        .hasMessageContaining("shorter state directory");
+  }
+
+  @Test
+  void exitRecordRoundTripsAndConsoleRecoveryTakesTheLastCompleteLine(@TempDir Path dir)
+      throws Exception {
+    Path console = dir.resolve("console.log");
+    Files.writeString(
+        console,
+        "[    0.1] boot\r\n"
+            + "INFERNO-EXIT {\"code\":1,\"signal\":null,\"oom\":false,\"started_ns\":5,\"finished_ns\":6,\"error\":null}\r\n"
+            + "noise INFERNO-EXIT {\"code\":9}\n"
+            + "INFERNO-EXIT {\"code\":137,\"signal\":9,\"oom\":true,\"started_ns\":10,\"finished_ns\":20,\"error\":null}\n"
+            + "INFERNO-EXIT {\"code\":3,\"sig");
+    ExitRecord r = ConsoleExit.recover(console).orElseThrow();
+    assertThat(r).isEqualTo(new ExitRecord(137, 9, true, 10, 20, null, "console", null));
+    r.write(dir.resolve("exit.json"));
+    assertThat(ExitRecord.read(dir.resolve("exit.json"))).isEqualTo(r);
+    assertThat(ConsoleExit.recover(dir.resolve("none"))).isEmpty();
+    Files.writeString(console, "no report here\n");
+    assertThat(ConsoleExit.recover(console)).isEmpty();
+  }
+
+  @Test
+  void pidFileRoundTrips(@TempDir Path dir) throws Exception {
+    VmmProcess p = new VmmProcess(VmmKind.FIRECRACKER, 4242, 99);
+    p.write(dir.resolve("vmm.json"));
+    assertThat(VmmProcess.read(dir.resolve("vmm.json"))).isEqualTo(p);
+  }
+}

@@ -1,0 +1,36 @@
+package dev.inferno.model;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * {@code GET /v1/vms/{id}} ({@code inferno inspect}).
+ *
+ * @param id full id
+ * @param name unique name
+ * @param image the reference the VM was started from
+ * @param imageDigest the manifest digest the reference resolved to
+ * @param command entrypoint + cmd as run
+ * @param state created, running or exited
+ * @param createdAt when the record was created
+ * @param startedAt when the VMM started, or null
+ * @param finishedAt when it exited, or null
+ * @param exit the exit record once exited, or null
+ * @param pid the VMM's host pid while running, or null
+ * @param vmm the VMM that runs (or ran) it: firecracker or qemu
+ * @param request the request it was created from, as received
+ */
+public record VmDetail(
+    String id,
+    String name,
+    String image,
+    String imageDigest,
+    List<String> command,
+    VmState state,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt,
+    ExitRecord exit,
+    Long pid,
+    String vmm,
+    RunRequest request) {}

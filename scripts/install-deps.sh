@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every system package inferno needs to build, test and run (Debian 12 / Ubuntu), quietly and only when
+# something is missing. Run as root.
+set -euo pipefail
+packages=(
+  # build: Java comes from the JDK 25 on the machine (see scripts/env.sh), Rust from cargo
+  build-essential file
+  # guest kernel: source + what `make` needs
+  linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
+  # guest init: Debian's packaged Rust crates (crates.io is not used)
+  librust-libc-dev librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
+  # VMs and disks
+  qemu-system-x86 e2fsprogs cpio
+  # tests: a real registry, image tooling, guest rootfs contents
+  docker-registry skopeo umoci busybox-static debootstrap apache2-utils socat jq
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+# The packaged registry starts itself with an htpasswd config; tests start their own instances instead.
+if command -v systemctl > /dev/null && systemctl is-active -q docker-registry 2> /dev/null; then
+  systemctl stop docker-registry || true
+fi
+echo "install-deps: all ${#packages[@]} packages present" >&2

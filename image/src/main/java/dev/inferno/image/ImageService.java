@@ -660,6 +660,28 @@ public final class ImageService {
     }
   }
 
+  /**
+   * Loads from a stream (the body of {@code inferno load}): spooled to a scratch file first, since
+   * a {@code docker save} archive may list its manifest after the layers.
+   */
+  public List<Image> load(InputStream archive, Platform platform, PullProgress progress) {
+    Path spool = dir.resolve("tmp").resolve("upload-" + UUID.randomUUID() + ".tar");
+    try {
+      try (var out = Files.newOutputStream(spool)) {
+        archive.transferTo(out);
+      }
+      return load(spool, platform, progress);
+    } catch (IOException e) {
+      throw new ImageException("cannot receive the archive: " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(spool);
+      } catch (IOException ignored) {
+        // scratch; cleaned at the next start
+      }
+    }
+  }
+
   /** Used by {@link LocalImages}: materialise a manifest whose blobs are already in the store. */
   Image materialiseLocal(
       Manifest.Image img,

@@ -107,6 +107,8 @@ public final class LayerUnpacker {
      */
     private final Set<String> dirs = new HashSet<>();
 
+    private PaxXattrTap tap;
+
     private long entries;
     private long bytes;
     private long whiteouts;
@@ -114,7 +116,8 @@ public final class LayerUnpacker {
     private final byte[] buf = new byte[1 << 16];
 
     Stats apply(InputStream in) throws IOException {
-      TarArchiveInputStream tar = new TarArchiveInputStream(in, StandardCharsets.UTF_8.name());
+      tap = new PaxXattrTap(in);
+      TarArchiveInputStream tar = new TarArchiveInputStream(tap, StandardCharsets.UTF_8.name());
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
         if (++entries > limits.maxEntries()) {
@@ -288,13 +291,22 @@ public final class LayerUnpacker {
         }
         String name = k.substring("SCHILY.xattr.".length());
         String v = x.getValue();
-        // commons-compress decodes PAX values as UTF-8; a binary value (U+FFFD) would be corrupt
-        if (v.indexOf('\uFFFD') >= 0 || (!root_ && !name.startsWith("user."))) {
+        byte[] raw = tap.current().get(name);
+        byte[] value;
+        if (raw != null && new String(raw, StandardCharsets.UTF_8).equals(v)) {
+          value = raw; // exact bytes, binary values included
+        } else if (v.indexOf('\uFFFD') < 0) {
+          value = v.getBytes(StandardCharsets.UTF_8);
+        } else {
+          skippedXattrs++; // a binary value we could not recover: better absent than corrupt
+          continue;
+        }
+        if (!root_ && !name.startsWith("user.")) {
           skippedXattrs++;
           continue;
         }
         try {
-          Posix.lsetxattr(p, name, v.getBytes(StandardCharsets.UTF_8));
+          Posix.lsetxattr(p, name, value);
         } catch (Posix.PosixException ex) {
           skippedXattrs++; // e.g. user.* on a symlink, or a filesystem without xattrs
         }

@@ -5,10 +5,9 @@ set -euo pipefail
 packages=(
   # build: Java comes from the JDK 25 on the machine (see scripts/env.sh), Rust from cargo
   build-essential file
+  # guest init: Rust from cargo, static glibc from libc6-dev (part of build-essential); no crates
   # guest kernel: source + what `make` needs
   linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils
-  # guest init: Debian's packaged Rust crates (crates.io is not used)
-  librust-libc-dev librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
   # VMs and disks
   qemu-system-x86 e2fsprogs cpio
   # tests: a real registry, image tooling, guest rootfs contents

@@ -53,6 +53,14 @@ struct Init {
     root: Option<Root>,
 }
 
+/// Seconds since the kernel started (for the console's timeline).
+fn uptime() -> String {
+    std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn oom_kills() -> usize {
     sys::kernel_log().matches("Killed process").count()
 }
@@ -199,7 +207,7 @@ impl Init {
             self.chans.push(Channel::new(id, kind, boot_id, &c.vm_id));
         }
         let mode = if transport == Transport::VirtioSerial { "virtio-serial" } else { "vsock" };
-        console(&format!("vm {} boot {boot_id:016x}: channels over {mode}", c.vm_id));
+        console(&format!("vm {} boot {boot_id:016x}: channels over {mode} (uptime {} s)", c.vm_id, uptime()));
     }
 
     /// Root, mounts, process. Any error here is init's own (125) or the exec's (126/127).
@@ -214,6 +222,7 @@ impl Init {
         if self.cfg.metrics_interval_secs > 0 {
             self.next_metrics = Some(Instant::now());
         }
+        console(&format!("starting {:?} (uptime {} s)", s.argv[0], uptime()));
         self.started_ns = now_ns();
         let started = process::spawn(&s, &user, &env)?;
         self.main_pid = Some(started.pid);

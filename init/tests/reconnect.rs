@@ -139,3 +139,48 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
     assert!(kept <= 65536, "more than the buffer survived: {kept}");
     assert_eq!(kept + dropped, 64 * 16384 + 65, "kept {kept} + dropped {dropped}");
 }
+
+#[test]
+fn the_exit_report_is_resent_when_the_exit_listener_comes_back() {
+    let _g = vm_lock();
+    let dir = work_dir("exit-reconnect");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh("echo done; exit 4").set(
+        "log",
+        json::obj(vec![
+            ("mode", json::string("block")),
+            ("buffer_bytes", json::num(65536)),
+            ("drain_timeout_ms", json::num(20000)),
+        ]),
+    );
+    let opts = VmOptions {
+        run_json: cfg.to_json(),
+        image,
+        writable: Some(rw),
+        memory_mb: 256,
+        logs_offline: false,
+        host_down: false,
+        raw_ports: 0,
+    };
+    let vm = Vm::start(&dir, opts);
+    let host = vm.host.clone();
+    host.lock().exit_offline = true;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !vm.console().contains("INFERNO-EXIT") {
+        assert!(Instant::now() < deadline, "no exit:\n{}", vm.console());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // kiln comes back (its exit listener) while init is still waiting for EXIT_ACK
+    std::thread::sleep(Duration::from_millis(500));
+    let back = Instant::now();
+    host.lock().exit_offline = false;
+    let out = vm.wait(Duration::from_secs(60));
+    assert_eq!(out.code(), 4);
+    assert!(back.elapsed() < Duration::from_secs(10), "init did not finish promptly after the EXIT_ACK");
+    assert!(!out.console.contains("drain timeout"), "{}", out.console);
+    let g = host.lock();
+    assert_eq!(g.exit_reports.len(), 1);
+    assert!(g.hellos.iter().any(|h| h.0 == 2), "no HELLO on the exit channel");
+    assert_eq!(g.stream_text(1), "done\n");
+}

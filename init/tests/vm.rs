@@ -294,7 +294,8 @@ fn container_environment_mounts_hostname_and_metrics() {
     let script = "hostname; cat /etc/hosts | grep -c testvm; cat /etc/resolv.conf; \
                   grep -E ' /dev/pts | /dev/shm | /sys/fs/cgroup | /proc | /sys | /run ' /proc/mounts | cut -d' ' -f2,3 | sort; \
                   grep -o 'gid=5' /proc/mounts; stat -c %a /dev/shm /tmp; ulimit -n; readlink /dev/fd; \
-                  cat /sys/class/net/lo/flags; grep 'db.internal' /etc/hosts; sleep 2.5";
+                  cat /sys/class/net/lo/flags; grep 'db.internal' /etc/hosts; echo fds:; ls /proc/$$/fd; \
+                  readlink /proc/$$/fd/0; sleep 2.5";
     let cfg = RunConfig::sh(script)
         .set("dns", json::obj(vec![("nameservers", strs(&["10.0.0.53"])), ("search", strs(&["corp.example"]))]))
         .set("hosts", strs(&["10.0.0.7 db.internal"]))
@@ -305,7 +306,9 @@ fn container_environment_mounts_hostname_and_metrics() {
     let text = g.stream_text(1);
     let want = "testvm\n1\nnameserver 10.0.0.53\nsearch corp.example\n\
                 /dev/pts devpts\n/dev/shm tmpfs\n/proc proc\n/run tmpfs\n/sys sysfs\n/sys/fs/cgroup cgroup2\n\
-                gid=5\n1777\n1777\n1048576\n/proc/self/fd\n0x9\n10.0.0.7 db.internal\n";
+                gid=5\n1777\n1777\n1048576\n/proc/self/fd\n0x9\n10.0.0.7 db.internal\n\
+                fds:\n0\n1\n2\n/dev/null\n";
+    // (the fds prove init leaked none of its own — channels, signalfd, the O_PATH fd — into the workload)
     assert_eq!(text, want, "stderr: {}", g.stream_text(2));
     assert!(g.metrics.len() >= 2, "metrics: {:?}", g.metrics);
     let m = json::parse(&g.metrics[0]).unwrap();

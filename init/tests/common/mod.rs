@@ -277,6 +277,8 @@ pub struct HostState {
     pub logs_offline: bool,
     /// No listener on any channel while set (the whole host side is down).
     pub all_offline: bool,
+    /// No listener on the exit channel while set.
+    pub exit_offline: bool,
     pub stop: bool,
     /// The benchmark's raw ports: (arrival, bytes) of every read.
     pub raw: Vec<Vec<(Instant, usize)>>,
@@ -342,7 +344,10 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             if host.lock().stop {
                 return;
             }
-            let offline = host.lock().all_offline || (channel == 1 && host.lock().logs_offline);
+            let offline = {
+                let g = host.lock();
+                g.all_offline || (channel == 1 && g.logs_offline) || (channel == 2 && g.exit_offline)
+            };
             if offline {
                 if listener.take().is_some() {
                     let _ = std::fs::remove_file(&path);
@@ -372,7 +377,7 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             loop {
                 {
                     let g = host.lock();
-                    if g.stop || g.all_offline || (channel == 1 && g.logs_offline) {
+                    if g.stop || g.all_offline || (channel == 1 && g.logs_offline) || (channel == 2 && g.exit_offline) {
                         break;
                     }
                 }

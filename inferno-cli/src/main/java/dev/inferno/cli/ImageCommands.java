@@ -176,6 +176,9 @@ final class ImageCommands {
         List<List<String>> rows = new ArrayList<>();
         for (Map<String, Object> i : images) {
           String ref = String.valueOf(i.get("reference"));
+          if (ref.startsWith("sha256:")) {
+            ref = "<none>:<none>"; // known only by digest (e.g. loaded without a name)
+          }
           int at = ref.indexOf('@');
           String noDigest = at >= 0 ? ref.substring(0, at) : ref;
           int colon = noDigest.lastIndexOf(':');

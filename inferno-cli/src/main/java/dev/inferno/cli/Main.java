@@ -15,25 +15,7 @@ import picocli.CommandLine.Option;
     name = "inferno",
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
-    description = "Docker-shaped containers that are microVMs.",
-    subcommands = {
-      RunCommand.class,
-      VmCommands.Stop.class,
-      VmCommands.Kill.class,
-      VmCommands.Rm.class,
-      PsCommand.class,
-      VmCommands.Inspect.class,
-      LogsCommand.class,
-      ImageCommands.Pull.class,
-      ImageCommands.Images.class,
-      ImageCommands.Rmi.class,
-      ImageCommands.Load.class,
-      SystemCommands.Version.class,
-      SystemCommands.InfoCommand.class,
-      SystemCommands.Completion.class,
-      Main.Server.class,
-      Main.Init.class
-    })
+    description = "Docker-shaped containers that are microVMs.")
 public final class Main {
   public static final String VERSION = "0.1.0";
   static final Path DEFAULT_SOCKET = Path.of("/run/inferno/inferno.sock");
@@ -69,16 +51,84 @@ public final class Main {
       return daemon(args, err);
     }
     current = new Main();
-    CommandLine cl = commandLine();
+    CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
   }
 
+  /** Every subcommand, in help order. */
+  static final String[] COMMANDS = {
+    "run",
+    "stop",
+    "kill",
+    "rm",
+    "ps",
+    "inspect",
+    "logs",
+    "pull",
+    "images",
+    "rmi",
+    "load",
+    "version",
+    "info",
+    "completion",
+    "server",
+    "init"
+  };
+
+  /**
+   * A new instance of a subcommand, or null. A switch rather than annotations or lambdas: picocli
+   * builds a model only for the commands registered, and one command's model is all a normal
+   * invocation needs (startup matters).
+   */
+  static Object command(String name) {
+    return switch (name) {
+      case "run" -> new RunCommand();
+      case "stop" -> new VmCommands.Stop();
+      case "kill" -> new VmCommands.Kill();
+      case "rm" -> new VmCommands.Rm();
+      case "ps" -> new PsCommand();
+      case "inspect" -> new VmCommands.Inspect();
+      case "logs" -> new LogsCommand();
+      case "pull" -> new ImageCommands.Pull();
+      case "images" -> new ImageCommands.Images();
+      case "rmi" -> new ImageCommands.Rmi();
+      case "load" -> new ImageCommands.Load();
+      case "version" -> new SystemCommands.Version();
+      case "info" -> new SystemCommands.InfoCommand();
+      case "completion" -> new SystemCommands.Completion();
+      case "server" -> new Server();
+      case "init" -> new Init();
+      default -> null;
+    };
+  }
+
+  /** The subcommand the arguments name (after global options), when only it needs registering. */
+  static String subcommand(String[] args) {
+    int i = 0;
+    while (i < args.length && args[i].startsWith("--socket")) {
+      i += args[i].contains("=") ? 1 : 2;
+    }
+    if (i < args.length && command(args[i]) != null && !args[i].equals("completion")) {
+      return args[i];
+    }
+    return null; // help, completion, or a mistake: register everything
+  }
+
   static CommandLine commandLine() {
+    return commandLine(null);
+  }
+
+  static CommandLine commandLine(String only) {
     CommandLine cl = new CommandLine(current);
-    // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
-    cl.getSubcommands().get("run").setStopAtPositional(true);
+    for (String name : only == null ? COMMANDS : new String[] {only}) {
+      cl.addSubcommand(name, command(name));
+    }
+    if (only == null || only.equals("run")) {
+      // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
+      cl.getSubcommands().get("run").setStopAtPositional(true);
+    }
     cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
       String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
       if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {

@@ -89,8 +89,17 @@ public final class DaemonMain {
     @Option(names = "--backend", description = "kiln, or process (testing only)")
     String backend;
 
-    @Option(names = "--testing-images", split = ",", description = "backend=process: fake registry")
+    @Option(
+        names = "--testing-images",
+        split = ",",
+        description = "serve these from a fake registry (image-backend=memory, for tests)")
     List<String> testingImages;
+
+    @Option(names = "--image-backend", description = "module, or memory (testing only)")
+    String imageBackend;
+
+    @Option(names = "--qemu-accel", description = "auto, kvm or tcg")
+    String qemuAccel;
 
     @Override
     public Integer call() throws Exception {
@@ -110,28 +119,24 @@ public final class DaemonMain {
       put(s, "backend", backend);
       if (testingImages != null) {
         s.put("testing-images", String.join(",", testingImages));
+        s.put("image-backend", "memory"); // a fake registry serves them
       }
+      put(s, "image-backend", imageBackend);
+      put(s, "qemu-accel", qemuAccel);
       DaemonConfig cfg = ConfigFile.build(s);
-      boolean kvm = Preflight.kvm(Path.of("/dev/kvm"));
+      // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
+      boolean kvm = dev.inferno.sys.Kvm.probe().usable();
       List<String> problems = Preflight.check(cfg, kvm);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("cannot start:\n  " + String.join("\n  ", problems));
       }
-      ImageBackend images;
+      ImageBackend images = images(cfg);
       VmBackend vms;
       if (cfg.backend().equals("process")) {
-        LOG.warning(
-            "backend=process: VMs are host processes and images are fakes; for testing only");
-        MemoryImageBackend m = new MemoryImageBackend();
-        for (String ref : cfg.testingImages()) {
-          m.publish(ref, List.of("sh"));
-        }
-        images = m;
+        LOG.warning("backend=process: VMs are host processes; for testing only");
         vms = new ProcessVmBackend();
       } else {
-        throw new IllegalStateException(
-            "the kiln backend is not wired into this build yet (the image and kiln modules are"
-                + " being merged); use --backend process for testing");
+        vms = kiln(cfg, kvm);
       }
       Daemon d =
           Daemon.start(
@@ -147,6 +152,60 @@ public final class DaemonMain {
               }));
       d.join();
       return 0;
+    }
+
+    private static VmBackend kiln(DaemonConfig cfg, boolean kvm) throws java.io.IOException {
+      var drivers =
+          Map.<dev.inferno.kiln.vm.VmmKind, dev.inferno.kiln.vm.Vmm>of(
+              dev.inferno.kiln.vm.VmmKind.QEMU,
+              new dev.inferno.kiln.qemu.Qemu(
+                  new dev.inferno.kiln.qemu.Qemu.Config(
+                      cfg.qemu().toString(),
+                      dev.inferno.kiln.qemu.Qemu.Accel.valueOf(
+                          cfg.qemuAccel().toUpperCase(java.util.Locale.ROOT)))),
+              dev.inferno.kiln.vm.VmmKind.FIRECRACKER,
+              new dev.inferno.kiln.firecracker.Firecracker(
+                  new dev.inferno.kiln.firecracker.Firecracker.Config(
+                      cfg.firecracker().toString(),
+                      cfg.jailer().toString(),
+                      cfg.jailUidFirst(),
+                      cfg.jailUidLast() - cfg.jailUidFirst() + 1,
+                      "inferno",
+                      64,
+                      Path.of("/sys/fs/cgroup"),
+                      java.time.Duration.ofSeconds(5))));
+      Path vmsDir = cfg.stateDir().resolve("vms");
+      java.nio.file.Files.createDirectories(vmsDir);
+      return new dev.inferno.daemon.kiln.KilnVmBackend(
+          new dev.inferno.kiln.vm.Supervisor(
+              drivers, dev.inferno.daemon.kiln.KilnVmBackend.guests()),
+          vmsDir,
+          cfg.kernel(),
+          cfg.init(),
+          1L << 30,
+          Preflight.resolveVmm(cfg, kvm),
+          kvm);
+    }
+
+    private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {
+      if (cfg.imageBackend().equals("memory")) {
+        LOG.warning("image-backend=memory: images are fakes; for testing only");
+        MemoryImageBackend m = new MemoryImageBackend();
+        for (String ref : cfg.testingImages()) {
+          m.publish(ref, List.of("sh"));
+        }
+        return m;
+      }
+      java.nio.file.Files.createDirectories(cfg.stateDir());
+      var service =
+          new dev.inferno.image.ImageService(
+              cfg.stateDir(),
+              dev.inferno.image.ConnectionFactory.sqlite(cfg.database()),
+              new dev.inferno.image.registry.RegistryClient(
+                  dev.inferno.image.registry.DockerConfigCredentials.forCurrentUser(),
+                  java.util.Set.copyOf(cfg.insecureRegistries())));
+      return new dev.inferno.daemon.images.ImageModuleBackend(
+          service, cfg.stateDir().resolve("images/spool"));
     }
 
     private static void put(Map<String, String> s, String key, String v) {

@@ -1,13 +1,20 @@
 package dev.inferno.sys;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 
 /**
  * Can this host run KVM guests? Opening /dev/kvm read-write is what both Firecracker and QEMU need;
- * the API version and creating a VM prove the module answers. A nested host can still pass these
- * checks and fail at the first emulated instruction, so callers keep an override.
+ * the API version and creating a VM prove the module answers. A nested host without virtualisation
+ * extensions passes those checks and then fails at the first vCPU run (seen: QEMU aborts with
+ * "failed to set MSR 0x10a"), so the CPU must also show vmx or svm in /proc/cpuinfo. Callers keep
+ * an override.
  */
 public final class Kvm {
   private static final int O_RDWR = 2;
@@ -22,10 +29,43 @@ public final class Kvm {
   public record Probe(boolean usable, String reason) {}
 
   public static Probe probe() {
-    return probe(Path.of("/dev/kvm"));
+    return probe(Path.of("/dev/kvm"), Path.of("/proc/cpuinfo"));
   }
 
   public static Probe probe(Path device) {
+    return probe(device, Path.of("/proc/cpuinfo"));
+  }
+
+  public static Probe probe(Path device, Path cpuinfo) {
+    Probe opened = probeDevice(device);
+    if (!opened.usable()) {
+      return opened;
+    }
+    if (!hasVirtualisationFlag(cpuinfo)) {
+      return new Probe(
+          false,
+          device
+              + " opens, but the CPU shows neither vmx nor svm in "
+              + cpuinfo
+              + ": no usable hardware virtualisation (a nested VM without it?)");
+    }
+    return opened;
+  }
+
+  /** True when some {@code flags} line of a /proc/cpuinfo lists vmx (Intel) or svm (AMD). */
+  static boolean hasVirtualisationFlag(Path cpuinfo) {
+    try (Stream<String> lines = Files.lines(cpuinfo)) {
+      return lines
+          .filter(line -> line.startsWith("flags"))
+          .flatMap(
+              line -> Arrays.stream(line.substring(line.indexOf(':') + 1).trim().split("\\s+")))
+          .anyMatch(flag -> flag.equals("vmx") || flag.equals("svm"));
+    } catch (IOException | UncheckedIOException e) {
+      return false;
+    }
+  }
+
+  private static Probe probeDevice(Path device) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = Libc.callState(arena);
       int fd =

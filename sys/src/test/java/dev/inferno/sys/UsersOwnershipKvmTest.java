@@ -59,10 +59,25 @@ class UsersOwnershipKvmTest {
   }
 
   @Test
+  void aCpuWithoutVmxOrSvmHasNoUsableKvm(@TempDir Path dir) throws Exception {
+    Path intel = dir.resolve("intel");
+    Files.writeString(intel, "processor\t: 0\nflags\t\t: fpu vme sse2 vmx ept\n");
+    Path amd = dir.resolve("amd");
+    Files.writeString(amd, "processor\t: 0\nflags\t\t: fpu svm npt\n");
+    Path nested = dir.resolve("nested");
+    Files.writeString(nested, "processor\t: 0\nflags\t\t: fpu vme hypervisor vmxnet\n");
+    assertThat(Kvm.hasVirtualisationFlag(intel)).isTrue();
+    assertThat(Kvm.hasVirtualisationFlag(amd)).isTrue();
+    assertThat(Kvm.hasVirtualisationFlag(nested)).isFalse();
+    assertThat(Kvm.hasVirtualisationFlag(dir.resolve("absent"))).isFalse();
+  }
+
+  @Test
   void kvmProbeOfTheRealDeviceAnswers() {
     Kvm.Probe probe = Kvm.probe();
     System.out.println("/dev/kvm probe: " + probe);
-    if (!Files.exists(Path.of("/dev/kvm"))) {
+    if (!Files.exists(Path.of("/dev/kvm"))
+        || !Kvm.hasVirtualisationFlag(Path.of("/proc/cpuinfo"))) {
       assertThat(probe.usable()).isFalse();
     }
     assertThat(probe.reason()).isNotBlank();

@@ -61,10 +61,33 @@ public final class Inferno implements AutoCloseable {
     return i;
   }
 
+  /** A daemon running real VMs through kiln (QEMU with TCG: no trustworthy KVM assumed). */
+  public static Inferno startKiln(Path dir, Path kernel, Path init) throws Exception {
+    Inferno i =
+        new Inferno(
+            dir,
+            List.of(
+                "server",
+                "--state-dir",
+                dir.resolve("state").toString(),
+                "--socket",
+                dir.resolve("inferno.sock").toString(),
+                "--kernel",
+                kernel.toString(),
+                "--init",
+                init.toString(),
+                "--vmm",
+                "qemu",
+                "--qemu-accel",
+                "tcg"));
+    i.startDaemon();
+    return i;
+  }
+
   public void startDaemon() throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd(serverArgs));
     pb.redirectErrorStream(true);
-    pb.redirectOutput(dir.resolve("daemon.log").toFile());
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("daemon.log").toFile()));
     // a config file that does not exist here would be read from /etc: point at an empty one
     Path conf = dir.resolve("empty.conf");
     if (!Files.exists(conf)) {

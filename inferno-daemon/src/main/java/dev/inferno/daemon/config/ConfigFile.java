@@ -46,6 +46,9 @@ public final class ConfigFile {
       firecracker = /usr/local/bin/firecracker
       jailer = /usr/local/bin/jailer
       qemu = /usr/bin/qemu-system-x86_64
+      # QEMU's accelerator: auto (KVM when /dev/kvm works, else TCG), kvm or tcg. Force tcg on a
+      # nested host whose /dev/kvm opens but cannot run guests.
+      qemu-accel = auto
 
       # Each jailed Firecracker runs as its own unprivileged uid/gid from this range.
       jail-uid-range = 900000-909999
@@ -74,6 +77,10 @@ public final class ConfigFile {
       # serves the images listed in testing-images.
       backend = kiln
       testing-images =
+
+      # Images come from registries through the image module ("module"); "memory" is a fake
+      # registry serving testing-images, for tests only.
+      image-backend = module
       """;
 
   private static final Set<String> KEYS =
@@ -97,7 +104,9 @@ public final class ConfigFile {
           "insecure-registries",
           "max-request-body",
           "backend",
-          "testing-images");
+          "testing-images",
+          "image-backend",
+          "qemu-accel");
 
   private ConfigFile() {}
 
@@ -165,6 +174,15 @@ public final class ConfigFile {
       if (!Set.of("kiln", "process").contains(backend)) {
         throw new IllegalArgumentException("backend must be kiln or process, not " + backend);
       }
+      String imageBackend = s.get("image-backend");
+      if (!Set.of("module", "memory").contains(imageBackend)) {
+        throw new IllegalArgumentException(
+            "image-backend must be module or memory, not " + imageBackend);
+      }
+      String accel = s.get("qemu-accel");
+      if (!Set.of("auto", "kvm", "tcg").contains(accel)) {
+        throw new IllegalArgumentException("qemu-accel must be auto, kvm or tcg, not " + accel);
+      }
       int cpus = Integer.parseInt(s.get("default-cpus"));
       if (cpus < 1) {
         throw new IllegalArgumentException("default-cpus must be at least 1");
@@ -190,6 +208,8 @@ public final class ConfigFile {
           list(s.get("insecure-registries")),
           backend,
           list(s.get("testing-images")),
+          imageBackend,
+          accel,
           Sizes.parse(s.get("max-request-body")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);

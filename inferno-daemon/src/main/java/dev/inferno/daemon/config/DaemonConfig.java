@@ -25,7 +25,9 @@ import java.util.List;
  * @param logSink a unix socket to forward log records to (NDJSON), or null
  * @param insecureRegistries registries reached over plain HTTP
  * @param backend kiln (real VMs) or process (host processes; for tests only)
- * @param testingImages with backend=process: references the fake registry serves
+ * @param testingImages with image-backend=memory: references the fake registry serves
+ * @param imageBackend module (the image module: real registries) or memory (a fake, for tests)
+ * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  */
 public record DaemonConfig(
@@ -49,6 +51,8 @@ public record DaemonConfig(
     List<String> insecureRegistries,
     String backend,
     List<String> testingImages,
+    String imageBackend,
+    String qemuAccel,
     long maxBodyBytes) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);

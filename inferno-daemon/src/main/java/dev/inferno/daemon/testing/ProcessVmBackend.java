@@ -40,6 +40,8 @@ public final class ProcessVmBackend implements VmBackend {
     cmd.add("setsid");
     cmd.addAll(spec.argv());
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    // a VM's process has no stdin (attach -i does not exist): /dev/null, as init gives it
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     for (String kv : spec.env()) {
       int eq = kv.indexOf('=');
       pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));

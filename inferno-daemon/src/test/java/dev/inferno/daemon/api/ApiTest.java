@@ -341,6 +341,49 @@ class ApiTest {
             "message", "permission denied: " + System.getProperty("user.name") + " is not trusted");
   }
 
+  @Test
+  void tenRunsAndStopsInParallelLeaveConsistentStateAndNoProcesses() throws Exception {
+    int n = 10;
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<Integer>> created = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String name = "par" + i;
+        created.add(
+            pool.submit(() -> call("POST", "/v1/vms", run(name, "exec sleep 60")).status()));
+      }
+      for (var f : created) {
+        assertThat(f.get()).isEqualTo(201);
+      }
+      assertThat((List<?>) Json.parse(call("GET", "/v1/vms", null).text())).hasSize(n);
+      List<java.util.concurrent.Future<Map<String, Object>>> stopped = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String name = "par" + i;
+        stopped.add(
+            pool.submit(() -> json(call("POST", "/v1/vms/" + name + "/stop?timeout=5", null))));
+      }
+      for (var f : stopped) {
+        assertThat(f.get()).containsEntry("state", "exited");
+      }
+      List<java.util.concurrent.Future<Integer>> removed = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String name = "par" + i;
+        removed.add(pool.submit(() -> call("DELETE", "/v1/vms/" + name, null).status()));
+      }
+      for (var f : removed) {
+        assertThat(f.get()).isEqualTo(200);
+      }
+    }
+    assertThat((List<?>) Json.parse(call("GET", "/v1/vms?all=true", null).text())).isEmpty();
+    assertThat(
+            ProcessHandle.current()
+                .descendants()
+                .filter(p -> p.info().commandLine().orElse("").contains("sleep 60"))
+                .toList())
+        .as("no VM process left behind")
+        .isEmpty();
+    assertThat(call("GET", "/v1/info", null).text()).contains("\"vms\":0");
+  }
+
   static List<Frame> frames(InputStream in) throws Exception {
     List<Frame> out = new ArrayList<>();
     for (Frame f = Frame.readFrom(in); f != null; f = Frame.readFrom(in)) {

@@ -13,7 +13,7 @@ import java.util.Map;
 public final class TestDaemon implements AutoCloseable {
   public final Path dir;
   public final Path socket;
-  public final MemoryImageBackend images;
+  public final dev.inferno.daemon.backend.ImageBackend images;
   public final ProcessVmBackend vms;
   public final Daemon daemon;
 
@@ -23,12 +23,26 @@ public final class TestDaemon implements AutoCloseable {
 
   public TestDaemon(Path dir, PeerPolicy peers, ProcessVmBackend vms, String maxBody)
       throws Exception {
-    this.dir = dir;
-    this.socket = dir.resolve("inferno.sock");
-    this.images =
+    this(
+        dir,
+        peers,
+        vms,
+        maxBody,
         new MemoryImageBackend()
             .publish("busybox", List.of("sh"))
-            .publish("alpine:3.20", List.of());
+            .publish("alpine:3.20", List.of()));
+  }
+
+  public TestDaemon(
+      Path dir,
+      PeerPolicy peers,
+      ProcessVmBackend vms,
+      String maxBody,
+      dev.inferno.daemon.backend.ImageBackend images)
+      throws Exception {
+    this.dir = dir;
+    this.socket = dir.resolve("inferno.sock");
+    this.images = images;
     this.vms = vms;
     this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers);
   }

@@ -40,7 +40,9 @@ public final class GuestLink implements AutoCloseable {
    *     null accepts any
    * @param transport where the channels are
    * @param logs the VM's log store (owned by the caller; the link does not close it)
-   * @param exitFile where the exit report is recorded ({@code exit.json})
+   * @param exitFile where the exit report is recorded ({@code exit.json}); one found at start
+   *     counts as this VM's exit (re-adoption after the guest exited), so remove a stale one before
+   *     booting the VM again
    * @param owner who must be able to connect to the listening sockets (the jailed VMM's uid/gid),
    *     or null
    */
@@ -53,6 +55,7 @@ public final class GuestLink implements AutoCloseable {
       long logRecords,
       long logBytes,
       long logDuplicates,
+      long logGaps,
       long acks,
       long framesBeforeHello,
       long unexpectedFrames,
@@ -65,8 +68,10 @@ public final class GuestLink implements AutoCloseable {
   private final AtomicReference<GuestMetrics> metrics = new AtomicReference<>();
   private final List<UnixListener> listeners = new ArrayList<>();
   private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+  private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
   private final AtomicReference<SocketChannel> logsConnection = new AtomicReference<>();
   private final Object exitLock = new Object();
+  private final LogIngest.Gaps gaps = new LogIngest.Gaps();
   private final ControlClient control;
   private volatile boolean closed;
 
@@ -117,11 +122,15 @@ public final class GuestLink implements AutoCloseable {
                 return;
               }
               connections.add(ch);
+              handlers.add(Thread.currentThread());
               stats.connections.increment();
               try {
-                handler.accept(ch);
+                if (!closed) { // close() may have run between the two checks
+                  handler.accept(ch);
+                }
               } finally {
                 connections.remove(ch);
+                handlers.remove(Thread.currentThread());
                 Frames.closeQuietly(ch);
               }
             }));
@@ -181,7 +190,7 @@ public final class GuestLink implements AutoCloseable {
     // the newest logs connection wins: an older one is a dead link whose frames init will resend
     // anyway
     Frames.closeQuietly(logsConnection.getAndSet(ch));
-    new LogIngest(ch, config.logs(), config.vmId(), stats).run();
+    new LogIngest(ch, config.logs(), config.vmId(), stats, gaps).run();
     logsConnection.compareAndSet(ch, null);
   }
 
@@ -262,6 +271,18 @@ public final class GuestLink implements AutoCloseable {
     control.close();
     for (SocketChannel c : connections) {
       Frames.closeQuietly(c);
+    }
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    for (Thread t : handlers) {
+      if (t == Thread.currentThread()) {
+        continue;
+      }
+      try {
+        t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

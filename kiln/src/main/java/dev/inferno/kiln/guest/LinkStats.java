@@ -8,6 +8,7 @@ final class LinkStats {
   final LongAdder logRecords = new LongAdder();
   final LongAdder logBytes = new LongAdder();
   final LongAdder logDuplicates = new LongAdder();
+  final LongAdder logGaps = new LongAdder();
   final LongAdder acks = new LongAdder();
   final LongAdder framesBeforeHello = new LongAdder();
   final LongAdder unexpectedFrames = new LongAdder();
@@ -20,6 +21,7 @@ final class LinkStats {
         logRecords.sum(),
         logBytes.sum(),
         logDuplicates.sum(),
+        logGaps.sum(),
         acks.sum(),
         framesBeforeHello.sum(),
         unexpectedFrames.sum(),

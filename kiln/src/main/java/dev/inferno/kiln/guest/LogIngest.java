@@ -38,7 +38,33 @@ final class LogIngest {
   private boolean haveBoot;
   private long boot;
 
-  LogIngest(SocketChannel ch, LogStore store, String vmId, LinkStats stats) {
+  /**
+   * Remembers hang-ups for a hole in a boot's sequence across connections: when init's resend does
+   * not fill the same hole after a few reconnects, the records are gone for good and waiting longer
+   * would only stall the logs.
+   */
+  static final class Gaps {
+    static final int MAX_RETRIES = 3;
+    private long boot;
+    private long after = -1;
+    private int count;
+
+    synchronized boolean giveUp(long boot, long after) {
+      if (this.boot == boot && this.after == after) {
+        count++;
+      } else {
+        this.boot = boot;
+        this.after = after;
+        count = 1;
+      }
+      return count > MAX_RETRIES;
+    }
+  }
+
+  private final Gaps gaps;
+
+  LogIngest(SocketChannel ch, LogStore store, String vmId, LinkStats stats, Gaps gaps) {
+    this.gaps = gaps;
     this.ch = ch;
     this.store = store;
     this.vmId = vmId;
@@ -97,11 +123,39 @@ final class LogIngest {
             }
             LogRecord r =
                 new LogRecord(l.stream(), boot, l.seq(), l.guestTimeNs(), hostNs, l.data());
-            if (store.append(r)) {
-              stats.logRecords.increment();
-              stats.logBytes.add(l.data().length);
-            } else {
-              stats.logDuplicates.increment();
+            switch (store.appendNext(r)) {
+              case APPENDED -> {
+                stats.logRecords.increment();
+                stats.logBytes.add(l.data().length);
+              }
+              case DUPLICATE -> stats.logDuplicates.increment();
+              case GAP -> {
+                stats.logGaps.increment();
+                if (gaps.giveUp(boot, store.lastSeq(boot))) {
+                  // init no longer has what is missing (the store lost acked records): take what
+                  // comes
+                  LOG.log(
+                      System.Logger.Level.ERROR,
+                      "records after seq {0} of boot {1} are lost; accepting seq {2}",
+                      Long.toUnsignedString(store.lastSeq(boot)),
+                      Long.toHexString(boot),
+                      Long.toUnsignedString(l.seq()));
+                  store.append(r);
+                  stats.logRecords.increment();
+                  stats.logBytes.add(l.data().length);
+                  appended = true;
+                  continue;
+                }
+                // frames were lost on the way: hang up so that init resends from its oldest unacked
+                // one
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "LOG seq {0} of boot {1} skips records kiln never got; reconnecting to get them",
+                    Long.toUnsignedString(l.seq()),
+                    Long.toHexString(boot));
+                markDirty();
+                return;
+              }
             }
             appended = true;
           }
@@ -111,14 +165,18 @@ final class LogIngest {
       stats.discardedBytes.add(decoder.discardedBytes() - discarded);
       discarded = decoder.discardedBytes();
       if (appended) {
-        lock.lock();
-        try {
-          dirty = true;
-          work.signalAll();
-        } finally {
-          lock.unlock();
-        }
+        markDirty();
       }
+    }
+  }
+
+  private void markDirty() {
+    lock.lock();
+    try {
+      dirty = true;
+      work.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -26,8 +26,12 @@ public final class LogCursor implements Closeable {
   private boolean positioned;
   private long scanned;
 
-  LogCursor(LogStore store, long startOrdinal, TimeBase timeBase, long minTime) {
+  /** Positioned through the time index (since) rather than by ordinal (tail). */
+  private final boolean byTime;
+
+  LogCursor(LogStore store, long startOrdinal, TimeBase timeBase, long minTime, boolean byTime) {
     this.store = store;
+    this.byTime = byTime;
     this.startOrdinal = startOrdinal;
     this.timeBase = timeBase;
     this.minTime = minTime;
@@ -43,7 +47,7 @@ public final class LogCursor implements Closeable {
     while (true) {
       if (!positioned) {
         LogStore.Position p =
-            timeBase == null ? store.locate(startOrdinal) : store.locateTime(minTime, timeBase);
+            byTime ? store.locateTime(minTime, timeBase) : store.locate(startOrdinal);
         open(p.segment(), p.offset(), p.ordinal());
         positioned = true;
       }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -122,9 +124,13 @@ public final class LogStore implements Closeable {
   private long duplicates;
   private volatile boolean closed;
 
-  private LogStore(Path dir, Options options, Recovery r) {
+  /** Held while a writer has the directory open; null for a read-only store. */
+  private final FileLock dirLock;
+
+  private LogStore(Path dir, Options options, Recovery r, FileLock dirLock) {
     this.dir = dir;
     this.options = options;
+    this.dirLock = dirLock;
     this.boots = r.boots;
     this.segments = List.copyOf(r.segments);
     this.active = r.segments.getLast();
@@ -149,7 +155,58 @@ public final class LogStore implements Closeable {
    */
   public static LogStore open(Path dir, Options options) throws IOException {
     Files.createDirectories(dir);
-    return new LogStore(dir, options, Recovery.run(dir, options.indexIntervalBytes()));
+    FileLock lock = lockDirectory(dir);
+    try {
+      return new LogStore(
+          dir, options, Recovery.run(dir, options.indexIntervalBytes(), false), lock);
+    } catch (IOException | RuntimeException e) {
+      lock.channel().close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a read-only view of what is in {@code dir} now (for example while another process writes
+   * it, or after the VM is gone): changes no file, takes no lock, ignores a torn tail; appends made
+   * later by another process are not seen (open again). An absent directory reads as empty.
+   */
+  public static LogStore openReadOnly(Path dir) throws IOException {
+    Options o = Options.defaults();
+    if (!Files.isDirectory(dir)) {
+      return new LogStore(dir, o, Recovery.empty(dir), null);
+    }
+    return new LogStore(dir, o, Recovery.run(dir, o.indexIntervalBytes(), true), null);
+  }
+
+  /** One writer per directory: two kilns appending to the same files would corrupt them. */
+  private static FileLock lockDirectory(Path dir) throws IOException {
+    Path lockFile = dir.resolve("lock");
+    FileChannel ch =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+    if (lock == null) {
+      ch.close();
+      throw new IOException(
+          "log directory "
+              + dir
+              + " is already open for writing by another kiln (it holds a lock on "
+              + lockFile
+              + "); stop that one first, or read with LogStore.openReadOnly");
+    }
+    return lock;
+  }
+
+  /** Whether this store was opened read-only. */
+  public boolean isReadOnly() {
+    return dirLock == null;
   }
 
   public Path directory() {
@@ -168,7 +225,7 @@ public final class LogStore implements Closeable {
     }
     lock.lock();
     try {
-      ensureOpen();
+      ensureWritable();
       if (!haveCur || curBoot != r.bootId()) {
         syncBoots();
         curBoot = r.bootId();
@@ -203,6 +260,38 @@ public final class LogStore implements Closeable {
     }
   }
 
+  /** What {@link #appendNext} did with a record. */
+  public enum Outcome {
+    /** Stored (durable after the next force). */
+    APPENDED,
+    /** Its seq is not above the highest held for its boot: dropped (init's resend). */
+    DUPLICATE,
+    /**
+     * Its seq skips at least one record of a boot this store knows: not stored. The frames between
+     * were lost in transit; the caller should drop the connection so that init resends from its
+     * oldest unacknowledged frame.
+     */
+    GAP
+  }
+
+  /**
+   * Like {@link #append}, but refuses a record that would leave a hole in its boot's sequence (a
+   * boot's first record may have any seq, since earlier ones may have been pruned or belong to a
+   * lost store).
+   */
+  public Outcome appendNext(LogRecord r) throws IOException {
+    lock.lock();
+    try {
+      long last = lastSeq(r.bootId());
+      if (last != 0 && Long.compareUnsigned(r.seq(), last + 1) > 0) {
+        return Outcome.GAP;
+      }
+      return append(r) ? Outcome.APPENDED : Outcome.DUPLICATE;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
    * Makes every record appended before this call durable (FileChannel.force) and visible to
    * readers. Safe to call from another thread than the appender, concurrently with appends.
@@ -212,7 +301,7 @@ public final class LogStore implements Closeable {
     long target;
     lock.lock();
     try {
-      ensureOpen();
+      ensureWritable();
       if (durableOrdinal == nextOrdinal) {
         return;
       }
@@ -273,7 +362,7 @@ public final class LogStore implements Closeable {
 
   /** A cursor at the given ordinal (clamped to what is kept). */
   public LogCursor cursor(long ordinal) {
-    return new LogCursor(this, Math.max(ordinal, firstOrdinal()), null, 0);
+    return new LogCursor(this, Math.max(ordinal, firstOrdinal()), null, 0, false);
   }
 
   /** A cursor at the n-th newest durable record; follow it to read the rest as it comes. */
@@ -284,7 +373,17 @@ public final class LogStore implements Closeable {
 
   /** A cursor over records whose time on {@code base} is ≥ {@code timeNs}. */
   public LogCursor sinceCursor(long timeNs, TimeBase base) {
-    return new LogCursor(this, firstOrdinal(), base, timeNs);
+    return new LogCursor(this, firstOrdinal(), base, timeNs, true);
+  }
+
+  /**
+   * A cursor at the n-th newest durable record that returns only records with time ≥ {@code timeNs}
+   * on {@code base} ({@code docker logs --tail N --since T}: the last N, then the time filter).
+   */
+  public LogCursor tailCursor(long n, long timeNs, TimeBase base) {
+    long end = durableOrdinal;
+    long start = Math.max(n >= end ? 0 : end - n, firstOrdinal());
+    return new LogCursor(this, start, base, timeNs, false);
   }
 
   /** The n newest durable records, oldest first. */
@@ -388,6 +487,13 @@ public final class LogStore implements Closeable {
     }
   }
 
+  private void ensureWritable() throws IOException {
+    ensureOpen();
+    if (dirLock == null) {
+      throw new IOException("log store " + dir + " was opened read-only");
+    }
+  }
+
   private void ensureOpen() throws IOException {
     if (closed) {
       throw new ClosedChannelException();
@@ -448,6 +554,11 @@ public final class LogStore implements Closeable {
       if (closed) {
         return;
       }
+      if (dirLock == null) {
+        closed = true;
+        durableAdvanced.signalAll();
+        return;
+      }
       try {
         flushBuffer();
         activeCh.force(false);
@@ -456,6 +567,7 @@ public final class LogStore implements Closeable {
         closed = true;
         activeCh.close();
         activeIdx.close();
+        dirLock.channel().close(); // releases the lock
         durableAdvanced.signalAll();
       }
     } finally {
@@ -476,13 +588,22 @@ public final class LogStore implements Closeable {
     long bytesSinceIndex;
 
     final int indexInterval;
+    final boolean readOnly;
 
-    Recovery(int indexInterval) {
+    Recovery(int indexInterval, boolean readOnly) {
       this.indexInterval = indexInterval;
+      this.readOnly = readOnly;
     }
 
-    static Recovery run(Path dir, int indexInterval) throws IOException {
-      Recovery r = new Recovery(indexInterval);
+    /** A store with nothing in it (read-only view of a missing directory). */
+    static Recovery empty(Path dir) {
+      Recovery r = new Recovery(1, true);
+      r.segments.add(new Segment(dir, 0, SegmentFormat.headerSize(0)));
+      return r;
+    }
+
+    static Recovery run(Path dir, int indexInterval, boolean readOnly) throws IOException {
+      Recovery r = new Recovery(indexInterval, readOnly);
       List<Long> bases = new ArrayList<>();
       try (Stream<Path> files = Files.list(dir)) {
         for (Path p : (Iterable<Path>) files::iterator) {
@@ -505,15 +626,22 @@ public final class LogStore implements Closeable {
           break;
         }
         activeHeader = null;
-        Files.move(
-            p, p.resolveSibling(p.getFileName() + ".corrupt"), StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(dir.resolve(SegmentFormat.indexName(base)));
+        if (!readOnly) {
+          Files.move(
+              p,
+              p.resolveSibling(p.getFileName() + ".corrupt"),
+              StandardCopyOption.REPLACE_EXISTING);
+          Files.deleteIfExists(dir.resolve(SegmentFormat.indexName(base)));
+        }
         bases.removeLast();
       }
       for (int i = 0; i < bases.size() - 1; i++) {
         r.segments.add(r.loadSealed(dir, bases.get(i), bases.get(i + 1)));
       }
       Segment active;
+      if (activeHeader == null && readOnly) {
+        return empty(dir);
+      }
       if (activeHeader == null) {
         active = createSegment(dir, 0, Long.MIN_VALUE, Long.MIN_VALUE, new LinkedHashMap<>());
         activeHeader = readHeader(active.path);
@@ -601,7 +729,9 @@ public final class LogStore implements Closeable {
           ordinal++;
         }
       }
-      writeIndex(s);
+      if (!readOnly) {
+        writeIndex(s);
+      }
       return s;
     }
 
@@ -649,13 +779,16 @@ public final class LogStore implements Closeable {
           nextOrdinal++;
         }
       }
+      activeEnd = end;
+      bytesSinceIndex = sinceIndex;
+      if (readOnly) {
+        return;
+      }
       activeCh = FileChannel.open(s.path, StandardOpenOption.WRITE, StandardOpenOption.READ);
       if (activeCh.size() > end) {
         activeCh.truncate(end); // a torn last record: never acked, init resends it
         activeCh.force(false);
       }
-      activeEnd = end;
-      bytesSinceIndex = sinceIndex;
       writeIndex(s);
       activeIdx = FileChannel.open(s.indexPath, StandardOpenOption.WRITE);
     }

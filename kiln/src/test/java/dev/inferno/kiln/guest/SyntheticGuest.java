@@ -142,6 +142,12 @@ final class SyntheticGuest implements AutoCloseable {
     return Arrays.copyOfRange(f, n, f.length);
   }
 
+  /** Registers the next frame as sent but loses it on the way (it stays unacked for the resend). */
+  long lose(int stream, byte[] data) {
+    nextFrame(stream, data);
+    return nextSeq - 1;
+  }
+
   void drop() throws IOException {
     current().close();
   }

@@ -1,6 +1,7 @@
 package dev.inferno.kiln.logs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -372,5 +373,68 @@ class LogStoreTest {
         assertThat(c.scanned()).isLessThanOrEqualTo(1L + perInterval);
       }
     }
+  }
+
+  @Test
+  void tailWithSinceTakesTheLastNThenFiltersByTime() throws IOException {
+    try (LogStore s = LogStore.open(dir, SMALL_INDEX)) {
+      List<LogRecord> all = fill(s, BOOT, 1, 500); // host time = 2000 × seq
+      try (LogCursor c = s.tailCursor(100, 2_000L * 450, TimeBase.HOST)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(449, 500));
+      }
+      try (LogCursor c = s.tailCursor(10, 2_000L * 100, TimeBase.HOST)) {
+        assertThat(c.drain()).containsExactlyElementsOf(all.subList(490, 500));
+      }
+      try (LogCursor c = s.tailCursor(10, Long.MAX_VALUE, TimeBase.GUEST)) {
+        assertThat(c.drain()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void oneWriterPerDirectory() throws IOException {
+    try (LogStore s = LogStore.open(dir)) {
+      fill(s, BOOT, 1, 3);
+      assertThatThrownBy(() -> LogStore.open(dir))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("already open for writing")
+          .hasMessageContaining("openReadOnly");
+    }
+    try (LogStore s = LogStore.open(dir)) { // released on close
+      assertThat(s.lastSeq(BOOT)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void readOnlyViewChangesNothingAndWorksBesideAWriter() throws IOException {
+    List<LogRecord> all;
+    Path seg;
+    try (LogStore s = LogStore.open(dir, SMALL_INDEX)) {
+      all = fill(s, BOOT, 1, 200);
+      seg = s.segmentFiles().getLast();
+    }
+    Files.write(seg, new byte[] {0, 0, 0, 99, 1}, StandardOpenOption.APPEND); // a torn tail
+    long size = Files.size(seg);
+    try (LogStore w = LogStore.open(dir.resolve("other"));
+        LogStore r = LogStore.openReadOnly(dir)) {
+      assertThat(w.isReadOnly()).isFalse();
+      assertThat(r.isReadOnly()).isTrue();
+      assertThat(r.tail(10)).containsExactlyElementsOf(all.subList(190, 200));
+      assertThat(r.since(2_000L * 150, TimeBase.HOST))
+          .containsExactlyElementsOf(all.subList(149, 200));
+      assertThatThrownBy(() -> r.append(rec(BOOT, 201, 1, 1))).hasMessageContaining("read-only");
+    }
+    assertThat(Files.size(seg))
+        .isEqualTo(size); // the torn tail is the writer's to cut, not a reader's
+    try (LogStore w = LogStore.open(dir, SMALL_INDEX);
+        LogStore r = LogStore.openReadOnly(dir)) {
+      assertThat(r.cursor(0).drain()).containsExactlyElementsOf(all);
+      assertThat(w.lastSeq(BOOT)).isEqualTo(200);
+    }
+    try (LogStore r = LogStore.openReadOnly(dir.resolve("missing"))) {
+      assertThat(r.tail(10)).isEmpty();
+      assertThat(r.endOrdinal()).isZero();
+    }
+    assertThat(dir.resolve("missing")).doesNotExist();
   }
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `inferno ps` wall time vs a bare `java` hello-world on the same JVM: median of N runs each,
+# side by side in one run. Goal (issue 6): inferno ps <= 1.5x the hello-world floor.
+#
+#   bench/cli/run.sh [N]        default N=25; needs a build (./mvnw -pl inferno-cli -am package)
+#
+# The daemon runs with the process backend and 10 exited VMs in its table, so `ps -a` has rows to
+# format. Times are wall clock per command, measured with bash's EPOCHREALTIME.
+set -euo pipefail
+n=${1:-25}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+java_home="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+java="$java_home/bin/java"
+inferno="$root/bin/inferno"
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/Hello.java" <<'JAVA'
+public class Hello { public static void main(String[] a) { System.out.println("hello"); } }
+JAVA
+"$java_home/bin/javac" -d "$work" "$work/Hello.java"
+: > "$work/empty.conf"
+"$inferno" server --config "$work/empty.conf" --backend process --testing-images busybox \
+  --state-dir "$work/state" --socket "$work/s.sock" > "$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$work/s.sock" ] && break; sleep 0.1; done
+export INFERNO_SOCKET="$work/s.sock"
+for i in $(seq 10); do "$inferno" run -d --name "vm$i" busybox true > /dev/null 2>&1; done
+"$inferno" ps -a > /dev/null # also records the AOT cache if the build is new
+
+median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
+measure() { # label, command...
+  local label=$1; shift
+  "$@" > /dev/null 2>&1 # warm the page cache
+  local t
+  t=$(for _ in $(seq "$n"); do
+    local s=$EPOCHREALTIME
+    "$@" > /dev/null 2>&1
+    local e=$EPOCHREALTIME
+    echo "($e - $s) * 1000" | bc -l
+  done | median)
+  printf '%-58s %8s ms\n' "$label" "$t"
+  echo "$t"  > "$work/last"
+}
+echo "median wall time of $n runs each ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
+measure "java Hello (default flags)" "$java" -cp "$work" Hello
+floor=$(cat "$work/last")
+measure "java Hello (the CLI's flags, -XX:TieredStopAtLevel=1 -XX:+UseSerialGC)" \
+  "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -cp "$work" Hello
+measure "inferno ps -a (AOT cache)" "$inferno" ps -a
+ps_aot=$(cat "$work/last")
+INFERNO_NO_AOT=1 measure "inferno ps -a (no AOT cache)" env INFERNO_NO_AOT=1 "$inferno" ps -a
+printf 'inferno ps -a / java Hello = %.2f (goal <= 1.5)\n' "$(echo "$ps_aot / $floor" | bc -l)"

@@ -1,0 +1,180 @@
+package dev.inferno.daemon.images;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.ImageBackend;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.image.Image;
+import dev.inferno.image.ImageException;
+import dev.inferno.image.ImageService;
+import dev.inferno.image.PullEvent;
+import dev.inferno.image.PullProgress;
+import dev.inferno.image.ref.Platform;
+import dev.inferno.image.registry.ManifestException;
+import dev.inferno.image.registry.RegistryException;
+import dev.inferno.image.unpack.LayerRejectedException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** The daemon's {@link ImageBackend} over the image module's {@link ImageService}. */
+public final class ImageModuleBackend implements ImageBackend {
+  private final ImageService images;
+  private final Path spool;
+
+  /**
+   * @param images the image module's service
+   * @param spool where uploaded archives are written before loading (under the state dir)
+   */
+  public ImageModuleBackend(ImageService images, Path spool) {
+    this.images = images;
+    this.spool = spool;
+  }
+
+  /** The daemon's view of an image: identity, the process-relevant config, the disk. */
+  public static ImageInfo info(Image i) {
+    ObjectNode c = i.config();
+    return new ImageInfo(
+        i.references().isEmpty() ? i.manifestDigest().toString() : i.references().getFirst(),
+        i.manifestDigest().toString(),
+        i.configDigest().toString(),
+        i.size(),
+        i.created(),
+        strings(c, "Entrypoint"),
+        strings(c, "Cmd"),
+        strings(c, "Env"),
+        text(c, "WorkingDir"),
+        text(c, "User"),
+        text(c, "StopSignal"),
+        i.disk());
+  }
+
+  private static List<String> strings(ObjectNode c, String field) {
+    List<String> out = new ArrayList<>();
+    JsonNode n = c == null ? null : c.get(field);
+    if (n != null && n.isArray()) {
+      n.forEach(e -> out.add(e.asText()));
+    }
+    return out;
+  }
+
+  private static String text(ObjectNode c, String field) {
+    JsonNode n = c == null ? null : c.get(field);
+    return n == null || n.isNull() || n.asText().isEmpty() ? null : n.asText();
+  }
+
+  @Override
+  public ImageInfo pull(String reference, String platform, ProgressListener progress)
+      throws BackendException {
+    Platform p = platform(platform);
+    return call(() -> info(images.pull(reference, p, listener(progress))));
+  }
+
+  @Override
+  public List<ImageInfo> list() throws BackendException {
+    return call(() -> images.list().stream().map(ImageModuleBackend::info).toList());
+  }
+
+  @Override
+  public Optional<ImageInfo> find(String reference) throws BackendException {
+    return call(() -> images.find(reference).map(ImageModuleBackend::info));
+  }
+
+  @Override
+  public void remove(String reference) throws BackendException {
+    // the daemon has already refused images its VMs use
+    call(() -> images.remove(reference, img -> false));
+  }
+
+  @Override
+  public List<ImageInfo> load(InputStream tar, ProgressListener progress) throws BackendException {
+    Path file;
+    try {
+      Files.createDirectories(spool);
+      file = Files.createTempFile(spool, "load-", ".tar");
+    } catch (IOException e) {
+      throw ImageBackend.io("cannot spool the archive", e);
+    }
+    try {
+      Files.copy(tar, file, StandardCopyOption.REPLACE_EXISTING);
+      return call(() ->
+          images.load(file, Platform.DEFAULT, listener(progress)).stream()
+              .map(ImageModuleBackend::info)
+              .toList());
+    } catch (IOException e) {
+      throw ImageBackend.io("cannot receive the archive", e);
+    } finally {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // the spool dir is cleaned at the next start
+      }
+    }
+  }
+
+  private static Platform platform(String p) throws BackendException {
+    if (p == null) {
+      return Platform.DEFAULT;
+    }
+    try {
+      return Platform.parse(p);
+    } catch (IllegalArgumentException e) {
+      throw new BackendException(BackendException.Kind.INVALID, e.getMessage());
+    }
+  }
+
+  /** Maps the module's events to Docker-style progress lines. */
+  static PullProgress listener(ProgressListener p) {
+    return e -> {
+      switch (e) {
+        case PullEvent.Resolved r ->
+            p.progress("Pulling " + r.reference() + " (" + r.layers() + " layers)", null, -1, -1);
+        case PullEvent.Layer l ->
+            p.progress(
+                switch (l.phase()) {
+                  case WAITING -> "Waiting";
+                  case ALREADY_EXISTS -> "Already exists";
+                  case DOWNLOADING -> "Downloading";
+                  case DOWNLOADED -> "Download complete";
+                  case EXTRACTING -> "Extracting";
+                  case EXTRACTED -> "Pull complete";
+                },
+                l.layer().shortHex(),
+                l.done(),
+                l.total());
+        case PullEvent.Status s -> p.progress(s.message(), null, -1, -1);
+      }
+    };
+  }
+
+  private static <T> T call(Supplier<T> s) throws BackendException {
+    try {
+      return s.get();
+    } catch (ImageException.NotFound e) {
+      throw new BackendException(BackendException.Kind.NOT_FOUND, e.getMessage(), e);
+    } catch (ImageException.InUse e) {
+      throw new BackendException(BackendException.Kind.CONFLICT, e.getMessage(), e);
+    } catch (RegistryException e) {
+      BackendException.Kind k =
+          e.status() == 404
+              ? BackendException.Kind.NOT_FOUND
+              : e.status() == 401 || e.status() == 403 || e.status() == 400
+                  ? BackendException.Kind.INVALID
+                  : BackendException.Kind.FAILED;
+      throw new BackendException(k, e.getMessage(), e);
+    } catch (ManifestException | LayerRejectedException | IllegalArgumentException e) {
+      throw new BackendException(BackendException.Kind.INVALID, e.getMessage(), e);
+    } catch (ImageException e) {
+      throw new BackendException(BackendException.Kind.FAILED, e.getMessage(), e);
+    } catch (java.io.UncheckedIOException e) {
+      throw new BackendException(BackendException.Kind.FAILED, e.getMessage(), e);
+    }
+  }
+}

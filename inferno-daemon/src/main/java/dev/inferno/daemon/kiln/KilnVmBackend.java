@@ -1,0 +1,403 @@
+package dev.inferno.daemon.kiln;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.LogRecord;
+import dev.inferno.daemon.backend.LogSink;
+import dev.inferno.daemon.backend.RunningVm;
+import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.vm.SignalNames;
+import dev.inferno.kiln.logs.LogCursor;
+import dev.inferno.kiln.logs.LogStore;
+import dev.inferno.kiln.logs.TimeBase;
+import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.VmLayout;
+import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmmKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The daemon's {@link VmBackend} over kiln's {@link Supervisor}: every VM gets a state dir under
+ * {@code <state>/vms/<id>} (kiln's layout: spec, VMM pid, console, logs, exit.json), a run.json
+ * built from the launch spec, and a guest link whose log store the daemon reads.
+ */
+public final class KilnVmBackend implements VmBackend {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Supervisor supervisor;
+  private final Path vmsDir;
+  private final Path kernel;
+  private final Path init;
+  private final long writableDiskBytes;
+  private final String defaultVmm;
+  private final boolean kvm;
+  private final Map<String, KilnVm> vms = new ConcurrentHashMap<>();
+
+  public KilnVmBackend(
+      Supervisor supervisor,
+      Path vmsDir,
+      Path kernel,
+      Path init,
+      long writableDiskBytes,
+      String defaultVmm,
+      boolean kvm) {
+    this.supervisor = supervisor;
+    this.vmsDir = vmsDir;
+    this.kernel = kernel;
+    this.init = init;
+    this.writableDiskBytes = writableDiskBytes;
+    this.defaultVmm = defaultVmm;
+    this.kvm = kvm;
+  }
+
+  /** The sessions a supervisor for the daemon needs: the daemon keeps reading logs after exit. */
+  public static dev.inferno.kiln.vm.GuestSession.Factory guests() {
+    return LinkedGuest.factory(false);
+  }
+
+  /** PROTOCOL.md §5: the daemon resolved argv/env/workdir/user already; init applies them as is. */
+  static String runConfig(LaunchSpec s) throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("version", 1);
+    root.put("vm_id", s.id());
+    root.put("hostname", s.id().substring(0, Math.min(12, s.id().length())));
+    ImageInfo img = s.image();
+    ObjectNode ic = root.putObject("image_config");
+    strings(ic.putArray("Entrypoint"), img.entrypoint());
+    strings(ic.putArray("Cmd"), img.cmd());
+    strings(ic.putArray("Env"), img.env());
+    ic.put("WorkingDir", img.workdir() == null ? "" : img.workdir());
+    ic.put("User", img.user() == null ? "" : img.user());
+    if (img.stopSignal() != null) {
+      ic.put("StopSignal", img.stopSignal());
+    }
+    ObjectNode o = root.putObject("overrides");
+    strings(o.putArray("entrypoint"), s.argv());
+    o.putArray("cmd");
+    strings(o.putArray("env"), s.env());
+    o.put("workdir", s.workdir());
+    if (s.user() == null) {
+      o.putNull("user");
+    } else {
+      o.put("user", s.user());
+    }
+    ObjectNode rootDev = root.putObject("root");
+    rootDev.put("image_device", "/dev/vda");
+    rootDev.put("writable_device", "/dev/vdb");
+    root.put("transport", "auto");
+    ObjectNode ports = root.putObject("ports");
+    ports.put("logs", 10000).put("exit", 10001).put("metrics", 10002).put("control", 10003);
+    ObjectNode stop = root.putObject("stop");
+    stop.put("signal", s.stopSignal());
+    stop.put("timeout_secs", s.stopTimeoutSeconds());
+    ObjectNode log = root.putObject("log");
+    log.put("mode", "block").put("buffer_bytes", 1 << 20).put("drain_timeout_ms", 5000);
+    root.put("metrics_interval_secs", 0);
+    ObjectNode dns = root.putObject("dns");
+    dns.putArray("nameservers");
+    dns.putArray("search");
+    root.putArray("hosts");
+    return JSON.writeValueAsString(root);
+  }
+
+  private static void strings(ArrayNode a, List<String> l) {
+    l.forEach(a::add);
+  }
+
+  @Override
+  public RunningVm start(LaunchSpec s) throws BackendException {
+    try {
+      VmSpec spec =
+          new VmSpec(
+              s.id(),
+              kernel,
+              init,
+              runConfig(s),
+              s.image().disk(),
+              writableDiskBytes,
+              s.cpus(),
+              (int) Math.max(32, s.memoryBytes() >> 20),
+              Duration.ofSeconds(s.stopTimeoutSeconds()),
+              VmmKind.parse(s.vmm()),
+              vmsDir.resolve(s.id()));
+      KilnVm vm = new KilnVm(supervisor.start(spec), Instant.now());
+      vms.put(s.id(), vm);
+      return vm;
+    } catch (IOException | RuntimeException e) {
+      throw new BackendException(
+          BackendException.Kind.FAILED,
+          "cannot start VM " + s.name() + ": " + (e.getMessage() == null ? e : e.getMessage()),
+          e);
+    }
+  }
+
+  @Override
+  public Adoption adopt(String id) {
+    Path dir = vmsDir.resolve(id);
+    VmLayout layout = new VmLayout(dir);
+    try {
+      if (Files.exists(layout.exitRecord())) {
+        return new Adoption.Exited(exit(ExitRecord.read(layout.exitRecord())));
+      }
+      Optional<dev.inferno.kiln.vm.RunningVm> vm = supervisor.adopt(dir);
+      if (vm.isEmpty()) {
+        return new Adoption.Vanished("kiln has no state for it in " + dir);
+      }
+      KilnVm k =
+          new KilnVm(vm.get(), Instant.ofEpochMilli(Files.getLastModifiedTime(dir).toMillis()));
+      vms.put(id, k);
+      if (vm.get().exit().isDone()) {
+        return new Adoption.Exited(exit(vm.get().exit().join()));
+      }
+      return new Adoption.Adopted(k);
+    } catch (IOException | RuntimeException e) {
+      return new Adoption.Vanished("kiln could not re-adopt it: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void logs(String id, LogQuery q, LogSink sink) throws IOException {
+    KilnVm vm = vms.get(id);
+    LogStore store;
+    boolean mine = false;
+    if (vm != null && vm.vm.guest() instanceof LinkedGuest linked) {
+      store = linked.logs();
+    } else {
+      Path dir = new VmLayout(vmsDir.resolve(id)).logsDir();
+      if (!Files.isDirectory(dir)) {
+        return;
+      }
+      store = LogStore.open(dir);
+      mine = true;
+    }
+    // since: through the index; tail with follow: the last N, then new ones; otherwise from the
+    // first record (without follow the last N matching are kept below)
+    LogCursor cursor =
+        q.since() != null
+            ? store.sinceCursor(nanos(q.since()), TimeBase.HOST)
+            : q.follow() && q.tail() >= 0
+                ? store.tailCursor(q.tail())
+                : store.cursor(store.firstOrdinal());
+    try (LogCursor c = cursor) {
+      if (!q.follow()) {
+        // tail of what matches since/until: keep the last N
+        ArrayDeque<LogRecord> last = new ArrayDeque<>();
+        for (var r = c.next(); r != null; r = c.next()) {
+          LogRecord m = map(r);
+          if (m == null || !q.admits(m.time())) {
+            continue;
+          }
+          last.addLast(m);
+          if (q.tail() >= 0 && last.size() > q.tail()) {
+            last.removeFirst();
+          }
+        }
+        for (LogRecord r : last) {
+          sink.accept(r);
+        }
+        return;
+      }
+      while (true) {
+        var r = c.next(Duration.ofMillis(500));
+        if (r != null) {
+          LogRecord m = map(r);
+          if (m != null && q.until() != null && !m.time().isBefore(q.until())) {
+            return;
+          }
+          if (m != null && q.admits(m.time())) {
+            sink.accept(m);
+          }
+          continue;
+        }
+        boolean over = vm == null || vm.vm.exit().isDone();
+        if (over) {
+          // the VM is gone: what is durable now is everything it wrote
+          for (var rest = c.next(); rest != null; rest = c.next()) {
+            LogRecord m = map(rest);
+            if (m != null && q.admits(m.time())) {
+              sink.accept(m);
+            }
+          }
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (mine) {
+        store.close();
+      }
+    }
+  }
+
+  private static long nanos(Instant t) {
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  private static LogRecord map(dev.inferno.kiln.logs.LogRecord r) {
+    LogRecord.Stream s =
+        switch (r.stream()) {
+          case dev.inferno.kiln.logs.LogRecord.STDOUT -> LogRecord.Stream.STDOUT;
+          case dev.inferno.kiln.logs.LogRecord.STDERR -> LogRecord.Stream.STDERR;
+          default -> null; // init's own messages stay in the store
+        };
+    if (s == null) {
+      return null;
+    }
+    long ns = r.hostTimeNs();
+    return new LogRecord(
+        s, Instant.ofEpochSecond(ns / 1_000_000_000L, ns % 1_000_000_000L), r.data());
+  }
+
+  @Override
+  public void remove(String id) throws IOException {
+    KilnVm vm = vms.remove(id);
+    if (vm != null && vm.vm.guest() instanceof LinkedGuest linked) {
+      linked.logs().close();
+    }
+    Path dir = vmsDir.resolve(id);
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  @Override
+  public String defaultVmm() {
+    return defaultVmm;
+  }
+
+  @Override
+  public boolean kvm() {
+    return kvm;
+  }
+
+  static dev.inferno.model.ExitRecord exit(ExitRecord e) {
+    String signal = null;
+    if (e.signal() != null) {
+      try {
+        signal = SignalNames.name(e.signal());
+      } catch (IllegalArgumentException ex) {
+        signal = String.valueOf(e.signal());
+      }
+    }
+    String reason = e.reason() != null ? e.reason() : e.error();
+    long ns = e.finishedNs();
+    return new dev.inferno.model.ExitRecord(
+        e.code(),
+        signal,
+        e.oom(),
+        reason,
+        ns > 0 ? Instant.ofEpochSecond(ns / 1_000_000_000L, ns % 1_000_000_000L) : Instant.now());
+  }
+
+  /** The daemon's handle on one kiln VM. */
+  private static final class KilnVm implements RunningVm {
+    private final dev.inferno.kiln.vm.RunningVm vm;
+    private final Instant startedAt;
+    private final CompletableFuture<dev.inferno.model.ExitRecord> exit;
+
+    KilnVm(dev.inferno.kiln.vm.RunningVm vm, Instant startedAt) {
+      this.vm = vm;
+      this.startedAt = startedAt;
+      this.exit =
+          vm.exit()
+              .handle((e, err) ->
+                  e != null
+                      ? KilnVmBackend.exit(e)
+                      : new dev.inferno.model.ExitRecord(
+                          null, null, false, "kiln lost the VM: " + err, Instant.now()));
+    }
+
+    @Override
+    public String id() {
+      return vm.spec().id();
+    }
+
+    @Override
+    public long pid() {
+      return vm.process().pid();
+    }
+
+    @Override
+    public String vmm() {
+      return vm.vmm().label();
+    }
+
+    @Override
+    public Instant startedAt() {
+      return startedAt;
+    }
+
+    @Override
+    public CompletableFuture<dev.inferno.model.ExitRecord> exit() {
+      return exit;
+    }
+
+    /**
+     * kiln stops with the VM's configured signal and timeout (run.json); a different signal is sent
+     * first through the control channel.
+     */
+    @Override
+    public void stop(String signal, int graceSeconds) {
+      Thread.ofVirtual()
+          .start(() -> {
+            try {
+              if (!signal.equals(stopSignal()) && vm.guest() instanceof LinkedGuest linked) {
+                linked.link().signal(SignalNames.number(signal), Duration.ofSeconds(2));
+              }
+              vm.stop();
+            } catch (Exception e) {
+              // the watcher records the exit either way
+            }
+          });
+    }
+
+    private String stopSignal() {
+      try {
+        return JSON.readTree(vm.spec().runConfigJson())
+            .path("stop")
+            .path("signal")
+            .asText("SIGTERM");
+      } catch (IOException e) {
+        return "SIGTERM";
+      }
+    }
+
+    @Override
+    public void kill(String signal) {
+      int n = SignalNames.number(signal);
+      try {
+        if (n == 9 || !(vm.guest() instanceof LinkedGuest linked)) {
+          vm.process().signal(9);
+        } else {
+          linked.link().signal(n, Duration.ofSeconds(5));
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot signal VM " + id() + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

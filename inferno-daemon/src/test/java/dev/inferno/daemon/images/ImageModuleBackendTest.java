@@ -1,0 +1,127 @@
+package dev.inferno.daemon.images;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.daemon.testing.TestDaemon;
+import dev.inferno.daemon.testing.UnixHttp;
+import dev.inferno.image.ConnectionFactory;
+import dev.inferno.image.ImageService;
+import dev.inferno.image.registry.CredentialSource;
+import dev.inferno.image.registry.RegistryClient;
+import dev.inferno.model.json.Json;
+import dev.inferno.model.stream.Frame;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon with the real image module behind it: an OCI layout of busybox-static (built by
+ * scripts/make-busybox-image.sh, no registry needed) is loaded through the API, listed, run with
+ * its own config (the process backend runs the command on the host) and removed.
+ */
+class ImageModuleBackendTest {
+  @TempDir Path dir;
+
+  @Test
+  void loadListRunAndRemoveThroughTheApi() throws Exception {
+    Path layout = dir.resolve("layout");
+    Path root = Path.of(System.getProperty("inferno.root"));
+    Process mk =
+        new ProcessBuilder(
+                root.resolve("scripts/make-busybox-image.sh").toString(), layout.toString(), "1.0")
+            .redirectErrorStream(true)
+            .start();
+    String mkOut =
+        new String(mk.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(mk.waitFor()).as(mkOut).isZero();
+    Path tar = dir.resolve("busybox.tar");
+    assertThat(
+            new ProcessBuilder("tar", "-C", layout.toString(), "-cf", tar.toString(), ".")
+                .start()
+                .waitFor())
+        .isZero();
+
+    Path state = dir.resolve("d/state");
+    Files.createDirectories(state);
+    ImageService service =
+        new ImageService(
+            state,
+            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            new RegistryClient(CredentialSource.NONE, Set.of()));
+    try (TestDaemon d =
+        new TestDaemon(
+            dir.resolve("d"),
+            PeerPolicy.ALLOW_ALL,
+            new ProcessVmBackend(),
+            "1m",
+            new ImageModuleBackend(service, state.resolve("images/spool")))) {
+      UnixHttp.Response r;
+      String head =
+          "POST /v1/images/load HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type:"
+              + " application/x-tar\r\nContent-Length: "
+              + Files.size(tar)
+              + "\r\n\r\n";
+      r =
+          UnixHttp.raw(
+              d.socket,
+              head.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+              Files.readAllBytes(tar));
+      assertThat(r.status()).isEqualTo(200);
+      String progress = r.text();
+      assertThat(progress).contains("\"status\":\"Done\"");
+
+      List<?> images =
+          (List<?>) Json.parse(UnixHttp.request(d.socket, "GET", "/v1/images", null).text());
+      assertThat(images).hasSize(1);
+      Map<?, ?> img = (Map<?, ?>) images.getFirst();
+      assertThat((String) img.get("id")).startsWith("sha256:");
+      assertThat(((Number) img.get("sizeBytes")).longValue()).isPositive();
+
+      // the image's config reaches the VM: Env PATH, and Cmd when none is given
+      String ref = (String) img.get("reference");
+      r =
+          UnixHttp.request(
+              d.socket,
+              "POST",
+              "/v1/vms?attach=true",
+              "{\"image\":\"" + ref + "\",\"cmd\":[\"sh\",\"-c\",\"echo $PATH\"]}");
+      assertThat(r.status()).isEqualTo(200);
+      StringBuilder out = new StringBuilder();
+      InputStream in = r.body();
+      for (Frame f = Frame.readFrom(in); f != null; f = Frame.readFrom(in)) {
+        if (f.kind() == Frame.Kind.STDOUT) {
+          out.append(f.text());
+        }
+      }
+      r.close();
+      assertThat(out.toString())
+          .isEqualTo("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+      r =
+          UnixHttp.request(
+              d.socket, "POST", "/v1/vms", "{\"image\":\"" + ref + "\",\"name\":\"defaults\"}");
+      assertThat(r.status()).isEqualTo(201);
+      r.close();
+      Map<String, Object> vm =
+          Json.parseObject(UnixHttp.request(d.socket, "GET", "/v1/vms/defaults", null).text());
+      assertThat(vm.get("command")).isEqualTo(List.of("sh"));
+      assertThat(vm.get("imageDigest")).isEqualTo(img.get("manifestDigest"));
+
+      r = UnixHttp.request(d.socket, "DELETE", "/v1/images?ref=" + ref, null);
+      assertThat(r.status()).as("an exited VM still uses it").isEqualTo(409);
+      r.close();
+      UnixHttp.request(d.socket, "POST", "/v1/vms/defaults/wait", null).text();
+      r = UnixHttp.request(d.socket, "DELETE", "/v1/images?ref=" + ref + "&force=true", null);
+      assertThat(r.status()).isEqualTo(200);
+      r.close();
+      assertThat((List<?>) Json.parse(UnixHttp.request(d.socket, "GET", "/v1/images", null).text()))
+          .isEmpty();
+    }
+  }
+}

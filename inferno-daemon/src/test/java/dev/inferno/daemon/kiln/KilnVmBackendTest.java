@@ -1,0 +1,77 @@
+package dev.inferno.daemon.kiln;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.kiln.vm.ExitRecord;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What the adapter hands kiln and init (PROTOCOL.md §5), and how kiln's exit maps back. */
+class KilnVmBackendTest {
+  @Test
+  void runConfigCarriesTheResolvedProcessAndStopSettings() throws Exception {
+    ImageInfo img =
+        new ImageInfo(
+            "docker.io/library/busybox:latest",
+            "sha256:m",
+            "sha256:c",
+            1,
+            null,
+            List.of("/ep"),
+            List.of("default"),
+            List.of("PATH=/bin"),
+            "/srv",
+            "nobody",
+            "SIGQUIT",
+            Path.of("/d.ext4"));
+    LaunchSpec s =
+        new LaunchSpec(
+            "0123456789abcdef",
+            "web",
+            img,
+            List.of("sh", "-c", "echo hi"),
+            List.of("PATH=/bin", "A=1"),
+            "/work",
+            null,
+            2,
+            512L << 20,
+            "SIGQUIT",
+            7,
+            "qemu");
+    JsonNode j = new ObjectMapper().readTree(KilnVmBackend.runConfig(s));
+    assertThat(j.get("version").asInt()).isEqualTo(1);
+    assertThat(j.get("vm_id").asText()).isEqualTo("0123456789abcdef");
+    assertThat(j.get("hostname").asText()).isEqualTo("0123456789ab");
+    assertThat(j.at("/image_config/Cmd/0").asText()).isEqualTo("default");
+    assertThat(j.at("/image_config/StopSignal").asText()).isEqualTo("SIGQUIT");
+    // the daemon resolved argv already: all of it is the entrypoint, cmd is empty
+    assertThat(j.at("/overrides/entrypoint").toString()).isEqualTo("[\"sh\",\"-c\",\"echo hi\"]");
+    assertThat(j.at("/overrides/cmd").size()).isZero();
+    assertThat(j.at("/overrides/env/1").asText()).isEqualTo("A=1");
+    assertThat(j.at("/overrides/workdir").asText()).isEqualTo("/work");
+    assertThat(j.at("/overrides/user").isNull()).isTrue();
+    assertThat(j.at("/stop/signal").asText()).isEqualTo("SIGQUIT");
+    assertThat(j.at("/stop/timeout_secs").asInt()).isEqualTo(7);
+    assertThat(j.at("/root/writable_device").asText()).isEqualTo("/dev/vdb");
+    assertThat(j.at("/ports/control").asInt()).isEqualTo(10003);
+  }
+
+  @Test
+  void exitRecordsMapToTheApisShape() {
+    var killed =
+        KilnVmBackend.exit(
+            new ExitRecord(137, 9, false, 1, 2_500_000_000L, null, "host", "killed it"));
+    assertThat(killed.code()).isEqualTo(137);
+    assertThat(killed.signal()).isEqualTo("SIGKILL");
+    assertThat(killed.reason()).isEqualTo("killed it");
+    assertThat(killed.finishedAt().toString()).isEqualTo("1970-01-01T00:00:02.500Z");
+    var normal = KilnVmBackend.exit(new ExitRecord(0, null, false, 1, 2, null, "guest", null));
+    assertThat(normal.signal()).isNull();
+    assertThat(normal.reason()).isNull();
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The host side of the init ⇄ kiln wire protocol (docs/PROTOCOL.md): {@link
+ * dev.inferno.kiln.protocol.Frame} (a sealed interface of records, one per frame type), {@link
+ * dev.inferno.kiln.protocol.Codec} (encoding, payload parsing) and {@link
+ * dev.inferno.kiln.protocol.FrameDecoder} (streaming, with the resynchronisation rules of §2).
+ * Tested against the golden vectors in testdata/protocol, like init.
+ */
+package dev.inferno.kiln.protocol;

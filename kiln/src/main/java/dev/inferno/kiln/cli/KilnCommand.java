@@ -107,6 +107,9 @@ public final class KilnCommand implements Callable<Integer> {
             }
           }
         });
+    // Ctrl-C: stop the VM and still exit with its code; SIGTERM (JVM shutdown): stop it on the way
+    // out
+    sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> Thread.ofVirtual().start(stopper));
     Runtime.getRuntime().addShutdownHook(stopper);
     ConsoleFollower consoleFollower =
         console ? new ConsoleFollower(vm.spec().layout().console(), err) : null;

@@ -169,9 +169,7 @@ public final class Qemu implements Vmm {
       throw new VmmException("no initramfs at " + layout.initramfs() + ": prepare the VM first");
     }
     List<String> argv = commandLine(spec, layout, useKvm());
-    long pid =
-        DetachedLauncher.launch(
-            argv, layout.dir().resolve("vmm.pid"), layout.vmmLog(), layout.dir());
+    long pid = DetachedLauncher.launch(argv, layout.vmmLog(), layout.dir());
     try {
       return VmmProcess.of(VmmKind.QEMU, pid);
     } catch (IOException e) {

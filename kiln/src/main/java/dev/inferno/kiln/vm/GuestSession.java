@@ -14,6 +14,11 @@ public interface GuestSession extends AutoCloseable {
   /** Asks init to send the workload its stop signal; true when init acknowledged in time. */
   boolean requestStop(Duration timeout);
 
+  /** Asks init to send the workload signal {@code signal}; true when init acknowledged in time. */
+  default boolean signal(int signal, Duration timeout) {
+    return false;
+  }
+
   /** The exit report init sent, once it has arrived. */
   Optional<ExitRecord> exitReport();
 

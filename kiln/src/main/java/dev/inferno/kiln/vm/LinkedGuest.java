@@ -106,6 +106,19 @@ public final class LinkedGuest implements GuestSession {
   }
 
   @Override
+  public boolean signal(int signal, Duration timeout) {
+    try {
+      return link.signal(signal, timeout).ok();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      LOG.log(Level.INFO, "signal over the control channel failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  @Override
   public Optional<ExitRecord> exitReport() {
     if (!link.exit().isDone() || link.exit().isCompletedExceptionally()) {
       return Optional.empty();

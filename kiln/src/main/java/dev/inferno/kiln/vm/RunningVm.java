@@ -69,6 +69,11 @@ public final class RunningVm {
     return killed;
   }
 
+  /** Sends the workload a signal through init (docker kill -s); false when init did not confirm. */
+  public boolean signal(int signal) {
+    return guest.signal(signal, Duration.ofSeconds(5));
+  }
+
   Vmm driver() {
     return vmm;
   }

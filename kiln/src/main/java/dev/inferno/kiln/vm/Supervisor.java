@@ -142,6 +142,27 @@ public final class Supervisor {
     return Optional.of(watch(spec, vmm, process, guest, startedNs));
   }
 
+  /**
+   * Adopts every VM under a state root (one sub-directory per VM), for a daemon coming back up. A
+   * directory that cannot be adopted is logged and skipped, so one bad VM does not block the rest.
+   */
+  public java.util.List<RunningVm> adoptAll(Path stateRoot) throws IOException {
+    java.util.List<RunningVm> adopted = new java.util.ArrayList<>();
+    if (!Files.isDirectory(stateRoot)) {
+      return adopted;
+    }
+    try (var dirs = Files.list(stateRoot)) {
+      for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+        try {
+          adopt(dir).ifPresent(adopted::add);
+        } catch (IOException | RuntimeException e) {
+          LOG.log(Level.WARNING, "cannot adopt the VM in " + dir + ": " + e.getMessage());
+        }
+      }
+    }
+    return adopted;
+  }
+
   public Optional<RunningVm> get(String id) {
     return Optional.ofNullable(running.get(id));
   }

@@ -101,6 +101,8 @@ public final class FakeFirecracker {
   private volatile String mode = "exit";
   private volatile int exitCode;
   private final Map<Integer, Boolean> guestListening = new ConcurrentHashMap<>();
+  private volatile String vmId = "unknown";
+  private volatile SocketChannel exitChannel;
 
   private FakeFirecracker(Path chroot, Path requestLog) {
     this.chroot = chroot;
@@ -424,7 +426,26 @@ public final class FakeFirecracker {
   private Reply guestStop(String how) {
     console("fake-guest: " + how + " received");
     if ("cad".equals(mode)) {
-      console(exitLine(143, 15));
+      String line = exitLine(143, 15);
+      SocketChannel exit = exitChannel;
+      if (exit != null) {
+        // like init: EXIT on the exit channel, wait (bounded) for EXIT_ACK
+        try {
+          writeFully(
+              exit,
+              frame(
+                  0x04, line.substring("INFERNO-EXIT ".length()).getBytes(StandardCharsets.UTF_8)));
+          ByteBuffer ack = ByteBuffer.allocate(16);
+          long deadline = System.nanoTime() + 5_000_000_000L;
+          while (ack.hasRemaining() && System.nanoTime() < deadline && exit.read(ack) >= 0) {
+            // read until the 16-byte EXIT_ACK header is in
+          }
+          console("fake-guest: exit acked=" + (!ack.hasRemaining() && ack.get(3) == 0x05));
+        } catch (IOException e) {
+          console("fake-guest: exit channel failed: " + e.getMessage());
+        }
+      }
+      console(line);
       return new Reply(204, null, "exit-now");
     }
     return Reply.ok();
@@ -467,6 +488,7 @@ public final class FakeFirecracker {
           mode = run.path("test_mode").asText("exit");
           exitCode = run.path("test_exit").asInt(0);
           vmId = run.path("vm_id").asText("unknown");
+          this.vmId = vmId;
         }
       }
     } catch (IOException e) {
@@ -501,7 +523,14 @@ public final class FakeFirecracker {
             for (int tries = 0; tries < 40; tries++) {
               try (SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(target))) {
                 writeFully(s, hello(channel.get(p.getKey()), id));
+                if (p.getKey().equals("exit")) {
+                  // kept open for EXIT / EXIT_ACK; nobody else reads it
+                  exitChannel = s;
+                  Thread.sleep(Long.MAX_VALUE);
+                }
                 s.read(ByteBuffer.allocate(1));
+                return;
+              } catch (InterruptedException e) {
                 return;
               } catch (IOException e) {
                 try {
@@ -537,7 +566,7 @@ public final class FakeFirecracker {
                 return; // nobody listens in the guest: Firecracker closes the connection
               }
               writeFully(c, ("OK 1073741824\n").getBytes(StandardCharsets.US_ASCII));
-              writeFully(c, hello(3, "control"));
+              writeFully(c, hello(3, vmId));
               controlLoop(c, in);
             } catch (IOException e) {
               // peer gone

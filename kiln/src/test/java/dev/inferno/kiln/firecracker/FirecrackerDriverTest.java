@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.GuestTransport;
+import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
@@ -288,6 +289,61 @@ class FirecrackerDriverTest {
     for (ServerSocketChannel s : listeners) {
       s.close();
     }
+  }
+
+  @Test
+  void protocolOverHybridVsockStopsTheGuestThroughTheControlChannel() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), LinkedGuest.factory());
+    VmSpec spec = spec("fc-p", "cad");
+    RunningVm vm = sup.start(spec);
+    Path root = spec.layout().jailBase().resolve("firecracker/fc-p/root");
+    for (int port : new int[] {10000, 10001, 10002}) {
+      Path listener = root.resolve("v.sock_" + port);
+      assertThat(listener).exists();
+      assertThat(uid(listener)).as("connectable by the VM's uid").isEqualTo(40000);
+    }
+    // the guest's exit connection must be up before the stop, as with init
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (((LinkedGuest) vm.guest()).link().stats().connections() < 3
+        && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    ExitRecord exit = vm.stop();
+    assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.GUEST_STOPPED);
+    assertThat(exit.code()).isEqualTo(143);
+    assertThat(exit.signal()).isEqualTo(15);
+    assertThat(exit.source()).isEqualTo("guest");
+    assertThat(Files.readString(spec.layout().console()))
+        .contains("fake-guest: CONTROL stop received")
+        .contains("fake-guest: exit acked=true");
+    assertThat(Files.readAllLines(apiLog))
+        .doesNotContain("PUT /actions {\"action_type\":\"SendCtrlAltDel\"}");
+    assertThat(root.getParent()).doesNotExist();
+  }
+
+  @Test
+  void aRestartedSupervisorAdoptsTheVmAndKeepsItsUid() throws Exception {
+    Supervisor first =
+        new Supervisor(Map.of(VmmKind.FIRECRACKER, driver(true)), GuestSession.NO_CHANNELS);
+    RunningVm vm = first.start(spec("fc-r", "cad"));
+    VmmProcess process = vm.process();
+
+    // a new supervisor and driver, as after a restart of the hosting process
+    Firecracker fresh = driver(true);
+    Supervisor second =
+        new Supervisor(Map.of(VmmKind.FIRECRACKER, fresh), GuestSession.NO_CHANNELS);
+    RunningVm adopted = second.adopt(vm.spec().stateDir()).orElseThrow();
+    assertThat(adopted.process()).isEqualTo(process);
+    RunningVm other = second.start(spec("fc-s", "hang"));
+    assertThat(uid(other.spec().layout().jailBase().resolve("firecracker/fc-s/root")))
+        .as("the adopted VM's uid 40000 is not handed out again")
+        .isEqualTo(40001);
+
+    ExitRecord exit = adopted.stop();
+    assertThat(adopted.stopOutcome()).isEqualTo(StopEscalation.Outcome.VMM_SHUTDOWN);
+    assertThat(exit.code()).isEqualTo(143);
+    other.stop();
   }
 
   @Test

@@ -18,7 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,18 +30,34 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RealFirecrackerTest {
 
-  @BeforeAll
-  static void needsTheRealThing() {
+  /** Why the production path cannot run here, or null when it can. */
+  static String reasonToSkip() {
+    if (Executables.find("firecracker").isEmpty()) {
+      return "no firecracker binary on PATH (install Firecracker >= 1.14)";
+    }
+    if (Executables.find("jailer").isEmpty()) {
+      return "no jailer binary on PATH";
+    }
     Kvm.Probe kvm = Kvm.probe();
-    Assumptions.assumeTrue(
-        Executables.find("firecracker").isPresent(),
-        "skipped: no firecracker binary on PATH (install Firecracker >= 1.14)");
-    Assumptions.assumeTrue(
-        Executables.find("jailer").isPresent(), "skipped: no jailer binary on PATH");
-    Assumptions.assumeTrue(kvm.usable(), "skipped: KVM not usable: " + kvm.reason());
-    Assumptions.assumeTrue(Users.isRoot(), "skipped: the jailer needs root");
-    Assumptions.assumeTrue(
-        Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")), "skipped: no cgroup v2");
+    if (!kvm.usable()) {
+      return "KVM not usable: " + kvm.reason();
+    }
+    if (!Users.isRoot()) {
+      return "the jailer needs root";
+    }
+    if (!Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+      return "no cgroup v2 at /sys/fs/cgroup";
+    }
+    return null;
+  }
+
+  @BeforeEach
+  void needsTheRealThing() {
+    String why = reasonToSkip();
+    if (why != null) {
+      System.out.println("RealFirecrackerTest skipped: " + why);
+    }
+    Assumptions.assumeTrue(why == null, () -> "skipped: " + why);
   }
 
   @Test

@@ -169,12 +169,16 @@ class QemuBootTest {
     p.waitFor();
     Files.writeString(layout.channelSocket("logs"), "stale");
 
-    Optional<RunningVm> adopted = supervisor().adopt(layout.dir());
+    List<RunningVm> all = supervisor().adoptAll(layout.dir().getParent());
+    assertThat(all).hasSize(1);
+    Optional<RunningVm> adopted = Optional.of(all.getFirst());
 
     ExitRecord exit = adopted.orElseThrow().exit().get(5, TimeUnit.SECONDS);
     assertThat(exit.code()).isEqualTo(ExitRecord.NO_REPORT_CODE);
     assertThat(exit.reason()).contains("exited while kiln was not running");
     assertThat(layout.channelSocket("logs")).doesNotExist();
     assertThat(layout.pidFile()).doesNotExist();
+    // a finished VM is not adopted again
+    assertThat(supervisor().adoptAll(layout.dir().getParent())).isEmpty();
   }
 }

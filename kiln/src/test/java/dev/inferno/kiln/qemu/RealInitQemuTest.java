@@ -156,6 +156,24 @@ class RealInitQemuTest {
   }
 
   @Test
+  void signalReachesTheWorkload(@TempDir Path dir) throws Exception {
+    RunningVm vm =
+        supervisor()
+            .start(
+                spec(
+                    dir,
+                    "sig1",
+                    "trap 'echo got USR1' USR1; echo ready; while :; do sleep 0.1; done"));
+    awaitLog(vm, "ready");
+    assertThat(vm.signal(10)).isTrue();
+    awaitLog(vm, "got USR1");
+    assertThat(vm.signal(9)).isTrue();
+    ExitRecord exit = vm.exit().get(60, TimeUnit.SECONDS);
+    assertThat(exit.code()).isEqualTo(137);
+    assertThat(exit.signal()).isEqualTo(9);
+  }
+
+  @Test
   void stopKillsANonTrappingWorkloadWithItsSignal(@TempDir Path dir) throws Exception {
     RunningVm vm = supervisor().start(spec(dir, "plain1", "echo ready; exec sleep 1000"));
     awaitLog(vm, "ready");

@@ -44,6 +44,7 @@ import java.util.stream.Stream;
  */
 public final class KilnVmBackend implements VmBackend {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration SINK_DRAIN = Duration.ofSeconds(3);
 
   private final Supervisor supervisor;
   private final Path vmsDir;
@@ -85,7 +86,20 @@ public final class KilnVmBackend implements VmBackend {
   /** Forwards the VM's records to the log sink (when one is configured) from now on. */
   private void forward(dev.inferno.kiln.vm.RunningVm vm, String name) {
     if (logSink != null && vm.guest() instanceof LinkedGuest linked) {
-      logSink.follow(linked.logs(), vm.spec().id(), name);
+      Thread follower = logSink.follow(linked.logs(), vm.spec().id(), name);
+      // the daemon keeps an exited VM's store open (for `logs`): end the follower once the last
+      // records are durable rather than when the VM is removed
+      vm.exit()
+          .whenComplete((e, err) ->
+              Thread.ofVirtual()
+                  .start(() -> {
+                    try {
+                      Thread.sleep(SINK_DRAIN.toMillis());
+                    } catch (InterruptedException ie) {
+                      Thread.currentThread().interrupt();
+                    }
+                    follower.interrupt();
+                  }));
     }
   }
 

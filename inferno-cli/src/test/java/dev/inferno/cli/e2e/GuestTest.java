@@ -118,6 +118,11 @@ class GuestTest {
         inferno.run("rm", "-f", id);
       }
       inferno.close();
+      // every VM of the class is removed: no VMM runs on and no VM state dir is left
+      assertThat(vmmProcesses(dir.resolve("state/vms").toString())).as("VMMs left").isEmpty();
+      try (Stream<Path> vms = Files.list(dir.resolve("state/vms"))) {
+        assertThat(vms.toList()).as("VM state dirs left").isEmpty();
+      }
     }
     if (registry != null) {
       registry.destroy();
@@ -395,7 +400,7 @@ class GuestTest {
     }
   }
 
-  /** Host processes whose command line names this VM (its VMM), still alive. */
+  /** Live host processes whose command line contains {@code id} (a VM's VMM names its dir). */
   private static List<ProcessHandle> vmmProcesses(String id) {
     try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
       return all.filter(ProcessHandle::isAlive)

@@ -112,6 +112,13 @@ class GuestTest {
 
   @AfterAll
   void stop() throws Exception {
+    if (registry != null) {
+      registry.destroy();
+      registry.waitFor();
+    }
+    if (sink != null) {
+      sink.close();
+    }
     if (inferno != null) {
       String left = inferno.run("ps", "-a", "-q").out();
       for (String id : left.lines().toList()) {
@@ -119,17 +126,12 @@ class GuestTest {
       }
       inferno.close();
       // every VM of the class is removed: no VMM runs on and no VM state dir is left
-      assertThat(vmmProcesses(dir.resolve("state/vms").toString())).as("VMMs left").isEmpty();
+      List<ProcessHandle> vmms = vmmProcesses(dir.resolve("state/vms").toString());
+      vmms.forEach(ProcessHandle::destroyForcibly); // not to leak them into other tests
+      assertThat(vmms).as("VMMs left").isEmpty();
       try (Stream<Path> vms = Files.list(dir.resolve("state/vms"))) {
         assertThat(vms.toList()).as("VM state dirs left").isEmpty();
       }
-    }
-    if (registry != null) {
-      registry.destroy();
-      registry.waitFor();
-    }
-    if (sink != null) {
-      sink.close();
     }
   }
 

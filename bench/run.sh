@@ -21,7 +21,7 @@ for name in "$@"; do
     kiln-ingest) bench/kiln-ingest/run.sh 128 4096 ;;
     kiln-start) bench/kiln-start/run.sh 20 200 ;;
     image) bench/image/run.sh ;;
-    cli) bench/cli/run.sh 20 ;;
+    cli) bench/cli/run.sh 20 && bench/cli/run-latency.sh 20 ;;
     *) echo "unknown benchmark $name (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

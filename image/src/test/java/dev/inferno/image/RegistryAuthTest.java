@@ -184,4 +184,46 @@ class RegistryAuthTest {
         .isInstanceOf(RegistryException.class)
         .hasMessageContaining("authentication required");
   }
+
+  @Test
+  void checkLoginAcceptsGoodAndRejectsBadCredentialsWithBasicAuth() {
+    RegistryClient client = new RegistryClient(CredentialSource.NONE, Set.of());
+    client.checkLogin(
+        basic.hostPort(), new Credentials(LocalRegistry.USER, LocalRegistry.PASSWORD));
+    assertThatThrownBy(
+            () -> client.checkLogin(basic.hostPort(), new Credentials(LocalRegistry.USER, "wrong")))
+        .isInstanceOf(RegistryException.class)
+        .hasMessage(
+            "login to "
+                + basic.hostPort()
+                + " failed: unauthorized: check the user name and password")
+        .extracting(e -> ((RegistryException) e).status())
+        .isEqualTo(401);
+    assertThatThrownBy(
+            () -> client.checkLogin(basic.hostPort(), new Credentials("mallory", "s3cret-pw")))
+        .hasMessageContaining("unauthorized");
+  }
+
+  @Test
+  void checkLoginAcceptsGoodAndRejectsBadCredentialsWithTokenAuth() {
+    RegistryClient client = new RegistryClient(CredentialSource.NONE, Set.of());
+    client.checkLogin(
+        token.hostPort(), new Credentials(LocalRegistry.USER, LocalRegistry.PASSWORD));
+    assertThatThrownBy(
+            () -> client.checkLogin(token.hostPort(), new Credentials(LocalRegistry.USER, "wrong")))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("unauthorized: check the user name and password");
+  }
+
+  @Test
+  void checkLoginToAnUnreachableRegistryIsAClearError() {
+    String nobody = "127.0.0.1:" + LocalRegistry.freePort();
+    assertThatThrownBy(() ->
+            new RegistryClient(CredentialSource.NONE, Set.of())
+                .checkLogin(nobody, new Credentials("a", "b")))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("cannot reach registry " + nobody)
+        .extracting(e -> ((RegistryException) e).status())
+        .isEqualTo(0);
+  }
 }

@@ -70,6 +70,8 @@ public final class Main {
     "images",
     "rmi",
     "load",
+    "login",
+    "logout",
     "version",
     "info",
     "completion",
@@ -95,6 +97,8 @@ public final class Main {
       case "images" -> new ImageCommands.Images();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
+      case "login" -> new AuthCommands.Login();
+      case "logout" -> new AuthCommands.Logout();
       case "version" -> new SystemCommands.Version();
       case "info" -> new SystemCommands.InfoCommand();
       case "completion" -> new SystemCommands.Completion();

@@ -167,15 +167,19 @@ public final class DaemonMain {
 
     private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {
       java.nio.file.Files.createDirectories(cfg.stateDir());
+      // inferno login's own store (docker config.json format, 0600) wins over the user's docker one
+      var logins =
+          new dev.inferno.image.registry.DockerConfigCredentials(
+              cfg.stateDir().resolve("auth.json"));
+      var registry =
+          new dev.inferno.image.registry.RegistryClient(
+              logins.orElse(dev.inferno.image.registry.DockerConfigCredentials.forCurrentUser()),
+              java.util.Set.copyOf(cfg.insecureRegistries()));
       var service =
           new dev.inferno.image.ImageService(
-              cfg.stateDir(),
-              dev.inferno.image.ConnectionFactory.sqlite(cfg.database()),
-              new dev.inferno.image.registry.RegistryClient(
-                  dev.inferno.image.registry.DockerConfigCredentials.forCurrentUser(),
-                  java.util.Set.copyOf(cfg.insecureRegistries())));
+              cfg.stateDir(), dev.inferno.image.ConnectionFactory.sqlite(cfg.database()), registry);
       return new dev.inferno.daemon.images.ImageModuleBackend(
-          service, cfg.stateDir().resolve("images/spool"));
+          service, cfg.stateDir().resolve("images/spool"), registry, logins);
     }
 
     private static void put(Map<String, String> s, String key, String v) {

@@ -219,6 +219,88 @@ public final class RegistryClient {
     return out.toByteArray();
   }
 
+  /**
+   * Checks credentials for a registry as {@code docker login} does: {@code GET /v2/}, then Basic
+   * auth or the Bearer token flow as the registry's challenge asks. Returns when the registry
+   * accepts them (or needs none); throws a {@link RegistryException} with status 401 when it
+   * rejects them, status 0 when it cannot be reached.
+   *
+   * @param domain the registry as in references (docker.io, 127.0.0.1:5000)
+   */
+  public void checkLogin(String domain, Credentials creds) {
+    ImageRef ref = new ImageRef(domain, "library/login", "latest", null);
+    URI uri = URI.create(base(ref) + "/v2/");
+    forget(domain);
+    try {
+      HttpResponse<InputStream> first = exchange(uri, "GET", Map.of(), null);
+      int s = status(first);
+      if (s == 200) {
+        return; // an open registry accepts anyone, like docker login does
+      }
+      if (s != 401) {
+        throw new RegistryException(
+            "login to " + domain + " failed: " + uri + " answered HTTP " + s, s);
+      }
+      String wa = first.headers().firstValue("WWW-Authenticate").orElse(null);
+      if (wa == null) {
+        throw new RegistryException(
+            "login to " + domain + " failed: the registry sent 401 without a challenge", 401);
+      }
+      AuthChallenge c = AuthChallenge.parse(wa);
+      String auth;
+      if (c.scheme().equals("basic")) {
+        auth = creds.basicHeader();
+      } else if (c.scheme().equals("bearer")) {
+        try {
+          auth = "Bearer " + fetchToken(ref, c, null, Optional.of(creds)).value();
+        } catch (RegistryException e) {
+          if (e.status() == 401 || e.status() == 403) {
+            throw rejected(domain);
+          }
+          throw e;
+        }
+      } else {
+        throw new RegistryException(
+            "login to " + domain + " failed: unsupported auth scheme " + c.scheme(), 401);
+      }
+      s = status(exchange(uri, "GET", Map.of(), auth));
+      if (s == 401 || s == 403) {
+        throw rejected(domain);
+      }
+      if (s != 200) {
+        throw new RegistryException(
+            "login to " + domain + " failed: " + uri + " answered HTTP " + s, s);
+      }
+    } catch (IOException e) {
+      throw new RegistryException(
+          "login to "
+              + domain
+              + " failed: cannot reach registry "
+              + ref.apiHost()
+              + " ("
+              + describe(e)
+              + "; is it up, and is the address right?)",
+          e);
+    }
+  }
+
+  private static RegistryException rejected(String domain) {
+    return new RegistryException(
+        "login to " + domain + " failed: unauthorized: check the user name and password", 401);
+  }
+
+  private static int status(HttpResponse<InputStream> r) throws IOException {
+    r.body().close();
+    return r.statusCode();
+  }
+
+  /** Drops cached challenges and tokens for a registry, after its credentials changed. */
+  public void forget(String domain) {
+    String host = new ImageRef(domain, "library/login", "latest", null).apiHost();
+    challenges.remove(host);
+    tokens.keySet().removeIf(k -> k.startsWith(host + " "));
+  }
+
   private void retryOrThrow(int attempt, ImageRef ref, Exception e) {
     if (attempt >= ATTEMPTS) {
       if (e instanceof ConnectException) {
@@ -391,7 +473,12 @@ public final class RegistryClient {
     if (service != null) {
       q.append("service=").append(URLEncoder.encode(service, StandardCharsets.UTF_8)).append('&');
     }
-    q.append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+    if (scope != null) {
+      q.append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+    } else {
+      creds.ifPresent(cr ->
+          q.append("account=").append(URLEncoder.encode(cr.username(), StandardCharsets.UTF_8)));
+    }
     URI uri = URI.create(q.toString());
     HttpResponse<InputStream> r =
         exchange(uri, "GET", Map.of(), creds.map(Credentials::basicHeader).orElse(null));

@@ -9,6 +9,7 @@ import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmIds;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.model.AuthRequest;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
@@ -70,7 +71,9 @@ public final class Routes {
         new Route("GET", "/v1/images/inspect", this::inspectImage),
         new Route("DELETE", "/v1/images", this::removeImage),
         new Route("POST", "/v1/images/pull", this::pull),
-        new Route("POST", "/v1/images/load", this::load));
+        new Route("POST", "/v1/images/load", this::load),
+        new Route("POST", "/v1/auth", this::login),
+        new Route("DELETE", "/v1/auth", this::logout));
   }
 
   private void version(Exchange ex) throws IOException {
@@ -253,6 +256,14 @@ public final class Routes {
     ProgressWriter w = new ProgressWriter(ex);
     ImageSummary img = images.pull(req.reference(), req.platform(), w);
     w.line(new Progress("Done", null, null, null, null, img));
+  }
+
+  private void login(Exchange ex) throws Exception {
+    ex.send(200, images.login(ex.readJson(AuthRequest.class)));
+  }
+
+  private void logout(Exchange ex) throws Exception {
+    ex.send(200, images.logout(ex.query("server")));
   }
 
   private void load(Exchange ex) throws Exception {

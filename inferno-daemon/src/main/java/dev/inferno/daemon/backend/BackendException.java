@@ -10,6 +10,10 @@ public final class BackendException extends Exception {
     INVALID,
     /** The current state forbids it (409). */
     CONFLICT,
+    /** The registry rejected the credentials (401). */
+    UNAUTHORIZED,
+    /** A remote service (the registry) could not be reached (502). */
+    UNREACHABLE,
     /** Something outside the request failed (500): IO, the VMM, the registry. */
     FAILED
   }

@@ -26,6 +26,48 @@ public interface ImageBackend {
   /** Loads images from a {@code docker save} or OCI layout tar; returns what it loaded. */
   List<ImageInfo> load(InputStream tar, ProgressListener progress) throws BackendException;
 
+  /**
+   * Checks credentials against a registry and, when it accepts them, keeps them for later pulls
+   * (what {@code inferno login} asks for). Throws {@link BackendException.Kind#UNAUTHORIZED} when
+   * the registry rejects them, {@link BackendException.Kind#UNREACHABLE} when it cannot be reached.
+   *
+   * @param server the registry as the user typed it (docker.io, https://index.docker.io/v1/,
+   *     127.0.0.1:5000)
+   * @return the registry's normalized name (docker.io, 127.0.0.1:5000)
+   */
+  String login(String server, String username, String password) throws BackendException;
+
+  /**
+   * Forgets the credentials kept for a registry; returns whether there were any.
+   *
+   * @param server as for {@link #login}
+   */
+  boolean logout(String server) throws BackendException;
+
+  /**
+   * The registry a login server names: scheme and path dropped, Docker Hub's aliases made
+   * docker.io, a blank one is docker.io.
+   */
+  static String registryDomain(String server) {
+    if (server == null || server.isBlank()) {
+      return "docker.io";
+    }
+    String s = server.strip();
+    int scheme = s.indexOf("://");
+    if (scheme >= 0) {
+      s = s.substring(scheme + 3);
+    }
+    int slash = s.indexOf('/');
+    if (slash >= 0) {
+      s = s.substring(0, slash);
+    }
+    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "docker.io" ->
+          "docker.io";
+      default -> s;
+    };
+  }
+
   /** Receives progress of a pull or load; called from the pulling threads. */
   @FunctionalInterface
   interface ProgressListener {

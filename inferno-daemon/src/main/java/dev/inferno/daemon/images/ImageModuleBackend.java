@@ -11,7 +11,10 @@ import dev.inferno.image.ImageService;
 import dev.inferno.image.PullEvent;
 import dev.inferno.image.PullProgress;
 import dev.inferno.image.ref.Platform;
+import dev.inferno.image.registry.Credentials;
+import dev.inferno.image.registry.DockerConfigCredentials;
 import dev.inferno.image.registry.ManifestException;
+import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.unpack.LayerRejectedException;
 import java.io.IOException;
@@ -28,14 +31,69 @@ import java.util.function.Supplier;
 public final class ImageModuleBackend implements ImageBackend {
   private final ImageService images;
   private final Path spool;
+  private final RegistryClient registry;
+  private final DockerConfigCredentials logins;
 
   /**
+   * A backend without a login store: {@link #login} and {@link #logout} fail.
+   *
    * @param images the image module's service
    * @param spool where uploaded archives are written before loading (under the state dir)
    */
   public ImageModuleBackend(ImageService images, Path spool) {
+    this(images, spool, null, null);
+  }
+
+  /**
+   * @param registry the client {@code images} pulls through (checks logins, forgets old tokens)
+   * @param logins the daemon's own credentials file, which {@code registry} also reads
+   */
+  public ImageModuleBackend(
+      ImageService images, Path spool, RegistryClient registry, DockerConfigCredentials logins) {
     this.images = images;
     this.spool = spool;
+    this.registry = registry;
+    this.logins = logins;
+  }
+
+  @Override
+  public String login(String server, String username, String password) throws BackendException {
+    String domain = ImageBackend.registryDomain(server);
+    if (registry == null || logins == null) {
+      throw new BackendException(
+          BackendException.Kind.FAILED, "this daemon has no credentials store configured");
+    }
+    Credentials creds = new Credentials(username, password);
+    try {
+      registry.checkLogin(domain, creds);
+      logins.store(domain, creds);
+      registry.forget(domain);
+      return domain;
+    } catch (RegistryException e) {
+      BackendException.Kind k =
+          e.status() == 401 || e.status() == 403
+              ? BackendException.Kind.UNAUTHORIZED
+              : e.status() == 0 && e.getCause() instanceof IOException
+                  ? BackendException.Kind.UNREACHABLE
+                  : BackendException.Kind.FAILED;
+      throw new BackendException(k, e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public boolean logout(String server) throws BackendException {
+    String domain = ImageBackend.registryDomain(server);
+    if (registry == null || logins == null) {
+      throw new BackendException(
+          BackendException.Kind.FAILED, "this daemon has no credentials store configured");
+    }
+    try {
+      boolean had = logins.erase(domain);
+      registry.forget(domain);
+      return had;
+    } catch (RegistryException e) {
+      throw new BackendException(BackendException.Kind.FAILED, e.getMessage(), e);
+    }
   }
 
   /** The daemon's view of an image: identity, the process-relevant config, the disk. */

@@ -7,6 +7,8 @@ import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.EventBus;
 import dev.inferno.daemon.vm.References;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.model.AuthRequest;
+import dev.inferno.model.AuthResult;
 import dev.inferno.model.ImageSummary;
 import java.io.InputStream;
 import java.sql.SQLException;
@@ -120,6 +122,42 @@ public final class ImageOps {
     }
     events.publish("image-removed", img.reference(), null, null);
     return summary(img);
+  }
+
+  /** Checks credentials against a registry and keeps them; the answer names the registry. */
+  public AuthResult login(AuthRequest req) {
+    if (req == null || req.username() == null || req.username().isBlank()) {
+      throw ApiException.badRequest("no user name given");
+    }
+    if (req.password() == null || req.password().isEmpty()) {
+      throw ApiException.badRequest("no password given");
+    }
+    String domain = checkServer(req.server());
+    try {
+      return new AuthResult(
+          images.login(domain, req.username(), req.password()), "Login Succeeded");
+    } catch (BackendException e) {
+      throw VmService.fromBackend(e);
+    }
+  }
+
+  /** Forgets the credentials kept for a registry. */
+  public AuthResult logout(String server) {
+    String domain = checkServer(server);
+    try {
+      return new AuthResult(domain, images.logout(domain) ? "Removed" : "Not logged in");
+    } catch (BackendException e) {
+      throw VmService.fromBackend(e);
+    }
+  }
+
+  private static String checkServer(String server) {
+    String domain = ImageBackend.registryDomain(server);
+    if (!domain.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?")) {
+      throw ApiException.badRequest(
+          "invalid registry '" + server + "': give host[:port], e.g. docker.io or 127.0.0.1:5000");
+    }
+    return domain;
   }
 
   public int count() {

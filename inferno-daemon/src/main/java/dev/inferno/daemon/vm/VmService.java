@@ -609,6 +609,8 @@ public final class VmService {
           case NOT_FOUND -> 404;
           case INVALID -> 400;
           case CONFLICT -> 409;
+          case UNAUTHORIZED -> 401;
+          case UNREACHABLE -> 502;
           case FAILED -> 500;
         };
     return new ApiException(status, e.getMessage(), e);

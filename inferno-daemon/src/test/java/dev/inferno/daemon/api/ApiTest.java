@@ -403,4 +403,52 @@ class ApiTest {
     }
     return sb.toString();
   }
+
+  @Test
+  void loginChecksCredentialsAndLogoutForgetsThem() throws Exception {
+    var mem = (dev.inferno.daemon.testing.MemoryImageBackend) d.images;
+    mem.account("127.0.0.1:5000", "alice", "pw");
+    var r =
+        call(
+            "POST",
+            "/v1/auth",
+            "{\"server\":\"http://127.0.0.1:5000/v2/\",\"username\":\"alice\",\"password\":\"bad\"}");
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(json(r))
+        .containsEntry(
+            "message",
+            "login to 127.0.0.1:5000 failed: unauthorized: check the user name and password");
+    assertThat(mem.storedLogin("127.0.0.1:5000")).isEmpty();
+
+    r =
+        call(
+            "POST",
+            "/v1/auth",
+            "{\"server\":\"127.0.0.1:5000\",\"username\":\"alice\",\"password\":\"pw\"}");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(json(r))
+        .containsEntry("server", "127.0.0.1:5000")
+        .containsEntry("status", "Login Succeeded");
+    assertThat(mem.storedLogin("127.0.0.1:5000")).contains("alice:pw");
+
+    r =
+        call(
+            "POST", "/v1/auth", "{\"server\":\"nowhere:1\",\"username\":\"a\",\"password\":\"b\"}");
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(json(r).get("message").toString()).contains("cannot reach registry nowhere:1");
+    r = call("POST", "/v1/auth", "{\"server\":\"a b\",\"username\":\"a\",\"password\":\"b\"}");
+    assertThat(r.status()).isEqualTo(400);
+    r = call("POST", "/v1/auth", "{\"username\":\"a\"}");
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(json(r)).containsEntry("message", "no password given");
+
+    r = call("DELETE", "/v1/auth?server=127.0.0.1:5000", null);
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(json(r)).containsEntry("status", "Removed");
+    assertThat(mem.storedLogin("127.0.0.1:5000")).isEmpty();
+    r = call("DELETE", "/v1/auth?server=127.0.0.1:5000", null);
+    assertThat(json(r)).containsEntry("status", "Not logged in");
+    r = call("DELETE", "/v1/auth", null);
+    assertThat(json(r)).containsEntry("server", "docker.io");
+  }
 }

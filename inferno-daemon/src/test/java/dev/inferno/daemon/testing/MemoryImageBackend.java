@@ -29,6 +29,45 @@ public final class MemoryImageBackend implements ImageBackend {
   private final Map<String, ImageInfo> registry = new ConcurrentHashMap<>();
   private final Map<String, ImageInfo> local = new ConcurrentHashMap<>();
 
+  /** registry → "user:password" it accepts; logins → what login stored. */
+  private final Map<String, String> accounts = new ConcurrentHashMap<>();
+
+  private final Map<String, String> logins = new ConcurrentHashMap<>();
+
+  /** Makes {@code registry} accept {@code user}/{@code password} at login. */
+  public MemoryImageBackend account(String registry, String user, String password) {
+    accounts.put(registry, user + ":" + password);
+    return this;
+  }
+
+  /** The "user:password" stored for a registry by login, if any. */
+  public Optional<String> storedLogin(String registry) {
+    return Optional.ofNullable(logins.get(registry));
+  }
+
+  @Override
+  public String login(String server, String username, String password) throws BackendException {
+    String domain = ImageBackend.registryDomain(server);
+    String want = accounts.get(domain);
+    if (want == null) {
+      throw new BackendException(
+          BackendException.Kind.UNREACHABLE,
+          "login to " + domain + " failed: cannot reach registry " + domain);
+    }
+    if (!want.equals(username + ":" + password)) {
+      throw new BackendException(
+          BackendException.Kind.UNAUTHORIZED,
+          "login to " + domain + " failed: unauthorized: check the user name and password");
+    }
+    logins.put(domain, want);
+    return domain;
+  }
+
+  @Override
+  public boolean logout(String server) {
+    return logins.remove(ImageBackend.registryDomain(server)) != null;
+  }
+
   /** Makes {@code reference} pullable, running {@code cmd} by default. */
   public MemoryImageBackend publish(String reference, List<String> cmd) {
     ImageInfo img = image(References.normalize(reference), cmd);

@@ -1,0 +1,121 @@
+package dev.inferno.cli;
+
+import dev.inferno.model.json.Json;
+import java.io.Console;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code inferno login} and {@code logout}: the daemon checks the credentials against the registry
+ * and keeps them for its pulls; the CLI stores nothing itself.
+ */
+final class AuthCommands {
+  private AuthCommands() {}
+
+  @Command(
+      name = "login",
+      description = "Log in to a registry (the daemon checks and keeps the credentials).")
+  static final class Login implements Callable<Integer> {
+    @Option(
+        names = {"-u", "--username"},
+        description = "user name")
+    String username;
+
+    @Option(
+        names = {"-p", "--password"},
+        description = "password (insecure: prefer --password-stdin)")
+    String password;
+
+    @Option(names = "--password-stdin", description = "read the password from stdin")
+    boolean passwordStdin;
+
+    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
+    String server;
+
+    @Override
+    public Integer call() throws IOException {
+      if (password != null && passwordStdin) {
+        throw new CliException("--password and --password-stdin are mutually exclusive");
+      }
+      if (password != null) {
+        System.err.println(
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+      }
+      if (passwordStdin) {
+        if (username == null || username.isBlank()) {
+          throw new CliException("must provide --username with --password-stdin");
+        }
+        password = stripNewline(new String(System.in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+      if (username == null || password == null) {
+        Console console = System.console();
+        if (console == null) {
+          throw new CliException(
+              "cannot prompt for "
+                  + (username == null ? "a user name" : "a password")
+                  + ": not a terminal (use -u USER --password-stdin)");
+        }
+        if (username == null) {
+          username = console.readLine("Username: ");
+        }
+        if (password == null && username != null && !username.isBlank()) {
+          char[] pw = console.readPassword("Password: ");
+          password = pw == null ? null : new String(pw);
+        }
+      }
+      if (username == null || username.isBlank()) {
+        throw new CliException("a non-empty user name is required");
+      }
+      if (password == null || password.isEmpty()) {
+        throw new CliException("a password is required");
+      }
+      Map<String, Object> req = new LinkedHashMap<>();
+      if (server != null) {
+        req.put("server", server);
+      }
+      req.put("username", username.strip());
+      req.put("password", password);
+      Main.client().call("POST", "/v1/auth", Json.write(req));
+      System.out.println("Login Succeeded");
+      return 0;
+    }
+
+    /** What {@code echo pw | inferno login --password-stdin} sends: drop the final newline. */
+    static String stripNewline(String s) {
+      if (s.endsWith("\r\n")) {
+        return s.substring(0, s.length() - 2);
+      }
+      return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+    }
+  }
+
+  @Command(name = "logout", description = "Log out from a registry (the daemon forgets it).")
+  static final class Logout implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
+    String server;
+
+    @Override
+    public Integer call() throws IOException {
+      Map<?, ?> r =
+          (Map<?, ?>)
+              Main.client()
+                  .call(
+                      "DELETE",
+                      "/v1/auth" + (server == null ? "" : "?server=" + DaemonClient.enc(server)),
+                      null);
+      Object name = r.get("server");
+      if ("Not logged in".equals(r.get("status"))) {
+        System.out.println("Not logged in to " + name);
+      } else {
+        System.out.println("Removing login credentials for " + name);
+      }
+      return 0;
+    }
+  }
+}

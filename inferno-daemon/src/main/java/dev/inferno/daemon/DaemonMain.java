@@ -177,7 +177,13 @@ public final class DaemonMain {
               java.util.Set.copyOf(cfg.insecureRegistries()));
       var service =
           new dev.inferno.image.ImageService(
-              cfg.stateDir(), dev.inferno.image.ConnectionFactory.sqlite(cfg.database()), registry);
+              cfg.stateDir(),
+              dev.inferno.image.ConnectionFactory.sqlite(cfg.database()),
+              registry,
+              new dev.inferno.image.ImageService.Options(
+                  dev.inferno.image.ImageService.Options.DEFAULT.limits(),
+                  dev.inferno.image.ImageService.Options.DEFAULT.parallelLayers(),
+                  cfg.imageScratch()));
       return new dev.inferno.daemon.images.ImageModuleBackend(
           service, cfg.stateDir().resolve("images/spool"), registry, logins);
     }

@@ -69,6 +69,11 @@ public final class ConfigFile {
       # Registries reached over plain HTTP (localhost always is). Example: 10.0.0.5:5000
       insecure-registries =
 
+      # A tmpfs to unpack image layers into before the image disk is built, when it has room
+      # (the unpacked tree is temporary: the disk itself lives in the state dir). Unpacking on
+      # tmpfs is several times faster than on disk; empty to always unpack under the state dir.
+      image-scratch = /dev/shm
+
       # Largest JSON request body the API accepts.
       max-request-body = 1m
       """;
@@ -92,6 +97,7 @@ public final class ConfigFile {
           "log-max-files",
           "log-sink",
           "insecure-registries",
+          "image-scratch",
           "max-request-body",
           "qemu-accel");
 
@@ -189,6 +195,7 @@ public final class ConfigFile {
           Integer.parseInt(s.get("log-max-files")),
           s.get("log-sink").isEmpty() ? null : Path.of(s.get("log-sink")),
           list(s.get("insecure-registries")),
+          s.get("image-scratch").isEmpty() ? null : Path.of(s.get("image-scratch")),
           accel,
           Sizes.parse(s.get("max-request-body")));
     } catch (IllegalArgumentException e) {

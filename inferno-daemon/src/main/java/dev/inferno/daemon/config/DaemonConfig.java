@@ -24,6 +24,7 @@ import java.util.List;
  * @param logMaxFiles and this many are kept
  * @param logSink a unix socket to forward log records to (NDJSON), or null
  * @param insecureRegistries registries reached over plain HTTP
+ * @param imageScratch a tmpfs to unpack layers into before the image disk is built, or null
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  */
@@ -46,6 +47,7 @@ public record DaemonConfig(
     int logMaxFiles,
     Path logSink,
     List<String> insecureRegistries,
+    Path imageScratch,
     String qemuAccel,
     long maxBodyBytes) {
   public DaemonConfig {

@@ -27,6 +27,7 @@ class ConfigTest {
     assertThat(c.jailUidFirst()).isEqualTo(900000);
     assertThat(c.logSink()).isNull();
     assertThat(c.insecureRegistries()).isEmpty();
+    assertThat(c.imageScratch()).isEqualTo(Path.of("/dev/shm"));
     // never overwrites
     assertThat(DaemonMain.run(new String[] {"init", "-p", file.toString()})).isEqualTo(1);
   }
@@ -40,6 +41,8 @@ class ConfigTest {
     assertThat(c.vmm()).isEqualTo("qemu");
     assertThat(c.defaultMemoryBytes()).isEqualTo(1L << 30);
     assertThat(c.insecureRegistries()).containsExactly("a:5000", "b:5000");
+    Files.writeString(file, "image-scratch =\n");
+    assertThat(ConfigFile.build(ConfigFile.read(file)).imageScratch()).isNull();
 
     Files.writeString(file, "colour = red\n");
     assertThatThrownBy(() -> ConfigFile.read(file))

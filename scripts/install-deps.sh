@@ -11,7 +11,7 @@ packages=(
   # VMs and disks
   qemu-system-x86 e2fsprogs cpio
   # tests: a real registry, image tooling, guest rootfs contents
-  docker-registry skopeo umoci busybox-static debootstrap apache2-utils socat jq
+  docker-registry skopeo umoci busybox-static debootstrap apache2-utils socat jq openssl python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -52,6 +52,11 @@ else
   say "no internet: building a busybox image from busybox-static"
   layout=$(mktemp -d)
   scripts/make-busybox-image.sh "$layout/busybox" latest > /dev/null
+  # umoci tags the layout "latest" only; name it busybox:latest (as `docker save` would) so that
+  # `inferno load` gives the image a name to run it by
+  jq -c '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "busybox:latest"' \
+    "$layout/busybox/index.json" > "$layout/index.json"
+  mv "$layout/index.json" "$layout/busybox/index.json"
   tar -C "$layout/busybox" -cf "$layout/busybox.tar" .
   bin/inferno load -i "$layout/busybox.tar"
   rm -rf "$layout"

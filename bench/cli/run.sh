@@ -4,8 +4,9 @@
 #
 #   bench/cli/run.sh [N]        default N=25; needs a build (./mvnw -pl inferno-cli -am package)
 #
-# The daemon runs with the process backend and 10 exited VMs in its table, so `ps -a` has rows to
-# format. Times are wall clock per command, measured with bash's EPOCHREALTIME.
+# The daemon is the daemon's TestServerMain (test-jar: its API, store and services, with host
+# processes standing in for VMs — `ps` measures the CLI, not kiln) with 10 exited VMs in its table,
+# so `ps -a` has rows to format. Times are wall clock per command, measured with bash's EPOCHREALTIME.
 set -euo pipefail
 n=${1:-25}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,9 +25,11 @@ cat > "$work/Hello.java" <<'JAVA'
 public class Hello { public static void main(String[] a) { System.out.println("hello"); } }
 JAVA
 "$java_home/bin/javac" -d "$work" "$work/Hello.java"
-: > "$work/empty.conf"
-"$inferno" server --config "$work/empty.conf" --backend process --testing-images busybox \
-  --state-dir "$work/state" --socket "$work/s.sock" > "$work/daemon.log" 2>&1 &
+tests_jar=$(ls "$root"/inferno-daemon/target/inferno-daemon-*-tests.jar)
+cp="$tests_jar"
+for j in "$root"/inferno-cli/target/lib/*.jar; do cp="$cp:$j"; done
+"$java" -cp "$cp" dev.inferno.daemon.testing.TestServerMain "$work/state" "$work/s.sock" busybox \
+  > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$work/s.sock" ] && break; sleep 0.1; done
 export INFERNO_SOCKET="$work/s.sock"

@@ -56,6 +56,10 @@ public final class ImageService {
   private final DiskBuilder disks = new DiskBuilder();
   private final LayerUnpacker.Limits limits;
   private final int parallelLayers;
+
+  /** Per-state-dir scratch on a tmpfs, or null. */
+  private final Path fastScratch;
+
   private final Map<Digest, CompletableFuture<Image>> inflight = new ConcurrentHashMap<>();
   private final Map<Digest, CompletableFuture<Void>> blobDownloads = new ConcurrentHashMap<>();
 
@@ -64,25 +68,65 @@ public final class ImageService {
 
   private int activeMaterialisations;
 
+  /**
+   * Tuning.
+   *
+   * @param limits caps on a layer's entries and bytes
+   * @param parallelLayers how many layers download at once
+   * @param fastScratch a tmpfs (e.g. {@code /dev/shm}) to unpack into when it has room for the
+   *     image, so the scratch tree never hits the disk; null to always unpack under the state dir
+   */
+  public record Options(LayerUnpacker.Limits limits, int parallelLayers, Path fastScratch) {
+    public static final Options DEFAULT = new Options(LayerUnpacker.Limits.DEFAULT, 3, null);
+  }
+
   public ImageService(Path stateDir, ConnectionFactory db, RegistryClient registry) {
-    this(stateDir, db, registry, LayerUnpacker.Limits.DEFAULT, 3);
+    this(stateDir, db, registry, Options.DEFAULT);
   }
 
   public ImageService(
-      Path stateDir,
-      ConnectionFactory db,
-      RegistryClient registry,
-      LayerUnpacker.Limits limits,
-      int parallelLayers) {
+      Path stateDir, ConnectionFactory db, RegistryClient registry, Options options) {
     this.dir = stateDir.resolve("images");
     this.db = db;
     this.registry = registry;
-    this.limits = limits;
-    this.parallelLayers = parallelLayers;
+    this.limits = options.limits();
+    this.parallelLayers = options.parallelLayers();
+    this.fastScratch =
+        options.fastScratch() == null
+            ? null
+            : options
+                .fastScratch()
+                .resolve(
+                    "inferno-"
+                        + Digest.sha256(
+                                stateDir
+                                    .toAbsolutePath()
+                                    .toString()
+                                    .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                            .shortHex());
     this.blobs = new BlobStore(dir.resolve("blobs"), dir.resolve("tmp"));
     try {
       Files.createDirectories(dir.resolve("disks"));
       Files.createDirectories(dir.resolve("roots"));
+      // scratch left by a crash: unpacked roots, half-written blobs and disks
+      for (String scratch : List.of("roots", "tmp")) {
+        try (var leftovers = Files.list(dir.resolve(scratch))) {
+          for (Path p : leftovers.toList()) {
+            DiskBuilder.deleteRoot(p);
+          }
+        }
+      }
+      if (fastScratch != null) {
+        DiskBuilder.deleteRoot(fastScratch);
+        Files.createDirectories(fastScratch);
+      }
+      try (var disksDir = Files.list(dir.resolve("disks"))) {
+        for (Path p : disksDir.toList()) {
+          if (p.getFileName().toString().endsWith(".tmp")) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
       try (Connection c = db.open()) {
         ImageSchema.migrate(c);
       }
@@ -347,7 +391,7 @@ public final class ImageService {
       PullProgress progress,
       Map<Digest, CompletableFuture<Void>> downloads)
       throws IOException {
-    Path root = dir.resolve("roots").resolve(img.config().digest().hex() + "-" + UUID.randomUUID());
+    Path root = scratchFor(img).resolve(img.config().digest().hex() + "-" + UUID.randomUUID());
     Files.createDirectory(root);
     try {
       LayerUnpacker unpacker = new LayerUnpacker(root, limits);
@@ -363,8 +407,39 @@ public final class ImageService {
       progress.on(new PullEvent.Status("Building image disk"));
       return disks.build(root, disk, "inferno-image").bytes();
     } finally {
-      DiskBuilder.deleteRoot(root);
+      discard(root);
     }
+  }
+
+  /**
+   * The tmpfs scratch when it has room for this image (guessing 4× the compressed layers, twice
+   * over), else the state dir.
+   */
+  private Path scratchFor(Manifest.Image img) throws IOException {
+    if (fastScratch != null) {
+      long compressed = 0;
+      for (Descriptor l : img.layers()) {
+        compressed += l.size();
+      }
+      if (Files.getFileStore(fastScratch).getUsableSpace() > compressed * 8 + (64L << 20)) {
+        return fastScratch;
+      }
+    }
+    return dir.resolve("roots");
+  }
+
+  /** Deletes a scratch root in the background: the pull need not wait for 10⁴ unlinks. */
+  private static void discard(Path root) {
+    Thread.ofVirtual()
+        .name("discard-" + root.getFileName())
+        .start(() -> {
+          try {
+            DiskBuilder.deleteRoot(root);
+          } catch (IOException e) {
+            System.getLogger(ImageService.class.getName())
+                .log(System.Logger.Level.WARNING, "cannot delete " + root + ": " + e);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- records
@@ -628,6 +703,28 @@ public final class ImageService {
       }
     } catch (IOException e) {
       throw new ImageException("cannot load " + source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Loads from a stream (the body of {@code inferno load}): spooled to a scratch file first, since
+   * a {@code docker save} archive may list its manifest after the layers.
+   */
+  public List<Image> load(InputStream archive, Platform platform, PullProgress progress) {
+    Path spool = dir.resolve("tmp").resolve("upload-" + UUID.randomUUID() + ".tar");
+    try {
+      try (var out = Files.newOutputStream(spool)) {
+        archive.transferTo(out);
+      }
+      return load(spool, platform, progress);
+    } catch (IOException e) {
+      throw new ImageException("cannot receive the archive: " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(spool);
+      } catch (IOException ignored) {
+        // scratch; cleaned at the next start
+      }
     }
   }
 

@@ -63,6 +63,19 @@ class DebianRoundTripTest {
       got.remove(".");
       assertThat(got).containsExactlyInAnyOrderEntriesOf(want);
       assertThat(new DiskTree(image.disk()).ls("/usr/bin").get("passwd").perm()).isEqualTo(04755);
+      Path ping = rootfs.resolve("usr/bin/ping");
+      if (Files.exists(ping)
+          && Proc.exec(
+                      "python3",
+                      "-c",
+                      "import os,sys; os.getxattr(sys.argv[1], 'security.capability')",
+                      ping.toString())
+                  .code()
+              == 0) {
+        // file capabilities (binary xattr values) reach the disk
+        assertThat(Proc.run("debugfs", "-R", "ea_list /usr/bin/ping", image.disk().toString()))
+            .contains("security.capability");
+      }
     }
   }
 }

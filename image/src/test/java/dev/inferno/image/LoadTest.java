@@ -66,11 +66,14 @@ class LoadTest {
   }
 
   @Test
-  void loadsAnOciLayoutTar() {
+  void loadsAnOciLayoutTarFromAStream() throws Exception {
     OciLayout layout = TestImages.busyboxLayout(tmp.resolve("layout"));
     Path tar = tmp.resolve("image.tar");
     Proc.run("tar", "-C", layout.dir().toString(), "-cf", tar.toString(), ".");
-    List<Image> loaded = images.load(tar, Platform.DEFAULT, PullProgress.NONE);
+    List<Image> loaded;
+    try (var in = Files.newInputStream(tar)) {
+      loaded = images.load(in, Platform.DEFAULT, PullProgress.NONE);
+    }
     assertThat(loaded).isNotEmpty();
     assertThat(new DiskTree(loaded.getFirst().disk()).cat("/arch")).isEqualTo("amd64\n");
   }

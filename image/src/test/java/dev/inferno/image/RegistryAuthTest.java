@@ -105,6 +105,38 @@ class RegistryAuthTest {
   }
 
   @Test
+  void credentialHelpersAreAskedThroughDockerCredentialGet() throws Exception {
+    Path bin = Files.createDirectories(state.resolve("bin"));
+    Path asked = state.resolve("asked");
+    Path helper = bin.resolve("docker-credential-test");
+    // a credential helper speaks JSON on stdout for the server URL it reads on stdin
+    Files.writeString(
+        helper,
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\necho \"$server\" > "
+            + asked
+            + "\nprintf '{\"ServerURL\":\"%s\",\"Username\":\""
+            + LocalRegistry.USER
+            + "\",\"Secret\":\""
+            + LocalRegistry.PASSWORD
+            + "\"}' \"$server\"\n");
+    Files.setPosixFilePermissions(
+        helper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path config = state.resolve("helper-config.json");
+    Files.writeString(config, "{\"credHelpers\":{\"" + basic.hostPort() + "\":\"test\"}}");
+    ImageService images = service(new DockerConfigCredentials(config, bin));
+    assertThat(
+            images
+                .pull(basic.hostPort() + "/private/busybox:1", Platform.DEFAULT, PullProgress.NONE)
+                .disk())
+        .isRegularFile();
+    assertThat(Files.readString(asked).strip()).isEqualTo(basic.hostPort());
+    // credsStore: the same helper for every registry
+    Files.writeString(config, "{\"credsStore\":\"test\"}");
+    assertThat(new DockerConfigCredentials(config, bin).lookup(basic.hostPort()))
+        .contains(new Credentials(LocalRegistry.USER, LocalRegistry.PASSWORD));
+  }
+
+  @Test
   void loginStoresCredentialsThatPullsThenUse() throws Exception {
     Path config = state.resolve("auth/config.json");
     DockerConfigCredentials store = new DockerConfigCredentials(config);

@@ -246,6 +246,50 @@ class RegistryPullTest {
   }
 
   @Test
+  void unpacksInAFastScratchDirWhenGivenOneAndCleansIt() throws Exception {
+    Path fast = Files.createDirectories(state.resolve("fast"));
+    ImageService svc =
+        new ImageService(
+            state.resolve("s2"),
+            ConnectionFactory.sqlite(state.resolve("s2.db")),
+            new RegistryClient(CredentialSource.NONE, Set.of()),
+            new ImageService.Options(
+                dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 2, fast));
+    Path ours;
+    try (Stream<Path> s = Files.list(fast)) {
+      ours = s.findFirst().orElseThrow(); // inferno-<hash of the state dir>
+    }
+    List<PullEvent> events = Collections.synchronizedList(new ArrayList<>());
+    Image image = svc.pull(ref("test/busybox:1"), Platform.DEFAULT, events::add);
+    assertThat(new DiskTree(image.disk()).cat("/etc/hostname")).isEqualTo("inferno\n");
+    // the scratch root went to the fast dir (not the state dir) and is discarded afterwards
+    try (Stream<Path> s = Files.list(state.resolve("s2/images/roots"))) {
+      assertThat(s).isEmpty();
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      try (Stream<Path> s = Files.list(ours)) {
+        List<Path> left = s.toList();
+        if (left.isEmpty()) {
+          break;
+        }
+        assertThat(System.nanoTime()).as("scratch left: " + left).isLessThan(deadline);
+      }
+      Thread.sleep(50);
+    }
+    // a restart cleans what a crash leaves there
+    Files.createDirectory(ours.resolve("crash"));
+    new ImageService(
+        state.resolve("s2"),
+        ConnectionFactory.sqlite(state.resolve("s2.db")),
+        new RegistryClient(CredentialSource.NONE, Set.of()),
+        new ImageService.Options(dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 2, fast));
+    try (Stream<Path> s = Files.list(ours)) {
+      assertThat(s).isEmpty();
+    }
+  }
+
+  @Test
   void recordsSurviveARestartOfTheService() {
     Image a = images.pull(ref("test/busybox:1"), Platform.DEFAULT, PullProgress.NONE);
     ImageService again = newService(state);

@@ -6,8 +6,6 @@ import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.config.ConfigFile;
 import dev.inferno.daemon.config.DaemonConfig;
 import dev.inferno.daemon.config.Preflight;
-import dev.inferno.daemon.testing.MemoryImageBackend;
-import dev.inferno.daemon.testing.ProcessVmBackend;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -86,18 +84,6 @@ public final class DaemonMain {
     @Option(names = "--vmm", description = "auto, firecracker or qemu")
     String vmm;
 
-    @Option(names = "--backend", description = "kiln, or process (testing only)")
-    String backend;
-
-    @Option(
-        names = "--testing-images",
-        split = ",",
-        description = "serve these from a fake registry (image-backend=memory, for tests)")
-    List<String> testingImages;
-
-    @Option(names = "--image-backend", description = "module, or memory (testing only)")
-    String imageBackend;
-
     @Option(names = "--qemu-accel", description = "auto, kvm or tcg")
     String qemuAccel;
 
@@ -116,12 +102,6 @@ public final class DaemonMain {
       put(s, "kernel", kernel);
       put(s, "init", init);
       put(s, "vmm", vmm);
-      put(s, "backend", backend);
-      if (testingImages != null) {
-        s.put("testing-images", String.join(",", testingImages));
-        s.put("image-backend", "memory"); // a fake registry serves them
-      }
-      put(s, "image-backend", imageBackend);
       put(s, "qemu-accel", qemuAccel);
       DaemonConfig cfg = ConfigFile.build(s);
       // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
@@ -131,13 +111,7 @@ public final class DaemonMain {
         throw new IllegalStateException("cannot start:\n  " + String.join("\n  ", problems));
       }
       ImageBackend images = images(cfg);
-      VmBackend vms;
-      if (cfg.backend().equals("process")) {
-        LOG.warning("backend=process: VMs are host processes; for testing only");
-        vms = new ProcessVmBackend();
-      } else {
-        vms = kiln(cfg, kvm);
-      }
+      VmBackend vms = kiln(cfg, kvm);
       Daemon d =
           Daemon.start(
               cfg, images, vms, PeerPolicy.standard(cfg.socketGroup(), Path.of("/etc/group")));
@@ -178,24 +152,20 @@ public final class DaemonMain {
       java.nio.file.Files.createDirectories(vmsDir);
       return new dev.inferno.daemon.kiln.KilnVmBackend(
           new dev.inferno.kiln.vm.Supervisor(
-              drivers, dev.inferno.daemon.kiln.KilnVmBackend.guests()),
+              drivers,
+              dev.inferno.daemon.kiln.KilnVmBackend.guests(
+                  new dev.inferno.kiln.logs.LogStore.Options(
+                      cfg.logMaxBytes(), cfg.logMaxFiles(), 64 << 10))),
           vmsDir,
           cfg.kernel(),
           cfg.init(),
           1L << 30,
           Preflight.resolveVmm(cfg, kvm),
-          kvm);
+          kvm,
+          cfg.logSink() == null ? null : new dev.inferno.kiln.logs.LogSink(cfg.logSink(), 10_000));
     }
 
     private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {
-      if (cfg.imageBackend().equals("memory")) {
-        LOG.warning("image-backend=memory: images are fakes; for testing only");
-        MemoryImageBackend m = new MemoryImageBackend();
-        for (String ref : cfg.testingImages()) {
-          m.publish(ref, List.of("sh"));
-        }
-        return m;
-      }
       java.nio.file.Files.createDirectories(cfg.stateDir());
       var service =
           new dev.inferno.image.ImageService(

@@ -150,21 +150,34 @@ public final class DiskBuilder {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
+    // tolerant of a concurrent deleter (a background discard racing a restart's cleanup)
     Files.walkFileTree(
         root,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-            Files.delete(f);
+            Files.deleteIfExists(f);
             return FileVisitResult.CONTINUE;
           }
 
           @Override
+          public FileVisitResult visitFileFailed(Path f, IOException exc) throws IOException {
+            if (exc instanceof java.nio.file.NoSuchFileException) {
+              return FileVisitResult.CONTINUE;
+            }
+            throw exc;
+          }
+
+          @Override
           public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            if (exc != null) {
+            if (exc != null && !(exc instanceof java.nio.file.NoSuchFileException)) {
               throw exc;
             }
-            Files.delete(d);
+            try {
+              Files.deleteIfExists(d);
+            } catch (java.nio.file.DirectoryNotEmptyException racing) {
+              // the other deleter will finish it
+            }
             return FileVisitResult.CONTINUE;
           }
         });

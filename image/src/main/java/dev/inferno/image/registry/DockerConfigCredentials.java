@@ -20,9 +20,18 @@ import java.util.concurrent.TimeUnit;
 public final class DockerConfigCredentials implements CredentialSource {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final Path file;
+  private final Path helperDir;
 
   public DockerConfigCredentials(Path file) {
+    this(file, null);
+  }
+
+  /**
+   * @param helperDir where {@code docker-credential-*} programs live, or null to search PATH
+   */
+  public DockerConfigCredentials(Path file, Path helperDir) {
     this.file = file;
+    this.helperDir = helperDir;
   }
 
   /** {@code $DOCKER_CONFIG/config.json} or {@code ~/.docker/config.json}. */
@@ -166,11 +175,14 @@ public final class DockerConfigCredentials implements CredentialSource {
     return Optional.empty();
   }
 
-  private static Optional<Credentials> helper(String name, String server) {
+  private Optional<Credentials> helper(String name, String server) {
     if (!name.matches("[A-Za-z0-9._-]+")) {
       throw new RegistryException("invalid credential helper name '" + name + "'", 0);
     }
-    String program = "docker-credential-" + name;
+    String program =
+        helperDir == null
+            ? "docker-credential-" + name
+            : helperDir.resolve("docker-credential-" + name).toString();
     try {
       Process p =
           new ProcessBuilder(program, "get").redirectError(ProcessBuilder.Redirect.DISCARD).start();

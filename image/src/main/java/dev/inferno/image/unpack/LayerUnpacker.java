@@ -100,6 +100,15 @@ public final class LayerUnpacker {
     private final Set<String> created = new HashSet<>();
 
     private final Map<Path, FileTime> dirTimes = new LinkedHashMap<>();
+
+    /**
+     * Root-relative paths known to be real directories (no symlink in them), so deep trees do not
+     * lstat every parent for every entry. Cleared whenever anything is deleted.
+     */
+    private final Set<String> dirs = new HashSet<>();
+
+    private PaxXattrTap tap;
+
     private long entries;
     private long bytes;
     private long whiteouts;
@@ -107,7 +116,8 @@ public final class LayerUnpacker {
     private final byte[] buf = new byte[1 << 16];
 
     Stats apply(InputStream in) throws IOException {
-      TarArchiveInputStream tar = new TarArchiveInputStream(in, StandardCharsets.UTF_8.name());
+      tap = new PaxXattrTap(in);
+      TarArchiveInputStream tar = new TarArchiveInputStream(tap, StandardCharsets.UTF_8.name());
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
         if (++entries > limits.maxEntries()) {
@@ -146,7 +156,7 @@ public final class LayerUnpacker {
 
       if (e.isDirectory()) {
         if (existing != null && !existing.isDirectory()) {
-          Files.delete(target);
+          delete(target, existing);
           existing = null;
         }
         if (existing == null) {
@@ -163,7 +173,7 @@ public final class LayerUnpacker {
         return;
       }
       if (existing != null) {
-        deleteTree(target, existing);
+        delete(target, existing);
       }
       created.add(key);
       if (e.isSymbolicLink()) {
@@ -223,7 +233,7 @@ public final class LayerUnpacker {
         if (source.equals(target)) {
           return;
         }
-        deleteTree(target, existing);
+        delete(target, existing);
       }
       Files.createLink(target, source);
     }
@@ -249,7 +259,7 @@ public final class LayerUnpacker {
             if (!created.contains(key(child))) {
               BasicFileAttributes a = lstat(child);
               if (a != null) {
-                deleteTree(child, a);
+                delete(child, a);
               }
             }
           }
@@ -262,7 +272,7 @@ public final class LayerUnpacker {
       }
       BasicFileAttributes a = lstat(victim);
       if (a != null) {
-        deleteTree(victim, a);
+        delete(victim, a);
       }
     }
 
@@ -281,13 +291,22 @@ public final class LayerUnpacker {
         }
         String name = k.substring("SCHILY.xattr.".length());
         String v = x.getValue();
-        // commons-compress decodes PAX values as UTF-8; a binary value (U+FFFD) would be corrupt
-        if (v.indexOf('\uFFFD') >= 0 || (!root_ && !name.startsWith("user."))) {
+        byte[] raw = tap.current().get(name);
+        byte[] value;
+        if (raw != null && new String(raw, StandardCharsets.UTF_8).equals(v)) {
+          value = raw; // exact bytes, binary values included
+        } else if (v.indexOf('\uFFFD') < 0) {
+          value = v.getBytes(StandardCharsets.UTF_8);
+        } else {
+          skippedXattrs++; // a binary value we could not recover: better absent than corrupt
+          continue;
+        }
+        if (!root_ && !name.startsWith("user.")) {
           skippedXattrs++;
           continue;
         }
         try {
-          Posix.lsetxattr(p, name, v.getBytes(StandardCharsets.UTF_8));
+          Posix.lsetxattr(p, name, value);
         } catch (Posix.PosixException ex) {
           skippedXattrs++; // e.g. user.* on a symlink, or a filesystem without xattrs
         }
@@ -314,7 +333,19 @@ public final class LayerUnpacker {
      * (when {@code create}) making missing directories. Returns null when a component is missing
      * and {@code create} is false.
      */
+    private void delete(Path p, BasicFileAttributes a) throws IOException {
+      dirs.clear();
+      deleteTree(p, a);
+    }
+
     private Path resolveDir(List<String> comps, boolean create) throws IOException {
+      if (comps.isEmpty()) {
+        return root;
+      }
+      String requested = String.join("/", comps);
+      if (dirs.contains(requested)) {
+        return root.resolve(requested);
+      }
       Deque<String> todo = new ArrayDeque<>(comps);
       List<String> cur = new ArrayList<>();
       int links = 0;
@@ -342,6 +373,7 @@ public final class LayerUnpacker {
           Posix.chmod(p, 0755);
           created.add(key(p));
           cur.add(c);
+          dirs.add(String.join("/", cur));
         } else if (a.isSymbolicLink()) {
           if (++links > MAX_SYMLINKS) {
             throw new LayerRejectedException("too many levels of symlinks under " + key(p));
@@ -356,6 +388,7 @@ public final class LayerUnpacker {
           }
         } else if (a.isDirectory()) {
           cur.add(c);
+          dirs.add(String.join("/", cur));
         } else {
           throw new LayerRejectedException(
               "layer writes below " + key(p) + ", which is not a directory");

@@ -52,69 +52,14 @@ public final class PullBench {
       registry.push(layout.dir(), "bench", "debian");
       String ref = registry.hostPort() + "/debian:bench";
       List<Long> toolchain = new ArrayList<>();
-      List<Long> inferno = new ArrayList<>();
-      long rss = 0;
-      long heap = 0;
+      List<Long> onDisk = new ArrayList<>();
+      List<Long> onTmpfs = new ArrayList<>();
+      long[] mem = new long[2]; // peak heap, peak RSS kB
       long contentBytes = 0;
       for (int round = 0; round < rounds; round++) {
-        // the standard toolchain
-        Path tc = work.resolve("toolchain");
-        DiskBuilder.deleteRoot(tc);
-        Files.createDirectories(tc);
-        long t0 = System.nanoTime();
-        Proc.run(
-            "skopeo",
-            "copy",
-            "-q",
-            "--src-tls-verify=false",
-            "docker://" + ref,
-            "oci:" + tc.resolve("oci") + ":bench");
-        Proc.run(
-            "umoci",
-            "unpack",
-            "--image",
-            tc.resolve("oci") + ":bench",
-            tc.resolve("bundle").toString());
-        DiskBuilder.Usage u = DiskBuilder.measure(tc.resolve("bundle/rootfs"));
-        long size = (u.blocks() * 4096 * 12 / 10 + u.files() * 256 + (64L << 20)) / 1024;
-        Proc.run(
-            "mke2fs",
-            "-q",
-            "-F",
-            "-t",
-            "ext4",
-            "-d",
-            tc.resolve("bundle/rootfs").toString(),
-            tc.resolve("disk.ext4").toString(),
-            size + "k");
-        toolchain.add(System.nanoTime() - t0);
-        DiskBuilder.deleteRoot(tc);
-
-        // inferno, cold (fresh state)
-        Path state = work.resolve("state");
-        DiskBuilder.deleteRoot(state);
-        Files.createDirectories(state);
-        ImageService images =
-            new ImageService(
-                state,
-                ConnectionFactory.sqlite(state.resolve("inferno.db")),
-                new RegistryClient(CredentialSource.NONE, Set.of()));
-        System.gc();
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-          p.resetPeakUsage();
-        }
-        long t1 = System.nanoTime();
-        Image image = images.pull(ref, Platform.DEFAULT, PullProgress.NONE);
-        inferno.add(System.nanoTime() - t1);
-        contentBytes = image.size();
-        long h = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-          if (p.getType() == MemoryType.HEAP) {
-            h += p.getPeakUsage().getUsed();
-          }
-        }
-        heap = Math.max(heap, h);
-        rss = Math.max(rss, vmHwmKb());
+        toolchain.add(toolchain(work, ref));
+        onDisk.add(inferno(work, ref, null, mem));
+        onTmpfs.add(inferno(work, ref, Path.of("/dev/shm"), mem));
       }
       // warm: the image is present; a pull checks the registry's manifest and finds everything
       ImageService images =
@@ -122,6 +67,7 @@ public final class PullBench {
               work.resolve("state"),
               ConnectionFactory.sqlite(work.resolve("state/inferno.db")),
               new RegistryClient(CredentialSource.NONE, Set.of()));
+      contentBytes = images.list().getFirst().size();
       List<Long> warm = new ArrayList<>();
       for (int i = 0; i < 21; i++) {
         long t = System.nanoTime();
@@ -132,35 +78,128 @@ public final class PullBench {
       System.out.printf(Locale.ROOT, "## Image pull benchmark (%s)%n%n", java.time.LocalDate.now());
       System.out.printf(
           Locale.ROOT,
-          "Debian rootfs from `%s`: %.0f MB of file content, one gzip layer of %.0f MB, local docker-registry over HTTP.%n%n",
+          "Debian rootfs from `%s`: %.0f MB of file content, one gzip layer of %.0f MB, local"
+              + " docker-registry over HTTP.%n%n",
           rootfs,
           contentBytes / 1e6,
           compressed / 1e6);
       System.out.println(
-          "| round | skopeo copy + umoci unpack + mke2fs -d | inferno pull (download+verify+unpack+disk) | ratio |");
-      System.out.println("|---|---|---|---|");
+          "| round | skopeo copy + umoci unpack + mke2fs -d | inferno, scratch on disk | ratio |"
+              + " inferno, scratch on tmpfs | ratio |");
+      System.out.println("|---|---|---|---|---|---|");
       for (int i = 0; i < rounds; i++) {
         System.out.printf(
             Locale.ROOT,
-            "| %d | %.2f s | %.2f s | %.2f |%n",
+            "| %d | %.2f s | %.2f s | %.2f | %.2f s | %.2f |%n",
             i + 1,
             toolchain.get(i) / 1e9,
-            inferno.get(i) / 1e9,
-            (double) inferno.get(i) / toolchain.get(i));
+            onDisk.get(i) / 1e9,
+            (double) onDisk.get(i) / toolchain.get(i),
+            onTmpfs.get(i) / 1e9,
+            (double) onTmpfs.get(i) / toolchain.get(i));
       }
       System.out.printf(
           Locale.ROOT,
-          "%nWarm pull (image present; manifest GET + record lookup), median of 21: %.1f ms (min %.1f, max %.1f).%n",
+          "%nWarm pull (image present; manifest GET + record lookup), median of 21: %.1f ms (min"
+              + " %.1f, max %.1f).%n",
           warm.get(10) / 1e6,
           warm.getFirst() / 1e6,
           warm.getLast() / 1e6);
       System.out.printf(
           Locale.ROOT,
-          "Peak heap during a cold pull: %.0f MB; peak RSS of the JVM (VmHWM): %.0f MB (max heap %d MB).%n",
-          heap / 1e6,
-          rss / 1e3,
+          "Peak heap during a cold pull: %.0f MB; peak RSS of the JVM (VmHWM): %.0f MB (max heap"
+              + " %d MB).%n",
+          mem[0] / 1e6,
+          mem[1] / 1e3,
           Runtime.getRuntime().maxMemory() >> 20);
     }
+  }
+
+  /** skopeo copy + umoci unpack + mke2fs -d; nanoseconds. */
+  private static long toolchain(Path work, String ref) throws Exception {
+    Path tc = work.resolve("toolchain");
+    DiskBuilder.deleteRoot(tc);
+    Files.createDirectories(tc);
+    long t0 = System.nanoTime();
+    Proc.run(
+        "skopeo",
+        "copy",
+        "-q",
+        "--src-tls-verify=false",
+        "docker://" + ref,
+        "oci:" + tc.resolve("oci") + ":bench");
+    Proc.run(
+        "umoci",
+        "unpack",
+        "--image",
+        tc.resolve("oci") + ":bench",
+        tc.resolve("bundle").toString());
+    DiskBuilder.Usage u = DiskBuilder.measure(tc.resolve("bundle/rootfs"));
+    long size = (u.blocks() * 4096 * 12 / 10 + u.files() * 256 + (64L << 20)) / 1024;
+    Proc.run(
+        "mke2fs",
+        "-q",
+        "-F",
+        "-t",
+        "ext4",
+        "-d",
+        tc.resolve("bundle/rootfs").toString(),
+        tc.resolve("disk.ext4").toString(),
+        size + "k");
+    long took = System.nanoTime() - t0;
+    DiskBuilder.deleteRoot(tc);
+    return took;
+  }
+
+  /** A cold inferno pull into a fresh state dir; prints its phases on stderr; nanoseconds. */
+  private static long inferno(Path work, String ref, Path scratch, long[] mem) throws Exception {
+    Path state = work.resolve("state");
+    DiskBuilder.deleteRoot(state);
+    Files.createDirectories(state);
+    ImageService images =
+        new ImageService(
+            state,
+            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            new RegistryClient(CredentialSource.NONE, Set.of()),
+            new ImageService.Options(
+                dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 3, scratch));
+    System.gc();
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      p.resetPeakUsage();
+    }
+    long t1 = System.nanoTime();
+    List<String> phases = Collections.synchronizedList(new ArrayList<>());
+    Image image =
+        images.pull(
+            ref,
+            Platform.DEFAULT,
+            e -> {
+              if (!(e instanceof dev.inferno.image.PullEvent.Layer l
+                  && l.phase() == dev.inferno.image.PullEvent.Phase.DOWNLOADING)) {
+                phases.add(
+                    String.format(
+                        Locale.ROOT, "%6.2f s  %s", (System.nanoTime() - t1) / 1e9, e.line()));
+              }
+            });
+    long took = System.nanoTime() - t1;
+    phases.add(
+        String.format(
+            Locale.ROOT,
+            "%6.2f s  done (scratch %s, %d bytes)",
+            took / 1e9,
+            scratch == null ? "state dir" : scratch,
+            image.size()));
+    System.err.println(String.join("\n", phases));
+    long h = 0;
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == MemoryType.HEAP) {
+        h += p.getPeakUsage().getUsed();
+      }
+    }
+    mem[0] = Math.max(mem[0], h);
+    mem[1] = Math.max(mem[1], vmHwmKb());
+    Thread.sleep(3000); // let the background discard of the scratch root finish
+    return took;
   }
 
   private static long vmHwmKb() throws java.io.IOException {

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real bin/inferno against a real daemon subprocess (process backend: each VM is a host
- * process, so output, exit codes and signals are real; no guest boots).
+ * The real bin/inferno against a real daemon subprocess (test doubles from the daemon's test-jar:
+ * each VM is a host process, so output, exit codes and signals are real; no guest boots).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CliTest {

@@ -14,10 +14,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * End-to-end scaffolding: a real daemon started as a subprocess through bin/inferno with a temp
- * state dir and socket, and the real CLI binary run against it. With {@code backend=process} the
- * VMs are host processes; once image + kiln are merged, {@link #start} takes the kiln backend
- * (kernel, init) and the same tests run real guests.
+ * End-to-end scaffolding: a daemon subprocess with a temp state dir and socket, and the real CLI
+ * binary (bin/inferno) run against it. {@link #startKiln} runs the real daemon ({@code inferno
+ * server}: image module, kiln, QEMU); {@link #start} runs the daemon's API, store and services with
+ * test doubles for kiln and the registry ({@code TestServerMain} from the daemon's test-jar, on
+ * this test classpath), where host processes stand in for VMs.
  */
 public final class Inferno implements AutoCloseable {
   public static final Path ROOT = Path.of(System.getProperty("inferno.root"));
@@ -25,7 +26,7 @@ public final class Inferno implements AutoCloseable {
 
   public final Path dir;
   public final Path socket;
-  private final List<String> serverArgs;
+  private final List<String> serverCmd;
   private Process daemon;
 
   /** The output and exit code of one CLI run. */
@@ -36,26 +37,30 @@ public final class Inferno implements AutoCloseable {
     }
   }
 
-  private Inferno(Path dir, List<String> serverArgs) {
+  private Inferno(Path dir, List<String> serverCmd) {
     this.dir = dir;
     this.socket = dir.resolve("inferno.sock");
-    this.serverArgs = serverArgs;
+    this.serverCmd = serverCmd;
   }
 
-  /** A daemon on the process backend whose fake registry serves busybox and alpine:3.20. */
+  /**
+   * A daemon with test doubles (host processes for VMs) whose fake registry serves busybox and
+   * alpine:3.20.
+   */
   public static Inferno start(Path dir) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Inferno i =
         new Inferno(
             dir,
             List.of(
-                "server",
-                "--backend",
-                "process",
-                "--state-dir",
+                java,
+                "-cp",
+                cp,
+                "dev.inferno.daemon.testing.TestServerMain",
                 dir.resolve("state").toString(),
-                "--socket",
                 dir.resolve("inferno.sock").toString(),
-                "--testing-images",
                 "busybox,alpine:3.20"));
     i.startDaemon();
     return i;
@@ -63,11 +68,23 @@ public final class Inferno implements AutoCloseable {
 
   /** A daemon running real VMs through kiln (QEMU with TCG: no trustworthy KVM assumed). */
   public static Inferno startKiln(Path dir, Path kernel, Path init) throws Exception {
+    return startKiln(dir, kernel, init, "");
+  }
+
+  /** As above, with these lines in its config file. */
+  public static Inferno startKiln(Path dir, Path kernel, Path init, String config)
+      throws Exception {
+    // without --config the daemon would read /etc/inferno: always give it one
+    Path conf = dir.resolve("daemon.conf");
+    Files.writeString(conf, config);
     Inferno i =
         new Inferno(
             dir,
             List.of(
+                BIN.toString(),
                 "server",
+                "--config",
+                conf.toString(),
                 "--state-dir",
                 dir.resolve("state").toString(),
                 "--socket",
@@ -85,18 +102,9 @@ public final class Inferno implements AutoCloseable {
   }
 
   public void startDaemon() throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd(serverArgs));
+    ProcessBuilder pb = new ProcessBuilder(serverCmd);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("daemon.log").toFile()));
-    // a config file that does not exist here would be read from /etc: point at an empty one
-    Path conf = dir.resolve("empty.conf");
-    if (!Files.exists(conf)) {
-      Files.writeString(conf, "");
-    }
-    List<String> c = new ArrayList<>(pb.command());
-    c.add("--config");
-    c.add(conf.toString());
-    pb.command(c);
     daemon = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {

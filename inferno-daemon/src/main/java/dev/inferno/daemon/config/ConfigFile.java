@@ -71,16 +71,6 @@ public final class ConfigFile {
 
       # Largest JSON request body the API accepts.
       max-request-body = 1m
-
-      # kiln runs real VMs. "process" runs each VM's command as a host process instead — for
-      # testing the daemon and CLI where no VM can boot, never for real use; its fake registry
-      # serves the images listed in testing-images.
-      backend = kiln
-      testing-images =
-
-      # Images come from registries through the image module ("module"); "memory" is a fake
-      # registry serving testing-images, for tests only.
-      image-backend = module
       """;
 
   private static final Set<String> KEYS =
@@ -103,9 +93,6 @@ public final class ConfigFile {
           "log-sink",
           "insecure-registries",
           "max-request-body",
-          "backend",
-          "testing-images",
-          "image-backend",
           "qemu-accel");
 
   private ConfigFile() {}
@@ -170,18 +157,14 @@ public final class ConfigFile {
       if (!Set.of("auto", "firecracker", "qemu").contains(vmm)) {
         throw new IllegalArgumentException("vmm must be auto, firecracker or qemu, not " + vmm);
       }
-      String backend = s.get("backend");
-      if (!Set.of("kiln", "process").contains(backend)) {
-        throw new IllegalArgumentException("backend must be kiln or process, not " + backend);
-      }
-      String imageBackend = s.get("image-backend");
-      if (!Set.of("module", "memory").contains(imageBackend)) {
-        throw new IllegalArgumentException(
-            "image-backend must be module or memory, not " + imageBackend);
-      }
       String accel = s.get("qemu-accel");
       if (!Set.of("auto", "kvm", "tcg").contains(accel)) {
         throw new IllegalArgumentException("qemu-accel must be auto, kvm or tcg, not " + accel);
+      }
+      if (Sizes.parse(s.get("log-max-size")) < 4096
+          || Integer.parseInt(s.get("log-max-files")) < 1) {
+        throw new IllegalArgumentException(
+            "log-max-size must be at least 4k and log-max-files at least 1");
       }
       int cpus = Integer.parseInt(s.get("default-cpus"));
       if (cpus < 1) {
@@ -206,9 +189,6 @@ public final class ConfigFile {
           Integer.parseInt(s.get("log-max-files")),
           s.get("log-sink").isEmpty() ? null : Path.of(s.get("log-sink")),
           list(s.get("insecure-registries")),
-          backend,
-          list(s.get("testing-images")),
-          imageBackend,
           accel,
           Sizes.parse(s.get("max-request-body")));
     } catch (IllegalArgumentException e) {

@@ -24,9 +24,6 @@ import java.util.List;
  * @param logMaxFiles and this many are kept
  * @param logSink a unix socket to forward log records to (NDJSON), or null
  * @param insecureRegistries registries reached over plain HTTP
- * @param backend kiln (real VMs) or process (host processes; for tests only)
- * @param testingImages with image-backend=memory: references the fake registry serves
- * @param imageBackend module (the image module: real registries) or memory (a fake, for tests)
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  */
@@ -49,14 +46,10 @@ public record DaemonConfig(
     int logMaxFiles,
     Path logSink,
     List<String> insecureRegistries,
-    String backend,
-    List<String> testingImages,
-    String imageBackend,
     String qemuAccel,
     long maxBodyBytes) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
-    testingImages = List.copyOf(testingImages);
   }
 
   public Path database() {

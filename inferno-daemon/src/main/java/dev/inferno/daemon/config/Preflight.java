@@ -30,9 +30,6 @@ public final class Preflight {
   /** Problems, empty when the daemon can start. */
   public static List<String> check(DaemonConfig c, boolean kvm) {
     List<String> problems = new ArrayList<>();
-    if (c.backend().equals("process")) {
-      return problems;
-    }
     if (!Files.isRegularFile(c.kernel())) {
       problems.add(
           "no guest kernel at " + c.kernel() + ": build one with kernel/build.sh and set kernel =");

@@ -46,7 +46,11 @@ public final class ImageOps {
       throw ApiException.badRequest("no image reference given (ref=…)");
     }
     try {
-      return images.find(ref).orElseThrow(() -> ApiException.notFound("no such image: " + ref));
+      var found = images.find(ref);
+      if (found.isEmpty() && !ref.startsWith("sha256:")) {
+        validate(ref); // a malformed reference is the client's error (400), not a missing image
+      }
+      return found.orElseThrow(() -> ApiException.notFound("no such image: " + ref));
     } catch (BackendException e) {
       throw VmService.fromBackend(e);
     }

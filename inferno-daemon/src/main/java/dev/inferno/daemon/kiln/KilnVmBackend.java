@@ -33,6 +33,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -42,6 +44,7 @@ import java.util.stream.Stream;
  */
 public final class KilnVmBackend implements VmBackend {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration SINK_DRAIN = Duration.ofSeconds(3);
 
   private final Supervisor supervisor;
   private final Path vmsDir;
@@ -50,6 +53,7 @@ public final class KilnVmBackend implements VmBackend {
   private final long writableDiskBytes;
   private final String defaultVmm;
   private final boolean kvm;
+  private final dev.inferno.kiln.logs.LogSink logSink;
   private final Map<String, KilnVm> vms = new ConcurrentHashMap<>();
 
   public KilnVmBackend(
@@ -59,7 +63,8 @@ public final class KilnVmBackend implements VmBackend {
       Path init,
       long writableDiskBytes,
       String defaultVmm,
-      boolean kvm) {
+      boolean kvm,
+      dev.inferno.kiln.logs.LogSink logSink) {
     this.supervisor = supervisor;
     this.vmsDir = vmsDir;
     this.kernel = kernel;
@@ -67,11 +72,35 @@ public final class KilnVmBackend implements VmBackend {
     this.writableDiskBytes = writableDiskBytes;
     this.defaultVmm = defaultVmm;
     this.kvm = kvm;
+    this.logSink = logSink;
   }
 
-  /** The sessions a supervisor for the daemon needs: the daemon keeps reading logs after exit. */
-  public static dev.inferno.kiln.vm.GuestSession.Factory guests() {
-    return LinkedGuest.factory(false);
+  /**
+   * The sessions a supervisor for the daemon needs: the daemon keeps reading logs after exit; each
+   * VM's log store rotates at {@code logs}' size and keeps its number of files.
+   */
+  public static dev.inferno.kiln.vm.GuestSession.Factory guests(LogStore.Options logs) {
+    return LinkedGuest.factory(false, logs);
+  }
+
+  /** Forwards the VM's records to the log sink (when one is configured) from now on. */
+  private void forward(dev.inferno.kiln.vm.RunningVm vm, String name) {
+    if (logSink != null && vm.guest() instanceof LinkedGuest linked) {
+      Thread follower = logSink.follow(linked.logs(), vm.spec().id(), name);
+      // the daemon keeps an exited VM's store open (for `logs`): end the follower once the last
+      // records are durable rather than when the VM is removed
+      vm.exit()
+          .whenComplete((e, err) ->
+              Thread.ofVirtual()
+                  .start(() -> {
+                    try {
+                      Thread.sleep(SINK_DRAIN.toMillis());
+                    } catch (InterruptedException ie) {
+                      Thread.currentThread().interrupt();
+                    }
+                    follower.interrupt();
+                  }));
+    }
   }
 
   /** PROTOCOL.md §5: the daemon resolved argv/env/workdir/user already; init applies them as is. */
@@ -141,6 +170,7 @@ public final class KilnVmBackend implements VmBackend {
               vmsDir.resolve(s.id()));
       KilnVm vm = new KilnVm(supervisor.start(spec), Instant.now());
       vms.put(s.id(), vm);
+      forward(vm.vm, s.name());
       return vm;
     } catch (IOException | RuntimeException e) {
       throw new BackendException(
@@ -168,6 +198,7 @@ public final class KilnVmBackend implements VmBackend {
       if (vm.get().exit().isDone()) {
         return new Adoption.Exited(exit(vm.get().exit().join()));
       }
+      forward(vm.get(), id); // from now on: what came while the daemon was down was not sent
       return new Adoption.Adopted(k);
     } catch (IOException | RuntimeException e) {
       return new Adoption.Vanished("kiln could not re-adopt it: " + e.getMessage());
@@ -258,7 +289,10 @@ public final class KilnVmBackend implements VmBackend {
         switch (r.stream()) {
           case dev.inferno.kiln.logs.LogRecord.STDOUT -> LogRecord.Stream.STDOUT;
           case dev.inferno.kiln.logs.LogRecord.STDERR -> LogRecord.Stream.STDERR;
-          default -> null; // init's own messages stay in the store
+          // init's own messages ("inferno-init: exec …: not found", dropped output) are errors the
+          // user must see, as Docker prints exec failures: on stderr
+          case dev.inferno.kiln.logs.LogRecord.INIT -> LogRecord.Stream.STDERR;
+          default -> null;
         };
     if (s == null) {
       return null;
@@ -319,16 +353,23 @@ public final class KilnVmBackend implements VmBackend {
     private final Instant startedAt;
     private final CompletableFuture<dev.inferno.model.ExitRecord> exit;
 
+    /** Set when `kill` SIGKILLed the VMM: the VM then ended by SIGKILL (137), as Docker says. */
+    private volatile boolean killed;
+
     KilnVm(dev.inferno.kiln.vm.RunningVm vm, Instant startedAt) {
       this.vm = vm;
       this.startedAt = startedAt;
       this.exit =
           vm.exit()
               .handle((e, err) ->
-                  e != null
-                      ? KilnVmBackend.exit(e)
-                      : new dev.inferno.model.ExitRecord(
-                          null, null, false, "kiln lost the VM: " + err, Instant.now()));
+                  e == null
+                      ? new dev.inferno.model.ExitRecord(
+                          null, null, false, "kiln lost the VM: " + err, Instant.now())
+                      : killed && "host".equals(e.source())
+                          ? KilnVmBackend.exit(
+                              ExitRecord.hostMade(
+                                  137, 9, e.startedNs(), "killed (SIGKILL to the VMM)"))
+                          : KilnVmBackend.exit(e));
     }
 
     @Override
@@ -357,18 +398,29 @@ public final class KilnVmBackend implements VmBackend {
     }
 
     /**
-     * kiln stops with the VM's configured signal and timeout (run.json); a different signal is sent
-     * first through the control channel.
+     * The VM's own stop signal goes through kiln's stop (control channel, then after the grace the
+     * VMM's shutdown and SIGKILL). Another signal is sent to the workload through the control
+     * channel; after the grace kiln escalates at once (zero grace for its own stop signal).
      */
     @Override
     public void stop(String signal, int graceSeconds) {
+      Duration grace = Duration.ofSeconds(graceSeconds);
       Thread.ofVirtual()
           .start(() -> {
             try {
               if (!signal.equals(stopSignal()) && vm.guest() instanceof LinkedGuest linked) {
-                linked.link().signal(SignalNames.number(signal), Duration.ofSeconds(2));
+                long t0 = System.nanoTime();
+                linked.link().signal(SignalNames.number(signal), grace);
+                Duration left = grace.minusNanos(System.nanoTime() - t0);
+                try {
+                  vm.exit().get(Math.max(0, left.toMillis()), TimeUnit.MILLISECONDS);
+                  return;
+                } catch (TimeoutException e) {
+                  vm.stop(Duration.ZERO);
+                  return;
+                }
               }
-              vm.stop();
+              vm.stop(grace);
             } catch (Exception e) {
               // the watcher records the exit either way
             }
@@ -391,6 +443,7 @@ public final class KilnVmBackend implements VmBackend {
       int n = SignalNames.number(signal);
       try {
         if (n == 9 || !(vm.guest() instanceof LinkedGuest linked)) {
+          killed = true;
           vm.process().signal(9);
         } else {
           linked.link().signal(n, Duration.ofSeconds(5));

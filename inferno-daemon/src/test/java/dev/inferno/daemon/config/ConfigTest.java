@@ -52,6 +52,25 @@ class ConfigTest {
         .hasMessageContaining("jail-uid-range");
     assertThatThrownBy(() -> ConfigFile.read(dir.resolve("none.conf")))
         .hasMessageContaining("inferno init -p");
+    Files.writeString(file, "log-max-size = 1k\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("log-max-size must be at least 4k");
+    Files.writeString(file, "log-max-size = 8m\nlog-max-files = 2\nlog-sink = /run/v.sock\n");
+    c = ConfigFile.build(ConfigFile.read(file));
+    assertThat(c.logMaxBytes()).isEqualTo(8L << 20);
+    assertThat(c.logMaxFiles()).isEqualTo(2);
+    assertThat(c.logSink()).isEqualTo(Path.of("/run/v.sock"));
+  }
+
+  @Test
+  void theProductHasNoTestBackends() throws Exception {
+    // the process VMs and the in-memory registry are test doubles (the daemon's test-jar)
+    Path file = dir.resolve("c.conf");
+    for (String key : new String[] {"backend = process", "testing-images = busybox"}) {
+      Files.writeString(file, key + "\n");
+      assertThatThrownBy(() -> ConfigFile.read(file)).hasMessageContaining("unknown setting");
+    }
+    assertThat(DaemonMain.run(new String[] {"server", "--backend", "process"})).isEqualTo(2);
   }
 
   @Test

@@ -51,7 +51,6 @@ public final class TestDaemon implements AutoCloseable {
     Map<String, String> s = ConfigFile.read(null);
     s.put("state-dir", dir.resolve("state").toString());
     s.put("socket", dir.resolve("inferno.sock").toString());
-    s.put("backend", "process");
     s.put("stop-timeout", "2");
     s.put("max-request-body", maxBody);
     return ConfigFile.build(s);

@@ -2,6 +2,7 @@ package dev.inferno.kiln.cli;
 
 import dev.inferno.kiln.firecracker.Firecracker;
 import dev.inferno.kiln.logs.LogSink;
+import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
@@ -95,7 +96,11 @@ public final class KilnCommand implements Callable<Integer> {
             ? new LogSink(config.logSink().socket(), config.logSink().capacity())
             : null;
     try {
-      return run(config, guests != null ? guests : LinkedGuest.factory(false, sink, VmSpec::id));
+      return run(
+          config,
+          guests != null
+              ? guests
+              : LinkedGuest.factory(false, LogStore.Options.defaults(), sink, VmSpec::id));
     } finally {
       if (sink != null) {
         sink.close(SINK_GRACE);

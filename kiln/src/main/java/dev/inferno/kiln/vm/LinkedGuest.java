@@ -38,21 +38,30 @@ public final class LinkedGuest implements GuestSession {
    *     closes the store itself ({@code kiln --config} draining the last records)
    */
   public static GuestSession.Factory factory(boolean closeLogs) {
-    return factory(closeLogs, null, VmSpec::id);
+    return factory(closeLogs, LogStore.Options.defaults());
+  }
+
+  /** As above, with the log store's rotation and retention (the daemon's log-max-size/-files). */
+  public static GuestSession.Factory factory(boolean closeLogs, LogStore.Options logOptions) {
+    return factory(closeLogs, logOptions, null, VmSpec::id);
   }
 
   /**
    * Sessions that also forward every VM's durable log records to {@code sink} (NDJSON to a unix
-   * socket, e.g. vector's socket source), from the moment the session opens. The sink is shared by
-   * all VMs and owned by the caller, who closes it at shutdown.
+   * socket, e.g. vector's socket source), from the moment the session opens until its log store
+   * closes. The sink is shared by all VMs and owned by the caller, who closes it at shutdown.
    *
+   * @param logOptions the log store's rotation and retention
    * @param sink where records go, or null for none
    * @param vmName the {@code vm_name} of a VM's lines (e.g. the container name)
    */
   public static GuestSession.Factory factory(
-      boolean closeLogs, LogSink sink, Function<VmSpec, String> vmName) {
+      boolean closeLogs,
+      LogStore.Options logOptions,
+      LogSink sink,
+      Function<VmSpec, String> vmName) {
     return (spec, layout, transport) ->
-        open(spec, layout, transport, closeLogs, sink, vmName.apply(spec));
+        open(spec, layout, transport, closeLogs, logOptions, sink, vmName.apply(spec));
   }
 
   static LinkedGuest open(
@@ -60,10 +69,11 @@ public final class LinkedGuest implements GuestSession {
       VmLayout layout,
       GuestTransport transport,
       boolean closeLogs,
+      LogStore.Options logOptions,
       LogSink sink,
       String vmName)
       throws IOException {
-    LogStore store = LogStore.open(layout.logsDir());
+    LogStore store = LogStore.open(layout.logsDir(), logOptions);
     try {
       if (sink != null) {
         // before the link: records made durable from here on are all forwarded

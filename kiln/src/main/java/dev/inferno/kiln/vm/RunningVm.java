@@ -54,7 +54,11 @@ public final class RunningVm {
    * Stops the VM (control channel → grace → VMM shutdown → SIGKILL) and waits for its exit record.
    */
   public ExitRecord stop() throws IOException {
-    Duration grace = spec.stopTimeout();
+    return stop(spec.stopTimeout());
+  }
+
+  /** As {@link #stop()} with another grace than the spec's (e.g. {@code inferno stop -t}). */
+  public ExitRecord stop(Duration grace) throws IOException {
     Duration shutdownGrace =
         grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);
     stopOutcome =

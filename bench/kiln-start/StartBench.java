@@ -1,7 +1,7 @@
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.vm.DetachedLauncher;
 import dev.inferno.kiln.vm.GuestSession;
-import dev.inferno.kiln.vm.GuestTransport;
+import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;

@@ -1,16 +1,20 @@
 package dev.inferno.kiln.cli;
 
 import dev.inferno.kiln.firecracker.Firecracker;
+import dev.inferno.kiln.logs.LogSink;
+import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -58,10 +62,17 @@ public final class KilnCommand implements Callable<Integer> {
   private final PrintStream err;
   private final GuestSession.Factory guests;
 
+  /** How long the last log lines get to reach the log sink after the VM is gone. */
+  private static final Duration SINK_GRACE = Duration.ofSeconds(3);
+
   public KilnCommand() {
-    this(System.out, System.err, LinkedGuest.factory(false));
+    this(System.out, System.err, null);
   }
 
+  /**
+   * @param guests the guest sessions; null for the protocol's ({@link LinkedGuest}), forwarding to
+   *     the config's {@code log_sink} when it has one
+   */
   public KilnCommand(PrintStream out, PrintStream err, GuestSession.Factory guests) {
     this.out = out;
     this.err = err;
@@ -80,6 +91,27 @@ public final class KilnCommand implements Callable<Integer> {
       return 2;
     }
     KilnConfig config = KilnConfig.load(configFile, vmm);
+    LogSink sink =
+        config.logSink() != null && guests == null
+            ? new LogSink(config.logSink().socket(), config.logSink().capacity())
+            : null;
+    try {
+      return run(
+          config,
+          guests != null
+              ? guests
+              : LinkedGuest.factory(false, LogStore.Options.defaults(), sink, VmSpec::id));
+    } finally {
+      if (sink != null) {
+        sink.close(SINK_GRACE);
+        if (sink.dropped() > 0) {
+          err.println("kiln: " + sink.dropped() + " log lines could not be forwarded to the sink");
+        }
+      }
+    }
+  }
+
+  private int run(KilnConfig config, GuestSession.Factory guests) throws Exception {
     Supervisor supervisor =
         new Supervisor(
             Map.of(

@@ -20,7 +20,18 @@ import java.util.Set;
  * kiln.json: one VM for {@code kiln --config}. JSON with // comments; relative paths are relative
  * to the config file's directory. {@link #DEFAULT} is what {@code kiln --init} writes.
  */
-public record KilnConfig(VmSpec spec, Qemu.Config qemu, Firecracker.Config firecracker) {
+public record KilnConfig(
+    VmSpec spec, Qemu.Config qemu, Firecracker.Config firecracker, LogSinkConfig logSink) {
+
+  /**
+   * kiln.json {@code log_sink}: forward the VM's log records as NDJSON to a unix socket.
+   *
+   * @param socket the collector's unix stream socket (e.g. vector's socket source)
+   * @param capacity lines queued while the collector is slow or away; more are dropped and counted
+   */
+  public record LogSinkConfig(Path socket, int capacity) {
+    public static final int DEFAULT_CAPACITY = 10_000;
+  }
 
   private static final ObjectMapper JSON =
       JsonMapper.builder()
@@ -42,6 +53,7 @@ public record KilnConfig(VmSpec spec, Qemu.Config qemu, Firecracker.Config firec
           "vmm",
           "qemu",
           "firecracker",
+          "log_sink",
           "run");
 
   public static final String DEFAULT =
@@ -84,6 +96,10 @@ public record KilnConfig(VmSpec spec, Qemu.Config qemu, Firecracker.Config firec
           "parent_cgroup": "inferno",
           "memory_headroom_mib": 64
         },
+        // Also forward the log records as NDJSON lines to a collector's unix socket (e.g. vector's
+        // socket source, mode unix_stream): { "socket": "/run/vector.sock", "capacity": 10000 }.
+        // The VM never waits for it: lines that do not fit in `capacity` are dropped and counted.
+        "log_sink": null,
         // The guest's run config (docs/PROTOCOL.md section 5); vm_id, hostname and root are filled in.
         "run": {
           "version": 1,
@@ -163,7 +179,22 @@ public record KilnConfig(VmSpec spec, Qemu.Config qemu, Firecracker.Config firec
             f.path("memory_headroom_mib").asInt(d.memoryHeadroomMib()),
             d.cgroupRoot(),
             d.apiTimeout());
-    return new KilnConfig(spec, qemu, fc);
+    return new KilnConfig(spec, qemu, fc, logSink(file, base, n.path("log_sink")));
+  }
+
+  private static LogSinkConfig logSink(Path file, Path base, JsonNode s) throws IOException {
+    if (s.isMissingNode() || s.isNull()) {
+      return null;
+    }
+    if (!s.isObject() || !s.path("socket").isTextual()) {
+      throw new IOException(
+          file + ": log_sink must be null or {\"socket\": \"/path/to.sock\", \"capacity\": N}");
+    }
+    int capacity = s.path("capacity").asInt(LogSinkConfig.DEFAULT_CAPACITY);
+    if (capacity < 1) {
+      throw new IOException(file + ": log_sink.capacity must be at least 1");
+    }
+    return new LogSinkConfig(path(base, s.get("socket").asText()), capacity);
   }
 
   private static Path path(Path base, String p) {

@@ -3,10 +3,12 @@ package dev.inferno.kiln.firecracker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.guest.SocketOwner;
+import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.AtomicFiles;
 import dev.inferno.kiln.vm.DetachedLauncher;
 import dev.inferno.kiln.vm.Executables;
-import dev.inferno.kiln.vm.GuestTransport;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.Vmm;
@@ -52,10 +54,6 @@ public final class Firecracker implements Vmm {
 
   public static final String VSOCK_UDS = "./v.sock";
   public static final int GUEST_CID = 3;
-
-  /** Default vsock ports per channel (docs/PROTOCOL.md §1); run.json "ports" overrides. */
-  public static final Map<String, Integer> DEFAULT_PORTS =
-      Map.of("logs", 10000, "exit", 10001, "metrics", 10002, "control", 10003);
 
   /**
    * @param firecracker the firecracker binary (name on PATH or path)
@@ -222,16 +220,23 @@ public final class Firecracker implements Vmm {
 
   @Override
   public GuestTransport transport(VmSpec spec, VmLayout layout) {
-    Map<String, Integer> ports = new LinkedHashMap<>(DEFAULT_PORTS);
+    // run.json "ports" overrides the default vsock port of a channel (docs/PROTOCOL.md §1)
+    Map<String, Integer> overrides = new LinkedHashMap<>();
     try {
       JsonNode run = JSON.readTree(spec.runConfigJson()).path("ports");
-      run.properties().forEach(e -> ports.put(e.getKey(), e.getValue().asInt()));
+      run.properties().forEach(e -> overrides.put(e.getKey(), e.getValue().asInt()));
       int uid = recordedUid(layout, spec.id());
-      Path uds = jailRoot(spec).resolve("v.sock");
-      for (int port : ports.values()) {
-        VmLayout.checkSocketPath(Path.of(uds + "_" + port));
+      GuestTransport.HybridVsock t =
+          new GuestTransport.HybridVsock(
+              jailRoot(spec).resolve("v.sock"),
+              GuestTransport.Ports.withOverrides(overrides),
+              new SocketOwner(uid, uid));
+      for (Channel c : Channel.values()) {
+        if (c != Channel.CONTROL) {
+          VmLayout.checkSocketPath(t.listenPath(c));
+        }
       }
-      return new GuestTransport.HybridVsock(uds, ports, uid, uid);
+      return t;
     } catch (IOException e) {
       throw new IllegalStateException(
           "VM " + spec.id() + " has no prepared jail: " + e.getMessage(), e);
@@ -411,6 +416,23 @@ public final class Firecracker implements Vmm {
       return true;
     } catch (VmmException e) {
       LOG.log(Level.INFO, "SendCtrlAltDel to " + spec.id() + " failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  /** Kept in the state dir (hard-linked into the jail, where Firecracker writes it). */
+  @Override
+  public Optional<Path> metricsFile(VmSpec spec, VmLayout layout) {
+    return Optional.of(layout.dir().resolve("firecracker.metrics"));
+  }
+
+  @Override
+  public boolean flushMetrics(VmSpec spec, VmLayout layout, VmmProcess process) {
+    try {
+      new FirecrackerApi(jailRoot(spec).resolve("run/firecracker.socket")).action("FlushMetrics");
+      return true;
+    } catch (VmmException e) {
+      LOG.log(Level.INFO, "FlushMetrics to " + spec.id() + " failed: " + e.getMessage());
       return false;
     }
   }

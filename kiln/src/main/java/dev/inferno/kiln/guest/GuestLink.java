@@ -47,7 +47,12 @@ public final class GuestLink implements AutoCloseable {
    *     or null
    */
   public record Config(
-      String vmId, GuestTransport transport, LogStore logs, Path exitFile, SocketOwner owner) {}
+      String vmId, GuestTransport transport, LogStore logs, Path exitFile, SocketOwner owner) {
+    /** A config whose socket owner is the transport's ({@link GuestTransport#owner()}). */
+    public Config(String vmId, GuestTransport transport, LogStore logs, Path exitFile) {
+      this(vmId, transport, logs, exitFile, transport.owner());
+    }
+  }
 
   /** Counters since start. */
   public record Stats(
@@ -195,47 +200,58 @@ public final class GuestLink implements AutoCloseable {
   }
 
   private void serveExit(SocketChannel ch) {
-    try {
-      FrameDecoder d = new FrameDecoder();
-      while (d.readFrom(ch, 8192) >= 0) {
-        for (Frame f = d.next(); f != null; f = d.next()) {
-          switch (f) {
-            case Frame.Hello h -> {
-              if (!acceptHello(h, Channel.EXIT, config.vmId(), stats)) {
-                return;
-              }
-            }
-            case Frame.Exit e -> {
-              recordExit(e.report()); // durable before the ack; a resent EXIT is acked again
-              Frames.write(ch, new Frame.ExitAck());
-            }
-            default -> stats.unexpectedFrames.increment();
+    serveFrames(
+        ch,
+        Channel.EXIT,
+        f -> {
+          if (f instanceof Frame.Exit e) {
+            recordExit(e.report()); // durable before the ack; a resent EXIT is acked again
+            Frames.write(ch, new Frame.ExitAck());
+          } else {
+            stats.unexpectedFrames.increment();
           }
-        }
-      }
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "exit connection ended: {0}", e.toString());
-    }
+        });
   }
 
   private void serveMetrics(SocketChannel ch) {
+    serveFrames(
+        ch,
+        Channel.METRICS,
+        f -> {
+          if (f instanceof Frame.Metrics m) {
+            metrics.set(m.metrics());
+          } else {
+            stats.unexpectedFrames.increment();
+          }
+        });
+  }
+
+  /** What a channel does with each frame other than HELLO. */
+  @FunctionalInterface
+  private interface FrameHandler {
+    void handle(Frame f) throws IOException;
+  }
+
+  /**
+   * Reads {@code ch} until the peer goes, checking each HELLO (a wrong one ends the connection) and
+   * handing every other frame to {@code handler}.
+   */
+  private void serveFrames(SocketChannel ch, Channel channel, FrameHandler handler) {
     try {
       FrameDecoder d = new FrameDecoder();
       while (d.readFrom(ch, 8192) >= 0) {
         for (Frame f = d.next(); f != null; f = d.next()) {
-          switch (f) {
-            case Frame.Hello h -> {
-              if (!acceptHello(h, Channel.METRICS, config.vmId(), stats)) {
-                return;
-              }
+          if (f instanceof Frame.Hello h) {
+            if (!acceptHello(h, channel, config.vmId(), stats)) {
+              return;
             }
-            case Frame.Metrics m -> metrics.set(m.metrics());
-            default -> stats.unexpectedFrames.increment();
+          } else {
+            handler.handle(f);
           }
         }
       }
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "metrics connection ended: {0}", e.toString());
+      LOG.log(System.Logger.Level.DEBUG, "{0} connection ended: {1}", channel, e.toString());
     }
   }
 

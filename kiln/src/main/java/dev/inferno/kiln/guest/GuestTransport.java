@@ -27,13 +27,27 @@ public sealed interface GuestTransport {
   }
 
   /**
+   * Who must be able to connect to the listening sockets (the jailed VMM's uid/gid), or null when
+   * the VMM runs as kiln's user.
+   */
+  default SocketOwner owner() {
+    return null;
+  }
+
+  /**
    * Firecracker hybrid vsock with the given {@code uds_path} (as seen by kiln, i.e. inside the
    * jail's root): kiln listens on {@code <udsPath>_<port>} for logs, exit and metrics; for control
    * it dials {@code udsPath} and sends {@code CONNECT <port>}.
+   *
+   * @param owner the jailed Firecracker's uid/gid, which must connect to the listeners; or null
    */
-  record HybridVsock(Path udsPath, Ports ports) implements GuestTransport {
+  record HybridVsock(Path udsPath, Ports ports, SocketOwner owner) implements GuestTransport {
     public HybridVsock(Path udsPath) {
-      this(udsPath, Ports.defaults());
+      this(udsPath, Ports.defaults(), null);
+    }
+
+    public HybridVsock(Path udsPath, Ports ports) {
+      this(udsPath, ports, null);
     }
 
     @Override
@@ -53,6 +67,16 @@ public sealed interface GuestTransport {
           Channel.EXIT.defaultVsockPort(),
           Channel.METRICS.defaultVsockPort(),
           Channel.CONTROL.defaultVsockPort());
+    }
+
+    /** The defaults with run.json's {@code ports} overrides (channel name → port). */
+    public static Ports withOverrides(java.util.Map<String, Integer> overrides) {
+      Ports d = defaults();
+      return new Ports(
+          overrides.getOrDefault("logs", d.logs),
+          overrides.getOrDefault("exit", d.exit),
+          overrides.getOrDefault("metrics", d.metrics),
+          overrides.getOrDefault("control", d.control));
     }
 
     public int of(Channel c) {

@@ -5,10 +5,10 @@
  * <pre>{@code
  * LogStore logs = LogStore.open(vmDir.resolve("logs"));
  * GuestTransport t = qemu
- *     ? new GuestTransport.VirtioSerial(vmDir)                      // QEMU connects to vmDir/{logs,exit,control,metrics}.sock
- *     : new GuestTransport.HybridVsock(jailRoot.resolve("v.sock"));  // Firecracker's uds_path, seen from the host
- * GuestLink link = GuestLink.start(new GuestLink.Config(vmId, t, logs, vmDir.resolve("exit.json"),
- *     qemu ? null : new SocketOwner(vmUid, vmGid)));
+ *     ? new GuestTransport.VirtioSerial(vmDir)  // QEMU connects to vmDir/{logs,exit,control,metrics}.sock
+ *     : new GuestTransport.HybridVsock(jailRoot.resolve("v.sock"), ports,  // Firecracker's uds_path, seen from the host
+ *         new SocketOwner(vmUid, vmGid));      // the jailed VMM must connect to the listeners
+ * GuestLink link = GuestLink.start(new GuestLink.Config(vmId, t, logs, vmDir.resolve("exit.json")));
  * // QEMU, per Channel c: -chardev socket,id=c,path=t.listenPath(c),server=off,reconnect=1
  * //                      -device virtserialport,chardev=c,name=c.portName()
  * // ... start the VMM; link.stop(grace) / link.signal(n, timeout); link.exit() completes with the report ...

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,6 +43,8 @@ public final class LogSink implements AutoCloseable {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong connects = new AtomicLong();
+  private final AtomicLong queued = new AtomicLong();
+  private final Set<Thread> followers = ConcurrentHashMap.newKeySet();
   private final Thread sender;
   private volatile boolean closed;
   private volatile SocketChannel current;
@@ -58,7 +62,9 @@ public final class LogSink implements AutoCloseable {
       return false;
     }
     boolean ok = queue.offer(line(vmId, vmName, r));
-    if (!ok) {
+    if (ok) {
+      queued.incrementAndGet();
+    } else {
       dropped.incrementAndGet();
     }
     return ok;
@@ -69,22 +75,35 @@ public final class LogSink implements AutoCloseable {
    * until this sink or the store is closed.
    */
   public Thread follow(LogStore store, String vmId, String vmName) {
-    return Thread.ofVirtual()
-        .name("kiln-log-sink-follow")
-        .start(() -> {
-          try (LogCursor c = store.tailCursor(0)) {
-            while (!closed && !store.isClosed()) {
-              LogRecord r = c.next(Duration.ofMillis(500));
-              if (r != null) {
-                offer(vmId, vmName, r);
+    // the cursor is placed now, not when the thread runs: records made durable right after this
+    // call are forwarded too
+    LogCursor cursor = store.tailCursor(0);
+    Thread t =
+        Thread.ofVirtual()
+            .name("kiln-log-sink-follow")
+            .unstarted(() -> {
+              try (LogCursor c = cursor) {
+                while (!closed) {
+                  boolean last =
+                      store.isClosed(); // once closed, what is durable is still forwarded
+                  LogRecord r = c.next(Duration.ofMillis(500));
+                  if (r != null) {
+                    offer(vmId, vmName, r);
+                  } else if (last) {
+                    break;
+                  }
+                }
+              } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "log forwarding stopped: {0}", e.toString());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } finally {
+                followers.remove(Thread.currentThread());
               }
-            }
-          } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "log forwarding stopped: {0}", e.toString());
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+            });
+    followers.add(t);
+    t.start();
+    return t;
   }
 
   /** Lines dropped because the queue was full. */
@@ -175,6 +194,29 @@ public final class LogSink implements AutoCloseable {
     } catch (InterruptedException e) {
       return false;
     }
+  }
+
+  /**
+   * Closes after giving the lines already made durable a chance to go out: waits (at most {@code
+   * grace} in all) for the followers of closed stores to read their last records and for the queue
+   * to be written. For a process about to exit ({@code kiln --config}); a daemon just closes.
+   */
+  public void close(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    try {
+      for (Thread t : followers) {
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+          t.join(Duration.ofNanos(left));
+        }
+      }
+      while (sent.get() < queued.get() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    close();
   }
 
   /** Stops sending; lines still queued are discarded. */

@@ -1,8 +1,9 @@
 package dev.inferno.kiln.qemu;
 
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.DetachedLauncher;
 import dev.inferno.kiln.vm.Executables;
-import dev.inferno.kiln.vm.GuestTransport;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.Vmm;
@@ -14,10 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,12 +27,13 @@ import java.util.Optional;
  */
 public final class Qemu implements Vmm {
 
-  /** Channel name → virtio-serial port name (docs/PROTOCOL.md §1). */
-  public static final Map<String, String> PORTS = ports();
-
-  /** Kernel command line: reboot=t + -no-reboot makes the guest's reboot(2) end QEMU. */
+  /**
+   * Kernel command line: reboot=t + -no-reboot makes the guest's reboot(2) end QEMU.
+   * no_timer_check: under TCG on a loaded host the IO-APIC timer check can miss its ticks and panic
+   * ("IO-APIC + timer doesn't work!").
+   */
   public static final String BOOT_ARGS =
-      "console=ttyS0 reboot=t panic=-1 rdinit=/inferno/init quiet";
+      "console=ttyS0 reboot=t panic=-1 no_timer_check rdinit=/inferno/init quiet";
 
   /** kvm, tcg, or auto (kvm when /dev/kvm answers). */
   public enum Accel {
@@ -63,15 +63,6 @@ public final class Qemu implements Vmm {
     this.config = config;
   }
 
-  private static Map<String, String> ports() {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("logs", "dev.inferno.logs");
-    m.put("exit", "dev.inferno.exit");
-    m.put("control", "dev.inferno.control");
-    m.put("metrics", "dev.inferno.metrics");
-    return java.util.Collections.unmodifiableMap(m);
-  }
-
   @Override
   public VmmKind kind() {
     return VmmKind.QEMU;
@@ -87,11 +78,11 @@ public final class Qemu implements Vmm {
 
   @Override
   public GuestTransport transport(VmSpec spec, VmLayout layout) {
-    Map<String, Path> sockets = new LinkedHashMap<>();
-    for (String channel : PORTS.keySet()) {
-      sockets.put(channel, VmLayout.checkSocketPath(layout.channelSocket(channel)));
+    GuestTransport.VirtioSerial t = new GuestTransport.VirtioSerial(layout.dir());
+    for (Channel channel : Channel.values()) {
+      VmLayout.checkSocketPath(t.listenPath(channel));
     }
-    return new GuestTransport.VirtioSerial(sockets);
+    return t;
   }
 
   /** Whether this driver will use KVM. */
@@ -142,18 +133,15 @@ public final class Qemu implements Vmm {
               "virtio-blk-device,drive=scratch"));
     }
     c.addAll(List.of("-device", "virtio-serial-device"));
-    for (Map.Entry<String, String> port : PORTS.entrySet()) {
-      String channel = port.getKey();
+    GuestTransport t = new GuestTransport.VirtioSerial(layout.dir());
+    for (Channel ch : Channel.values()) {
+      String channel = ch.name().toLowerCase(Locale.ROOT);
       c.addAll(
           List.of(
               "-chardev",
-              "socket,id="
-                  + channel
-                  + ",path="
-                  + opt(layout.channelSocket(channel))
-                  + ",server=off,reconnect=1",
+              "socket,id=" + channel + ",path=" + opt(t.listenPath(ch)) + ",server=off,reconnect=1",
               "-device",
-              "virtserialport,chardev=" + channel + ",name=" + port.getValue()));
+              "virtserialport,chardev=" + channel + ",name=" + ch.portName()));
     }
     return c;
   }
@@ -186,8 +174,9 @@ public final class Qemu implements Vmm {
 
   @Override
   public void cleanup(VmSpec spec, VmLayout layout) throws IOException {
-    for (String channel : PORTS.keySet()) {
-      Files.deleteIfExists(layout.channelSocket(channel));
+    GuestTransport t = new GuestTransport.VirtioSerial(layout.dir());
+    for (Channel channel : Channel.values()) {
+      Files.deleteIfExists(t.listenPath(channel));
     }
     Files.deleteIfExists(layout.initramfs());
   }

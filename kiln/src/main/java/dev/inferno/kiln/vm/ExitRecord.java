@@ -3,6 +3,7 @@ package dev.inferno.kiln.vm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.kiln.protocol.ExitReport;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -27,21 +28,10 @@ public record ExitRecord(
   /** Exit code used when the VMM went away without any report (like a container runtime error). */
   public static final int NO_REPORT_CODE = 255;
 
-  /** Parses an exit report as init sends it (EXIT payload or the console line's JSON). */
-  public static ExitRecord fromGuestReport(String json, String source) throws IOException {
-    JsonNode n = JSON.readTree(json);
-    if (!n.isObject() || !n.path("code").isInt()) {
-      throw new IOException("not an exit report: " + json);
-    }
+  /** The record of init's exit report (EXIT frame or the console's INFERNO-EXIT line). */
+  public static ExitRecord fromReport(ExitReport r, String source) {
     return new ExitRecord(
-        n.path("code").asInt(),
-        n.path("signal").isInt() ? n.path("signal").asInt() : null,
-        n.path("oom").asBoolean(false),
-        n.path("started_ns").asLong(0),
-        n.path("finished_ns").asLong(0),
-        n.path("error").isTextual() ? n.path("error").asText() : null,
-        source,
-        null);
+        r.code(), r.signal(), r.oom(), r.startedNs(), r.finishedNs(), r.error(), source, null);
   }
 
   public static ExitRecord hostMade(int code, Integer signal, long startedNs, String reason) {

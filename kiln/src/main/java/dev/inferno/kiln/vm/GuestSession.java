@@ -1,5 +1,7 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,6 +19,11 @@ public interface GuestSession extends AutoCloseable {
   /** Asks init to send the workload signal {@code signal}; true when init acknowledged in time. */
   default boolean signal(int signal, Duration timeout) {
     return false;
+  }
+
+  /** The latest METRICS frame of the guest (PROTOCOL.md), once one has arrived. */
+  default Optional<GuestMetrics> metrics() {
+    return Optional.empty();
   }
 
   /** The exit report init sent, once it has arrived. */

@@ -1,13 +1,15 @@
 package dev.inferno.kiln.vm;
 
 import dev.inferno.kiln.guest.GuestLink;
-import dev.inferno.kiln.guest.SocketOwner;
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.logs.LogSink;
 import dev.inferno.kiln.logs.LogStore;
-import dev.inferno.kiln.protocol.ExitReport;
+import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The protocol-backed {@link GuestSession}: a {@link GuestLink} persisting the VM's logs into
@@ -41,12 +43,25 @@ public final class LinkedGuest implements GuestSession {
 
   /** As above, with the log store's rotation and retention (the daemon's log-max-size/-files). */
   public static GuestSession.Factory factory(boolean closeLogs, LogStore.Options logOptions) {
-    return (spec, layout, transport) -> open(spec, layout, transport, closeLogs, logOptions);
+    return factory(closeLogs, logOptions, null, VmSpec::id);
   }
 
-  static LinkedGuest open(VmSpec spec, VmLayout layout, GuestTransport transport, boolean closeLogs)
-      throws IOException {
-    return open(spec, layout, transport, closeLogs, LogStore.Options.defaults());
+  /**
+   * Sessions that also forward every VM's durable log records to {@code sink} (NDJSON to a unix
+   * socket, e.g. vector's socket source), from the moment the session opens until its log store
+   * closes. The sink is shared by all VMs and owned by the caller, who closes it at shutdown.
+   *
+   * @param logOptions the log store's rotation and retention
+   * @param sink where records go, or null for none
+   * @param vmName the {@code vm_name} of a VM's lines (e.g. the container name)
+   */
+  public static GuestSession.Factory factory(
+      boolean closeLogs,
+      LogStore.Options logOptions,
+      LogSink sink,
+      Function<VmSpec, String> vmName) {
+    return (spec, layout, transport) ->
+        open(spec, layout, transport, closeLogs, logOptions, sink, vmName.apply(spec));
   }
 
   static LinkedGuest open(
@@ -54,29 +69,18 @@ public final class LinkedGuest implements GuestSession {
       VmLayout layout,
       GuestTransport transport,
       boolean closeLogs,
-      LogStore.Options logOptions)
+      LogStore.Options logOptions,
+      LogSink sink,
+      String vmName)
       throws IOException {
-    dev.inferno.kiln.guest.GuestTransport t;
-    SocketOwner owner = null;
-    switch (transport) {
-      case GuestTransport.VirtioSerial v ->
-          t = new dev.inferno.kiln.guest.GuestTransport.VirtioSerial(layout.dir());
-      case GuestTransport.HybridVsock h -> {
-        t =
-            new dev.inferno.kiln.guest.GuestTransport.HybridVsock(
-                h.udsPath(),
-                new dev.inferno.kiln.guest.GuestTransport.Ports(
-                    h.ports().get("logs"),
-                    h.ports().get("exit"),
-                    h.ports().get("metrics"),
-                    h.ports().get("control")));
-        owner = new SocketOwner(h.uid(), h.gid());
-      }
-    }
     LogStore store = LogStore.open(layout.logsDir(), logOptions);
     try {
+      if (sink != null) {
+        // before the link: records made durable from here on are all forwarded
+        sink.follow(store, spec.id(), vmName);
+      }
       GuestLink link =
-          GuestLink.start(new GuestLink.Config(spec.id(), t, store, layout.exitRecord(), owner));
+          GuestLink.start(new GuestLink.Config(spec.id(), transport, store, layout.exitRecord()));
       return new LinkedGuest(link, store, closeLogs);
     } catch (IOException | RuntimeException e) {
       store.close();
@@ -119,21 +123,16 @@ public final class LinkedGuest implements GuestSession {
   }
 
   @Override
+  public Optional<GuestMetrics> metrics() {
+    return link.metrics();
+  }
+
+  @Override
   public Optional<ExitRecord> exitReport() {
     if (!link.exit().isDone() || link.exit().isCompletedExceptionally()) {
       return Optional.empty();
     }
-    ExitReport r = link.exit().join();
-    return Optional.of(
-        new ExitRecord(
-            r.code(),
-            r.signal(),
-            r.oom(),
-            r.startedNs(),
-            r.finishedNs(),
-            r.error(),
-            "guest",
-            null));
+    return Optional.of(ExitRecord.fromReport(link.exit().join(), "guest"));
   }
 
   @Override

@@ -1,7 +1,10 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** A VM kiln supervises: its spec, VMM process and the future of its exit record. */
@@ -67,6 +70,29 @@ public final class RunningVm {
   /** True once a stop escalated to SIGKILL. */
   boolean killedByStop() {
     return killed;
+  }
+
+  /** The guest's latest METRICS frame (init's view: cgroup CPU, memory, disks, network). */
+  public Optional<GuestMetrics> guestMetrics() {
+    return guest.metrics();
+  }
+
+  /**
+   * The VMM's own latest metrics (Firecracker's metrics file); empty for a VMM without them or
+   * before the first flush.
+   *
+   * @param flush ask the VMM to write fresh ones first (Firecracker flushes on its own only every
+   *     60 s)
+   */
+  public Optional<VmmMetrics> vmmMetrics(boolean flush) throws IOException {
+    Optional<Path> file = vmm.metricsFile(spec, spec.layout());
+    if (file.isEmpty()) {
+      return Optional.empty();
+    }
+    if (flush && process.isAlive()) {
+      vmm.flushMetrics(spec, spec.layout(), process);
+    }
+    return VmmMetrics.latest(file.get());
   }
 
   /** Sends the workload a signal through init (docker kill -s); false when init did not confirm. */

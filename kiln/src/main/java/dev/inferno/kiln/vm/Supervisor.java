@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.guest.ConsoleExit;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -212,7 +213,7 @@ public final class Supervisor {
       RunningVm vm, VmLayout layout, long startedNs, String vanishedReason) throws IOException {
     Optional<ExitRecord> report = vm.guest().exitReport();
     if (report.isEmpty()) {
-      report = ConsoleExit.recover(layout.console());
+      report = ConsoleExit.recover(layout.console()).map(r -> ExitRecord.fromReport(r, "console"));
     }
     if (report.isPresent()) {
       return report.get();

@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.guest.GuestTransport;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -36,6 +37,19 @@ public interface Vmm {
    * when this VMM has none or it could not be delivered.
    */
   boolean requestShutdown(VmSpec spec, VmLayout layout, VmmProcess process);
+
+  /** The VMM's own metrics file (Firecracker's, one JSON object per flush), if it has one. */
+  default Optional<java.nio.file.Path> metricsFile(VmSpec spec, VmLayout layout) {
+    return Optional.empty();
+  }
+
+  /**
+   * Asks the VMM to write its metrics now (Firecracker: {@code PUT /actions FlushMetrics}); false
+   * when it has no such request or it failed.
+   */
+  default boolean flushMetrics(VmSpec spec, VmLayout layout, VmmProcess process) {
+    return false;
+  }
 
   /** Removes what the VMM left (jail, sockets, cgroup); keeps logs, console and exit record. */
   void cleanup(VmSpec spec, VmLayout layout) throws IOException;

@@ -35,8 +35,15 @@ import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
  * SendCtrlAltDel. Its "guest" reads run.json from the initramfs and acts by its test_mode: "exit"
  * (report and reboot at once), "cad" (stop on SendCtrlAltDel or a CONTROL stop), "hang" (ignore).
  *
+ * <p>Metrics as docs/metrics.md describes them: after {@code PUT /metrics} ({@code metrics_path}),
+ * one JSON object per line is appended at every flush: on {@code PUT /actions FlushMetrics}, every
+ * 60 s once the VM started, and when the VMM exits; the counters are deltas since the previous
+ * flush, under Firecracker's field names ({@code utc_timestamp_ms}, {@code put_api_requests},
+ * {@code vcpu}, {@code vmm} …).
+ *
  * <p>Environment (set by the test's wrapper script or the fake jailer): FAKE_FC_LOG request log,
- * FAKE_CHROOT where absolute paths resolve (the jailer's chroot, which a JVM cannot enter).
+ * FAKE_CHROOT where absolute paths resolve (the jailer's chroot, which a JVM cannot enter),
+ * FAKE_FC_METRICS_PERIOD_MS the periodic flush (60000 like Firecracker unless a test shortens it).
  */
 public final class FakeFirecracker {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -103,10 +110,19 @@ public final class FakeFirecracker {
   private final Map<Integer, Boolean> guestListening = new ConcurrentHashMap<>();
   private volatile String vmId = "unknown";
   private volatile SocketChannel exitChannel;
+  private volatile Path metricsPath;
+  private final long metricsPeriodMs;
+  // deltas since the last flush, as Firecracker's SharedIncMetric counters report them
+  // its own lock, not the fake's monitor: System.exit runs under that, and the exit flush (a
+  // shutdown hook) would wait for it forever
+  private final Object metricsLock = new Object();
+  private final Map<String, long[]> putRequests = new java.util.TreeMap<>(); // name → count, fails
+  private long flushes;
 
-  private FakeFirecracker(Path chroot, Path requestLog) {
+  private FakeFirecracker(Path chroot, Path requestLog, long metricsPeriodMs) {
     this.chroot = chroot;
     this.requestLog = requestLog;
+    this.metricsPeriodMs = metricsPeriodMs;
   }
 
   public static void main(String[] args) throws Exception {
@@ -129,8 +145,14 @@ public final class FakeFirecracker {
     }
     String root = System.getenv("FAKE_CHROOT");
     String log = System.getenv("FAKE_FC_LOG");
+    String period = System.getenv("FAKE_FC_METRICS_PERIOD_MS");
     FakeFirecracker fc =
-        new FakeFirecracker(root == null ? null : Path.of(root), log == null ? null : Path.of(log));
+        new FakeFirecracker(
+            root == null ? null : Path.of(root),
+            log == null ? null : Path.of(log),
+            period == null ? 60_000 : Long.parseLong(period));
+    // Firecracker writes its metrics one last time on the way out
+    Runtime.getRuntime().addShutdownHook(new Thread(fc::flushMetrics));
     fc.serve(fc.resolve(apiSock));
   }
 
@@ -178,7 +200,19 @@ public final class FakeFirecracker {
         log(parts[0] + " " + parts[1] + " " + b);
         Reply r;
         synchronized (this) {
+          // counted as the request arrives, so a FlushMetrics shows in the line it writes
+          String counter = parts[0].equals("PUT") ? putCounter(parts[1]) : null;
+          if (counter != null) {
+            synchronized (metricsLock) {
+              putRequests.computeIfAbsent(counter, k -> new long[2])[0]++;
+            }
+          }
           r = handle(parts[0], parts[1], b);
+          if (counter != null && r.status >= 400) {
+            synchronized (metricsLock) {
+              putRequests.computeIfAbsent(counter, k -> new long[2])[1]++;
+            }
+          }
         }
         String resp =
             "HTTP/1.1 "
@@ -335,6 +369,9 @@ public final class FakeFirecracker {
         if (p != null && !Files.exists(resolve(p))) {
           return Reply.fault("Cannot open " + p + ": No such file or directory (os error 2)");
         }
+        if (schema.equals("Metrics")) {
+          metricsPath = resolve(p);
+        }
         if (schema.equals("Logger")
             && body.has("level")
             && !List.of("error", "warning", "info", "debug", "trace", "off")
@@ -398,6 +435,18 @@ public final class FakeFirecracker {
           return Reply.fault("Cannot start microvm without kernel configuration.");
         }
         started = true;
+        Thread.ofPlatform()
+            .daemon()
+            .start(() -> {
+              while (true) {
+                try {
+                  Thread.sleep(metricsPeriodMs);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                flushMetrics();
+              }
+            });
         boot();
         return "exit".equals(mode) ? new Reply(204, null, "exit-now") : Reply.ok();
       }
@@ -409,6 +458,13 @@ public final class FakeFirecracker {
         return guestStop("SendCtrlAltDel");
       }
       case "FlushMetrics" -> {
+        if (metricsPath == null) {
+          return Reply.fault("Failed to flush metrics: Metrics system was never initialized.");
+        }
+        synchronized (metricsLock) {
+          flushes++;
+          writeMetrics();
+        }
         return Reply.ok();
       }
       default -> {
@@ -449,6 +505,55 @@ public final class FakeFirecracker {
       return new Reply(204, null, "exit-now");
     }
     return Reply.ok();
+  }
+
+  /** The put_api_requests counter of a path (Firecracker's names), or null. */
+  private static String putCounter(String path) {
+    return switch (path.startsWith("/drives/") ? "/drives" : path) {
+      case "/actions" -> "actions";
+      case "/boot-source" -> "boot_source";
+      case "/drives" -> "drive";
+      case "/logger" -> "logger";
+      case "/machine-config" -> "machine_cfg";
+      case "/metrics" -> "metrics";
+      case "/vsock" -> "vsock";
+      default -> null;
+    };
+  }
+
+  /** Appends one metrics line and starts the next deltas. */
+  private void flushMetrics() {
+    synchronized (metricsLock) {
+      writeMetrics();
+    }
+  }
+
+  private void writeMetrics() {
+    Path p = metricsPath;
+    if (p == null) {
+      return;
+    }
+    var m = JSON.createObjectNode();
+    m.put("utc_timestamp_ms", System.currentTimeMillis());
+    m.putObject("api_server")
+        .put("process_startup_time_us", 0)
+        .put("process_startup_time_cpu_us", 0);
+    var put = m.putObject("put_api_requests");
+    putRequests.forEach((name, c) -> put.put(name + "_count", c[0]).put(name + "_fails", c[1]));
+    m.putObject("vcpu")
+        .put("exit_io_in", 0)
+        .put("exit_io_out", 0)
+        .put("exit_mmio_read", 0)
+        .put("exit_mmio_write", 0)
+        .put("failures", 0);
+    m.putObject("vmm").put("device_events", flushes).put("panic_count", 0);
+    putRequests.clear();
+    flushes = 0;
+    try {
+      Files.writeString(p, m + "\n", StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      System.err.println("Failed to write metrics: " + e.getMessage());
+    }
   }
 
   private static String exitLine(int code, Integer signal) {

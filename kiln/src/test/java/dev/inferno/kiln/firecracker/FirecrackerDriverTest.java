@@ -2,9 +2,11 @@ package dev.inferno.kiln.firecracker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.guest.SocketOwner;
+import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
-import dev.inferno.kiln.vm.GuestTransport;
 import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
@@ -12,6 +14,7 @@ import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
+import dev.inferno.kiln.vm.VmmMetrics;
 import dev.inferno.kiln.vm.VmmProcess;
 import dev.inferno.kiln.vm.WritableDisk;
 import dev.inferno.sys.Users;
@@ -216,6 +219,42 @@ class FirecrackerDriverTest {
   }
 
   @Test
+  void firecrackersOwnMetricsComeFromItsMetricsFile() throws Exception {
+    // Firecracker flushes every 60 s; the fake is told to do it every 300 ms
+    FakeBinaries.write(
+        dir.resolve("bin"),
+        "firecracker",
+        FakeFirecracker.class,
+        apiLog,
+        Map.of("FAKE_FC_METRICS_PERIOD_MS", "300"));
+    Supervisor sup =
+        new Supervisor(Map.of(VmmKind.FIRECRACKER, driver(true)), GuestSession.NO_CHANNELS);
+    RunningVm vm = sup.start(spec("fc-m", "hang"));
+    assertThat(vm.guestMetrics()).isEmpty(); // no guest channels here
+    long before = System.currentTimeMillis();
+    VmmMetrics flushed = vm.vmmMetrics(true).orElseThrow();
+    assertThat(Files.readString(apiLog))
+        .contains("PUT /actions {\"action_type\":\"FlushMetrics\"}");
+    assertThat(flushed.utcTimestampMs()).isGreaterThanOrEqualTo(before);
+    // counted as it arrived: the FlushMetrics itself is in the line it made
+    assertThat(flushed.values().at("/put_api_requests/actions_count").asLong()).isPositive();
+    // without asking, a newer line comes within the period; its counters are deltas: no requests
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    VmmMetrics periodic = flushed;
+    while (periodic.utcTimestampMs() <= flushed.utcTimestampMs() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      periodic = vm.vmmMetrics(false).orElseThrow();
+    }
+    assertThat(periodic.utcTimestampMs()).isGreaterThan(flushed.utcTimestampMs());
+    assertThat(periodic.values().at("/put_api_requests/actions_count").asLong()).isZero();
+    // the file is kept in the state dir, one JSON object per line
+    assertThat(Files.readAllLines(vm.spec().layout().dir().resolve("firecracker.metrics")))
+        .hasSizeGreaterThanOrEqualTo(2)
+        .allSatisfy(l -> assertThat(l).startsWith("{\"utc_timestamp_ms\":"));
+    vm.stop();
+  }
+
+  @Test
   void unjailedWithHybridVsockChannels() throws Exception {
     Firecracker fc = driver(false);
     Map<String, String> hellos = new ConcurrentHashMap<>();
@@ -223,19 +262,20 @@ class FirecrackerDriverTest {
     GuestSession.Factory bindListeners =
         (spec, layout, transport) -> {
           GuestTransport.HybridVsock v = (GuestTransport.HybridVsock) transport;
-          assertThat(v.uid()).isEqualTo(40000);
-          for (var e : v.ports().entrySet()) {
-            if (e.getKey().equals("control")) {
+          assertThat(v.owner()).isEqualTo(new SocketOwner(40000, 40000));
+          for (Channel ch : Channel.values()) {
+            if (ch == Channel.CONTROL) {
               continue;
             }
+            String name = ch.name().toLowerCase(java.util.Locale.ROOT);
             ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            s.bind(UnixDomainSocketAddress.of(Path.of(v.udsPath() + "_" + e.getValue())));
+            s.bind(UnixDomainSocketAddress.of(Path.of(v.udsPath() + "_" + v.ports().of(ch))));
             listeners.add(s);
             Thread.ofVirtual()
                 .start(() -> {
                   try (SocketChannel c = s.accept()) {
                     byte[] h = Channels.newInputStream(c).readNBytes(16 + 9);
-                    hellos.put(e.getKey(), String.format("%02x/%d", h[3], h[16]));
+                    hellos.put(name, String.format("%02x/%d", h[3], h[16]));
                   } catch (IOException ignored) {
                     // test ends
                   }

@@ -39,6 +39,24 @@ class ConsoleExitTest {
   }
 
   @Test
+  void readsOnlyTheTailOfALongConsole() throws IOException {
+    Path log = dir.resolve("console.log");
+    String noise = "[    1.0] " + "x".repeat(200) + "\n";
+    Files.writeString(
+        log,
+        "INFERNO-EXIT {\"code\":9,\"signal\":null,\"oom\":false,\"started_ns\":1,\"finished_ns\":2,\"error\":null}\n"
+            + noise.repeat(5000)
+            + "INFERNO-EXIT {\"code\":3,\"signal\":null,\"oom\":false,\"started_ns\":1,\"finished_ns\":2,\"error\":null}\n"
+            + noise);
+    assertThat(ConsoleExit.recover(log)).contains(new ExitReport(3, null, false, 1, 2, null));
+    Files.writeString(
+        log,
+        "INFERNO-EXIT {\"code\":9,\"signal\":null,\"oom\":false,\"started_ns\":1,\"finished_ns\":2,\"error\":null}\n"
+            + noise.repeat(5000));
+    assertThat(ConsoleExit.recover(log)).isEmpty(); // 1 MB back: not the end of this run
+  }
+
+  @Test
   void emptyWhenThereIsNoLineOrNoFile() throws IOException {
     Path log = dir.resolve("console.log");
     Files.writeString(log, "[    0.0] Linux\nKernel panic - not syncing\n");

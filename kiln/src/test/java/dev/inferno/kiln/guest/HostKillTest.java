@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.protocol.Channel;
+import dev.inferno.kiln.testing.TestGuest;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -22,17 +23,7 @@ class HostKillTest {
   @TempDir Path dir;
 
   Process host() throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    Process p =
-        new ProcessBuilder(
-                java.toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                LinkHostMain.class.getName(),
-                dir.toString(),
-                GuestLinkTest.VM)
-            .redirectErrorStream(true)
-            .start();
+    Process p = TestGuest.startJvm(LinkHostMain.class, dir.toString(), GuestLinkTest.VM);
     BufferedReader r =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();

@@ -3,79 +3,15 @@ package dev.inferno.kiln.logs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
+import dev.inferno.kiln.testing.NdjsonCollector;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LogSinkTest {
   @TempDir Path dir;
-
-  /** A collector like vector's unix_stream socket source: reads newline-delimited JSON. */
-  static final class Collector implements AutoCloseable {
-    final ServerSocketChannel server;
-    final List<JsonNode> lines = new CopyOnWriteArrayList<>();
-    final Path path;
-    final List<SocketChannel> conns = new CopyOnWriteArrayList<>();
-
-    Collector(Path path) throws IOException {
-      this.path = path;
-      Files.deleteIfExists(path);
-      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      server.bind(UnixDomainSocketAddress.of(path));
-      Thread.ofVirtual()
-          .start(() -> {
-            ObjectMapper m = new ObjectMapper();
-            while (server.isOpen()) {
-              try (SocketChannel c = accept();
-                  BufferedReader r =
-                      new BufferedReader(
-                          new InputStreamReader(
-                              Channels.newInputStream(c), StandardCharsets.UTF_8))) {
-                for (String l = r.readLine(); l != null; l = r.readLine()) {
-                  lines.add(m.readTree(l));
-                }
-              } catch (IOException e) {
-                // closed
-              }
-            }
-          });
-    }
-
-    SocketChannel accept() throws IOException {
-      SocketChannel c = server.accept();
-      conns.add(c);
-      return c;
-    }
-
-    void awaitLines(int n) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + 15_000;
-      while (lines.size() < n && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
-      assertThat(lines).hasSizeGreaterThanOrEqualTo(n);
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
-      for (SocketChannel c : conns) {
-        c.close(); // a stopped collector drops its connections too
-      }
-    }
-  }
 
   static LogRecord rec(long seq, String text) {
     return new LogRecord(
@@ -90,11 +26,10 @@ class LogSinkTest {
   @Test
   void forwardsDurableRecordsAsNdjson() throws Exception {
     Path sock = dir.resolve("vector.sock");
-    try (Collector col = new Collector(sock);
+    try (NdjsonCollector col = new NdjsonCollector(sock);
         LogStore store = LogStore.open(dir.resolve("logs"));
         LogSink sink = new LogSink(sock, 100)) {
       sink.follow(store, "9f86d081884c7d65", "web-1");
-      Thread.sleep(100); // follow starts at the end: records appended from now on are forwarded
       store.append(rec(1, "hello ü\n"));
       store.append(rec(2, "no newline"));
       store.force();
@@ -120,7 +55,7 @@ class LogSinkTest {
         sink.offer("vm", "name", rec(i, "line " + i + "\n")); // never blocks
       }
       assertThat(sink.dropped()).isEqualTo(15);
-      try (Collector col = new Collector(sock)) {
+      try (NdjsonCollector col = new NdjsonCollector(sock)) {
         col.awaitLines(10); // the queued ones, once the collector is up
         assertThat(col.lines.stream().map(n -> n.get("message").asText()))
             .containsExactly(
@@ -129,7 +64,7 @@ class LogSinkTest {
         assertThat(sink.sent()).isEqualTo(10);
       }
       // the collector restarts: the sink reconnects and goes on
-      try (Collector col = new Collector(sock)) {
+      try (NdjsonCollector col = new NdjsonCollector(sock)) {
         long deadline = System.currentTimeMillis() + 15_000;
         while (sink.connects() < 2 && System.currentTimeMillis() < deadline) {
           sink.offer("vm", "name", rec(99, "probe\n"));
@@ -145,6 +80,25 @@ class LogSinkTest {
         assertThat(col.lines.stream().map(n -> n.get("message").asText()))
             .contains("after restart");
       }
+    }
+  }
+
+  @Test
+  void closeWithGraceSendsWhatWasDurableWhenTheStoreClosed() throws Exception {
+    Path sock = dir.resolve("vector.sock");
+    try (NdjsonCollector col = new NdjsonCollector(sock)) {
+      LogSink sink = new LogSink(sock, 1000);
+      LogStore store = LogStore.open(dir.resolve("logs"));
+      sink.follow(store, "vm", "name"); // no sleep: the cursor is placed by follow itself
+      for (int i = 1; i <= 300; i++) {
+        store.append(rec(i, "line " + i + "\n"));
+      }
+      store.close(); // forces: all 300 durable, the follower may not have read them yet
+      sink.close(Duration.ofSeconds(10));
+      assertThat(sink.dropped()).isZero();
+      assertThat(sink.sent()).isEqualTo(300);
+      col.awaitLines(300);
+      assertThat(col.messages()).hasSize(300).startsWith("line 1").endsWith("line 300");
     }
   }
 }

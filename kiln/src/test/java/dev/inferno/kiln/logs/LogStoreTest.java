@@ -311,15 +311,19 @@ class LogStoreTest {
     try (LogStore s = LogStore.open(dir, opts)) {
       java.util.concurrent.atomic.AtomicBoolean stop =
           new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      long[] forces = {0};
       Thread committer =
           Thread.ofVirtual()
               .start(() -> {
                 try {
                   while (!stop.get()) {
                     s.force();
+                    forces[0]++;
                   }
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
+                } catch (IOException | RuntimeException e) {
+                  failed.set(e); // a force that fails under the race must fail the test
                 }
               });
       List<LogRecord> all = new ArrayList<>();
@@ -330,6 +334,8 @@ class LogStoreTest {
       }
       stop.set(true); // not interrupt(): an interrupt closes a FileChannel in use
       committer.join();
+      assertThat(failed.get()).isNull();
+      assertThat(forces[0]).isPositive();
       s.force();
       assertThat(s.cursor(0).drain()).containsExactlyElementsOf(all);
     }

@@ -120,18 +120,7 @@ class QemuBootTest {
   @Test
   void vmOutlivesItsHostProcessAndIsAdoptedAgain(@TempDir Path dir) throws Exception {
     Path state = dir.resolve("vm");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process host =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-Dinferno.root=" + TestGuest.root(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                KilnHostMain.class.getName(),
-                state.toString())
-            .redirectErrorStream(true)
-            .start();
+    Process host = TestGuest.startJvm(KilnHostMain.class, state.toString());
     String out = new String(host.getInputStream().readAllBytes());
     assertThat(host.waitFor(90, TimeUnit.SECONDS)).isTrue();
     assertThat(out).contains("RUNNING");

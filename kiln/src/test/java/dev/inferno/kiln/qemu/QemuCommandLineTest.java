@@ -2,10 +2,12 @@ package dev.inferno.kiln.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.inferno.kiln.vm.GuestTransport;
+import dev.inferno.kiln.guest.GuestTransport;
+import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
+import dev.inferno.sys.Kvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +40,7 @@ class QemuCommandLineTest {
             "qemu-system-x86_64 -M microvm,acpi=off,x-option-roms=off -accel tcg -cpu max"
                 + " -nodefaults -no-user-config -display none -no-reboot -m 384 -smp 2"
                 + " -kernel /k/vmlinux -initrd /s/vm1/initramfs.cpio"
-                + " -append console=ttyS0 reboot=t panic=-1 rdinit=/inferno/init quiet"
+                + " -append console=ttyS0 reboot=t panic=-1 no_timer_check rdinit=/inferno/init quiet"
                 + " -chardev file,id=console,path=/s/vm1/console.log -serial chardev:console"
                 + " -drive if=none,id=image,file=/img/a,,b.ext4,format=raw,readonly=on"
                 + " -device virtio-blk-device,drive=image"
@@ -69,16 +71,30 @@ class QemuCommandLineTest {
   void transportIsOneSocketPerChannel() {
     VmSpec s = spec(null, 0);
     GuestTransport t = qemu.transport(s, s.layout());
-    assertThat(t)
-        .isEqualTo(
-            new GuestTransport.VirtioSerial(
-                java.util.Map.of(
-                    "logs", Path.of("/s/vm1/logs.sock"),
-                    "exit", Path.of("/s/vm1/exit.sock"),
-                    "control", Path.of("/s/vm1/control.sock"),
-                    "metrics", Path.of("/s/vm1/metrics.sock"))));
+    assertThat(t).isEqualTo(new GuestTransport.VirtioSerial(Path.of("/s/vm1")));
+    assertThat(t.owner()).isNull();
+    assertThat(java.util.Arrays.stream(Channel.values()).map(t::listenPath))
+        .containsExactly(
+            Path.of("/s/vm1/logs.sock"),
+            Path.of("/s/vm1/exit.sock"),
+            Path.of("/s/vm1/control.sock"),
+            Path.of("/s/vm1/metrics.sock"));
     assertThat(new VmLayout(Path.of("/s/vm1")).channelSocket("logs"))
         .isEqualTo(Path.of("/s/vm1/logs.sock"));
+  }
+
+  @Test
+  void autoAccelFollowsTheKvmProbe() {
+    // /dev/kvm can open while KVM cannot run guests (a nested VM without vmx/svm): auto must then
+    // pick TCG, or QEMU aborts at start
+    Kvm.Probe probe = Kvm.probe();
+    Qemu auto = new Qemu(new Qemu.Config("qemu-system-x86_64", Qemu.Accel.AUTO));
+    assertThat(auto.useKvm()).as(probe.reason()).isEqualTo(probe.usable());
+    VmSpec s = spec(null, 0);
+    assertThat(String.join(" ", auto.commandLine(s, s.layout(), auto.useKvm())))
+        .contains(probe.usable() ? "-accel kvm" : "-accel tcg");
+    assertThat(new Qemu(new Qemu.Config("q", Qemu.Accel.TCG)).useKvm()).isFalse();
+    assertThat(new Qemu(new Qemu.Config("q", Qemu.Accel.KVM)).useKvm()).isTrue();
   }
 
   @Test

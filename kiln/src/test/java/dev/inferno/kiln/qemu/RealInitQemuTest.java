@@ -82,20 +82,8 @@ class RealInitQemuTest {
   @Test
   void killingTheHostingJvmMidStreamLosesAndDuplicatesNothing(@TempDir Path dir) throws Exception {
     Path state = dir.resolve("stream1");
-    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process host =
-        new ProcessBuilder(
-                javaBin,
-                "--enable-native-access=ALL-UNNAMED",
-                "-Dinferno.root=" + TestGuest.root(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                KilnHostMain.class.getName(),
-                state.toString(),
-                "stream",
-                image.toString())
-            .redirectErrorStream(true)
-            .start();
+        TestGuest.startJvm(KilnHostMain.class, state.toString(), "stream", image.toString());
     String out = new String(host.getInputStream().readAllBytes());
     assertThat(host.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(out).contains("STREAMING");

@@ -3,6 +3,7 @@ package dev.inferno.kiln.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The real guest kernel and a stand-in init (src/test/c/testinit.c, built static with gcc). */
@@ -41,6 +42,24 @@ public final class TestGuest {
       throw new IOException(String.join(" ", cmd) + " failed: " + out);
     }
     return out;
+  }
+
+  /**
+   * Starts {@code main} in a JVM of its own (a kiln host the test can kill), with this test's class
+   * path and inferno.root; stderr goes to its stdout.
+   */
+  public static Process startJvm(Class<?> main, String... args) throws IOException {
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dinferno.root=" + root(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
   }
 
   /** The real init (init/build.sh), or null when it has not been built. */

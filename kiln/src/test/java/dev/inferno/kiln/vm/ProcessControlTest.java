@@ -2,6 +2,7 @@ package dev.inferno.kiln.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.sys.Processes;
 import java.io.IOException;
 import java.nio.file.Files;

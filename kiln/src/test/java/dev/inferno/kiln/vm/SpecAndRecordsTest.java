@@ -3,6 +3,7 @@ package dev.inferno.kiln.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.kiln.guest.ConsoleExit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,7 +96,7 @@ class SpecAndRecordsTest {
             + "noise INFERNO-EXIT {\"code\":9}\n"
             + "INFERNO-EXIT {\"code\":137,\"signal\":9,\"oom\":true,\"started_ns\":10,\"finished_ns\":20,\"error\":null}\n"
             + "INFERNO-EXIT {\"code\":3,\"sig");
-    ExitRecord r = ConsoleExit.recover(console).orElseThrow();
+    ExitRecord r = ExitRecord.fromReport(ConsoleExit.recover(console).orElseThrow(), "console");
     assertThat(r).isEqualTo(new ExitRecord(137, 9, true, 10, 20, null, "console", null));
     r.write(dir.resolve("exit.json"));
     assertThat(ExitRecord.read(dir.resolve("exit.json"))).isEqualTo(r);

@@ -30,23 +30,8 @@ public final class DaemonClient {
     return socket;
   }
 
-  /** A response whose body is read as a stream; close it when done. */
-  public record Response(int status, Map<String, String> headers, InputStream body)
-      implements AutoCloseable {
-    public String text() throws IOException {
-      try (this) {
-        return new String(body.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      body.close();
-    }
-  }
-
   /** Sends a request with an optional JSON body; the caller checks the status. */
-  public Response send(String method, String path, String json) throws IOException {
+  public UnixHttpClient.Response send(String method, String path, String json) throws IOException {
     byte[] b = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
     return send(
         method,
@@ -57,16 +42,16 @@ public final class DaemonClient {
   }
 
   /** Sends a request whose body is streamed from in (length -1: chunked). */
-  public Response send(String method, String path, String contentType, InputStream in, long length)
+  public UnixHttpClient.Response send(
+      String method, String path, String contentType, InputStream in, long length)
       throws IOException {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("User-Agent", "inferno-cli");
     if (in != null) {
       headers.put("Content-Type", contentType);
     }
-    UnixHttpClient.Response r;
     try {
-      r = http.send(method, path, headers, in, length);
+      return http.send(method, path, headers, in, length);
     } catch (UnixHttpClient.UnreachableException e) {
       throw new CliException(
           "cannot reach the inferno daemon at "
@@ -76,22 +61,13 @@ public final class DaemonClient {
               + "): is it running? Start it with `sudo inferno server`, or point --socket /"
               + " INFERNO_SOCKET at it");
     }
-    UnixHttpClient.Response raw = r;
-    InputStream body =
-        new java.io.FilterInputStream(raw.body()) {
-          @Override
-          public void close() throws IOException {
-            raw.close();
-          }
-        };
-    return new Response(r.status(), r.headers(), body);
   }
 
   /**
    * GET/POST/DELETE expecting JSON back; non-2xx becomes a CliException with the daemon's message.
    */
   public Object call(String method, String path, String json) throws IOException {
-    Response r = send(method, path, json);
+    UnixHttpClient.Response r = send(method, path, json);
     String text = r.text();
     if (r.status() / 100 != 2) {
       throw error(r.status(), text);
@@ -100,7 +76,7 @@ public final class DaemonClient {
   }
 
   /** Throws the daemon's error for a non-2xx response whose body is still unread. */
-  public static CliException error(Response r) throws IOException {
+  public static CliException error(UnixHttpClient.Response r) throws IOException {
     return error(r.status(), r.text());
   }
 

@@ -268,7 +268,16 @@ public final class UnixHttpClient {
     return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
   }
 
-  private static final class BoundedInputStream extends InputStream {
+  /** A body decoder: subclasses read in blocks; single bytes go through the block read. */
+  private abstract static class BodyStream extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+  }
+
+  private static final class BoundedInputStream extends BodyStream {
     private final InputStream in;
     private final long length;
     private long left;
@@ -277,12 +286,6 @@ public final class UnixHttpClient {
       this.in = in;
       this.length = length;
       this.left = length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -303,19 +306,13 @@ public final class UnixHttpClient {
     }
   }
 
-  private static final class ChunkedInputStream extends InputStream {
+  private static final class ChunkedInputStream extends BodyStream {
     private final InputStream in;
     private long left;
     private boolean done;
 
     ChunkedInputStream(InputStream in) {
       this.in = in;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.units.Sizes;
 import java.io.BufferedReader;
@@ -45,7 +46,7 @@ final class ImageCommands {
       if (platform != null) {
         req.put("platform", platform);
       }
-      DaemonClient.Response r = client.send("POST", "/v1/images/pull", Json.write(req));
+      UnixHttpClient.Response r = client.send("POST", "/v1/images/pull", Json.write(req));
       if (r.status() != 200) {
         throw DaemonClient.error(r);
       }
@@ -249,7 +250,7 @@ final class ImageCommands {
     public Integer call() throws IOException {
       InputStream in = input == null ? System.in : Files.newInputStream(input);
       long length = input == null ? -1 : Files.size(input);
-      DaemonClient.Response r;
+      UnixHttpClient.Response r;
       try (in) {
         r = Main.client().send("POST", "/v1/images/load", "application/x-tar", in, length);
       }

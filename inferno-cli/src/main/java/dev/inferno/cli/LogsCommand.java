@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import java.io.IOException;
@@ -72,7 +73,7 @@ final class LogsCommand implements Callable<Integer> {
             + DaemonClient.enc(vm)
             + "/logs"
             + (q.isEmpty() ? "" : "?" + String.join("&", q));
-    DaemonClient.Response r = Main.client().send("GET", path, null);
+    UnixHttpClient.Response r = Main.client().send("GET", path, null);
     if (r.status() != 200) {
       throw DaemonClient.error(r);
     }

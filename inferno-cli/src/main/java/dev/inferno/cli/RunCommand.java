@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import dev.inferno.model.units.Sizes;
@@ -116,7 +117,7 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private boolean present(DaemonClient client) throws IOException {
-    DaemonClient.Response r =
+    UnixHttpClient.Response r =
         client.send("GET", "/v1/images/inspect?ref=" + DaemonClient.enc(image), null);
     if (r.status() == 200) {
       r.close();
@@ -205,7 +206,7 @@ final class RunCommand implements Callable<Integer> {
 
   /** One request: the info frame names the VM, output follows, the exit frame ends it. */
   private int attached(DaemonClient client, Map<String, Object> req) throws IOException {
-    DaemonClient.Response r = client.send("POST", "/v1/vms?attach=true", Json.write(req));
+    UnixHttpClient.Response r = client.send("POST", "/v1/vms?attach=true", Json.write(req));
     if (r.status() != 200) {
       throw DaemonClient.error(r);
     }

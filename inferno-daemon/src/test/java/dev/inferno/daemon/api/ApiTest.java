@@ -3,7 +3,7 @@ package dev.inferno.daemon.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.daemon.testing.TestDaemon;
-import dev.inferno.daemon.testing.UnixHttp;
+import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import java.io.InputStream;
@@ -34,11 +34,11 @@ class ApiTest {
     d.close();
   }
 
-  UnixHttp.Response call(String method, String path, String body) throws Exception {
-    return UnixHttp.request(d.socket, method, path, body);
+  UnixHttpClient.Response call(String method, String path, String body) throws Exception {
+    return new UnixHttpClient(d.socket).send(method, path, body);
   }
 
-  Map<String, Object> json(UnixHttp.Response r) throws Exception {
+  Map<String, Object> json(UnixHttpClient.Response r) throws Exception {
     return Json.parseObject(r.text());
   }
 
@@ -168,10 +168,10 @@ class ApiTest {
     }
     body.append("0\r\n\r\n");
     r =
-        UnixHttp.raw(
-            d.socket,
-            head.getBytes(StandardCharsets.US_ASCII),
-            body.toString().getBytes(StandardCharsets.US_ASCII));
+        new UnixHttpClient(d.socket)
+            .sendRaw(
+                head.getBytes(StandardCharsets.US_ASCII),
+                body.toString().getBytes(StandardCharsets.US_ASCII));
     assertThat(r.status()).isEqualTo(413);
     r.close();
     assertThat(call("GET", "/v1/version", null).status()).isEqualTo(200);

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.daemon.api.PeerPolicy;
 import dev.inferno.daemon.testing.ProcessVmBackend;
 import dev.inferno.daemon.testing.TestDaemon;
-import dev.inferno.daemon.testing.UnixHttp;
 import dev.inferno.image.ConnectionFactory;
 import dev.inferno.image.ImageService;
 import dev.inferno.image.registry.CredentialSource;
 import dev.inferno.image.registry.RegistryClient;
+import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import java.io.InputStream;
@@ -62,23 +62,23 @@ class ImageModuleBackendTest {
             new ProcessVmBackend(),
             "1m",
             new ImageModuleBackend(service, state.resolve("images/spool")))) {
-      UnixHttp.Response r;
+      UnixHttpClient.Response r;
       String head =
           "POST /v1/images/load HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type:"
               + " application/x-tar\r\nContent-Length: "
               + Files.size(tar)
               + "\r\n\r\n";
       r =
-          UnixHttp.raw(
-              d.socket,
-              head.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-              Files.readAllBytes(tar));
+          new UnixHttpClient(d.socket)
+              .sendRaw(
+                  head.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                  Files.readAllBytes(tar));
       assertThat(r.status()).isEqualTo(200);
       String progress = r.text();
       assertThat(progress).contains("\"status\":\"Done\"");
 
       List<?> images =
-          (List<?>) Json.parse(UnixHttp.request(d.socket, "GET", "/v1/images", null).text());
+          (List<?>) Json.parse(new UnixHttpClient(d.socket).send("GET", "/v1/images", null).text());
       assertThat(images).hasSize(1);
       Map<?, ?> img = (Map<?, ?>) images.getFirst();
       assertThat((String) img.get("id")).startsWith("sha256:");
@@ -87,11 +87,11 @@ class ImageModuleBackendTest {
       // the image's config reaches the VM: Env PATH, and Cmd when none is given
       String ref = (String) img.get("reference");
       r =
-          UnixHttp.request(
-              d.socket,
-              "POST",
-              "/v1/vms?attach=true",
-              "{\"image\":\"" + ref + "\",\"cmd\":[\"sh\",\"-c\",\"echo $PATH\"]}");
+          new UnixHttpClient(d.socket)
+              .send(
+                  "POST",
+                  "/v1/vms?attach=true",
+                  "{\"image\":\"" + ref + "\",\"cmd\":[\"sh\",\"-c\",\"echo $PATH\"]}");
       assertThat(r.status()).isEqualTo(200);
       StringBuilder out = new StringBuilder();
       InputStream in = r.body();
@@ -104,23 +104,28 @@ class ImageModuleBackendTest {
       assertThat(out.toString())
           .isEqualTo("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
       r =
-          UnixHttp.request(
-              d.socket, "POST", "/v1/vms", "{\"image\":\"" + ref + "\",\"name\":\"defaults\"}");
+          new UnixHttpClient(d.socket)
+              .send("POST", "/v1/vms", "{\"image\":\"" + ref + "\",\"name\":\"defaults\"}");
       assertThat(r.status()).isEqualTo(201);
       r.close();
       Map<String, Object> vm =
-          Json.parseObject(UnixHttp.request(d.socket, "GET", "/v1/vms/defaults", null).text());
+          Json.parseObject(
+              new UnixHttpClient(d.socket).send("GET", "/v1/vms/defaults", null).text());
       assertThat(vm.get("command")).isEqualTo(List.of("sh"));
       assertThat(vm.get("imageDigest")).isEqualTo(img.get("manifestDigest"));
 
-      r = UnixHttp.request(d.socket, "DELETE", "/v1/images?ref=" + ref, null);
+      r = new UnixHttpClient(d.socket).send("DELETE", "/v1/images?ref=" + ref, null);
       assertThat(r.status()).as("an exited VM still uses it").isEqualTo(409);
       r.close();
-      UnixHttp.request(d.socket, "POST", "/v1/vms/defaults/wait", null).text();
-      r = UnixHttp.request(d.socket, "DELETE", "/v1/images?ref=" + ref + "&force=true", null);
+      new UnixHttpClient(d.socket).send("POST", "/v1/vms/defaults/wait", null).text();
+      r =
+          new UnixHttpClient(d.socket)
+              .send("DELETE", "/v1/images?ref=" + ref + "&force=true", null);
       assertThat(r.status()).isEqualTo(200);
       r.close();
-      assertThat((List<?>) Json.parse(UnixHttp.request(d.socket, "GET", "/v1/images", null).text()))
+      assertThat(
+              (List<?>)
+                  Json.parse(new UnixHttpClient(d.socket).send("GET", "/v1/images", null).text()))
           .isEmpty();
     }
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.inferno.kiln.vm.VmmException;
+import dev.inferno.model.http.UnixHttpClient;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -25,20 +26,17 @@ public final class FirecrackerApi {
   }
 
   public void put(String path, ObjectNode body) throws VmmException {
-    UnixHttpClient.Response r;
-    try {
-      r = http.put(path, JSON.writeValueAsString(body));
+    int status;
+    String answer;
+    try (UnixHttpClient.Response r = http.send("PUT", path, JSON.writeValueAsString(body))) {
+      status = r.status();
+      answer = r.text();
     } catch (IOException e) {
       throw new VmmException("Firecracker API PUT " + path + " failed: " + e.getMessage(), e);
     }
-    if (!r.ok()) {
+    if (status / 100 != 2) {
       throw new VmmException(
-          "Firecracker rejected PUT "
-              + path
-              + " (HTTP "
-              + r.status()
-              + "): "
-              + faultMessage(r.body()));
+          "Firecracker rejected PUT " + path + " (HTTP " + status + "): " + faultMessage(answer));
     }
   }
 

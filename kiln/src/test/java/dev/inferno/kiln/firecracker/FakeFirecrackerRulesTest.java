@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inferno.kiln.vm.Initramfs;
 import dev.inferno.kiln.vm.VmmException;
+import dev.inferno.model.http.UnixHttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,22 @@ class FakeFirecrackerRulesTest {
     }
   }
 
+  /** A Firecracker answer read whole. */
+  private record Reply(int status, String body) {}
+
+  private static Reply put(UnixHttpClient http, String path, String json)
+      throws java.io.IOException {
+    try (var r = http.send("PUT", path, json)) {
+      return new Reply(r.status(), r.text());
+    }
+  }
+
+  private static Reply get(UnixHttpClient http, String path) throws java.io.IOException {
+    try (var r = http.send("GET", path, null)) {
+      return new Reply(r.status(), r.text());
+    }
+  }
+
   private UnixHttpClient startFake() throws Exception {
     Path bin = FakeBinaries.write(dir.resolve("bin"), "firecracker", FakeFirecracker.class, null);
     Path sock = dir.resolve("api.sock");
@@ -40,7 +57,7 @@ class FakeFirecrackerRulesTest {
     UnixHttpClient http = new UnixHttpClient(sock);
     while (true) {
       try {
-        http.get("/");
+        get(http, "/");
         return http;
       } catch (java.io.IOException e) {
         if (System.nanoTime() > deadline) {
@@ -58,34 +75,34 @@ class FakeFirecrackerRulesTest {
     Path init = Files.writeString(dir.resolve("init"), "i");
     Initramfs.write(dir.resolve("initrd"), init, "{\"test_mode\":\"hang\"}");
 
-    var unknown = http.put("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"foo\":1}");
+    var unknown = put(http, "/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"foo\":1}");
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(FirecrackerApi.faultMessage(unknown.body())).contains("unknown field `foo`");
-    var missing = http.put("/machine-config", "{\"vcpu_count\":1}");
+    var missing = put(http, "/machine-config", "{\"vcpu_count\":1}");
     assertThat(FirecrackerApi.faultMessage(missing.body()))
         .contains("missing field `mem_size_mib`");
-    assertThat(http.put("/machine-config", "{\"vcpu_count\":3,\"mem_size_mib\":128}").status())
+    assertThat(put(http, "/machine-config", "{\"vcpu_count\":3,\"mem_size_mib\":128}").status())
         .isEqualTo(400);
-    var wrongType = http.put("/vsock", "{\"guest_cid\":\"3\",\"uds_path\":\"v.sock\"}");
+    var wrongType = put(http, "/vsock", "{\"guest_cid\":\"3\",\"uds_path\":\"v.sock\"}");
     assertThat(FirecrackerApi.faultMessage(wrongType.body())).contains("invalid type");
-    assertThat(http.put("/drives/a", "{\"drive_id\":\"b\",\"is_root_device\":false}").body())
+    assertThat(put(http, "/drives/a", "{\"drive_id\":\"b\",\"is_root_device\":false}").body())
         .contains("does not match");
-    assertThat(http.put("/actions", "{\"action_type\":\"InstanceStart\"}").body())
+    assertThat(put(http, "/actions", "{\"action_type\":\"InstanceStart\"}").body())
         .contains("without kernel configuration");
-    assertThat(http.put("/actions", "{\"action_type\":\"SendCtrlAltDel\"}").body())
+    assertThat(put(http, "/actions", "{\"action_type\":\"SendCtrlAltDel\"}").body())
         .contains("before starting");
-    assertThat(http.put("/nope", "{}").body()).contains("Invalid request method and/or path");
+    assertThat(put(http, "/nope", "{}").body()).contains("Invalid request method and/or path");
 
     Files.writeString(dir.resolve("v.sock"), "leftover");
-    assertThat(http.put("/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").body())
+    assertThat(put(http, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").body())
         .contains("Address in use");
     Files.delete(dir.resolve("v.sock"));
-    assertThat(http.put("/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").status())
+    assertThat(put(http, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").status())
         .isEqualTo(204);
 
     Files.createFile(dir.resolve("fc.log"));
-    assertThat(http.put("/logger", "{\"log_path\":\"fc.log\"}").status()).isEqualTo(204);
-    assertThat(http.put("/logger", "{\"log_path\":\"fc.log\"}").body())
+    assertThat(put(http, "/logger", "{\"log_path\":\"fc.log\"}").status()).isEqualTo(204);
+    assertThat(put(http, "/logger", "{\"log_path\":\"fc.log\"}").body())
         .contains("already initialized");
 
     FirecrackerApi api = new FirecrackerApi(dir.resolve("api.sock"));
@@ -100,7 +117,7 @@ class FakeFirecrackerRulesTest {
     assertThatThrownBy(() -> api.machineConfig(2, 256))
         .hasMessageContaining("not supported after starting");
     api.action("SendCtrlAltDel");
-    assertThat(http.get("/").body()).contains("\"state\":\"Running\"");
+    assertThat(get(http, "/").body()).contains("\"state\":\"Running\"");
   }
 
   @Test

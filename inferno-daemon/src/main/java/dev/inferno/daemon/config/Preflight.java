@@ -23,10 +23,6 @@ public final class Preflight {
     return kvm && Files.isExecutable(c.firecracker()) ? "firecracker" : "qemu";
   }
 
-  public static boolean kvm(Path devKvm) {
-    return Files.isReadable(devKvm) && Files.isWritable(devKvm);
-  }
-
   /** Problems, empty when the daemon can start. */
   public static List<String> check(DaemonConfig c, boolean kvm) {
     List<String> problems = new ArrayList<>();

@@ -353,9 +353,6 @@ public final class KilnVmBackend implements VmBackend {
     private final Instant startedAt;
     private final CompletableFuture<dev.inferno.model.ExitRecord> exit;
 
-    /** Set when `kill` SIGKILLed the VMM: the VM then ended by SIGKILL (137), as Docker says. */
-    private volatile boolean killed;
-
     KilnVm(dev.inferno.kiln.vm.RunningVm vm, Instant startedAt) {
       this.vm = vm;
       this.startedAt = startedAt;
@@ -365,11 +362,7 @@ public final class KilnVmBackend implements VmBackend {
                   e == null
                       ? new dev.inferno.model.ExitRecord(
                           null, null, false, "kiln lost the VM: " + err, Instant.now())
-                      : killed && "host".equals(e.source())
-                          ? KilnVmBackend.exit(
-                              ExitRecord.hostMade(
-                                  137, 9, e.startedNs(), "killed (SIGKILL to the VMM)"))
-                          : KilnVmBackend.exit(e));
+                      : KilnVmBackend.exit(e));
     }
 
     @Override
@@ -443,8 +436,7 @@ public final class KilnVmBackend implements VmBackend {
       int n = SignalNames.number(signal);
       try {
         if (n == 9 || !(vm.guest() instanceof LinkedGuest linked)) {
-          killed = true;
-          vm.process().signal(9);
+          vm.kill(); // kiln records 137 / SIGKILL, as Docker does
         } else {
           linked.link().signal(n, Duration.ofSeconds(5));
         }

@@ -15,7 +15,9 @@ public final class RunningVm {
   private final GuestSession guest;
   private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
   private volatile StopEscalation.Outcome stopOutcome;
-  private volatile boolean killed;
+
+  /** Why kiln SIGKILLed the VMM (a stop that escalated, or a kill), or null: the exit's reason. */
+  private volatile String killedBecause;
 
   RunningVm(VmSpec spec, Vmm vmm, VmmProcess process, GuestSession guest) {
     this.spec = spec;
@@ -63,13 +65,29 @@ public final class RunningVm {
         grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);
     stopOutcome =
         StopEscalation.stop(
-            spec, spec.layout(), vmm, process, guest, grace, shutdownGrace, () -> killed = true);
+            spec,
+            spec.layout(),
+            vmm,
+            process,
+            guest,
+            grace,
+            shutdownGrace,
+            () -> killedBecause = "the guest did not stop within the timeout; kiln killed the VMM");
     return exit.join();
   }
 
-  /** True once a stop escalated to SIGKILL. */
-  boolean killedByStop() {
-    return killed;
+  /**
+   * SIGKILLs the VMM at once ({@code docker kill}): the guest gets no say, and the exit record says
+   * 137 (killed by SIGKILL), as Docker does. Returns without waiting; see {@link #exit()}.
+   */
+  public void kill() throws IOException {
+    killedBecause = "killed (SIGKILL to the VMM)";
+    process.signal(9);
+  }
+
+  /** Why kiln killed the VMM, or null when it did not. */
+  String killedBecause() {
+    return killedBecause;
   }
 
   /** The guest's latest METRICS frame (init's view: cgroup CPU, memory, disks, network). */

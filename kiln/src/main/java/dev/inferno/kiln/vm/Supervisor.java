@@ -218,9 +218,8 @@ public final class Supervisor {
     if (report.isPresent()) {
       return report.get();
     }
-    if (vm.killedByStop()) {
-      return ExitRecord.hostMade(
-          137, 9, startedNs, "the guest did not stop within the timeout; kiln killed the VMM");
+    if (vm.killedBecause() != null) {
+      return ExitRecord.hostMade(137, 9, startedNs, vm.killedBecause());
     }
     String why =
         vanishedReason != null

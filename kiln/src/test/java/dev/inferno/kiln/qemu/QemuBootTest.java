@@ -118,6 +118,24 @@ class QemuBootTest {
   }
 
   @Test
+  void killEndsTheVmAtOnceAndRecords137(@TempDir Path dir) throws Exception {
+    VmSpec spec = spec(dir.resolve("vm"), "kill1", "hang", 0, null, 0);
+    RunningVm vm = supervisor().start(spec);
+    awaitConsole(spec.layout(), "test-init: hanging");
+
+    vm.kill();
+    ExitRecord exit = vm.exit().get(30, TimeUnit.SECONDS);
+
+    assertThat(vm.stopOutcome()).as("no stop was asked for").isNull();
+    assertThat(exit.code()).isEqualTo(137);
+    assertThat(exit.signal()).isEqualTo(9);
+    assertThat(exit.source()).isEqualTo("host");
+    assertThat(exit.reason()).isEqualTo("killed (SIGKILL to the VMM)");
+    assertThat(vm.process().isAlive()).isFalse();
+    assertThat(ExitRecord.read(spec.layout().exitRecord())).isEqualTo(exit);
+  }
+
+  @Test
   void vmOutlivesItsHostProcessAndIsAdoptedAgain(@TempDir Path dir) throws Exception {
     Path state = dir.resolve("vm");
     Process host = TestGuest.startJvm(KilnHostMain.class, state.toString());

@@ -54,18 +54,7 @@ fn bench_init() {
          done; wait"
     );
     let cfg = RunConfig::sh(&script);
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 2,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions { raw_ports: 2, ..VmOptions::new(cfg.to_json(), image, Some(rw)) });
     let host = vm.host.clone();
     let started = vm.started;
     let out = vm.wait(Duration::from_secs(300));

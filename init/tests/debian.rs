@@ -32,18 +32,7 @@ fn debian_image_with_a_named_user() {
     let cfg = RunConfig::new(&["/bin/bash", "-c", script])
         .image("User", json::string("nobody"))
         .image("WorkingDir", json::string("/tmp"));
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image: image.clone(),
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image.clone(), Some(rw)));
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(90));
     assert_eq!(out.code(), 0, "{}\nstderr: {}", out.console, host.lock().stream_text(2));

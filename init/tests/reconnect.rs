@@ -33,26 +33,8 @@ fn host_disconnect_and_reconnect_delivers_every_byte_exactly_once_and_blocks_mea
     let dir = work_dir("reconnect");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let cfg = RunConfig::sh(GENERATOR).set(
-        "log",
-        json::obj(vec![
-            ("mode", json::string("block")),
-            ("buffer_bytes", json::num(65536)),
-            ("drain_timeout_ms", json::num(10000)),
-        ]),
-    );
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let cfg = RunConfig::sh(GENERATOR).log("block", 65536, 10000);
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image, Some(rw)));
     let host = vm.host.clone();
     host.wait_for(Duration::from_secs(60), "200 KiB of output", |s| s.stream(1).len() >= 200 * 1024);
     host.lock().logs_offline = true;
@@ -91,27 +73,9 @@ fn drop_mode_keeps_the_workload_running_and_counts_what_it_dropped() {
     let dir = work_dir("dropmode");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let cfg = RunConfig::sh(GENERATOR).set(
-        "log",
-        json::obj(vec![
-            ("mode", json::string("drop")),
-            ("buffer_bytes", json::num(65536)),
-            ("drain_timeout_ms", json::num(10000)),
-        ]),
-    );
+    let cfg = RunConfig::sh(GENERATOR).log("drop", 65536, 10000);
     // The host is down from the start: nothing can be acknowledged, the buffer fills, the rest is dropped.
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: true,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions { logs_offline: true, ..VmOptions::new(cfg.to_json(), image, Some(rw)) });
     let host = vm.host.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !vm.console().contains("INFERNO-EXIT") {
@@ -146,23 +110,8 @@ fn the_exit_report_is_resent_when_the_exit_listener_comes_back() {
     let dir = work_dir("exit-reconnect");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let cfg = RunConfig::sh("echo done; exit 4").set(
-        "log",
-        json::obj(vec![
-            ("mode", json::string("block")),
-            ("buffer_bytes", json::num(65536)),
-            ("drain_timeout_ms", json::num(20000)),
-        ]),
-    );
-    let opts = VmOptions {
-        run_json: cfg.to_json(),
-        image,
-        writable: Some(rw),
-        memory_mb: 256,
-        logs_offline: false,
-        host_down: false,
-        raw_ports: 0,
-    };
+    let cfg = RunConfig::sh("echo done; exit 4").log("block", 65536, 20000);
+    let opts = VmOptions::new(cfg.to_json(), image, Some(rw));
     let vm = Vm::start(&dir, opts);
     let host = vm.host.clone();
     host.lock().exit_offline = true;

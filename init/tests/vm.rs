@@ -52,18 +52,7 @@ fn exit_code_3_on_an_ephemeral_vm() {
     let cfg = RunConfig::sh("echo bye; exit 3").set("root", json::obj(vec![("writable_device", Value::Null)]));
     let dir = work_dir("exit3");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: None,
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image, None));
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 3, "{}", out.console);
@@ -103,15 +92,7 @@ fn malformed_run_config_is_125_with_a_clear_error() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let vm = Vm::start(
         &dir,
-        VmOptions {
-            run_json: r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
+        VmOptions::new(r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(), image, Some(rw)),
     );
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 125);
@@ -145,18 +126,7 @@ fn stop_request_lets_a_trap_handling_shell_exit_gracefully() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let script =
         "trap 'echo got USR2' USR2; trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: RunConfig::sh(script).to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions::new(RunConfig::sh(script).to_json(), image, Some(rw)));
     let host = vm.host.clone();
     let t = std::time::Duration::from_secs(30);
     host.wait_for(t, "ready", |s| s.stream_text(1).contains("ready"));
@@ -247,18 +217,7 @@ fn image_disk_stays_read_only_while_writes_and_deletes_land_in_the_overlay() {
                   [ -e /etc/motd ] && echo motd-present || echo motd-deleted; cat /etc/newfile; \
                   grep ' / ' /proc/mounts | cut -d' ' -f1,3; echo vda-ro=$(cat /sys/block/vda/ro); \
                   dd if=/dev/zero of=/dev/vda bs=512 count=1 2>/dev/null && echo raw-write-ok || echo raw-write-refused";
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: RunConfig::sh(script).to_json(),
-            image: image.clone(),
-            writable: Some(rw.clone()),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions::new(RunConfig::sh(script).to_json(), image.clone(), Some(rw.clone())));
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 0, "{}", out.console);
@@ -326,18 +285,7 @@ fn oom_kill_is_reported() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     // The shell itself grows past the VM's memory; the kernel's OOM killer takes it.
     let cfg = RunConfig::sh("echo start; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived");
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 64,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions { memory_mb: 64, ..VmOptions::new(cfg.to_json(), image, Some(rw)) });
     let host = vm.host.clone();
     let out = vm.wait(std::time::Duration::from_secs(90));
     assert_eq!(out.exit.get("oom"), Some(&Value::Bool(true)), "{}", out.console);
@@ -364,23 +312,8 @@ fn with_no_host_at_all_the_vm_still_powers_off_and_the_console_has_the_report() 
     let dir = work_dir("nohost");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let cfg = RunConfig::sh("echo lost; exit 7").set(
-        "log",
-        json::obj(vec![
-            ("mode", json::string("block")),
-            ("buffer_bytes", json::num(65536)),
-            ("drain_timeout_ms", json::num(1500)),
-        ]),
-    );
-    let opts = VmOptions {
-        run_json: cfg.to_json(),
-        image,
-        writable: Some(rw),
-        memory_mb: 256,
-        logs_offline: false,
-        host_down: true,
-        raw_ports: 0,
-    };
+    let cfg = RunConfig::sh("echo lost; exit 7").log("block", 65536, 1500);
+    let opts = VmOptions { host_down: true, ..VmOptions::new(cfg.to_json(), image, Some(rw)) };
     let mut vm = Vm::start(&dir, opts);
     let (_, console) = vm.wait_poweroff(std::time::Duration::from_secs(60));
     let line = console.lines().find_map(|l| l.strip_prefix("INFERNO-EXIT ")).expect("INFERNO-EXIT line");
@@ -396,15 +329,7 @@ fn the_writable_disk_keeps_the_containers_changes_across_boots() {
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let run = |script: &str| {
-        let opts = VmOptions {
-            run_json: RunConfig::sh(script).to_json(),
-            image: image.clone(),
-            writable: Some(rw.clone()),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        };
+        let opts = VmOptions::new(RunConfig::sh(script).to_json(), image.clone(), Some(rw.clone()));
         let vm = Vm::start(&dir, opts);
         let host = vm.host.clone();
         let out = vm.wait(std::time::Duration::from_secs(60));

@@ -212,12 +212,16 @@ impl RunConfig {
             .set("version", json::num(1))
             .set("vm_id", json::string("9f86d081884c7d65"))
             .set("hostname", json::string("testvm"));
-        r.set(
+        r.log("block", 1048576, 5000)
+    }
+    /// The run config's `log` object (PROTOCOL.md §5).
+    pub fn log(self, mode: &str, buffer_bytes: u64, drain_timeout_ms: u64) -> Self {
+        self.set(
             "log",
             json::obj(vec![
-                ("mode", json::string("block")),
-                ("buffer_bytes", json::num(1048576)),
-                ("drain_timeout_ms", json::num(5000)),
+                ("mode", json::string(mode)),
+                ("buffer_bytes", json::num(buffer_bytes)),
+                ("drain_timeout_ms", json::num(drain_timeout_ms)),
             ]),
         )
     }
@@ -448,6 +452,13 @@ pub struct VmOptions {
     pub raw_ports: usize,
 }
 
+impl VmOptions {
+    /// What most tests boot: 256 MiB, every host channel up, no raw ports.
+    pub fn new(run_json: String, image: PathBuf, writable: Option<PathBuf>) -> Self {
+        VmOptions { run_json, image, writable, memory_mb: 256, logs_offline: false, host_down: false, raw_ports: 0 }
+    }
+}
+
 pub struct Vm {
     pub dir: PathBuf,
     pub host: Arc<Host>,
@@ -620,18 +631,7 @@ pub fn boot(name: &str, cfg: &RunConfig) -> (Outcome, Arc<Host>, PathBuf) {
     let dir = work_dir(name);
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
-    let vm = Vm::start(
-        &dir,
-        VmOptions {
-            run_json: cfg.to_json(),
-            image,
-            writable: Some(rw),
-            memory_mb: 256,
-            logs_offline: false,
-            host_down: false,
-            raw_ports: 0,
-        },
-    );
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image, Some(rw)));
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(60));
     (out, host, dir)

@@ -85,6 +85,20 @@ public final class Daemon implements AutoCloseable {
     server.join();
   }
 
+  /** Serves until the JVM is told to exit (SIGTERM, SIGINT), then closes: what `server` runs. */
+  public void serveUntilExit() throws InterruptedException {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> {
+              try {
+                close();
+              } catch (Exception e) {
+                // exiting anyway
+              }
+            }));
+    join();
+  }
+
   /** Stops serving; running VMs keep running (they are re-adopted at the next start). */
   @Override
   public void close() throws Exception {

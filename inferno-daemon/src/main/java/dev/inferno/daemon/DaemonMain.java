@@ -115,16 +115,7 @@ public final class DaemonMain {
       Daemon d =
           Daemon.start(
               cfg, images, vms, PeerPolicy.standard(cfg.socketGroup(), Path.of("/etc/group")));
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(() -> {
-                try {
-                  d.close();
-                } catch (Exception e) {
-                  // exiting anyway
-                }
-              }));
-      d.join();
+      d.serveUntilExit();
       return 0;
     }
 

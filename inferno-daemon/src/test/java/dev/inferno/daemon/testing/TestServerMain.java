@@ -35,15 +35,6 @@ public final class TestServerMain {
             images,
             new ProcessVmBackend(),
             PeerPolicy.standard("inferno", Path.of("/etc/group")));
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(() -> {
-              try {
-                d.close();
-              } catch (Exception e) {
-                // exiting anyway
-              }
-            }));
-    d.join();
+    d.serveUntilExit();
   }
 }

@@ -614,9 +614,8 @@ public final class LogStore implements Closeable {
         }
       }
       bases.sort(null);
-      // the newest segment with a valid header is the active one; a newer one with a torn header
-      // never held a
-      // record (headers are forced before the first append) and is set aside
+      // The newest segment with a valid header is the active one. A newer one with a torn header
+      // never held a record (headers are forced before the first append), so it is set aside.
       SegmentFormat.Header activeHeader = null;
       while (!bases.isEmpty()) {
         long base = bases.getLast();

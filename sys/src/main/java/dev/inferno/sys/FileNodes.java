@@ -29,53 +29,40 @@ public final class FileNodes {
             | (minor & 0xffL)
             | ((long) (minor & ~0xff) << 12)
             | ((long) (major & ~0xfff) << 32);
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment cs = Libc.callState(a);
-      int r = (int) Libc.MKNOD.invokeExact(cs, a.allocateFrom(p.toString()), mode, dev);
-      check(r, cs, "mknod", p + ", 0" + Integer.toOctalString(mode));
-    } catch (SyscallException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Libc.rethrow(t);
-    }
+    call(
+        "mknod",
+        p + ", 0" + Integer.toOctalString(mode),
+        (a, cs) -> (int) Libc.MKNOD.invokeExact(cs, a.allocateFrom(p.toString()), mode, dev));
   }
 
   /** chmod(2), all 12 mode bits; it follows a symlink, so only call it on what is not one. */
   public static void chmod(Path p, int mode) throws SyscallException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment cs = Libc.callState(a);
-      int r = (int) Libc.CHMOD.invokeExact(cs, a.allocateFrom(p.toString()), mode);
-      check(r, cs, "chmod", p + ", 0" + Integer.toOctalString(mode));
-    } catch (SyscallException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Libc.rethrow(t);
-    }
+    call(
+        "chmod",
+        p + ", 0" + Integer.toOctalString(mode),
+        (a, cs) -> (int) Libc.CHMOD.invokeExact(cs, a.allocateFrom(p.toString()), mode));
   }
 
   /** symlink(2): {@code link} pointing at {@code target} exactly as given (no normalising). */
   public static void symlink(String target, Path link) throws SyscallException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment cs = Libc.callState(a);
-      int r =
-          (int)
-              Libc.SYMLINK.invokeExact(cs, a.allocateFrom(target), a.allocateFrom(link.toString()));
-      check(r, cs, "symlink", target + ", " + link);
-    } catch (SyscallException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Libc.rethrow(t);
-    }
+    call(
+        "symlink",
+        target + ", " + link,
+        (a, cs) ->
+            (int)
+                Libc.SYMLINK.invokeExact(
+                    cs, a.allocateFrom(target), a.allocateFrom(link.toString())));
   }
 
   /** lsetxattr(2): sets an extended attribute on the path itself (a symlink is not followed). */
   public static void lsetxattr(Path p, String name, byte[] value) throws SyscallException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment cs = Libc.callState(a);
-      MemorySegment v = a.allocate(Math.max(1, value.length));
-      MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
-      int r =
-          (int)
+    call(
+        "lsetxattr",
+        p + ", " + name,
+        (a, cs) -> {
+          MemorySegment v = a.allocate(Math.max(1, value.length));
+          MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
+          return (int)
               Libc.LSETXATTR.invokeExact(
                   cs,
                   a.allocateFrom(p.toString()),
@@ -83,12 +70,7 @@ public final class FileNodes {
                   v,
                   (long) value.length,
                   0);
-      check(r, cs, "lsetxattr", p + ", " + name);
-    } catch (SyscallException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw Libc.rethrow(t);
-    }
+        });
   }
 
   /**
@@ -96,29 +78,38 @@ public final class FileNodes {
    * opens it, which blocks on a FIFO).
    */
   public static void lutimes(Path p, long epochSecond, int nanos) throws SyscallException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment cs = Libc.callState(a);
-      MemorySegment ts = a.allocate(ValueLayout.JAVA_LONG, 4);
-      ts.setAtIndex(ValueLayout.JAVA_LONG, 0, epochSecond);
-      ts.setAtIndex(ValueLayout.JAVA_LONG, 1, nanos);
-      ts.setAtIndex(ValueLayout.JAVA_LONG, 2, epochSecond);
-      ts.setAtIndex(ValueLayout.JAVA_LONG, 3, nanos);
-      int r =
-          (int)
+    call(
+        "utimensat",
+        p.toString(),
+        (a, cs) -> {
+          MemorySegment ts = a.allocate(ValueLayout.JAVA_LONG, 4);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 0, epochSecond);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 1, nanos);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 2, epochSecond);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 3, nanos);
+          return (int)
               Libc.UTIMENSAT.invokeExact(
                   cs, AT_FDCWD, a.allocateFrom(p.toString()), ts, AT_SYMLINK_NOFOLLOW);
-      check(r, cs, "utimensat", p.toString());
+        });
+  }
+
+  /** One downcall taking the call-state segment first; returns the C return value. */
+  @FunctionalInterface
+  private interface Downcall {
+    int invoke(Arena arena, MemorySegment callState) throws Throwable;
+  }
+
+  /** Runs a downcall that returns 0 or -1 with errno, and throws with errno on -1. */
+  private static void call(String call, String what, Downcall d) throws SyscallException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment cs = Libc.callState(a);
+      if (d.invoke(a, cs) != 0) {
+        throw new SyscallException(call, what, Libc.errno(cs));
+      }
     } catch (SyscallException e) {
       throw e;
     } catch (Throwable t) {
       throw Libc.rethrow(t);
-    }
-  }
-
-  private static void check(int r, MemorySegment cs, String call, String what)
-      throws SyscallException {
-    if (r != 0) {
-      throw new SyscallException(call, what, Libc.errno(cs));
     }
   }
 }

@@ -74,14 +74,8 @@ class DatabaseTest {
   @Test
   void aVersion1DatabaseWithTheOldImageTablesMigratesAndKeepsItsImages() throws Exception {
     Path file = dir.resolve("old.db");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Connection c = version1(file);
         Statement s = c.createStatement()) {
-      for (String stmt : Database.MIGRATIONS.get(0).split(";")) {
-        if (!stmt.isBlank()) {
-          s.execute(stmt);
-        }
-      }
-      s.execute("PRAGMA user_version = 1");
       s.execute(
           """
           CREATE TABLE IF NOT EXISTS images (
@@ -134,15 +128,7 @@ class DatabaseTest {
   @Test
   void aVersion1DatabaseWithoutImageTablesGetsThem() throws Exception {
     Path file = dir.resolve("v1.db");
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
-        Statement s = c.createStatement()) {
-      for (String stmt : Database.MIGRATIONS.get(0).split(";")) {
-        if (!stmt.isBlank()) {
-          s.execute(stmt);
-        }
-      }
-      s.execute("PRAGMA user_version = 1");
-    }
+    version1(file).close();
     try (Database db = Database.open(file)) {
       assertThat(db.userVersion()).isEqualTo(Database.MIGRATIONS.size());
     }
@@ -164,5 +150,19 @@ class DatabaseTest {
     assertThatThrownBy(() -> Database.open(file))
         .hasMessageContaining("version 99")
         .hasMessageContaining("newer inferno");
+  }
+
+  /** A database as version 1 left it: the vms table, user_version 1. */
+  private static Connection version1(Path file) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Statement s = c.createStatement()) {
+      for (String stmt : Database.MIGRATIONS.get(0).split(";", -1)) {
+        if (!stmt.isBlank()) {
+          s.execute(stmt);
+        }
+      }
+      s.execute("PRAGMA user_version = 1");
+    }
+    return c;
   }
 }

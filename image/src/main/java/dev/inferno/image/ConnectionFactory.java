@@ -11,15 +11,24 @@ import java.sql.Statement;
 public interface ConnectionFactory {
   Connection open() throws SQLException;
 
-  /** A file database in WAL mode with a busy timeout, as the daemon uses it. */
+  /**
+   * The one connection setup for inferno.db, used by the image module and the daemon's own store
+   * alike: WAL so readers never block the writer, synchronous=NORMAL (durable at each checkpoint,
+   * never corrupt, in WAL mode), foreign keys on, and a busy timeout long enough to wait out the
+   * other connections' writes.
+   */
   static ConnectionFactory sqlite(Path file) {
     String url = "jdbc:sqlite:" + file.toAbsolutePath();
     return () -> {
       Connection c = DriverManager.getConnection(url);
       try (Statement s = c.createStatement()) {
         s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA busy_timeout=10000");
+        s.execute("PRAGMA synchronous=NORMAL");
         s.execute("PRAGMA foreign_keys=ON");
+        s.execute("PRAGMA busy_timeout=10000");
+      } catch (SQLException e) {
+        c.close();
+        throw e;
       }
       return c;
     };

@@ -10,6 +10,7 @@ import dev.inferno.image.testing.LocalRegistry;
 import dev.inferno.image.testing.OciLayout;
 import dev.inferno.image.testing.Proc;
 import dev.inferno.image.testing.RootfsCompare;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ class DebianRoundTripTest {
       ImageService images =
           new ImageService(
               tmp.resolve("state"),
-              ConnectionFactory.sqlite(tmp.resolve("inferno.db")),
+              TestDatabase.migrated(tmp.resolve("inferno.db")),
               new RegistryClient(CredentialSource.NONE, Set.of()));
       Image image =
           images.pull(

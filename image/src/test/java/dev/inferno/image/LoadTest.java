@@ -12,6 +12,7 @@ import dev.inferno.image.testing.DiskTree;
 import dev.inferno.image.testing.OciLayout;
 import dev.inferno.image.testing.Proc;
 import dev.inferno.image.testing.TarBuilder;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import dev.inferno.image.unpack.LayerRejectedException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class LoadTest {
     images =
         new ImageService(
             state,
-            ConnectionFactory.sqlite(tmp.resolve("inferno.db")),
+            TestDatabase.migrated(tmp.resolve("inferno.db")),
             new RegistryClient(CredentialSource.NONE, Set.of()));
   }
 
@@ -66,15 +67,16 @@ class LoadTest {
   }
 
   @Test
-  void loadsAnOciLayoutTarFromAStream() throws Exception {
+  void loadsAnOciLayoutTar() throws Exception {
+    // (the daemon spools an uploaded stream to a file first: ImageModuleBackendTest)
     OciLayout layout = TestImages.busyboxLayout(tmp.resolve("layout"));
     Path tar = tmp.resolve("image.tar");
     Proc.run("tar", "-C", layout.dir().toString(), "-cf", tar.toString(), ".");
-    List<Image> loaded;
-    try (var in = Files.newInputStream(tar)) {
-      loaded = images.load(in, Platform.DEFAULT, PullProgress.NONE);
-    }
+    List<Image> loaded = images.load(tar, Platform.DEFAULT, PullProgress.NONE);
     assertThat(loaded).isNotEmpty();
+    try (var scratch = Files.list(tmp.resolve("state/images/tmp"))) {
+      assertThat(scratch).as("the unpacked archive is gone").isEmpty();
+    }
     assertThat(new DiskTree(loaded.getFirst().disk()).cat("/arch")).isEqualTo("amd64\n");
   }
 

@@ -13,6 +13,7 @@ import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.testing.FakeRegistry;
 import dev.inferno.image.testing.OciLayout;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ class LyingRegistryTest {
     images =
         new ImageService(
             state,
-            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            TestDatabase.migrated(state.resolve("inferno.db")),
             new RegistryClient(creds, Set.of(), Duration.ofMillis(5)));
   }
 
@@ -131,6 +132,37 @@ class LyingRegistryTest {
     assertThatThrownBy(() -> images.pull(pinned, Platform.DEFAULT, PullProgress.NONE))
         .isInstanceOf(DigestMismatchException.class)
         .hasMessageContaining(good.manifestDigest().toString());
+  }
+
+  @Test
+  void aManifestByTagWhoseBodyIsNotTheDigestItsHeaderNamesIsRejectedAndNothingStored()
+      throws Exception {
+    Image good = images.pull(ref("good"), Platform.DEFAULT, PullProgress.NONE);
+    images.remove(good.id(), img -> false);
+    assertNothingStored();
+    Digest claimed = good.manifestDigest();
+    String served =
+        Digest.sha256(
+                (new String(
+                            Files.readAllBytes(
+                                shared.resolve("layout/blobs/sha256/" + claimed.hex())),
+                            java.nio.charset.StandardCharsets.UTF_8)
+                        + " ")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .toString();
+    assertThatThrownBy(() -> images.pull(ref("liar"), Platform.DEFAULT, PullProgress.NONE))
+        .isInstanceOf(DigestMismatchException.class)
+        .hasMessageContaining(claimed.toString())
+        .hasMessageContaining(served)
+        .hasMessageContaining("Docker-Content-Digest");
+    assertNothingStored();
+    assertThat(images.blobs().has(claimed)).isFalse();
+  }
+
+  @Test
+  void aManifestByTagWithoutTheHeaderIsTakenAsServed() {
+    Image image = images.pull(ref("quiet"), Platform.DEFAULT, PullProgress.NONE);
+    assertThat(image.disk()).isRegularFile();
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.testing.DiskTree;
 import dev.inferno.image.testing.LocalRegistry;
 import dev.inferno.image.testing.OciLayout;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ class RegistryAuthTest {
   ImageService service(CredentialSource creds) {
     return new ImageService(
         state,
-        ConnectionFactory.sqlite(state.resolve("inferno.db")),
+        TestDatabase.migrated(state.resolve("inferno.db")),
         new RegistryClient(creds, Set.of()));
   }
 

@@ -12,6 +12,7 @@ import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.testing.DiskTree;
 import dev.inferno.image.testing.LocalRegistry;
 import dev.inferno.image.testing.OciLayout;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +65,7 @@ class RegistryPullTest {
   static ImageService newService(Path state) {
     return new ImageService(
         state,
-        ConnectionFactory.sqlite(state.resolve("inferno.db")),
+        TestDatabase.migrated(state.resolve("inferno.db")),
         new RegistryClient(CredentialSource.NONE, Set.of()));
   }
 
@@ -251,7 +252,7 @@ class RegistryPullTest {
     ImageService svc =
         new ImageService(
             state.resolve("s2"),
-            ConnectionFactory.sqlite(state.resolve("s2.db")),
+            TestDatabase.migrated(state.resolve("s2.db")),
             new RegistryClient(CredentialSource.NONE, Set.of()),
             new ImageService.Options(
                 dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 2, fast));
@@ -281,7 +282,7 @@ class RegistryPullTest {
     Files.createDirectory(ours.resolve("crash"));
     new ImageService(
         state.resolve("s2"),
-        ConnectionFactory.sqlite(state.resolve("s2.db")),
+        TestDatabase.migrated(state.resolve("s2.db")),
         new RegistryClient(CredentialSource.NONE, Set.of()),
         new ImageService.Options(dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 2, fast));
     try (Stream<Path> s = Files.list(ours)) {

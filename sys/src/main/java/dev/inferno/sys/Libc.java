@@ -36,6 +36,41 @@ final class Libc {
               ValueLayout.ADDRESS,
               ValueLayout.JAVA_INT,
               ValueLayout.JAVA_INT));
+  static final MethodHandle MKNOD =
+      downcall(
+          "mknod",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_INT,
+              ValueLayout.ADDRESS,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_LONG));
+  static final MethodHandle CHMOD =
+      downcall(
+          "chmod",
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+  static final MethodHandle SYMLINK =
+      downcall(
+          "symlink",
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+  static final MethodHandle LSETXATTR =
+      downcall(
+          "lsetxattr",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_INT,
+              ValueLayout.ADDRESS,
+              ValueLayout.ADDRESS,
+              ValueLayout.ADDRESS,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_INT));
+  static final MethodHandle UTIMENSAT =
+      downcall(
+          "utimensat",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_INT,
+              ValueLayout.ADDRESS,
+              ValueLayout.ADDRESS,
+              ValueLayout.JAVA_INT));
   static final MethodHandle PRCTL =
       downcall(
           "prctl",

@@ -145,44 +145,6 @@ public final class DiskBuilder {
     return new ProcResult(p.exitValue(), out);
   }
 
-  /** Deletes an unpacked root (or any tree) without following symlinks; missing is fine. */
-  public static void deleteRoot(Path root) throws IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    // tolerant of a concurrent deleter (a background discard racing a restart's cleanup)
-    Files.walkFileTree(
-        root,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-            Files.deleteIfExists(f);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult visitFileFailed(Path f, IOException exc) throws IOException {
-            if (exc instanceof java.nio.file.NoSuchFileException) {
-              return FileVisitResult.CONTINUE;
-            }
-            throw exc;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            if (exc != null && !(exc instanceof java.nio.file.NoSuchFileException)) {
-              throw exc;
-            }
-            try {
-              Files.deleteIfExists(d);
-            } catch (java.nio.file.DirectoryNotEmptyException racing) {
-              // the other deleter will finish it
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
-  }
-
   /** For callers that cannot throw checked exceptions. */
   public Usage buildUnchecked(Path root, Path target, String label) {
     try {

@@ -3,7 +3,8 @@ package dev.inferno.image.ref;
 import java.util.regex.Pattern;
 
 /**
- * An image reference in Docker's grammar: {@code [domain[:port]/]path[:tag][@digest]}.
+ * An image reference in Docker's grammar: {@code [domain[:port]/]path[:tag][@digest]}. The one
+ * parser of that grammar: the daemon validates and normalizes references with it too.
  *
  * <p>{@code domain} is the registry as the user names it ({@code docker.io} for Docker Hub); {@link
  * #apiHost()} is where the HTTP API lives ({@code registry-1.docker.io}). Without a digest the tag
@@ -111,7 +112,8 @@ public record ImageRef(String domain, String repository, String tag, Digest dige
   }
 
   private static IllegalArgumentException invalid(String s, String why) {
-    return new IllegalArgumentException("invalid image reference '" + s + "': " + why);
+    // Docker's own wording, which users search for
+    return new IllegalArgumentException("invalid reference format: " + s + " (" + why + ")");
   }
 
   /** The host[:port] of the registry's HTTP API. */

@@ -79,7 +79,10 @@ public final class RegistryClient {
     return (plain ? "http://" : "https://") + host;
   }
 
-  /** Fetches the manifest for a tag or digest; verified against the digest when one is given. */
+  /**
+   * Fetches the manifest for a tag or digest, verified against the digest when one is given and
+   * against the registry's {@code Docker-Content-Digest} header when it sends one.
+   */
   public Manifest manifest(ImageRef ref, String reference) {
     URI uri = URI.create(base(ref) + "/v2/" + ref.repository() + "/manifests/" + reference);
     Digest expected = reference.contains(":") ? Digest.parse(reference) : null;
@@ -107,16 +110,13 @@ public final class RegistryClient {
           if (bytes.length > MAX_MANIFEST) {
             throw new RegistryException("manifest " + reference + " is larger than 4 MiB", 0);
           }
-          Digest actual = expected == null ? Digest.sha256(bytes) : null;
-          if (expected != null) {
-            MessageDigest md = expected.newHasher();
-            md.update(bytes);
-            if (!expected.matches(md)) {
-              throw new DigestMismatchException(
-                  "manifest from " + ref.name() + " does not match its digest " + expected);
-            }
-            actual = expected;
-          }
+          Digest actual =
+              verifyManifest(
+                  bytes,
+                  expected,
+                  r.headers().firstValue("Docker-Content-Digest").orElse(null),
+                  ref,
+                  reference);
           String ct = r.headers().firstValue("Content-Type").orElse(null);
           if (ct != null && ct.contains(";")) {
             ct = ct.substring(0, ct.indexOf(';')).trim();
@@ -129,6 +129,58 @@ public final class RegistryClient {
         retryOrThrow(attempt, ref, e);
       }
     }
+  }
+
+  /**
+   * The manifest's digest, after checking the body against the digest asked for and, when the
+   * registry sent one, the {@code Docker-Content-Digest} header (as containerd does): a registry
+   * that answers a tag with a body other than the one it names is not believed.
+   */
+  private static Digest verifyManifest(
+      byte[] bytes, Digest requested, String header, ImageRef ref, String reference) {
+    if (requested != null && !matches(requested, bytes)) {
+      throw new DigestMismatchException(
+          "manifest from " + ref.name() + " does not match its digest " + requested);
+    }
+    if (header != null && !header.isBlank()) {
+      Digest claimed;
+      try {
+        claimed = Digest.parse(header.trim());
+      } catch (IllegalArgumentException e) {
+        throw new RegistryException(
+            "registry "
+                + ref.domain()
+                + " sent a malformed Docker-Content-Digest header for manifest "
+                + reference
+                + ": "
+                + header,
+            0);
+      }
+      if (!matches(claimed, bytes)) {
+        Digest body =
+            new Digest(
+                claimed.algorithm(),
+                java.util.HexFormat.of().formatHex(claimed.newHasher().digest(bytes)));
+        throw new DigestMismatchException(
+            "manifest "
+                + reference
+                + " from "
+                + ref.name()
+                + " has digest "
+                + body
+                + " but the registry's Docker-Content-Digest header says "
+                + claimed
+                + "; nothing was stored (the registry or a proxy in front of it is serving"
+                + " inconsistent content)");
+      }
+    }
+    return requested != null ? requested : Digest.sha256(bytes);
+  }
+
+  private static boolean matches(Digest d, byte[] bytes) {
+    MessageDigest md = d.newHasher();
+    md.update(bytes);
+    return d.matches(md);
   }
 
   /**

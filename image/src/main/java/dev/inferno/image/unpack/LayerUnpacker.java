@@ -1,17 +1,20 @@
 package dev.inferno.image.unpack;
 
 import dev.inferno.image.ref.Digest;
+import dev.inferno.sys.Errno;
+import dev.inferno.sys.FileNodes;
+import dev.inferno.sys.FileTrees;
+import dev.inferno.sys.Ownership;
+import dev.inferno.sys.SyscallException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -156,7 +159,7 @@ public final class LayerUnpacker {
 
       if (e.isDirectory()) {
         if (existing != null && !existing.isDirectory()) {
-          delete(target, existing);
+          delete(target);
           existing = null;
         }
         if (existing == null) {
@@ -173,7 +176,7 @@ public final class LayerUnpacker {
         return;
       }
       if (existing != null) {
-        delete(target, existing);
+        delete(target);
       }
       created.add(key);
       if (e.isSymbolicLink()) {
@@ -182,12 +185,21 @@ public final class LayerUnpacker {
           throw new LayerRejectedException(
               "symlink " + e.getName() + " has an empty or invalid target");
         }
-        Posix.symlink(to, target);
+        FileNodes.symlink(to, target);
         meta(target, e, true);
       } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
         int type =
-            e.isFIFO() ? Posix.S_IFIFO : e.isCharacterDevice() ? Posix.S_IFCHR : Posix.S_IFBLK;
-        Posix.mknod(target, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
+            e.isFIFO()
+                ? FileNodes.S_IFIFO
+                : e.isCharacterDevice() ? FileNodes.S_IFCHR : FileNodes.S_IFBLK;
+        try {
+          FileNodes.mknod(target, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
+        } catch (SyscallException ex) {
+          if (ex.errno() == Errno.EPERM) {
+            throw new IOException(ex.getMessage() + "; unpacking device nodes needs root", ex);
+          }
+          throw ex;
+        }
         meta(target, e, false);
       } else if (e.isFile()) {
         try (OutputStream out =
@@ -233,7 +245,7 @@ public final class LayerUnpacker {
         if (source.equals(target)) {
           return;
         }
-        delete(target, existing);
+        delete(target);
       }
       Files.createLink(target, source);
     }
@@ -257,10 +269,7 @@ public final class LayerUnpacker {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
           for (Path child : ds) {
             if (!created.contains(key(child))) {
-              BasicFileAttributes a = lstat(child);
-              if (a != null) {
-                delete(child, a);
-              }
+              delete(child);
             }
           }
         }
@@ -270,19 +279,16 @@ public final class LayerUnpacker {
       if (created.contains(key(victim))) {
         return; // a whiteout hides lower layers only
       }
-      BasicFileAttributes a = lstat(victim);
-      if (a != null) {
-        delete(victim, a);
-      }
+      delete(victim); // a whiteout for what is not there is fine
     }
 
     private void meta(Path p, TarArchiveEntry e, boolean symlink) throws IOException {
       if (root_) {
-        Posix.lchown(p, (int) e.getLongUserId(), (int) e.getLongGroupId());
+        Ownership.lchown(p, (int) e.getLongUserId(), (int) e.getLongGroupId());
       }
       if (!symlink) {
         // after chown, which clears setuid/setgid
-        Posix.chmod(p, e.getMode() & 07777);
+        FileNodes.chmod(p, e.getMode() & 07777);
       }
       for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
         String k = x.getKey();
@@ -306,8 +312,8 @@ public final class LayerUnpacker {
           continue;
         }
         try {
-          Posix.lsetxattr(p, name, value);
-        } catch (Posix.PosixException ex) {
+          FileNodes.lsetxattr(p, name, value);
+        } catch (SyscallException ex) {
           skippedXattrs++; // e.g. user.* on a symlink, or a filesystem without xattrs
         }
       }
@@ -322,10 +328,15 @@ public final class LayerUnpacker {
       }
       try {
         java.time.Instant i = t.toInstant();
-        Posix.lutimes(p, i.getEpochSecond(), i.getNano());
+        FileNodes.lutimes(p, i.getEpochSecond(), i.getNano());
       } catch (IOException ignored) {
         // a time we cannot set is cosmetic
       }
+    }
+
+    private void delete(Path p) throws IOException {
+      dirs.clear();
+      FileTrees.delete(p);
     }
 
     /**
@@ -333,11 +344,6 @@ public final class LayerUnpacker {
      * (when {@code create}) making missing directories. Returns null when a component is missing
      * and {@code create} is false.
      */
-    private void delete(Path p, BasicFileAttributes a) throws IOException {
-      dirs.clear();
-      deleteTree(p, a);
-    }
-
     private Path resolveDir(List<String> comps, boolean create) throws IOException {
       if (comps.isEmpty()) {
         return root;
@@ -368,9 +374,9 @@ public final class LayerUnpacker {
           }
           Files.createDirectory(p);
           if (root_) {
-            Posix.lchown(p, 0, 0);
+            Ownership.lchown(p, 0, 0);
           }
-          Posix.chmod(p, 0755);
+          FileNodes.chmod(p, 0755);
           created.add(key(p));
           cur.add(c);
           dirs.add(String.join("/", cur));
@@ -446,31 +452,5 @@ public final class LayerUnpacker {
     } catch (NoSuchFileException e) {
       return null;
     }
-  }
-
-  /** Deletes a file, symlink or whole directory tree without following any symlink. */
-  static void deleteTree(Path p, BasicFileAttributes a) throws IOException {
-    if (!a.isDirectory() || a.isSymbolicLink()) {
-      Files.delete(p);
-      return;
-    }
-    Files.walkFileTree(
-        p,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-            Files.delete(f);
-            return FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-            if (exc != null) {
-              throw exc;
-            }
-            Files.delete(d);
-            return FileVisitResult.CONTINUE;
-          }
-        });
   }
 }

@@ -1,6 +1,5 @@
 package dev.inferno.image.bench;
 
-import dev.inferno.image.ConnectionFactory;
 import dev.inferno.image.Image;
 import dev.inferno.image.ImageService;
 import dev.inferno.image.PullProgress;
@@ -11,6 +10,7 @@ import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.testing.LocalRegistry;
 import dev.inferno.image.testing.OciLayout;
 import dev.inferno.image.testing.Proc;
+import dev.inferno.image.testing.TestDatabase;
 import dev.inferno.image.testing.TestImages;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -35,7 +35,7 @@ public final class PullBench {
     Path rootfs = Path.of(args[0]);
     Path work = Path.of(args[1]);
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-    DiskBuilder.deleteRoot(work);
+    dev.inferno.sys.FileTrees.delete(work);
     Files.createDirectories(work);
     Path tar = work.resolve("layer.tar");
     Proc.run(
@@ -65,7 +65,7 @@ public final class PullBench {
       ImageService images =
           new ImageService(
               work.resolve("state"),
-              ConnectionFactory.sqlite(work.resolve("state/inferno.db")),
+              TestDatabase.migrated(work.resolve("state/inferno.db")),
               new RegistryClient(CredentialSource.NONE, Set.of()));
       contentBytes = images.list().getFirst().size();
       List<Long> warm = new ArrayList<>();
@@ -118,7 +118,7 @@ public final class PullBench {
   /** skopeo copy + umoci unpack + mke2fs -d; nanoseconds. */
   private static long toolchain(Path work, String ref) throws Exception {
     Path tc = work.resolve("toolchain");
-    DiskBuilder.deleteRoot(tc);
+    dev.inferno.sys.FileTrees.delete(tc);
     Files.createDirectories(tc);
     long t0 = System.nanoTime();
     Proc.run(
@@ -147,19 +147,19 @@ public final class PullBench {
         tc.resolve("disk.ext4").toString(),
         size + "k");
     long took = System.nanoTime() - t0;
-    DiskBuilder.deleteRoot(tc);
+    dev.inferno.sys.FileTrees.delete(tc);
     return took;
   }
 
   /** A cold inferno pull into a fresh state dir; prints its phases on stderr; nanoseconds. */
   private static long inferno(Path work, String ref, Path scratch, long[] mem) throws Exception {
     Path state = work.resolve("state");
-    DiskBuilder.deleteRoot(state);
+    dev.inferno.sys.FileTrees.delete(state);
     Files.createDirectories(state);
     ImageService images =
         new ImageService(
             state,
-            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            TestDatabase.migrated(state.resolve("inferno.db")),
             new RegistryClient(CredentialSource.NONE, Set.of()),
             new ImageService.Options(
                 dev.inferno.image.unpack.LayerUnpacker.Limits.DEFAULT, 3, scratch));

@@ -60,7 +60,29 @@ class ImageRefTest {
   void rejectsWhatDockerRejects(String in) {
     assertThatThrownBy(() -> ImageRef.parse(in))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("invalid image reference");
+        .hasMessageStartingWith("invalid reference format");
+  }
+
+  /** Normalized as Docker does (these cases came from the daemon's former References). */
+  @ParameterizedTest
+  @CsvSource({
+    "alpine,docker.io/library/alpine:latest",
+    "alpine:3.20,docker.io/library/alpine:3.20",
+    "library/alpine,docker.io/library/alpine:latest",
+    "ghcr.io/o/r:tag,ghcr.io/o/r:tag",
+    "localhost:5000/a/b@DIGEST,localhost:5000/a/b@DIGEST",
+    "host:5000/a,host:5000/a:latest"
+  })
+  void normalizesLikeDocker(String in, String normalized) {
+    assertThat(ImageRef.parse(in.replace("DIGEST", D)).toString())
+        .isEqualTo(normalized.replace("DIGEST", D));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"UPPER", "a@sha256:xyz", ":tag", "a:"})
+  void rejectsWhatTheDaemonRejected(String in) {
+    assertThatThrownBy(() -> ImageRef.parse(in), in)
+        .hasMessageStartingWith("invalid reference format");
   }
 
   @ParameterizedTest

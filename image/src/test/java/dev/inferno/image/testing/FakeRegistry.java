@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A small registry in front of an OCI layout that can lie: the repository name picks the behaviour
  * ({@code good}, {@code corrupt}, {@code truncated}, {@code flaky}, {@code longer}, {@code
- * redirect}, {@code badmanifest}, {@code schema1}).
+ * redirect}, {@code badmanifest}, {@code schema1}); manifests come with a {@code
+ * Docker-Content-Digest} header except from {@code quiet}, and {@code liar} sends a body other than
+ * the one its header names.
  */
 public final class FakeRegistry implements AutoCloseable {
   private final HttpServer server;
@@ -92,8 +95,12 @@ public final class FakeRegistry implements AutoCloseable {
           return;
         }
         byte[] body = blob(digest);
-        if (repo.equals("badmanifest")) {
-          body = (new String(body) + " ").getBytes();
+        if (repo.equals("badmanifest") || repo.equals("liar")) {
+          body = (new String(body, StandardCharsets.UTF_8) + " ").getBytes(StandardCharsets.UTF_8);
+        }
+        if (!repo.equals("quiet")) {
+          // the digest of what it stores, whatever body it sends
+          ex.getResponseHeaders().add("Docker-Content-Digest", digest);
         }
         String mt = OciLayout.JSON.readTree(body).path("mediaType").asText();
         send(ex, 200, body, mt);

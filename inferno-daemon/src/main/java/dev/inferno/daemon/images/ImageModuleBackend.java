@@ -17,6 +17,7 @@ import dev.inferno.image.registry.ManifestException;
 import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.unpack.LayerRejectedException;
+import dev.inferno.sys.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -38,9 +39,10 @@ public final class ImageModuleBackend implements ImageBackend {
    * A backend without a login store: {@link #login} and {@link #logout} fail.
    *
    * @param images the image module's service
-   * @param spool where uploaded archives are written before loading (under the state dir)
+   * @param spool where uploaded archives are written before loading (under the state dir); what a
+   *     crash left there is deleted now, at the daemon's start
    */
-  public ImageModuleBackend(ImageService images, Path spool) {
+  public ImageModuleBackend(ImageService images, Path spool) throws IOException {
     this(images, spool, null, null);
   }
 
@@ -49,11 +51,14 @@ public final class ImageModuleBackend implements ImageBackend {
    * @param logins the daemon's own credentials file, which {@code registry} also reads
    */
   public ImageModuleBackend(
-      ImageService images, Path spool, RegistryClient registry, DockerConfigCredentials logins) {
+      ImageService images, Path spool, RegistryClient registry, DockerConfigCredentials logins)
+      throws IOException {
     this.images = images;
     this.spool = spool;
     this.registry = registry;
     this.logins = logins;
+    FileTrees.delete(spool);
+    Files.createDirectories(spool);
   }
 
   @Override
@@ -153,9 +158,9 @@ public final class ImageModuleBackend implements ImageBackend {
 
   @Override
   public List<ImageInfo> load(InputStream tar, ProgressListener progress) throws BackendException {
+    // spooled to a file first: a docker save archive may list its manifest after the layers
     Path file;
     try {
-      Files.createDirectories(spool);
       file = Files.createTempFile(spool, "load-", ".tar");
     } catch (IOException e) {
       throw ImageBackend.io("cannot spool the archive", e);

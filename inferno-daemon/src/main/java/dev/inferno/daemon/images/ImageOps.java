@@ -5,8 +5,8 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.EventBus;
-import dev.inferno.daemon.vm.References;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
 import dev.inferno.model.ImageSummary;
@@ -64,7 +64,7 @@ public final class ImageOps {
       throw ApiException.badRequest("no image reference given");
     }
     try {
-      References.normalize(ref);
+      ImageRef.parse(ref);
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage());
     }

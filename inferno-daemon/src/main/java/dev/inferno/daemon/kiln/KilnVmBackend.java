@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,7 +34,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * The daemon's {@link VmBackend} over kiln's {@link Supervisor}: every VM gets a state dir under
@@ -308,14 +306,7 @@ public final class KilnVmBackend implements VmBackend {
     if (vm != null && vm.vm.guest() instanceof LinkedGuest linked) {
       linked.logs().close();
     }
-    Path dir = vmsDir.resolve(id);
-    if (Files.exists(dir)) {
-      try (Stream<Path> walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
+    dev.inferno.sys.FileTrees.delete(vmsDir.resolve(id));
   }
 
   @Override

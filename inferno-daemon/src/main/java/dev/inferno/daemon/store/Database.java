@@ -1,22 +1,26 @@
 package dev.inferno.daemon.store;
 
+import dev.inferno.image.ConnectionFactory;
+import dev.inferno.image.ImageTables;
+import dev.inferno.image.SchemaMigrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 
 /**
- * The daemon's SQLite database: one connection (SQLite serializes writers anyway), WAL so readers
- * never block the writer, and schema migrations keyed on {@code PRAGMA user_version}: migration i
- * (1-based) runs when user_version &lt; i, inside a transaction that also bumps the version, so a
- * crash mid-migration leaves the previous version intact.
+ * The daemon's SQLite database: one connection for the VM records (SQLite serializes writers
+ * anyway), opened with the one connection setup ({@link ConnectionFactory#sqlite}, which the image
+ * module's connections use too), and the whole file's schema — the VM tables and the image tables —
+ * brought up to date by the one migration mechanism ({@link SchemaMigrations}, keyed on {@code
+ * PRAGMA user_version}).
  */
 public final class Database implements AutoCloseable {
-  /** The daemon's schema, in order; append only — never edit a shipped migration. */
+  /**
+   * The schema of inferno.db, in order; append only — never edit a shipped migration. The image
+   * tables' migrations come from the image module, which owns their SQL.
+   */
   static final List<String> MIGRATIONS =
       List.of(
           """
@@ -40,7 +44,8 @@ public final class Database implements AutoCloseable {
             auto_remove   INTEGER NOT NULL DEFAULT 0
           );
           CREATE INDEX vms_state ON vms(state);
-          """);
+          """,
+          ImageTables.V1);
 
   private final Connection conn;
 
@@ -58,55 +63,25 @@ public final class Database implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new SQLException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
     }
-    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-    try (Statement s = c.createStatement()) {
-      s.execute("PRAGMA journal_mode=WAL");
-      s.execute("PRAGMA synchronous=NORMAL");
-      s.execute("PRAGMA foreign_keys=ON");
-      s.execute("PRAGMA busy_timeout=5000");
-    }
+    Connection c = ConnectionFactory.sqlite(file).open();
     Database db = new Database(c);
-    db.migrate(MIGRATIONS);
+    try {
+      db.migrate(MIGRATIONS);
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
     return db;
   }
 
   /** Applies the migrations past the stored user_version. Visible for tests. */
   void migrate(List<String> migrations) throws SQLException {
-    int current = userVersion();
-    if (current > migrations.size()) {
-      throw new SQLException(
-          "the database's schema is version "
-              + current
-              + " but this inferno knows only up to "
-              + migrations.size()
-              + ": it was written by a newer inferno; upgrade inferno or move the state dir away");
-    }
-    for (int v = current + 1; v <= migrations.size(); v++) {
-      boolean auto = conn.getAutoCommit();
-      conn.setAutoCommit(false);
-      try (Statement s = conn.createStatement()) {
-        for (String stmt : migrations.get(v - 1).split(";")) {
-          if (!stmt.isBlank()) {
-            s.execute(stmt);
-          }
-        }
-        s.execute("PRAGMA user_version = " + v);
-        conn.commit();
-      } catch (SQLException e) {
-        conn.rollback();
-        throw new SQLException("schema migration " + v + " failed: " + e.getMessage(), e);
-      } finally {
-        conn.setAutoCommit(auto);
-      }
-    }
+    SchemaMigrations.migrate(conn, migrations);
   }
 
   /** The schema version stored in the file. */
   public int userVersion() throws SQLException {
-    try (Statement s = conn.createStatement();
-        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
-      return rs.next() ? rs.getInt(1) : 0;
-    }
+    return SchemaMigrations.userVersion(conn);
   }
 
   /** The connection; callers serialize their use of it (see {@link VmStore}). */

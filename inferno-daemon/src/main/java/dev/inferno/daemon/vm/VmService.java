@@ -10,6 +10,7 @@ import dev.inferno.daemon.backend.RunningVm;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
+import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
@@ -325,7 +326,7 @@ public final class VmService {
       throw ApiException.badRequest("no image given: image is required");
     }
     try {
-      References.normalize(r.image());
+      ImageRef.parse(r.image());
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage());
     }

@@ -30,6 +30,21 @@ class ImageModuleBackendTest {
   @TempDir Path dir;
 
   @Test
+  void whatACrashLeftInTheSpoolIsDeletedAtStart() throws Exception {
+    Path state = dir.resolve("state");
+    Path spool = Files.createDirectories(state.resolve("images/spool"));
+    Files.writeString(spool.resolve("load-123.tar"), "half an upload");
+    Files.createDirectories(spool.resolve("odd/dir"));
+    ImageService service =
+        new ImageService(
+            state,
+            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            new RegistryClient(CredentialSource.NONE, Set.of()));
+    new ImageModuleBackend(service, spool);
+    assertThat(spool).isEmptyDirectory();
+  }
+
+  @Test
   void loadListRunAndRemoveThroughTheApi() throws Exception {
     Path layout = dir.resolve("layout");
     Path root = Path.of(System.getProperty("inferno.root"));
@@ -76,6 +91,7 @@ class ImageModuleBackendTest {
       assertThat(r.status()).isEqualTo(200);
       String progress = r.text();
       assertThat(progress).contains("\"status\":\"Done\"");
+      assertThat(state.resolve("images/spool")).as("the spooled upload is gone").isEmptyDirectory();
 
       List<?> images =
           (List<?>) Json.parse(new UnixHttpClient(d.socket).send("GET", "/v1/images", null).text());

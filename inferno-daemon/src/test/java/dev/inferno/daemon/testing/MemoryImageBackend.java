@@ -3,7 +3,7 @@ package dev.inferno.daemon.testing;
 import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
-import dev.inferno.daemon.vm.References;
+import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.json.JsonException;
 import java.io.IOException;
@@ -70,7 +70,7 @@ public final class MemoryImageBackend implements ImageBackend {
 
   /** Makes {@code reference} pullable, running {@code cmd} by default. */
   public MemoryImageBackend publish(String reference, List<String> cmd) {
-    ImageInfo img = image(References.normalize(reference), cmd);
+    ImageInfo img = image(ImageRef.parse(reference).toString(), cmd);
     registry.put(img.reference(), img);
     return this;
   }
@@ -171,7 +171,7 @@ public final class MemoryImageBackend implements ImageBackend {
 
   private static String normalize(String reference) throws BackendException {
     try {
-      return References.normalize(reference);
+      return ImageRef.parse(reference).toString();
     } catch (IllegalArgumentException e) {
       throw new BackendException(BackendException.Kind.INVALID, e.getMessage());
     }

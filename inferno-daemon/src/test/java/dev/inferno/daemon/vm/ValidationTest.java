@@ -39,22 +39,6 @@ class ValidationTest {
   }
 
   @Test
-  void referencesNormalizeLikeDocker() {
-    assertThat(References.normalize("alpine")).isEqualTo("docker.io/library/alpine:latest");
-    assertThat(References.normalize("alpine:3.20")).isEqualTo("docker.io/library/alpine:3.20");
-    assertThat(References.normalize("library/alpine")).isEqualTo("docker.io/library/alpine:latest");
-    assertThat(References.normalize("ghcr.io/o/r:tag")).isEqualTo("ghcr.io/o/r:tag");
-    String d = "sha256:" + "a".repeat(64);
-    assertThat(References.normalize("localhost:5000/a/b@" + d))
-        .isEqualTo("localhost:5000/a/b@" + d);
-    assertThat(References.normalize("host:5000/a")).isEqualTo("host:5000/a:latest");
-    for (String bad : new String[] {"", "UPPER", "a:b:c", "a@sha256:xyz", "a//b", ":tag", "a:"}) {
-      assertThatThrownBy(() -> References.normalize(bad), bad)
-          .hasMessageStartingWith("invalid reference format");
-    }
-  }
-
-  @Test
   void signalsByNameOrNumber() {
     assertThat(SignalNames.number("SIGTERM")).isEqualTo(15);
     assertThat(SignalNames.number("term")).isEqualTo(15);

@@ -15,6 +15,7 @@ import dev.inferno.kiln.vm.Vmm;
 import dev.inferno.kiln.vm.VmmException;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.kiln.vm.VmmProcess;
+import dev.inferno.sys.FileTrees;
 import dev.inferno.sys.Kvm;
 import dev.inferno.sys.Ownership;
 import dev.inferno.sys.Processes;
@@ -159,7 +160,7 @@ public final class Firecracker implements Vmm {
     }
     int uid = uids.allocate(spec.id());
     Path instance = jailRoot(spec).getParent();
-    deleteTree(instance);
+    FileTrees.delete(instance);
     Path root = Files.createDirectories(jailRoot(spec));
     Files.createDirectories(root.resolve("run"));
     linkShared(spec.kernel(), root.resolve("vmlinux"), uid);
@@ -439,7 +440,7 @@ public final class Firecracker implements Vmm {
 
   @Override
   public void cleanup(VmSpec spec, VmLayout layout) throws IOException {
-    deleteTree(jailRoot(spec).getParent());
+    FileTrees.delete(jailRoot(spec).getParent());
     if (Files.exists(jailInfo(layout))
         && JSON.readTree(jailInfo(layout).toFile()).path("jailer").asBoolean()) {
       Path cgroup = config.cgroupRoot().resolve(config.parentCgroup()).resolve(spec.id());
@@ -451,41 +452,5 @@ public final class Firecracker implements Vmm {
     }
     Files.deleteIfExists(jailInfo(layout));
     uids.release(spec.id());
-  }
-
-  /** Removes a directory tree; what vanishes meanwhile (a concurrent cleanup) is not an error. */
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(
-        dir,
-        new java.nio.file.SimpleFileVisitor<>() {
-          @Override
-          public java.nio.file.FileVisitResult visitFile(
-              Path file, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
-            Files.deleteIfExists(file);
-            return java.nio.file.FileVisitResult.CONTINUE;
-          }
-
-          @Override
-          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e)
-              throws IOException {
-            if (e instanceof java.nio.file.NoSuchFileException) {
-              return java.nio.file.FileVisitResult.CONTINUE;
-            }
-            throw e;
-          }
-
-          @Override
-          public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e)
-              throws IOException {
-            if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
-              throw e;
-            }
-            Files.deleteIfExists(d);
-            return java.nio.file.FileVisitResult.CONTINUE;
-          }
-        });
   }
 }

@@ -1,0 +1,115 @@
+package dev.inferno.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/**
+ * The file calls NIO lacks or does imprecisely, for unpacking image layers: mknod (devices, fifos),
+ * chmod with the setuid/setgid/sticky bits, symlink with the target kept byte for byte, lsetxattr
+ * in any namespace, and times set without following a link or opening the file. (lchown is {@link
+ * Ownership#lchown}.)
+ */
+public final class FileNodes {
+  public static final int S_IFIFO = 0010000;
+  public static final int S_IFCHR = 0020000;
+  public static final int S_IFBLK = 0060000;
+
+  private static final int AT_FDCWD = -100;
+  private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+
+  private FileNodes() {}
+
+  /** mknod(2): a device node or fifo; {@code mode} is the type bits | permission bits. */
+  public static void mknod(Path p, int mode, int major, int minor) throws SyscallException {
+    // glibc's makedev
+    long dev =
+        ((long) (major & 0xfff) << 8)
+            | (minor & 0xffL)
+            | ((long) (minor & ~0xff) << 12)
+            | ((long) (major & ~0xfff) << 32);
+    call(
+        "mknod",
+        p + ", 0" + Integer.toOctalString(mode),
+        (a, cs) -> (int) Libc.MKNOD.invokeExact(cs, a.allocateFrom(p.toString()), mode, dev));
+  }
+
+  /** chmod(2), all 12 mode bits; it follows a symlink, so only call it on what is not one. */
+  public static void chmod(Path p, int mode) throws SyscallException {
+    call(
+        "chmod",
+        p + ", 0" + Integer.toOctalString(mode),
+        (a, cs) -> (int) Libc.CHMOD.invokeExact(cs, a.allocateFrom(p.toString()), mode));
+  }
+
+  /** symlink(2): {@code link} pointing at {@code target} exactly as given (no normalising). */
+  public static void symlink(String target, Path link) throws SyscallException {
+    call(
+        "symlink",
+        target + ", " + link,
+        (a, cs) ->
+            (int)
+                Libc.SYMLINK.invokeExact(
+                    cs, a.allocateFrom(target), a.allocateFrom(link.toString())));
+  }
+
+  /** lsetxattr(2): sets an extended attribute on the path itself (a symlink is not followed). */
+  public static void lsetxattr(Path p, String name, byte[] value) throws SyscallException {
+    call(
+        "lsetxattr",
+        p + ", " + name,
+        (a, cs) -> {
+          MemorySegment v = a.allocate(Math.max(1, value.length));
+          MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
+          return (int)
+              Libc.LSETXATTR.invokeExact(
+                  cs,
+                  a.allocateFrom(p.toString()),
+                  a.allocateFrom(name),
+                  v,
+                  (long) value.length,
+                  0);
+        });
+  }
+
+  /**
+   * Sets atime and mtime without following a symlink and without opening the file (NIO's setTimes
+   * opens it, which blocks on a FIFO).
+   */
+  public static void lutimes(Path p, long epochSecond, int nanos) throws SyscallException {
+    call(
+        "utimensat",
+        p.toString(),
+        (a, cs) -> {
+          MemorySegment ts = a.allocate(ValueLayout.JAVA_LONG, 4);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 0, epochSecond);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 1, nanos);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 2, epochSecond);
+          ts.setAtIndex(ValueLayout.JAVA_LONG, 3, nanos);
+          return (int)
+              Libc.UTIMENSAT.invokeExact(
+                  cs, AT_FDCWD, a.allocateFrom(p.toString()), ts, AT_SYMLINK_NOFOLLOW);
+        });
+  }
+
+  /** One downcall taking the call-state segment first; returns the C return value. */
+  @FunctionalInterface
+  private interface Downcall {
+    int invoke(Arena arena, MemorySegment callState) throws Throwable;
+  }
+
+  /** Runs a downcall that returns 0 or -1 with errno, and throws with errno on -1. */
+  private static void call(String call, String what, Downcall d) throws SyscallException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment cs = Libc.callState(a);
+      if (d.invoke(a, cs) != 0) {
+        throw new SyscallException(call, what, Libc.errno(cs));
+      }
+    } catch (SyscallException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Libc.rethrow(t);
+    }
+  }
+}

@@ -128,6 +128,11 @@ public final class LinkedGuest implements GuestSession {
   }
 
   @Override
+  public boolean initConnected() {
+    return link.greeted();
+  }
+
+  @Override
   public Optional<ExitRecord> exitReport() {
     if (!link.exit().isDone() || link.exit().isCompletedExceptionally()) {
       return Optional.empty();

@@ -209,6 +209,15 @@ public final class Supervisor {
     }
   }
 
+  /** Whether the guest wrote to its console (a quiet kernel may not: init's HELLO tells then). */
+  private static boolean consoleWritten(VmLayout layout) {
+    try {
+      return Files.size(layout.console()) > 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private static ExitRecord exitRecordFor(
       RunningVm vm, VmLayout layout, long startedNs, String vanishedReason) throws IOException {
     Optional<ExitRecord> report = vm.guest().exitReport();
@@ -221,11 +230,17 @@ public final class Supervisor {
     if (vm.killedBecause() != null) {
       return ExitRecord.hostMade(137, 9, startedNs, vm.killedBecause());
     }
+    String vmmLog = DetachedLauncher.tail(layout.vmmLog(), 5).replace('\n', ' ').strip();
+    if (vmmLog.isEmpty()) {
+      vmmLog = "(" + layout.vmmLog() + " is empty)";
+    }
     String why =
         vanishedReason != null
             ? vanishedReason
-            : "the VMM exited without an exit report from init; VMM log: "
-                + DetachedLauncher.tail(layout.vmmLog(), 5).replace('\n', ' ');
+            : vm.guest().initConnected() || consoleWritten(layout)
+                ? "the VMM exited without an exit report from init; VMM log: " + vmmLog
+                // e.g. QEMU refusing its memory or an argument: its own words are the reason
+                : "the VMM exited before the guest started: " + vmmLog;
     return ExitRecord.hostMade(ExitRecord.NO_REPORT_CODE, null, startedNs, why);
   }
 }

@@ -3,6 +3,7 @@ package dev.inferno.daemon.backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -61,7 +62,7 @@ public interface ImageBackend {
     if (slash >= 0) {
       s = s.substring(0, slash);
     }
-    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
       case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "docker.io" ->
           "docker.io";
       default -> s;

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,8 +70,6 @@ public final class DaemonMain {
 
   @Command(name = "server", description = "Run the daemon (as root) serving the API on its socket.")
   static final class Server implements Callable<Integer> {
-    private static final Logger LOG = Logger.getLogger("dev.inferno.daemon");
-
     @Option(names = "--config", description = "config file (default: ${DEFAULT-VALUE} if present)")
     Path config;
 

@@ -73,6 +73,8 @@ public interface ImageBackend {
   @FunctionalInterface
   interface ProgressListener {
     /**
+     * Reports one step.
+     *
      * @param status what happens now ("Downloading", "Verifying", "Pull complete", …)
      * @param layer short id of the layer concerned, or null for the image
      * @param current bytes done, or -1

@@ -151,7 +151,7 @@ public final class ConfigFile {
   /** Builds the config from settings (file values with flags already applied). */
   public static DaemonConfig build(Map<String, String> s) throws IOException {
     try {
-      String[] range = s.get("jail-uid-range").split("-");
+      String[] range = s.get("jail-uid-range").split("-", -1);
       if (range.length != 2) {
         throw new IllegalArgumentException("jail-uid-range must look like 900000-909999");
       }

@@ -11,7 +11,8 @@ import java.time.Instant;
 /**
  * The one place kiln's types become the daemon's: kiln's exit record becomes the API's (model's)
  * exit record, kiln's log record an output frame of the API's stream. Nothing else in the daemon
- * reads a kiln record.
+ * reads a kiln record. The two exit records meet only here: kiln's is imported, the API's written
+ * out in full.
  */
 final class KilnAdapter {
   private KilnAdapter() {}

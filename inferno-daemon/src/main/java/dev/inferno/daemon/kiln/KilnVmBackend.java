@@ -136,17 +136,18 @@ public final class KilnVmBackend implements VmBackend {
       Thread follower = logSink.follow(linked.logs(), vm.spec().id(), name);
       // the daemon keeps an exited VM's store open (for `logs`): end the follower once the last
       // records are durable rather than when the VM is removed
-      vm.exit()
-          .whenComplete((e, err) ->
-              Thread.ofVirtual()
-                  .start(() -> {
-                    try {
-                      Thread.sleep(SINK_DRAIN.toMillis());
-                    } catch (InterruptedException ie) {
-                      Thread.currentThread().interrupt();
-                    }
-                    follower.interrupt();
-                  }));
+      var _ =
+          vm.exit()
+              .whenComplete((e, err) ->
+                  Thread.ofVirtual()
+                      .start(() -> {
+                        try {
+                          Thread.sleep(SINK_DRAIN.toMillis());
+                        } catch (InterruptedException ie) {
+                          Thread.currentThread().interrupt();
+                        }
+                        follower.interrupt();
+                      }));
     }
   }
 

@@ -381,16 +381,18 @@ public final class VmService {
 
   private void watch(String id, VmHandle vm) {
     live.put(id, vm);
-    vm.exit()
-        .whenComplete((e, err) ->
-            Thread.ofVirtual()
-                .start(() ->
-                    onExit(
-                        id,
-                        e != null
-                            ? e
-                            : new ExitRecord(
-                                null, null, false, "lost the VM: " + err, Instant.now()))));
+    // the future it returns completes with the same exit: onExit handles it
+    var _ =
+        vm.exit()
+            .whenComplete((e, err) ->
+                Thread.ofVirtual()
+                    .start(() ->
+                        onExit(
+                            id,
+                            e != null
+                                ? e
+                                : new ExitRecord(
+                                    null, null, false, "lost the VM: " + err, Instant.now()))));
   }
 
   private void onExit(String id, ExitRecord e) {

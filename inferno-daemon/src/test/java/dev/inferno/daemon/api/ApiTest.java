@@ -295,7 +295,7 @@ class ApiTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.headers().get("content-type")).isEqualTo("application/x-ndjson");
     List<Map<String, Object>> lines = new ArrayList<>();
-    for (String l : r.text().split("\n")) {
+    for (String l : r.text().lines().toList()) {
       lines.add(Json.parseObject(l));
     }
     assertThat(lines.getFirst()).containsEntry("status", "Pulling fs layer");

@@ -34,6 +34,8 @@ public final class LinkedGuest implements GuestSession {
   }
 
   /**
+   * Sessions with the default log store options.
+   *
    * @param closeLogs false when the caller keeps reading {@link #logs()} after the VM is gone and
    *     closes the store itself ({@code kiln --config} draining the last records)
    */

@@ -124,7 +124,6 @@ public final class Supervisor {
       throw new VmmException(
           "VM " + spec.id() + " runs under " + spec.vmm().label() + ", which is not configured");
     }
-    long startedNs = 0;
     if (!Files.exists(layout.pidFile())) {
       // died between writing spec.json and starting the VMM
       RunningVm vm = new RunningVm(spec, vmm, new VmmProcess(spec.vmm(), 0, 0), GuestSession.NONE);
@@ -132,7 +131,7 @@ public final class Supervisor {
       return Optional.of(vm);
     }
     VmmProcess process = VmmProcess.read(layout.pidFile());
-    startedNs = Files.getLastModifiedTime(layout.pidFile()).toMillis() * 1_000_000L;
+    long startedNs = Files.getLastModifiedTime(layout.pidFile()).toMillis() * 1_000_000L;
     if (!process.isAlive()) {
       RunningVm vm = new RunningVm(spec, vmm, process, GuestSession.NONE);
       finish(

@@ -2,6 +2,7 @@ package dev.inferno.daemon.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.store.StoreException;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.model.ApiError;
 import dev.inferno.model.stream.Frame;
@@ -126,6 +127,10 @@ public final class ApiHandler extends Handler.Abstract {
       if (status >= 500) {
         LOG.log(Level.WARNING, message, b.getCause());
       }
+    } else if (t instanceof StoreException e) {
+      status = 500;
+      message = "the daemon's database failed: " + e.getMessage();
+      LOG.log(Level.SEVERE, message, e);
     } else if (t instanceof EofException
         || (t instanceof IOException && ex != null && ex.committed())) {
       // the client went away mid-stream: nothing to tell it

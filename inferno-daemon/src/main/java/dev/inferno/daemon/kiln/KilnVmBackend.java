@@ -212,7 +212,7 @@ public final class KilnVmBackend implements VmBackend {
               s.image().disk(),
               writableDiskBytes,
               s.cpus(),
-              (int) Math.max(32, s.memoryBytes() >> 20),
+              (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
               Duration.ofSeconds(s.stopTimeoutSeconds()),
               VmmKind.parse(s.vmm()),
               vmsDir.resolve(s.id()));

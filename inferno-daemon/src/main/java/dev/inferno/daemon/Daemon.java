@@ -2,8 +2,8 @@ package dev.inferno.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.api.ApiHandler;
+import dev.inferno.daemon.api.ApiJson;
 import dev.inferno.daemon.api.ApiServer;
-import dev.inferno.daemon.api.Json;
 import dev.inferno.daemon.api.PeerPolicy;
 import dev.inferno.daemon.api.Routes;
 import dev.inferno.daemon.backend.ImageBackend;
@@ -40,7 +40,7 @@ public final class Daemon implements AutoCloseable {
     Files.createDirectories(cfg.stateDir());
     Database db = Database.open(cfg.database());
     try {
-      ObjectMapper json = Json.mapper();
+      ObjectMapper json = ApiJson.mapper();
       EventBus events = new EventBus();
       VmService vms =
           new VmService(

@@ -6,11 +6,20 @@ import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.config.ConfigFile;
 import dev.inferno.daemon.config.DaemonConfig;
 import dev.inferno.daemon.config.Preflight;
+import dev.inferno.daemon.images.ImageModuleBackend;
+import dev.inferno.daemon.kiln.KilnVmBackend;
+import dev.inferno.image.ConnectionFactory;
+import dev.inferno.image.ImageService;
+import dev.inferno.image.registry.DockerConfigCredentials;
+import dev.inferno.image.registry.RegistryClient;
+import dev.inferno.sys.Kvm;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,8 +70,6 @@ public final class DaemonMain {
 
   @Command(name = "server", description = "Run the daemon (as root) serving the API on its socket.")
   static final class Server implements Callable<Integer> {
-    private static final Logger LOG = Logger.getLogger("dev.inferno.daemon");
-
     @Option(names = "--config", description = "config file (default: ${DEFAULT-VALUE} if present)")
     Path config;
 
@@ -92,9 +99,7 @@ public final class DaemonMain {
       Path file =
           config != null
               ? config
-              : java.nio.file.Files.exists(ConfigFile.DEFAULT_PATH)
-                  ? ConfigFile.DEFAULT_PATH
-                  : null;
+              : Files.exists(ConfigFile.DEFAULT_PATH) ? ConfigFile.DEFAULT_PATH : null;
       Map<String, String> s = ConfigFile.read(file);
       put(s, "state-dir", stateDir);
       put(s, "socket", socket);
@@ -105,13 +110,13 @@ public final class DaemonMain {
       put(s, "qemu-accel", qemuAccel);
       DaemonConfig cfg = ConfigFile.build(s);
       // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
-      boolean kvm = dev.inferno.sys.Kvm.probe().usable();
+      boolean kvm = Kvm.probe().usable();
       List<String> problems = Preflight.check(cfg, kvm);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("cannot start:\n  " + String.join("\n  ", problems));
       }
       ImageBackend images = images(cfg);
-      VmBackend vms = kiln(cfg, kvm);
+      VmBackend vms = KilnVmBackend.create(cfg, kvm);
       Daemon d =
           Daemon.start(
               cfg, images, vms, PeerPolicy.standard(cfg.socketGroup(), Path.of("/etc/group")));
@@ -119,63 +124,24 @@ public final class DaemonMain {
       return 0;
     }
 
-    private static VmBackend kiln(DaemonConfig cfg, boolean kvm) throws java.io.IOException {
-      var drivers =
-          Map.<dev.inferno.kiln.vm.VmmKind, dev.inferno.kiln.vm.Vmm>of(
-              dev.inferno.kiln.vm.VmmKind.QEMU,
-              new dev.inferno.kiln.qemu.Qemu(
-                  new dev.inferno.kiln.qemu.Qemu.Config(
-                      cfg.qemu().toString(),
-                      dev.inferno.kiln.qemu.Qemu.Accel.valueOf(
-                          cfg.qemuAccel().toUpperCase(java.util.Locale.ROOT)))),
-              dev.inferno.kiln.vm.VmmKind.FIRECRACKER,
-              new dev.inferno.kiln.firecracker.Firecracker(
-                  new dev.inferno.kiln.firecracker.Firecracker.Config(
-                      cfg.firecracker().toString(),
-                      cfg.jailer().toString(),
-                      cfg.jailUidFirst(),
-                      cfg.jailUidLast() - cfg.jailUidFirst() + 1,
-                      "inferno",
-                      64,
-                      Path.of("/sys/fs/cgroup"),
-                      java.time.Duration.ofSeconds(5))));
-      Path vmsDir = cfg.stateDir().resolve("vms");
-      java.nio.file.Files.createDirectories(vmsDir);
-      return new dev.inferno.daemon.kiln.KilnVmBackend(
-          new dev.inferno.kiln.vm.Supervisor(
-              drivers,
-              dev.inferno.daemon.kiln.KilnVmBackend.guests(
-                  new dev.inferno.kiln.logs.LogStore.Options(
-                      cfg.logMaxBytes(), cfg.logMaxFiles(), 64 << 10))),
-          vmsDir,
-          cfg.kernel(),
-          cfg.init(),
-          1L << 30,
-          Preflight.resolveVmm(cfg, kvm),
-          kvm,
-          cfg.logSink() == null ? null : new dev.inferno.kiln.logs.LogSink(cfg.logSink(), 10_000));
-    }
-
-    private static ImageBackend images(DaemonConfig cfg) throws java.io.IOException {
-      java.nio.file.Files.createDirectories(cfg.stateDir());
+    private static ImageBackend images(DaemonConfig cfg) throws IOException {
+      Files.createDirectories(cfg.stateDir());
       // inferno login's own store (docker config.json format, 0600) wins over the user's docker one
-      var logins =
-          new dev.inferno.image.registry.DockerConfigCredentials(
-              cfg.stateDir().resolve("auth.json"));
+      var logins = new DockerConfigCredentials(cfg.stateDir().resolve("auth.json"));
       var registry =
-          new dev.inferno.image.registry.RegistryClient(
-              logins.orElse(dev.inferno.image.registry.DockerConfigCredentials.forCurrentUser()),
-              java.util.Set.copyOf(cfg.insecureRegistries()));
+          new RegistryClient(
+              logins.orElse(DockerConfigCredentials.forCurrentUser()),
+              Set.copyOf(cfg.insecureRegistries()));
       var service =
-          new dev.inferno.image.ImageService(
+          new ImageService(
               cfg.stateDir(),
-              dev.inferno.image.ConnectionFactory.sqlite(cfg.database()),
+              ConnectionFactory.sqlite(cfg.database()),
               registry,
-              new dev.inferno.image.ImageService.Options(
-                  dev.inferno.image.ImageService.Options.DEFAULT.limits(),
-                  dev.inferno.image.ImageService.Options.DEFAULT.parallelLayers(),
+              new ImageService.Options(
+                  ImageService.Options.DEFAULT.limits(),
+                  ImageService.Options.DEFAULT.parallelLayers(),
                   cfg.imageScratch()));
-      return new dev.inferno.daemon.images.ImageModuleBackend(
+      return new ImageModuleBackend(
           service, cfg.stateDir().resolve("images/spool"), registry, logins);
     }
 

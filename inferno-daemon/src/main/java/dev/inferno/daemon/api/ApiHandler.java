@@ -1,12 +1,17 @@
 package dev.inferno.daemon.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.store.StoreException;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.model.ApiError;
 import dev.inferno.model.stream.Frame;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -16,6 +21,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -98,7 +104,7 @@ public final class ApiHandler extends Handler.Abstract {
   private String checkPeer(Request request) throws IOException {
     EndPoint ep = request.getConnectionMetaData().getConnection().getEndPoint();
     if (ep instanceof SocketChannelEndPoint s
-        && s.getChannel().getLocalAddress() instanceof java.net.UnixDomainSocketAddress) {
+        && s.getChannel().getLocalAddress() instanceof UnixDomainSocketAddress) {
       UnixDomainPrincipal p = s.getChannel().getOption(ExtendedSocketOptions.SO_PEERCRED);
       return peers.check(p.user().getName(), p.group().getName());
     }
@@ -114,7 +120,18 @@ public final class ApiHandler extends Handler.Abstract {
       if (status >= 500) {
         LOG.log(Level.WARNING, message, a.getCause());
       }
-    } else if (t instanceof org.eclipse.jetty.io.EofException
+    } else if (t instanceof BackendException b) {
+      // the image side and kiln say what went wrong; this is the one place it becomes a status
+      status = status(b.kind());
+      message = b.getMessage();
+      if (status >= 500) {
+        LOG.log(Level.WARNING, message, b.getCause());
+      }
+    } else if (t instanceof StoreException e) {
+      status = 500;
+      message = "the daemon's database failed: " + e.getMessage();
+      LOG.log(Level.SEVERE, message, e);
+    } else if (t instanceof EofException
         || (t instanceof IOException && ex != null && ex.committed())) {
       // the client went away mid-stream: nothing to tell it
       callback.failed(t);
@@ -141,10 +158,22 @@ public final class ApiHandler extends Handler.Abstract {
       response.setStatus(status);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
       response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-      response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+      response.write(true, ByteBuffer.wrap(body), callback);
     } catch (Throwable t2) {
       callback.failed(t2);
     }
+  }
+
+  /** The API's status for a backend failure. */
+  static int status(BackendException.Kind kind) {
+    return switch (kind) {
+      case NOT_FOUND -> 404;
+      case INVALID -> 400;
+      case CONFLICT -> 409;
+      case UNAUTHORIZED -> 401;
+      case UNREACHABLE -> 502;
+      case FAILED -> 500;
+    };
   }
 
   private void writeStreamError(Exchange ex, OutputStream out, String message) throws IOException {
@@ -152,7 +181,7 @@ public final class ApiHandler extends Handler.Abstract {
     if (ex.streamKind() == Exchange.StreamKind.FRAMES) {
       Frame.json(Frame.Kind.ERROR, body).writeTo(out);
     } else {
-      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      Map<String, Object> m = new LinkedHashMap<>();
       m.put("status", "Error");
       m.put("error", message);
       out.write(json.writeValueAsBytes(m));

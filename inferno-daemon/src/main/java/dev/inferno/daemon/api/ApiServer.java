@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -73,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
       GroupPrincipal g =
           socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
       Files.getFileAttributeView(socket, PosixFileAttributeView.class).setGroup(g);
-    } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+    } catch (UserPrincipalNotFoundException e) {
       LOG.info(
           "group "
               + group

@@ -4,10 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.model.stream.Frame;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpHeader;
@@ -88,12 +92,12 @@ public final class Exchange {
     }
     try {
       if (v.matches("-?\\d+(\\.\\d{1,9})?")) {
-        java.math.BigDecimal s = new java.math.BigDecimal(v);
+        BigDecimal s = new BigDecimal(v);
         long sec = s.longValue();
-        int nanos = s.subtract(java.math.BigDecimal.valueOf(sec)).movePointRight(9).intValue();
+        int nanos = s.subtract(BigDecimal.valueOf(sec)).movePointRight(9).intValue();
         return Instant.ofEpochSecond(sec, nanos);
       }
-      return java.time.OffsetDateTime.parse(v).toInstant();
+      return OffsetDateTime.parse(v).toInstant();
     } catch (DateTimeParseException | ArithmeticException e) {
       throw ApiException.badRequest(
           "invalid " + name + "=" + v + ": expected RFC 3339 or Unix seconds");
@@ -151,10 +155,7 @@ public final class Exchange {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     out = Content.Sink.asOutputStream(response);
-    streamKind =
-        dev.inferno.model.stream.Frame.MEDIA_TYPE.equals(contentType)
-            ? StreamKind.FRAMES
-            : StreamKind.NDJSON;
+    streamKind = Frame.MEDIA_TYPE.equals(contentType) ? StreamKind.FRAMES : StreamKind.NDJSON;
     return out;
   }
 
@@ -186,7 +187,7 @@ public final class Exchange {
   }
 
   /** Counts bytes so a body without (or lying about) Content-Length is still bounded. */
-  private static final class LimitedInputStream extends java.io.FilterInputStream {
+  private static final class LimitedInputStream extends FilterInputStream {
     private final long limit;
     private long read;
 

@@ -1,5 +1,7 @@
 package dev.inferno.daemon.api;
 
+import dev.inferno.daemon.vm.ApiException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +13,7 @@ import java.util.Map;
  * @param handler what serves it
  */
 public record Route(String method, String template, Handler handler) {
-  /** Serves one exchange; throws {@link dev.inferno.daemon.vm.ApiException} to refuse. */
+  /** Serves one exchange; throws {@link ApiException} to refuse. */
   @FunctionalInterface
   public interface Handler {
     void handle(Exchange ex) throws Exception;
@@ -28,7 +30,7 @@ public record Route(String method, String template, Handler handler) {
     if (seg.size() != path.size()) {
       return null;
     }
-    Map<String, String> vars = new java.util.HashMap<>();
+    Map<String, String> vars = new HashMap<>();
     for (int i = 0; i < seg.size(); i++) {
       String s = seg.get(i);
       if (s.startsWith("{") && s.endsWith("}")) {

@@ -3,7 +3,6 @@ package dev.inferno.daemon.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.LogQuery;
-import dev.inferno.daemon.backend.LogRecord;
 import dev.inferno.daemon.images.ImageOps;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
@@ -27,6 +26,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -83,7 +83,7 @@ public final class Routes {
             facts.version(),
             API_VERSION,
             System.getProperty("java.version"),
-            System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT),
+            System.getProperty("os.name").toLowerCase(Locale.ROOT),
             System.getProperty("os.arch")));
   }
 
@@ -202,14 +202,8 @@ public final class Routes {
         vms.logs(
             r,
             q,
-            rec -> {
-              new Frame(
-                      rec.stream() == LogRecord.Stream.STDOUT
-                          ? Frame.Kind.STDOUT
-                          : Frame.Kind.STDERR,
-                      Frame.nanos(rec.time()),
-                      rec.data())
-                  .writeTo(out);
+            frame -> {
+              frame.writeTo(out);
               out.flush();
             });
     if (exit != null) {
@@ -222,9 +216,10 @@ public final class Routes {
     Integer since = ex.integer("since");
     String only = ex.query("id");
     String onlyId = only == null ? null : vms.resolve(only).id();
-    OutputStream out = ex.stream(NDJSON);
-    out.flush();
+    // subscribed before the 200 goes out: a client that saw it misses no event after it
     try (var sub = vms.events().subscribe(since == null ? Long.MAX_VALUE : since)) {
+      OutputStream out = ex.stream(NDJSON);
+      out.flush();
       while (true) {
         Event e = sub.next(HEARTBEAT_MILLIS);
         if (e == null) {

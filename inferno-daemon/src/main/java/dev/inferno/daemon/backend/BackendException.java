@@ -1,7 +1,10 @@
 package dev.inferno.daemon.backend;
 
-/** A backend failure whose message is written for the user; the kind picks the HTTP status. */
-public final class BackendException extends Exception {
+/**
+ * A backend failure whose message is written for the user; the kind picks the HTTP status (mapped
+ * in one place, the API's error handler). Unchecked: it crosses the service layer untouched.
+ */
+public final class BackendException extends RuntimeException {
   /** What went wrong, as far as the API's status code cares. */
   public enum Kind {
     /** The thing asked for does not exist (404). */

@@ -3,6 +3,7 @@ package dev.inferno.daemon.backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -61,7 +62,7 @@ public interface ImageBackend {
     if (slash >= 0) {
       s = s.substring(0, slash);
     }
-    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
       case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "docker.io" ->
           "docker.io";
       default -> s;
@@ -72,6 +73,8 @@ public interface ImageBackend {
   @FunctionalInterface
   interface ProgressListener {
     /**
+     * Reports one step.
+     *
      * @param status what happens now ("Downloading", "Verifying", "Pull complete", …)
      * @param layer short id of the layer concerned, or null for the image
      * @param current bytes done, or -1

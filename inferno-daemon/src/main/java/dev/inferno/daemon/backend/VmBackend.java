@@ -1,28 +1,42 @@
 package dev.inferno.daemon.backend;
 
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.stream.Frame;
 import java.io.IOException;
 
 /**
  * What the daemon needs from kiln: start a VM from a spec, re-attach to it after a daemon restart,
  * read its logs, and forget it. Implementations keep logs and exit records themselves (kiln's
- * per-VM state dir), so they survive the daemon.
+ * per-VM state dir), so they survive the daemon. The seam exists for the daemon's tests, whose
+ * double runs host processes; kiln's own types stay behind the implementation (the daemon's kiln
+ * package). Failures are unchecked: {@link BackendException} with a message for the user.
  */
 public interface VmBackend {
-  /** Starts the VM; returns once its VMM process runs (not when the guest has booted). */
-  RunningVm start(LaunchSpec spec) throws BackendException;
+  /**
+   * Starts the VM; returns once its VMM process runs (not when the guest has booted).
+   *
+   * @throws BackendException when the VMM cannot be started
+   */
+  VmHandle start(LaunchSpec spec);
 
   /** After a daemon restart: what became of a VM the database says was running. */
   Adoption adopt(String id);
 
   /**
-   * Writes the VM's log records that match the query to the sink, oldest first. With {@code
-   * follow}, keeps writing new records until the VM has exited and every record it produced was
-   * written, or until the sink throws (the client went away).
+   * Writes the VM's output that matches the query to the sink as {@link Frame.Kind#STDOUT} and
+   * {@link Frame.Kind#STDERR} frames, oldest first. With {@code follow}, keeps writing new ones
+   * until the VM has exited and every record it produced was written.
+   *
+   * @throws IOException only from the sink (the client went away), which ends the read
    */
-  void logs(String id, LogQuery query, LogSink sink) throws IOException;
+  void logs(String id, LogQuery query, FrameSink sink) throws IOException;
 
-  /** Deletes what the backend keeps for an exited VM (logs, exit record, writable disk). */
-  void remove(String id) throws IOException;
+  /**
+   * Deletes what the backend keeps for an exited VM (logs, exit record, writable disk).
+   *
+   * @throws BackendException when its files cannot be removed
+   */
+  void remove(String id);
 
   /** The VMM this backend runs VMs on by default ("firecracker", "qemu"). */
   String defaultVmm();
@@ -30,13 +44,19 @@ public interface VmBackend {
   /** Whether /dev/kvm is usable. */
   boolean kvm();
 
+  /** Receives a VM's output frames; throwing stops the read (the client went away). */
+  @FunctionalInterface
+  interface FrameSink {
+    void accept(Frame frame) throws IOException;
+  }
+
   /** The result of {@link #adopt}. */
   sealed interface Adoption {
     /** Still running: the daemon watches it again. */
-    record Adopted(RunningVm vm) implements Adoption {}
+    record Adopted(VmHandle vm) implements Adoption {}
 
     /** It exited while the daemon was down, and the backend knows how. */
-    record Exited(dev.inferno.model.ExitRecord exit) implements Adoption {}
+    record Exited(ExitRecord exit) implements Adoption {}
 
     /** Nothing is known of it any more. */
     record Vanished(String reason) implements Adoption {}

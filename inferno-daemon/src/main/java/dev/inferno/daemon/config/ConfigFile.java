@@ -3,6 +3,7 @@ package dev.inferno.daemon.config;
 import dev.inferno.model.units.Sizes;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,7 +135,7 @@ public final class ConfigFile {
 
   static Map<String, String> parse(String text) throws IOException {
     Properties p = new Properties();
-    try (Reader r = new java.io.StringReader(text)) {
+    try (Reader r = new StringReader(text)) {
       p.load(r);
     }
     Map<String, String> m = new LinkedHashMap<>();
@@ -150,7 +151,7 @@ public final class ConfigFile {
   /** Builds the config from settings (file values with flags already applied). */
   public static DaemonConfig build(Map<String, String> s) throws IOException {
     try {
-      String[] range = s.get("jail-uid-range").split("-");
+      String[] range = s.get("jail-uid-range").split("-", -1);
       if (range.length != 2) {
         throw new IllegalArgumentException("jail-uid-range must look like 900000-909999");
       }

@@ -11,10 +11,12 @@ import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
 import dev.inferno.model.ImageSummary;
 import java.io.InputStream;
-import java.sql.SQLException;
 import java.util.List;
 
-/** The image routes' logic: the backend plus the daemon's rule that images in use stay. */
+/**
+ * The image routes' logic: the backend plus the daemon's rule that images in use stay. The image
+ * side's {@link BackendException}s pass through to the API, which maps them to a status.
+ */
 public final class ImageOps {
   private final ImageBackend images;
   private final VmService vms;
@@ -32,11 +34,7 @@ public final class ImageOps {
   }
 
   public List<ImageSummary> list() {
-    try {
-      return images.list().stream().map(ImageOps::summary).toList();
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
-    }
+    return images.list().stream().map(ImageOps::summary).toList();
   }
 
   public ImageSummary inspect(String ref) {
@@ -47,15 +45,11 @@ public final class ImageOps {
     if (ref == null || ref.isBlank()) {
       throw ApiException.badRequest("no image reference given (ref=…)");
     }
-    try {
-      var found = images.find(ref);
-      if (found.isEmpty() && !ref.startsWith("sha256:")) {
-        validate(ref); // a malformed reference is the client's error (400), not a missing image
-      }
-      return found.orElseThrow(() -> ApiException.notFound("no such image: " + ref));
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
+    var found = images.find(ref);
+    if (found.isEmpty() && !ref.startsWith("sha256:")) {
+      validate(ref); // a malformed reference is the client's error (400), not a missing image
     }
+    return found.orElseThrow(() -> ApiException.notFound("no such image: " + ref));
   }
 
   /** Validates a reference before a pull starts streaming, so a bad one gets a plain 400. */
@@ -72,30 +66,21 @@ public final class ImageOps {
 
   public ImageSummary pull(String ref, String platform, ImageBackend.ProgressListener progress) {
     validate(ref);
-    try {
-      ImageInfo img = images.pull(ref, platform, progress);
-      events.publish("pulled", img.reference(), null, null);
-      return summary(img);
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
-    }
+    ImageInfo img = images.pull(ref, platform, progress);
+    events.publish("pulled", img.reference(), null, null);
+    return summary(img);
   }
 
   public List<ImageSummary> load(InputStream tar, ImageBackend.ProgressListener progress) {
-    try {
-      List<ImageSummary> loaded =
-          images.load(tar, progress).stream().map(ImageOps::summary).toList();
-      for (ImageSummary s : loaded) {
-        events.publish("loaded", s.reference(), null, null);
-      }
-      return loaded;
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
+    List<ImageSummary> loaded = images.load(tar, progress).stream().map(ImageOps::summary).toList();
+    for (ImageSummary s : loaded) {
+      events.publish("loaded", s.reference(), null, null);
     }
+    return loaded;
   }
 
   /** Removes an image unless VMs use it: never while one runs; exited ones need force. */
-  public ImageSummary remove(String ref, boolean force) throws SQLException {
+  public ImageSummary remove(String ref, boolean force) {
     ImageInfo img = find(ref);
     List<String> running = vms.usersOf(img.manifestDigest(), true);
     if (!running.isEmpty()) {
@@ -115,11 +100,7 @@ public final class ImageOps {
               + String.join(", ", users)
               + ": remove them first, or use -f");
     }
-    try {
-      images.remove(img.reference());
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
-    }
+    images.remove(img.reference());
     events.publish("image-removed", img.reference(), null, null);
     return summary(img);
   }
@@ -133,22 +114,13 @@ public final class ImageOps {
       throw ApiException.badRequest("no password given");
     }
     String domain = checkServer(req.server());
-    try {
-      return new AuthResult(
-          images.login(domain, req.username(), req.password()), "Login Succeeded");
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
-    }
+    return new AuthResult(images.login(domain, req.username(), req.password()), "Login Succeeded");
   }
 
   /** Forgets the credentials kept for a registry. */
   public AuthResult logout(String server) {
     String domain = checkServer(server);
-    try {
-      return new AuthResult(domain, images.logout(domain) ? "Removed" : "Not logged in");
-    } catch (BackendException e) {
-      throw VmService.fromBackend(e);
-    }
+    return new AuthResult(domain, images.logout(domain) ? "Removed" : "Not logged in");
   }
 
   private static String checkServer(String server) {

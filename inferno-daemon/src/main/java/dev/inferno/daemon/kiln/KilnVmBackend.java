@@ -7,20 +7,29 @@ import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
-import dev.inferno.daemon.backend.LogRecord;
-import dev.inferno.daemon.backend.LogSink;
-import dev.inferno.daemon.backend.RunningVm;
 import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.daemon.config.Preflight;
 import dev.inferno.daemon.vm.SignalNames;
+import dev.inferno.kiln.firecracker.Firecracker;
 import dev.inferno.kiln.logs.LogCursor;
+import dev.inferno.kiln.logs.LogRecord;
+import dev.inferno.kiln.logs.LogSink;
 import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.logs.TimeBase;
-import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.kiln.qemu.Qemu;
+import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.Vmm;
 import dev.inferno.kiln.vm.VmmKind;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.stream.Frame;
+import dev.inferno.sys.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +48,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * The daemon's {@link VmBackend} over kiln's {@link Supervisor}: every VM gets a state dir under
  * {@code <state>/vms/<id>} (kiln's layout: spec, VMM pid, console, logs, exit.json), a run.json
- * built from the launch spec, and a guest link whose log store the daemon reads.
+ * built from the launch spec, and a guest link whose log store the daemon reads. kiln's records
+ * become the daemon's in {@link KilnAdapter}; kiln's failures leave as {@link BackendException}.
  */
 public final class KilnVmBackend implements VmBackend {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,7 +62,7 @@ public final class KilnVmBackend implements VmBackend {
   private final long writableDiskBytes;
   private final String defaultVmm;
   private final boolean kvm;
-  private final dev.inferno.kiln.logs.LogSink logSink;
+  private final LogSink logSink;
   private final Map<String, KilnVm> vms = new ConcurrentHashMap<>();
 
   public KilnVmBackend(
@@ -62,7 +73,7 @@ public final class KilnVmBackend implements VmBackend {
       long writableDiskBytes,
       String defaultVmm,
       boolean kvm,
-      dev.inferno.kiln.logs.LogSink logSink) {
+      LogSink logSink) {
     this.supervisor = supervisor;
     this.vmsDir = vmsDir;
     this.kernel = kernel;
@@ -74,30 +85,68 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   /**
+   * The backend the daemon runs: kiln's QEMU and Firecracker drivers as the config sets them up, VM
+   * state dirs under {@code <state>/vms}, and the log sink when one is configured.
+   */
+  public static KilnVmBackend create(DaemonConfig cfg, boolean kvm) throws IOException {
+    Map<VmmKind, Vmm> drivers =
+        Map.of(
+            VmmKind.QEMU,
+            new Qemu(
+                new Qemu.Config(
+                    cfg.qemu().toString(),
+                    Qemu.Accel.valueOf(cfg.qemuAccel().toUpperCase(Locale.ROOT)))),
+            VmmKind.FIRECRACKER,
+            new Firecracker(
+                new Firecracker.Config(
+                    cfg.firecracker().toString(),
+                    cfg.jailer().toString(),
+                    cfg.jailUidFirst(),
+                    cfg.jailUidLast() - cfg.jailUidFirst() + 1,
+                    "inferno",
+                    64,
+                    Path.of("/sys/fs/cgroup"),
+                    Duration.ofSeconds(5))));
+    Path vmsDir = cfg.stateDir().resolve("vms");
+    Files.createDirectories(vmsDir);
+    return new KilnVmBackend(
+        new Supervisor(
+            drivers, guests(new LogStore.Options(cfg.logMaxBytes(), cfg.logMaxFiles(), 64 << 10))),
+        vmsDir,
+        cfg.kernel(),
+        cfg.init(),
+        1L << 30,
+        Preflight.resolveVmm(cfg, kvm),
+        kvm,
+        cfg.logSink() == null ? null : new LogSink(cfg.logSink(), 10_000));
+  }
+
+  /**
    * The sessions a supervisor for the daemon needs: the daemon keeps reading logs after exit; each
    * VM's log store rotates at {@code logs}' size and keeps its number of files.
    */
-  public static dev.inferno.kiln.vm.GuestSession.Factory guests(LogStore.Options logs) {
+  public static GuestSession.Factory guests(LogStore.Options logs) {
     return LinkedGuest.factory(false, logs);
   }
 
   /** Forwards the VM's records to the log sink (when one is configured) from now on. */
-  private void forward(dev.inferno.kiln.vm.RunningVm vm, String name) {
+  private void forward(RunningVm vm, String name) {
     if (logSink != null && vm.guest() instanceof LinkedGuest linked) {
       Thread follower = logSink.follow(linked.logs(), vm.spec().id(), name);
       // the daemon keeps an exited VM's store open (for `logs`): end the follower once the last
       // records are durable rather than when the VM is removed
-      vm.exit()
-          .whenComplete((e, err) ->
-              Thread.ofVirtual()
-                  .start(() -> {
-                    try {
-                      Thread.sleep(SINK_DRAIN.toMillis());
-                    } catch (InterruptedException ie) {
-                      Thread.currentThread().interrupt();
-                    }
-                    follower.interrupt();
-                  }));
+      var _ =
+          vm.exit()
+              .whenComplete((e, err) ->
+                  Thread.ofVirtual()
+                      .start(() -> {
+                        try {
+                          Thread.sleep(SINK_DRAIN.toMillis());
+                        } catch (InterruptedException ie) {
+                          Thread.currentThread().interrupt();
+                        }
+                        follower.interrupt();
+                      }));
     }
   }
 
@@ -151,7 +200,7 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   @Override
-  public RunningVm start(LaunchSpec s) throws BackendException {
+  public VmHandle start(LaunchSpec s) {
     try {
       VmSpec spec =
           new VmSpec(
@@ -162,7 +211,7 @@ public final class KilnVmBackend implements VmBackend {
               s.image().disk(),
               writableDiskBytes,
               s.cpus(),
-              (int) Math.max(32, s.memoryBytes() >> 20),
+              (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
               Duration.ofSeconds(s.stopTimeoutSeconds()),
               VmmKind.parse(s.vmm()),
               vmsDir.resolve(s.id()));
@@ -184,9 +233,9 @@ public final class KilnVmBackend implements VmBackend {
     VmLayout layout = new VmLayout(dir);
     try {
       if (Files.exists(layout.exitRecord())) {
-        return new Adoption.Exited(exit(ExitRecord.read(layout.exitRecord())));
+        return new Adoption.Exited(KilnAdapter.exit(layout.exitRecord()));
       }
-      Optional<dev.inferno.kiln.vm.RunningVm> vm = supervisor.adopt(dir);
+      Optional<RunningVm> vm = supervisor.adopt(dir);
       if (vm.isEmpty()) {
         return new Adoption.Vanished("kiln has no state for it in " + dir);
       }
@@ -194,7 +243,7 @@ public final class KilnVmBackend implements VmBackend {
           new KilnVm(vm.get(), Instant.ofEpochMilli(Files.getLastModifiedTime(dir).toMillis()));
       vms.put(id, k);
       if (vm.get().exit().isDone()) {
-        return new Adoption.Exited(exit(vm.get().exit().join()));
+        return new Adoption.Exited(KilnAdapter.exit(vm.get().exit().join()));
       }
       forward(vm.get(), id); // from now on: what came while the daemon was down was not sent
       return new Adoption.Adopted(k);
@@ -204,7 +253,7 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   @Override
-  public void logs(String id, LogQuery q, LogSink sink) throws IOException {
+  public void logs(String id, LogQuery q, FrameSink sink) throws IOException {
     KilnVm vm = vms.get(id);
     LogStore store;
     boolean mine = false;
@@ -222,16 +271,16 @@ public final class KilnVmBackend implements VmBackend {
     // first record (without follow the last N matching are kept below)
     LogCursor cursor =
         q.since() != null
-            ? store.sinceCursor(nanos(q.since()), TimeBase.HOST)
+            ? store.sinceCursor(Frame.nanos(q.since()), TimeBase.HOST)
             : q.follow() && q.tail() >= 0
                 ? store.tailCursor(q.tail())
                 : store.cursor(store.firstOrdinal());
     try (LogCursor c = cursor) {
       if (!q.follow()) {
         // tail of what matches since/until: keep the last N
-        ArrayDeque<LogRecord> last = new ArrayDeque<>();
-        for (var r = c.next(); r != null; r = c.next()) {
-          LogRecord m = map(r);
+        ArrayDeque<Frame> last = new ArrayDeque<>();
+        for (LogRecord r = c.next(); r != null; r = c.next()) {
+          Frame m = KilnAdapter.frame(r);
           if (m == null || !q.admits(m.time())) {
             continue;
           }
@@ -240,15 +289,15 @@ public final class KilnVmBackend implements VmBackend {
             last.removeFirst();
           }
         }
-        for (LogRecord r : last) {
-          sink.accept(r);
+        for (Frame f : last) {
+          sink.accept(f);
         }
         return;
       }
       while (true) {
-        var r = c.next(Duration.ofMillis(500));
+        LogRecord r = c.next(Duration.ofMillis(500));
         if (r != null) {
-          LogRecord m = map(r);
+          Frame m = KilnAdapter.frame(r);
           if (m != null && q.until() != null && !m.time().isBefore(q.until())) {
             return;
           }
@@ -260,8 +309,8 @@ public final class KilnVmBackend implements VmBackend {
         boolean over = vm == null || vm.vm.exit().isDone();
         if (over) {
           // the VM is gone: what is durable now is everything it wrote
-          for (var rest = c.next(); rest != null; rest = c.next()) {
-            LogRecord m = map(rest);
+          for (LogRecord rest = c.next(); rest != null; rest = c.next()) {
+            Frame m = KilnAdapter.frame(rest);
             if (m != null && q.admits(m.time())) {
               sink.accept(m);
             }
@@ -278,35 +327,21 @@ public final class KilnVmBackend implements VmBackend {
     }
   }
 
-  private static long nanos(Instant t) {
-    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
-  }
-
-  private static LogRecord map(dev.inferno.kiln.logs.LogRecord r) {
-    LogRecord.Stream s =
-        switch (r.stream()) {
-          case dev.inferno.kiln.logs.LogRecord.STDOUT -> LogRecord.Stream.STDOUT;
-          case dev.inferno.kiln.logs.LogRecord.STDERR -> LogRecord.Stream.STDERR;
-          // init's own messages ("inferno-init: exec …: not found", dropped output) are errors the
-          // user must see, as Docker prints exec failures: on stderr
-          case dev.inferno.kiln.logs.LogRecord.INIT -> LogRecord.Stream.STDERR;
-          default -> null;
-        };
-    if (s == null) {
-      return null;
-    }
-    long ns = r.hostTimeNs();
-    return new LogRecord(
-        s, Instant.ofEpochSecond(ns / 1_000_000_000L, ns % 1_000_000_000L), r.data());
-  }
-
   @Override
-  public void remove(String id) throws IOException {
+  public void remove(String id) {
     KilnVm vm = vms.remove(id);
-    if (vm != null && vm.vm.guest() instanceof LinkedGuest linked) {
-      linked.logs().close();
+    Path dir = vmsDir.resolve(id);
+    try {
+      if (vm != null && vm.vm.guest() instanceof LinkedGuest linked) {
+        linked.logs().close();
+      }
+      FileTrees.delete(dir);
+    } catch (IOException e) {
+      throw new BackendException(
+          BackendException.Kind.FAILED,
+          "cannot remove the files of VM " + id + " in " + dir + ": " + e.getMessage(),
+          e);
     }
-    dev.inferno.sys.FileTrees.delete(vmsDir.resolve(id));
   }
 
   @Override
@@ -319,41 +354,17 @@ public final class KilnVmBackend implements VmBackend {
     return kvm;
   }
 
-  static dev.inferno.model.ExitRecord exit(ExitRecord e) {
-    String signal = null;
-    if (e.signal() != null) {
-      try {
-        signal = SignalNames.name(e.signal());
-      } catch (IllegalArgumentException ex) {
-        signal = String.valueOf(e.signal());
-      }
-    }
-    String reason = e.reason() != null ? e.reason() : e.error();
-    long ns = e.finishedNs();
-    return new dev.inferno.model.ExitRecord(
-        e.code(),
-        signal,
-        e.oom(),
-        reason,
-        ns > 0 ? Instant.ofEpochSecond(ns / 1_000_000_000L, ns % 1_000_000_000L) : Instant.now());
-  }
-
   /** The daemon's handle on one kiln VM. */
-  private static final class KilnVm implements RunningVm {
-    private final dev.inferno.kiln.vm.RunningVm vm;
+  private static final class KilnVm implements VmHandle {
+    private final RunningVm vm;
     private final Instant startedAt;
-    private final CompletableFuture<dev.inferno.model.ExitRecord> exit;
+    private final CompletableFuture<ExitRecord> exit;
 
-    KilnVm(dev.inferno.kiln.vm.RunningVm vm, Instant startedAt) {
+    KilnVm(RunningVm vm, Instant startedAt) {
       this.vm = vm;
       this.startedAt = startedAt;
       this.exit =
-          vm.exit()
-              .handle((e, err) ->
-                  e == null
-                      ? new dev.inferno.model.ExitRecord(
-                          null, null, false, "kiln lost the VM: " + err, Instant.now())
-                      : KilnVmBackend.exit(e));
+          vm.exit().handle((e, err) -> e == null ? KilnAdapter.lost(err) : KilnAdapter.exit(e));
     }
 
     @Override
@@ -377,7 +388,7 @@ public final class KilnVmBackend implements VmBackend {
     }
 
     @Override
-    public CompletableFuture<dev.inferno.model.ExitRecord> exit() {
+    public CompletableFuture<ExitRecord> exit() {
       return exit;
     }
 

@@ -12,6 +12,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +35,7 @@ public final class VmStore {
   }
 
   /** Inserts a new VM; false when the name is taken (the caller reports the conflict). */
-  public boolean insert(VmRecord r) throws SQLException {
+  public boolean insert(VmRecord r) {
     lock.lock();
     try (PreparedStatement ps =
         conn.prepareStatement(
@@ -43,64 +45,70 @@ public final class VmStore {
                 + " ON CONFLICT DO NOTHING")) {
       bind(ps, r);
       return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("cannot record VM " + r.name(), e);
     } finally {
       lock.unlock();
     }
   }
 
   /** Replaces the row with the same id. */
-  public void update(VmRecord r) throws SQLException {
+  public void update(VmRecord r) {
     lock.lock();
     try (PreparedStatement ps =
         conn.prepareStatement(
             "REPLACE INTO vms (" + COLUMNS + ") VALUES (" + "?, ".repeat(16) + "?)")) {
       bind(ps, r);
       ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("cannot update VM " + r.name(), e);
     } finally {
       lock.unlock();
     }
   }
 
-  public boolean delete(String id) throws SQLException {
+  public boolean delete(String id) {
     lock.lock();
     try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vms WHERE id = ?")) {
       ps.setString(1, id);
       return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new StoreException("cannot delete VM " + id, e);
     } finally {
       lock.unlock();
     }
   }
 
-  public Optional<VmRecord> get(String id) throws SQLException {
+  public Optional<VmRecord> get(String id) {
     List<VmRecord> l = query("WHERE id = ?", id);
     return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
   }
 
-  public Optional<VmRecord> byName(String name) throws SQLException {
+  public Optional<VmRecord> byName(String name) {
     List<VmRecord> l = query("WHERE name = ?", name);
     return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
   }
 
   /** Ids starting with the prefix (hex only, so no LIKE escaping is needed). */
-  public List<VmRecord> byIdPrefix(String prefix) throws SQLException {
+  public List<VmRecord> byIdPrefix(String prefix) {
     return query("WHERE substr(id, 1, ?) = ?", prefix.length(), prefix);
   }
 
   /** Every VM, newest first. */
-  public List<VmRecord> all() throws SQLException {
+  public List<VmRecord> all() {
     return query("");
   }
 
-  public List<VmRecord> inState(VmState state) throws SQLException {
+  public List<VmRecord> inState(VmState state) {
     return query("WHERE state = ?", state.wire());
   }
 
   /** All names, for suggestions. */
-  public List<String> names() throws SQLException {
+  public List<String> names() {
     return all().stream().map(VmRecord::name).toList();
   }
 
-  private List<VmRecord> query(String where, Object... args) throws SQLException {
+  private List<VmRecord> query(String where, Object... args) {
     lock.lock();
     try (PreparedStatement ps =
         conn.prepareStatement(
@@ -115,6 +123,8 @@ public final class VmStore {
         }
       }
       return out;
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the VM table", e);
     } finally {
       lock.unlock();
     }
@@ -189,8 +199,8 @@ public final class VmStore {
   }
 
   // fixed nine fraction digits, so that text order is time order (ORDER BY created_at)
-  private static final java.time.format.DateTimeFormatter TIME =
-      new java.time.format.DateTimeFormatterBuilder().appendInstant(9).toFormatter();
+  private static final DateTimeFormatter TIME =
+      new DateTimeFormatterBuilder().appendInstant(9).toFormatter();
 
   private static String str(Instant t) {
     return t == null ? null : TIME.format(t);

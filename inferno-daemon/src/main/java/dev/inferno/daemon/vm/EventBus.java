@@ -69,6 +69,7 @@ public final class EventBus {
     private volatile boolean overflowed;
 
     /** The next event, or null after the timeout. */
+    @SuppressWarnings("ReferenceEquality") // SHUTDOWN is a sentinel: that very instance
     public Event next(long timeoutMillis) throws InterruptedException {
       if (overflowed) {
         throw new IllegalStateException("event subscriber fell more than " + QUEUE + " behind");

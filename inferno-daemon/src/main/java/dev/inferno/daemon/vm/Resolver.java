@@ -2,7 +2,6 @@ package dev.inferno.daemon.vm;
 
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,7 +17,7 @@ public final class Resolver {
     this.store = store;
   }
 
-  public VmRecord resolve(String ref) throws SQLException {
+  public VmRecord resolve(String ref) {
     if (ref == null || ref.isBlank()) {
       throw ApiException.badRequest("empty VM name or id");
     }

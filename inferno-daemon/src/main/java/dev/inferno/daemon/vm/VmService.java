@@ -5,17 +5,17 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
-import dev.inferno.daemon.backend.LogSink;
-import dev.inferno.daemon.backend.RunningVm;
 import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.backend.VmBackend.FrameSink;
+import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
 import java.io.IOException;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,7 +41,6 @@ public final class VmService {
   private static final Set<String> VMMS = Set.of("auto", "firecracker", "qemu");
   private static final Set<String> PULL = Set.of("missing", "always", "never");
   private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
-  private static final long MIN_MEMORY = 32L << 20;
 
   private final VmStore store;
   private final Resolver resolver;
@@ -49,7 +48,7 @@ public final class VmService {
   private final VmBackend backend;
   private final EventBus events;
   private final Defaults defaults;
-  private final Map<String, RunningVm> live = new ConcurrentHashMap<>();
+  private final Map<String, VmHandle> live = new ConcurrentHashMap<>();
 
   /** Completed once a VM's exit is recorded; present from creation until removal. */
   private final Map<String, CompletableFuture<ExitRecord>> exits = new ConcurrentHashMap<>();
@@ -86,14 +85,14 @@ public final class VmService {
    *
    * @return one line per VM whose state changed, for the daemon's log
    */
-  public List<String> reconcile() throws SQLException {
+  public List<String> reconcile() {
     List<String> report = new ArrayList<>();
     for (VmRecord r : store.all()) {
       switch (r.state()) {
         case RUNNING -> {
           VmBackend.Adoption a = backend.adopt(r.id());
           switch (a) {
-            case VmBackend.Adoption.Adopted(RunningVm vm) -> {
+            case VmBackend.Adoption.Adopted(VmHandle vm) -> {
               exits.put(r.id(), new CompletableFuture<>());
               watch(r.id(), vm);
               report.add("re-adopted running VM " + r.name());
@@ -144,7 +143,7 @@ public final class VmService {
    *
    * @param pin keep the VM (even with autoRemove) until {@link #unpin} — for an attached client
    */
-  public Launched create(RunRequest req, boolean pin) throws SQLException {
+  public Launched create(RunRequest req, boolean pin) {
     validate(req);
     String pull = req.pull() == null ? "missing" : req.pull();
     ImageInfo image = image(req.image(), req.platform(), pull);
@@ -237,10 +236,10 @@ public final class VmService {
             stopSignal,
             stopTimeout,
             vmm);
-    RunningVm vm;
+    VmHandle vm;
     try {
       vm = backend.start(spec);
-    } catch (BackendException | RuntimeException e) {
+    } catch (RuntimeException e) {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
       recordExit(rec, failed);
@@ -252,8 +251,8 @@ public final class VmService {
       if (autoRemove) {
         removeQuietly(rec.id());
       }
-      throw e instanceof BackendException be
-          ? fromBackend(be)
+      throw e instanceof BackendException || e instanceof ApiException
+          ? e
           : ApiException.internal("cannot start VM " + rec.name() + ": " + msg, e);
     }
     VmRecord running = rec.started(vm.startedAt(), vm.pid(), vm.vmm());
@@ -264,8 +263,7 @@ public final class VmService {
   }
 
   private VmRecord insert(
-      String name, ImageInfo image, List<String> argv, RunRequest effective, boolean autoRemove)
-      throws SQLException {
+      String name, ImageInfo image, List<String> argv, RunRequest effective, boolean autoRemove) {
     for (int attempt = 0; attempt < 20; attempt++) {
       String n = name != null ? name : VmNames.generate(attempt);
       VmRecord rec =
@@ -300,25 +298,22 @@ public final class VmService {
     throw ApiException.internal("could not generate a free VM name", null);
   }
 
+  /** The image to run; the image side's failures pass through (the API maps them). */
   private ImageInfo image(String ref, String platform, String pull) {
-    try {
-      if (pull.equals("always")) {
-        return images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
-      }
-      var found = images.find(ref);
-      if (found.isPresent()) {
-        return found.get();
-      }
-      if (pull.equals("never")) {
-        throw ApiException.notFound(
-            "no such image: " + ref + " (pull it first with: inferno pull " + ref + ")");
-      }
-      ImageInfo img = images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
-      events.publish("pulled", img.reference(), null, null);
-      return img;
-    } catch (BackendException e) {
-      throw fromBackend(e);
+    if (pull.equals("always")) {
+      return images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
     }
+    var found = images.find(ref);
+    if (found.isPresent()) {
+      return found.get();
+    }
+    if (pull.equals("never")) {
+      throw ApiException.notFound(
+          "no such image: " + ref + " (pull it first with: inferno pull " + ref + ")");
+    }
+    ImageInfo img = images.pull(ref, platform, ImageBackend.ProgressListener.NONE);
+    events.publish("pulled", img.reference(), null, null);
+    return img;
   }
 
   private void validate(RunRequest r) {
@@ -344,14 +339,16 @@ public final class VmService {
         }
       }
     }
-    if (r.cpus() != null && !(r.cpus() > 0 && r.cpus() <= 64)) {
-      throw ApiException.badRequest(
-          "invalid cpus " + r.cpus() + ": must be above 0 and at most 64");
+    if (r.cpus() != null && !(r.cpus() > 0)) {
+      throw ApiException.badRequest("invalid cpus " + r.cpus() + ": must be above 0");
     }
-    if (r.memoryBytes() != null && r.memoryBytes() < MIN_MEMORY) {
-      throw ApiException.badRequest(
-          "invalid memory " + r.memoryBytes() + " bytes: a VM needs at least 32 MiB");
-    }
+    // kiln owns the limits (the VMM's vCPUs, the host's memory): asked before anything is recorded
+    long cpus = r.cpus() == null ? defaults.cpus() : (long) Math.ceil(r.cpus());
+    long memory = r.memoryBytes() == null ? defaults.memoryBytes() : r.memoryBytes();
+    VmSpec.sizeProblem(cpus, memory, VmSpec.hostMemoryBytes())
+        .ifPresent(p -> {
+          throw ApiException.badRequest(p);
+        });
     if (r.stopSignal() != null) {
       signal(r.stopSignal());
     }
@@ -383,18 +380,20 @@ public final class VmService {
     }
   }
 
-  private void watch(String id, RunningVm vm) {
+  private void watch(String id, VmHandle vm) {
     live.put(id, vm);
-    vm.exit()
-        .whenComplete((e, err) ->
-            Thread.ofVirtual()
-                .start(() ->
-                    onExit(
-                        id,
-                        e != null
-                            ? e
-                            : new ExitRecord(
-                                null, null, false, "lost the VM: " + err, Instant.now()))));
+    // the future it returns completes with the same exit: onExit handles it
+    var _ =
+        vm.exit()
+            .whenComplete((e, err) ->
+                Thread.ofVirtual()
+                    .start(() ->
+                        onExit(
+                            id,
+                            e != null
+                                ? e
+                                : new ExitRecord(
+                                    null, null, false, "lost the VM: " + err, Instant.now()))));
   }
 
   private void onExit(String id, ExitRecord e) {
@@ -413,20 +412,20 @@ public final class VmService {
       if (rec.get().autoRemove() && !pins.containsKey(id)) {
         removeQuietly(id);
       }
-    } catch (SQLException ex) {
+    } catch (RuntimeException ex) {
       LOG.log(Level.SEVERE, "cannot record the exit of VM " + id, ex);
     }
   }
 
-  private void recordExit(VmRecord r, ExitRecord e) throws SQLException {
+  private void recordExit(VmRecord r, ExitRecord e) {
     store.update(r.exited(e));
   }
 
-  public VmRecord resolve(String ref) throws SQLException {
+  public VmRecord resolve(String ref) {
     return resolver.resolve(ref);
   }
 
-  public List<VmRecord> list(boolean all) throws SQLException {
+  public List<VmRecord> list(boolean all) {
     return all ? store.all() : store.inState(VmState.RUNNING);
   }
 
@@ -435,9 +434,9 @@ public final class VmService {
    * escalates to a kill. Returns once it has exited; a VM that is not running is left as is.
    */
   public VmRecord stop(String ref, String signal, Integer timeoutSeconds)
-      throws SQLException, InterruptedException {
+      throws InterruptedException {
     VmRecord r = resolve(ref);
-    RunningVm vm = live.get(r.id());
+    VmHandle vm = live.get(r.id());
     if (vm == null) {
       return r;
     }
@@ -452,10 +451,10 @@ public final class VmService {
   }
 
   /** Sends a signal (default SIGKILL) to a running VM's process; returns at once. */
-  public VmRecord kill(String ref, String signal) throws SQLException {
+  public VmRecord kill(String ref, String signal) {
     VmRecord r = resolve(ref);
     String sig = signal(signal == null ? "SIGKILL" : signal);
-    RunningVm vm = live.get(r.id());
+    VmHandle vm = live.get(r.id());
     if (vm == null) {
       throw ApiException.conflict("VM " + r.name() + " is not running");
     }
@@ -464,9 +463,9 @@ public final class VmService {
   }
 
   /** Removes an exited VM; with force, kills a running one first. */
-  public VmRecord remove(String ref, boolean force) throws SQLException, InterruptedException {
+  public VmRecord remove(String ref, boolean force) throws InterruptedException {
     VmRecord r = resolve(ref);
-    RunningVm vm = live.get(r.id());
+    VmHandle vm = live.get(r.id());
     if (vm != null) {
       if (!force) {
         throw ApiException.conflict(
@@ -494,13 +493,8 @@ public final class VmService {
     }
   }
 
-  private void removeRecord(VmRecord r) throws SQLException {
-    try {
-      backend.remove(r.id());
-    } catch (IOException e) {
-      throw ApiException.internal(
-          "cannot remove the files of VM " + r.name() + ": " + e.getMessage(), e);
-    }
+  private void removeRecord(VmRecord r) {
+    backend.remove(r.id());
     if (store.delete(r.id())) {
       events.publish("removed", r.id(), r.name(), null);
     }
@@ -513,13 +507,13 @@ public final class VmService {
       if (r.isPresent()) {
         removeRecord(r.get());
       }
-    } catch (SQLException | RuntimeException e) {
+    } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "cannot auto-remove VM " + id, e);
     }
   }
 
   /** Blocks until the VM has exited; returns how. */
-  public ExitRecord await(String ref) throws SQLException, InterruptedException {
+  public ExitRecord await(String ref) throws InterruptedException {
     VmRecord r = resolve(ref);
     if (r.state() == VmState.EXITED) {
       return r.exit();
@@ -539,12 +533,12 @@ public final class VmService {
    * Streams logs. With follow (and no until), returns the exit record once the VM has exited and
    * all its output was written; otherwise null.
    */
-  public ExitRecord logs(String ref, LogQuery q, LogSink sink)
-      throws SQLException, IOException, InterruptedException {
+  public ExitRecord logs(String ref, LogQuery q, FrameSink sink)
+      throws IOException, InterruptedException {
     return logs(resolve(ref), q, sink);
   }
 
-  public ExitRecord logs(VmRecord r, LogQuery q, LogSink sink)
+  public ExitRecord logs(VmRecord r, LogQuery q, FrameSink sink)
       throws IOException, InterruptedException {
     pin(r.id());
     try {
@@ -578,7 +572,7 @@ public final class VmService {
       if (f != null && f.isDone()) {
         try {
           store.get(id).filter(VmRecord::autoRemove).ifPresent(r -> removeQuietly(r.id()));
-        } catch (SQLException e) {
+        } catch (RuntimeException e) {
           LOG.log(Level.WARNING, "cannot look up VM " + id, e);
         }
       }
@@ -586,7 +580,7 @@ public final class VmService {
   }
 
   /** Whether any VM (in any state) uses the image with this manifest digest; their names. */
-  public List<String> usersOf(String manifestDigest, boolean runningOnly) throws SQLException {
+  public List<String> usersOf(String manifestDigest, boolean runningOnly) {
     List<String> out = new ArrayList<>();
     for (VmRecord r : store.all()) {
       if (manifestDigest.equals(r.imageDigest()) && (!runningOnly || r.state() != VmState.EXITED)) {
@@ -594,26 +588,5 @@ public final class VmService {
       }
     }
     return out;
-  }
-
-  /** Kills every running VM's process (used by tests' teardown, not by a daemon shutdown). */
-  public void killAll() {
-    for (RunningVm vm : live.values()) {
-      vm.kill("SIGKILL");
-    }
-  }
-
-  /** Maps a backend's failure to the API's status. */
-  public static ApiException fromBackend(BackendException e) {
-    int status =
-        switch (e.kind()) {
-          case NOT_FOUND -> 404;
-          case INVALID -> 400;
-          case CONFLICT -> 409;
-          case UNAUTHORIZED -> 401;
-          case UNREACHABLE -> 502;
-          case FAILED -> 500;
-        };
-    return new ApiException(status, e.getMessage(), e);
   }
 }

@@ -2,10 +2,12 @@ package dev.inferno.daemon.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferno.daemon.testing.MemoryImageBackend;
 import dev.inferno.daemon.testing.TestDaemon;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
+import java.io.EOFException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +16,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -291,7 +295,7 @@ class ApiTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.headers().get("content-type")).isEqualTo("application/x-ndjson");
     List<Map<String, Object>> lines = new ArrayList<>();
-    for (String l : r.text().split("\n")) {
+    for (String l : r.text().lines().toList()) {
       lines.add(Json.parseObject(l));
     }
     assertThat(lines.getFirst()).containsEntry("status", "Pulling fs layer");
@@ -344,8 +348,8 @@ class ApiTest {
   @Test
   void tenRunsAndStopsInParallelLeaveConsistentStateAndNoProcesses() throws Exception {
     int n = 10;
-    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-      List<java.util.concurrent.Future<Integer>> created = new ArrayList<>();
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Integer>> created = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         String name = "par" + i;
         created.add(
@@ -355,7 +359,7 @@ class ApiTest {
         assertThat(f.get()).isEqualTo(201);
       }
       assertThat((List<?>) Json.parse(call("GET", "/v1/vms", null).text())).hasSize(n);
-      List<java.util.concurrent.Future<Map<String, Object>>> stopped = new ArrayList<>();
+      List<Future<Map<String, Object>>> stopped = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         String name = "par" + i;
         stopped.add(
@@ -364,7 +368,7 @@ class ApiTest {
       for (var f : stopped) {
         assertThat(f.get()).containsEntry("state", "exited");
       }
-      List<java.util.concurrent.Future<Integer>> removed = new ArrayList<>();
+      List<Future<Integer>> removed = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         String name = "par" + i;
         removed.add(pool.submit(() -> call("DELETE", "/v1/vms/" + name, null).status()));
@@ -399,14 +403,14 @@ class ApiTest {
       sb.append((char) c);
     }
     if (c < 0 && sb.isEmpty()) {
-      throw new java.io.EOFException();
+      throw new EOFException();
     }
     return sb.toString();
   }
 
   @Test
   void loginChecksCredentialsAndLogoutForgetsThem() throws Exception {
-    var mem = (dev.inferno.daemon.testing.MemoryImageBackend) d.images;
+    var mem = (MemoryImageBackend) d.images;
     mem.account("127.0.0.1:5000", "alice", "pw");
     var r =
         call(

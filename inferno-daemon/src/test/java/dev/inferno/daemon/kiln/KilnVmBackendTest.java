@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.kiln.logs.LogRecord;
 import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.model.stream.Frame;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,14 +67,48 @@ class KilnVmBackendTest {
   @Test
   void exitRecordsMapToTheApisShape() {
     var killed =
-        KilnVmBackend.exit(
+        KilnAdapter.exit(
             new ExitRecord(137, 9, false, 1, 2_500_000_000L, null, "host", "killed it"));
     assertThat(killed.code()).isEqualTo(137);
     assertThat(killed.signal()).isEqualTo("SIGKILL");
     assertThat(killed.reason()).isEqualTo("killed it");
     assertThat(killed.finishedAt().toString()).isEqualTo("1970-01-01T00:00:02.500Z");
-    var normal = KilnVmBackend.exit(new ExitRecord(0, null, false, 1, 2, null, "guest", null));
+    var normal = KilnAdapter.exit(new ExitRecord(0, null, false, 1, 2, null, "guest", null));
     assertThat(normal.signal()).isNull();
     assertThat(normal.reason()).isNull();
+
+    // no report: kiln's 255 is "no exit code" in the API (inferno run exits 125 with the reason)
+    var died =
+        KilnAdapter.exit(
+            ExitRecord.hostMade(
+                ExitRecord.NO_REPORT_CODE,
+                null,
+                1,
+                "the VMM exited before the guest started: qemu: -x: invalid option"));
+    assertThat(died.code()).isNull();
+    assertThat(died.reason()).endsWith("qemu: -x: invalid option");
+    // a guest that really exited 255 keeps its code
+    assertThat(KilnAdapter.exit(new ExitRecord(255, null, false, 1, 2, null, "guest", null)).code())
+        .isEqualTo(255);
+    // init's own error, when it has no process to report, is the reason
+    assertThat(
+            KilnAdapter.exit(new ExitRecord(125, null, false, 1, 2, "bad config", "guest", null))
+                .reason())
+        .isEqualTo("bad config");
+  }
+
+  @Test
+  void logRecordsMapToOutputFrames() {
+    byte[] data = "hi\n".getBytes(StandardCharsets.UTF_8);
+    Frame out = KilnAdapter.frame(new LogRecord(LogRecord.STDOUT, 1, 5, 3, 7_000_000_001L, data));
+    assertThat(out.kind()).isEqualTo(Frame.Kind.STDOUT);
+    assertThat(out.timeNanos()).as("the host's receive time").isEqualTo(7_000_000_001L);
+    assertThat(out.text()).isEqualTo("hi\n");
+    assertThat(KilnAdapter.frame(new LogRecord(LogRecord.STDERR, 1, 6, 3, 4, data)).kind())
+        .isEqualTo(Frame.Kind.STDERR);
+    // init's own messages are errors the user must see: stderr
+    assertThat(KilnAdapter.frame(new LogRecord(LogRecord.INIT, 1, 7, 3, 4, data)).kind())
+        .isEqualTo(Frame.Kind.STDERR);
+    assertThat(KilnAdapter.frame(new LogRecord(9, 1, 8, 3, 4, data))).isNull();
   }
 }

@@ -2,7 +2,7 @@ package dev.inferno.daemon.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.inferno.daemon.api.Json;
+import dev.inferno.daemon.api.ApiJson;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
@@ -37,7 +37,7 @@ class VmStoreTest {
   @Test
   void roundTripsEveryFieldThroughItsLifeCycle() throws SQLException {
     try (Database db = Database.open(dir.resolve("db"))) {
-      VmStore s = new VmStore(db, Json.mapper());
+      VmStore s = new VmStore(db, ApiJson.mapper());
       Instant t0 = Instant.parse("2026-11-28T19:00:00.5Z");
       VmRecord r = rec("00000000000000aa", "web", t0);
       assertThat(s.insert(r)).isTrue();
@@ -61,7 +61,7 @@ class VmStoreTest {
   @Test
   void namesAreUniqueAndPrefixesAndOrderWork() throws SQLException {
     try (Database db = Database.open(dir.resolve("db"))) {
-      VmStore s = new VmStore(db, Json.mapper());
+      VmStore s = new VmStore(db, ApiJson.mapper());
       Instant t = Instant.parse("2026-11-28T19:00:00Z");
       assertThat(s.insert(rec("abc1000000000000", "a1", t))).isTrue();
       // a fractional second sorts after the whole second (text order must be time order)

@@ -3,12 +3,12 @@ package dev.inferno.daemon.testing;
 import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
-import dev.inferno.daemon.backend.LogRecord;
-import dev.inferno.daemon.backend.LogSink;
-import dev.inferno.daemon.backend.RunningVm;
 import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.vm.SignalNames;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.stream.Frame;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -34,14 +34,14 @@ public final class ProcessVmBackend implements VmBackend {
   private final Map<String, Proc> vms = new ConcurrentHashMap<>();
 
   @Override
-  public RunningVm start(LaunchSpec spec) throws BackendException {
+  public VmHandle start(LaunchSpec spec) {
     Proc vm = new Proc(spec.id(), Instant.now());
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
     cmd.addAll(spec.argv());
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // a VM's process has no stdin (attach -i does not exist): /dev/null, as init gives it
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     for (String kv : spec.env()) {
       int eq = kv.indexOf('=');
       pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -55,10 +55,8 @@ public final class ProcessVmBackend implements VmBackend {
     }
     vm.process = p;
     vms.put(spec.id(), vm);
-    Thread out =
-        Thread.ofVirtual().start(() -> vm.pump(p.getInputStream(), LogRecord.Stream.STDOUT));
-    Thread err =
-        Thread.ofVirtual().start(() -> vm.pump(p.getErrorStream(), LogRecord.Stream.STDERR));
+    Thread out = Thread.ofVirtual().start(() -> vm.pump(p.getInputStream(), Frame.Kind.STDOUT));
+    Thread err = Thread.ofVirtual().start(() -> vm.pump(p.getErrorStream(), Frame.Kind.STDERR));
     Thread.ofVirtual()
         .start(() -> {
           try {
@@ -87,17 +85,17 @@ public final class ProcessVmBackend implements VmBackend {
   }
 
   @Override
-  public void logs(String id, LogQuery q, LogSink sink) throws IOException {
+  public void logs(String id, LogQuery q, FrameSink sink) throws IOException {
     Proc vm = vms.get(id);
     if (vm == null) {
       return;
     }
     int next;
-    List<LogRecord> first;
+    List<Frame> first;
     vm.lock.lock();
     try {
-      List<LogRecord> admitted = new ArrayList<>();
-      for (LogRecord r : vm.records) {
+      List<Frame> admitted = new ArrayList<>();
+      for (Frame r : vm.records) {
         if (q.admits(r.time())) {
           admitted.add(r);
         }
@@ -111,11 +109,11 @@ public final class ProcessVmBackend implements VmBackend {
     } finally {
       vm.lock.unlock();
     }
-    for (LogRecord r : first) {
+    for (Frame r : first) {
       sink.accept(r);
     }
     while (q.follow()) {
-      List<LogRecord> batch;
+      List<Frame> batch;
       boolean done;
       vm.lock.lock();
       try {
@@ -133,7 +131,7 @@ public final class ProcessVmBackend implements VmBackend {
       } finally {
         vm.lock.unlock();
       }
-      for (LogRecord r : batch) {
+      for (Frame r : batch) {
         if (q.until() != null && !r.time().isBefore(q.until())) {
           return;
         }
@@ -173,13 +171,13 @@ public final class ProcessVmBackend implements VmBackend {
     }
   }
 
-  private static final class Proc implements RunningVm {
+  private static final class Proc implements VmHandle {
     private final String id;
     private final Instant startedAt;
     private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final List<LogRecord> records = new ArrayList<>();
+    private final List<Frame> records = new ArrayList<>();
     private boolean outputDone;
     private int pumpsDone;
     private volatile Process process;
@@ -189,12 +187,12 @@ public final class ProcessVmBackend implements VmBackend {
       this.startedAt = startedAt;
     }
 
-    void pump(InputStream in, LogRecord.Stream stream) {
+    void pump(InputStream in, Frame.Kind stream) {
       byte[] buf = new byte[8192];
       try (in) {
         int n;
         while ((n = in.read(buf)) > 0) {
-          append(new LogRecord(stream, Instant.now(), Arrays.copyOf(buf, n)));
+          append(new Frame(stream, Frame.nanos(Instant.now()), Arrays.copyOf(buf, n)));
         }
       } catch (IOException e) {
         // the pipe broke: the process is gone
@@ -210,7 +208,7 @@ public final class ProcessVmBackend implements VmBackend {
       }
     }
 
-    private void append(LogRecord r) {
+    private void append(Frame r) {
       lock.lock();
       try {
         records.add(r);

@@ -2,6 +2,7 @@ package dev.inferno.daemon.testing;
 
 import dev.inferno.daemon.Daemon;
 import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.config.ConfigFile;
 import dev.inferno.daemon.config.DaemonConfig;
 import java.io.IOException;
@@ -13,7 +14,7 @@ import java.util.Map;
 public final class TestDaemon implements AutoCloseable {
   public final Path dir;
   public final Path socket;
-  public final dev.inferno.daemon.backend.ImageBackend images;
+  public final ImageBackend images;
   public final ProcessVmBackend vms;
   public final Daemon daemon;
 
@@ -34,11 +35,7 @@ public final class TestDaemon implements AutoCloseable {
   }
 
   public TestDaemon(
-      Path dir,
-      PeerPolicy peers,
-      ProcessVmBackend vms,
-      String maxBody,
-      dev.inferno.daemon.backend.ImageBackend images)
+      Path dir, PeerPolicy peers, ProcessVmBackend vms, String maxBody, ImageBackend images)
       throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("inferno.sock");
@@ -58,7 +55,7 @@ public final class TestDaemon implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    daemon.vms().killAll();
+    vms.killAll();
     daemon.close();
   }
 }

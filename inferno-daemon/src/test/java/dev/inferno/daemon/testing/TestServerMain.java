@@ -26,7 +26,7 @@ public final class TestServerMain {
     s.put("state-dir", args[0]);
     s.put("socket", args[1]);
     MemoryImageBackend images = new MemoryImageBackend();
-    for (String ref : args[2].split(",")) {
+    for (String ref : args[2].split(",", -1)) {
       images.publish(ref, List.of("sh"));
     }
     Daemon d =

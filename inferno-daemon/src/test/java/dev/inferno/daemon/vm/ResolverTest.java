@@ -3,7 +3,7 @@ package dev.inferno.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.inferno.daemon.api.Json;
+import dev.inferno.daemon.api.ApiJson;
 import dev.inferno.daemon.store.Database;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
@@ -25,7 +25,7 @@ class ResolverTest {
   @BeforeEach
   void setUp() throws Exception {
     db = Database.open(dir.resolve("db"));
-    VmStore s = new VmStore(db, Json.mapper());
+    VmStore s = new VmStore(db, ApiJson.mapper());
     for (String[] v :
         new String[][] {
           {"1234567890abcdef", "web"},

@@ -3,17 +3,23 @@ package dev.inferno.daemon.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.inferno.daemon.api.Json;
+import dev.inferno.daemon.api.ApiJson;
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
-import dev.inferno.daemon.backend.LogRecord;
+import dev.inferno.daemon.backend.VmBackend;
+import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.store.Database;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.testing.MemoryImageBackend;
 import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
+import dev.inferno.model.stream.Frame;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,9 +45,13 @@ class VmServiceTest {
     vms = service(db, backend);
   }
 
-  VmService service(Database d, dev.inferno.daemon.backend.VmBackend b) {
+  VmService service(Database d, VmBackend b) {
     return new VmService(
-        new VmStore(d, Json.mapper()), images, b, events, new Defaults(1, 256L << 20, "auto", 2));
+        new VmStore(d, ApiJson.mapper()),
+        images,
+        b,
+        events,
+        new Defaults(1, 256L << 20, "auto", 2));
   }
 
   @AfterEach
@@ -67,7 +77,7 @@ class VmServiceTest {
         "t1",
         LogQuery.ALL,
         rec ->
-            lines.add(rec.stream() + ":" + new String(rec.data(), StandardCharsets.UTF_8).trim()));
+            lines.add(rec.kind() + ":" + new String(rec.payload(), StandardCharsets.UTF_8).trim()));
     assertThat(lines).containsExactlyInAnyOrder("STDOUT:out", "STDERR:err");
     // created, started, exited in order, with the exit code
     var sub = events.subscribe(0);
@@ -84,8 +94,11 @@ class VmServiceTest {
         .hasMessageContaining("invalid VM name");
     assertThatThrownBy(() -> vms.create(RunRequest.of("Bad:Ref:x"), false))
         .hasMessageContaining("invalid reference format");
+    // the image side's error passes through untranslated; the API maps it to 404 (ApiTest)
     assertThatThrownBy(() -> vms.create(RunRequest.of("nosuchimage"), false))
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404))
+        .isInstanceOfSatisfying(
+            BackendException.class,
+            e -> assertThat(e.kind()).isEqualTo(BackendException.Kind.NOT_FOUND))
         .hasMessageContaining("manifest unknown");
     assertThatThrownBy(() -> vms.create(RunRequest.of("busybox").withPull("never"), false))
         .hasMessageContaining("no such image");
@@ -94,6 +107,48 @@ class VmServiceTest {
     assertThatThrownBy(() -> vms.create(sh("true").withName("dup"), false))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
         .hasMessageContaining("already in use");
+  }
+
+  static RunRequest sized(Double cpus, Long memoryBytes) {
+    return new RunRequest(
+        "busybox",
+        null,
+        null,
+        null,
+        List.of("true"),
+        null,
+        null,
+        cpus,
+        memoryBytes,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  @Test
+  void sizesKilnRefusesAreRefusedUpFrontWithNoRecord() throws Exception {
+    // kiln's VmSpec owns the limits; the daemon asks it before it records anything
+    for (RunRequest r :
+        List.of(
+            sized(33.0, null),
+            sized(32.5, null), // rounded up to 33
+            sized(0.0, null),
+            sized(null, 16L << 20),
+            sized(null, VmSpec.hostMemoryBytes() + (1L << 30)))) {
+      assertThatThrownBy(() -> vms.create(r, false), String.valueOf(r))
+          .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
+    }
+    assertThatThrownBy(() -> vms.create(sized(64.0, null), false))
+        .hasMessage("vcpus must be 1 to 32 (the VMM's limit), not 64");
+    assertThatThrownBy(() -> vms.create(sized(null, 1L << 50), false))
+        .hasMessageContaining("MemTotal in /proc/meminfo");
+    assertThat(vms.list(true)).as("nothing recorded").isEmpty();
+    assertThat(events.subscribe(0).next(100)).as("nothing published").isNull();
+    // the limit itself is accepted
+    assertThat(vms.create(sized(32.0, null), false).vm().request().cpus()).isEqualTo(32.0);
   }
 
   @Test
@@ -134,7 +189,9 @@ class VmServiceTest {
     List<String> out = new ArrayList<>();
     ExitRecord e =
         vms.logs(
-            r, LogQuery.FOLLOW_ALL, rec -> out.add(new String(rec.data(), StandardCharsets.UTF_8)));
+            r,
+            LogQuery.FOLLOW_ALL,
+            rec -> out.add(new String(rec.payload(), StandardCharsets.UTF_8)));
     assertThat(e.code()).isZero();
     assertThat(String.join("", out)).isEqualTo("bye\n");
     assertThat(vms.list(true)).as("still there while pinned").hasSize(1);
@@ -175,7 +232,7 @@ class VmServiceTest {
   void logsHonourTailSinceAndUntil() throws Exception {
     vms.create(sh("for i in 1 2 3; do echo $i; sleep 0.2; done").withName("seq"), false);
     vms.await("seq");
-    List<LogRecord> all = new ArrayList<>();
+    List<Frame> all = new ArrayList<>();
     vms.logs("seq", LogQuery.ALL, all::add);
     assertThat(all).hasSize(3);
     List<String> tail = new ArrayList<>();
@@ -190,8 +247,8 @@ class VmServiceTest {
     assertThat(until).containsExactly("1\n");
   }
 
-  static String text(LogRecord r) {
-    return new String(r.data(), StandardCharsets.UTF_8);
+  static String text(Frame r) {
+    return r.text();
   }
 
   void waitForOutput(String vm, String text) throws Exception {
@@ -208,11 +265,9 @@ class VmServiceTest {
   }
 
   /** A backend that lost one VM while the daemon was down. */
-  record ForgetfulBackend(ProcessVmBackend inner, String forgotten)
-      implements dev.inferno.daemon.backend.VmBackend {
+  record ForgetfulBackend(ProcessVmBackend inner, String forgotten) implements VmBackend {
     @Override
-    public dev.inferno.daemon.backend.RunningVm start(dev.inferno.daemon.backend.LaunchSpec s)
-        throws dev.inferno.daemon.backend.BackendException {
+    public VmHandle start(LaunchSpec s) {
       return inner.start(s);
     }
 
@@ -222,8 +277,7 @@ class VmServiceTest {
     }
 
     @Override
-    public void logs(String id, LogQuery q, dev.inferno.daemon.backend.LogSink sink)
-        throws java.io.IOException {
+    public void logs(String id, LogQuery q, FrameSink sink) throws IOException {
       inner.logs(id, q, sink);
     }
 

@@ -69,6 +69,7 @@ public final class GuestLink implements AutoCloseable {
 
   private final Config config;
   private final LinkStats stats = new LinkStats();
+  private volatile boolean greeted;
   private final CompletableFuture<ExitReport> exit = new CompletableFuture<>();
   private final AtomicReference<GuestMetrics> metrics = new AtomicReference<>();
   private final List<UnixListener> listeners = new ArrayList<>();
@@ -182,6 +183,11 @@ public final class GuestLink implements AutoCloseable {
     return Optional.ofNullable(metrics.get());
   }
 
+  /** Whether init has said HELLO on a channel: the guest got as far as running its init. */
+  public boolean greeted() {
+    return greeted;
+  }
+
   public Stats stats() {
     return stats.snapshot();
   }
@@ -245,6 +251,7 @@ public final class GuestLink implements AutoCloseable {
             if (!acceptHello(h, channel, config.vmId(), stats)) {
               return;
             }
+            greeted = true;
           } else {
             handler.handle(f);
           }

@@ -39,6 +39,14 @@ public record ExitRecord(
     return new ExitRecord(code, signal, false, startedNs, now, null, "host", reason);
   }
 
+  /**
+   * Whether {@link #code} is an exit status: the guest reported it, or kiln killed the VM (137).
+   * False when the VMM went away without a report and the code is {@link #NO_REPORT_CODE}.
+   */
+  public boolean hasCode() {
+    return !("host".equals(source) && code == NO_REPORT_CODE);
+  }
+
   public ExitRecord withReason(String why) {
     return new ExitRecord(code, signal, oom, startedNs, finishedNs, error, source, why);
   }

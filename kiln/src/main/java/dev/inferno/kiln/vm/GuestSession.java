@@ -26,6 +26,11 @@ public interface GuestSession extends AutoCloseable {
     return Optional.empty();
   }
 
+  /** Whether the guest's init has made contact (false when there are no channels). */
+  default boolean initConnected() {
+    return false;
+  }
+
   /** The exit report init sent, once it has arrived. */
   Optional<ExitRecord> exitReport();
 

@@ -34,6 +34,8 @@ public final class LinkedGuest implements GuestSession {
   }
 
   /**
+   * Sessions with the default log store options.
+   *
    * @param closeLogs false when the caller keeps reading {@link #logs()} after the VM is gone and
    *     closes the store itself ({@code kiln --config} draining the last records)
    */
@@ -125,6 +127,11 @@ public final class LinkedGuest implements GuestSession {
   @Override
   public Optional<GuestMetrics> metrics() {
     return link.metrics();
+  }
+
+  @Override
+  public boolean initConnected() {
+    return link.greeted();
   }
 
   @Override

@@ -124,7 +124,6 @@ public final class Supervisor {
       throw new VmmException(
           "VM " + spec.id() + " runs under " + spec.vmm().label() + ", which is not configured");
     }
-    long startedNs = 0;
     if (!Files.exists(layout.pidFile())) {
       // died between writing spec.json and starting the VMM
       RunningVm vm = new RunningVm(spec, vmm, new VmmProcess(spec.vmm(), 0, 0), GuestSession.NONE);
@@ -132,7 +131,7 @@ public final class Supervisor {
       return Optional.of(vm);
     }
     VmmProcess process = VmmProcess.read(layout.pidFile());
-    startedNs = Files.getLastModifiedTime(layout.pidFile()).toMillis() * 1_000_000L;
+    long startedNs = Files.getLastModifiedTime(layout.pidFile()).toMillis() * 1_000_000L;
     if (!process.isAlive()) {
       RunningVm vm = new RunningVm(spec, vmm, process, GuestSession.NONE);
       finish(
@@ -209,6 +208,15 @@ public final class Supervisor {
     }
   }
 
+  /** Whether the guest wrote to its console (a quiet kernel may not: init's HELLO tells then). */
+  private static boolean consoleWritten(VmLayout layout) {
+    try {
+      return Files.size(layout.console()) > 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private static ExitRecord exitRecordFor(
       RunningVm vm, VmLayout layout, long startedNs, String vanishedReason) throws IOException {
     Optional<ExitRecord> report = vm.guest().exitReport();
@@ -221,11 +229,17 @@ public final class Supervisor {
     if (vm.killedBecause() != null) {
       return ExitRecord.hostMade(137, 9, startedNs, vm.killedBecause());
     }
+    String vmmLog = DetachedLauncher.tail(layout.vmmLog(), 5).replace('\n', ' ').strip();
+    if (vmmLog.isEmpty()) {
+      vmmLog = "(" + layout.vmmLog() + " is empty)";
+    }
     String why =
         vanishedReason != null
             ? vanishedReason
-            : "the VMM exited without an exit report from init; VMM log: "
-                + DetachedLauncher.tail(layout.vmmLog(), 5).replace('\n', ' ');
+            : vm.guest().initConnected() || consoleWritten(layout)
+                ? "the VMM exited without an exit report from init; VMM log: " + vmmLog
+                // e.g. QEMU refusing its memory or an argument: its own words are the reason
+                : "the VMM exited before the guest started: " + vmmLog;
     return ExitRecord.hostMade(ExitRecord.NO_REPORT_CODE, null, startedNs, why);
   }
 }

@@ -1,8 +1,11 @@
 package dev.inferno.kiln.vm;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -35,6 +38,14 @@ public record VmSpec(
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
+  /** The most vCPUs a VM can have: Firecracker's limit, which kiln holds QEMU to as well. */
+  public static final int MAX_VCPUS = 32;
+
+  /** The least memory a VM boots with (the kernel plus init's initramfs). */
+  public static final int MIN_MEMORY_MIB = 32;
+
+  private static final Path MEMINFO = Path.of("/proc/meminfo");
+
   public VmSpec {
     Objects.requireNonNull(id, "id");
     if (!ID.matcher(id).matches()) {
@@ -47,11 +58,9 @@ public record VmSpec(
     Objects.requireNonNull(stopTimeout, "stopTimeout");
     Objects.requireNonNull(vmm, "vmm");
     Objects.requireNonNull(stateDir, "stateDir");
-    if (vcpus < 1 || vcpus > 32) {
-      throw new IllegalArgumentException("vcpus must be 1..32, not " + vcpus);
-    }
-    if (memoryMib < 32) {
-      throw new IllegalArgumentException("memory must be at least 32 MiB, not " + memoryMib);
+    Optional<String> size = sizeProblem(vcpus, (long) memoryMib << 20, Long.MAX_VALUE);
+    if (size.isPresent()) {
+      throw new IllegalArgumentException(size.get());
     }
     if (writableDiskBytes < 0) {
       throw new IllegalArgumentException("writable disk size must not be negative");
@@ -59,6 +68,54 @@ public record VmSpec(
     if (writableDiskBytes > 0 && writableDiskBytes < 8L << 20) {
       throw new IllegalArgumentException("a writable disk needs at least 8 MiB for ext4");
     }
+  }
+
+  /**
+   * Why a VM of this size cannot boot, or empty: the VMM's vCPU limit, the least memory a guest
+   * boots with, and no more memory than the host has (a VMM asked for more dies before the guest
+   * starts). The one place these limits live: the daemon asks it before it records a VM.
+   *
+   * @param hostMemoryBytes what the host has ({@link #hostMemoryBytes()}), or Long.MAX_VALUE to
+   *     skip that check
+   */
+  public static Optional<String> sizeProblem(long vcpus, long memoryBytes, long hostMemoryBytes) {
+    if (vcpus < 1 || vcpus > MAX_VCPUS) {
+      return Optional.of("vcpus must be 1 to " + MAX_VCPUS + " (the VMM's limit), not " + vcpus);
+    }
+    if (memoryBytes < (long) MIN_MEMORY_MIB << 20) {
+      return Optional.of(
+          "a VM needs at least "
+              + MIN_MEMORY_MIB
+              + " MiB of memory, not "
+              + (memoryBytes >> 20)
+              + " MiB");
+    }
+    if (memoryBytes > hostMemoryBytes) {
+      return Optional.of(
+          "a VM cannot have "
+              + (memoryBytes >> 20)
+              + " MiB of memory: this host has "
+              + (hostMemoryBytes >> 20)
+              + " MiB (MemTotal in "
+              + MEMINFO
+              + "); ask for less");
+    }
+    return Optional.empty();
+  }
+
+  /** The host's memory (MemTotal of /proc/meminfo); Long.MAX_VALUE when it cannot be read. */
+  public static long hostMemoryBytes() {
+    try {
+      for (String line : Files.readAllLines(MEMINFO)) {
+        if (line.startsWith("MemTotal:")) {
+          // "MemTotal:       24522324 kB"
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // no procfs: leave the limit to the VMM, whose own error then reaches the exit record
+    }
+    return Long.MAX_VALUE;
   }
 
   public boolean hasWritableDisk() {

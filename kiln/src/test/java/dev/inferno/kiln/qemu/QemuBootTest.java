@@ -17,6 +17,7 @@ import dev.inferno.kiln.vm.WritableDisk;
 import dev.inferno.sys.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -160,6 +161,29 @@ class QemuBootTest {
     assertThat(orphan.isAlive()).isFalse();
     // finished VMs are not adopted twice
     assertThat(again.adopt(state)).isEmpty();
+  }
+
+  @Test
+  void aVmmThatDiesBeforeTheGuestStartsLeavesItsOwnWordsInTheExitRecord(@TempDir Path dir)
+      throws Exception {
+    // real QEMU, given an argument it rejects; the pause keeps it alive past kiln's start
+    Path qemu = dir.resolve("qemu-rejecting");
+    Files.writeString(
+        qemu, "#!/bin/sh\nsleep 0.5\nexec qemu-system-x86_64 \"$@\" -no-such-option\n");
+    Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Supervisor supervisor =
+        new Supervisor(
+            Map.of(VmmKind.QEMU, new Qemu(new Qemu.Config(qemu.toString(), Qemu.Accel.TCG))),
+            GuestSession.NO_CHANNELS);
+    VmSpec spec = spec(dir.resolve("vm"), "dies1", "exit", 0, null, 0);
+
+    ExitRecord exit = supervisor.start(spec).exit().get(30, TimeUnit.SECONDS);
+
+    assertThat(exit.hasCode()).isFalse();
+    assertThat(exit.reason())
+        .startsWith("the VMM exited before the guest started: ")
+        .contains("-no-such-option: invalid option");
+    assertThat(ExitRecord.read(spec.layout().exitRecord())).isEqualTo(exit);
   }
 
   @Test

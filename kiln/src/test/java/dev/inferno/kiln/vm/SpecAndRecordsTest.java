@@ -72,6 +72,38 @@ class SpecAndRecordsTest {
   }
 
   @Test
+  void sizesBeyondTheVmmOrTheHostAreRefusedWithTheLimit() throws Exception {
+    long mib = 1L << 20;
+    assertThat(VmSpec.sizeProblem(VmSpec.MAX_VCPUS, 256 * mib, Long.MAX_VALUE)).isEmpty();
+    assertThat(VmSpec.sizeProblem(33, 256 * mib, Long.MAX_VALUE))
+        .hasValueSatisfying(
+            m -> assertThat(m).contains("vcpus must be 1 to 32").contains("not 33"));
+    assertThat(VmSpec.sizeProblem(0, 256 * mib, Long.MAX_VALUE)).isPresent();
+    assertThat(VmSpec.sizeProblem(1, 16 * mib, Long.MAX_VALUE))
+        .hasValueSatisfying(m -> assertThat(m).contains("at least 32 MiB"));
+    assertThat(VmSpec.sizeProblem(1, 8192 * mib, 4096 * mib))
+        .hasValueSatisfying(
+            m -> assertThat(m).contains("8192 MiB").contains("has 4096 MiB").contains("MemTotal"));
+    assertThat(VmSpec.sizeProblem(1, 4096 * mib, 4096 * mib)).isEmpty();
+    // the host's memory is /proc/meminfo's MemTotal (kB)
+    String memTotal =
+        Files.readAllLines(Path.of("/proc/meminfo")).stream()
+            .filter(l -> l.startsWith("MemTotal:"))
+            .findFirst()
+            .orElseThrow();
+    long kb = Long.parseLong(memTotal.replaceAll("[^0-9]", ""));
+    assertThat(VmSpec.hostMemoryBytes()).isEqualTo(kb * 1024);
+  }
+
+  @Test
+  void onlyAHostMadeRecordWithoutAReportLacksAnExitCode() {
+    assertThat(ExitRecord.hostMade(ExitRecord.NO_REPORT_CODE, null, 1, "VMM died").hasCode())
+        .isFalse();
+    assertThat(ExitRecord.hostMade(137, 9, 1, "killed").hasCode()).isTrue();
+    assertThat(new ExitRecord(255, null, false, 1, 2, null, "guest", null).hasCode()).isTrue();
+  }
+
+  @Test
   void vmmKindParsesAndExplains() {
     assertThat(VmmKind.parse("Firecracker")).isEqualTo(VmmKind.FIRECRACKER);
     assertThatThrownBy(() -> VmmKind.parse("xen"))

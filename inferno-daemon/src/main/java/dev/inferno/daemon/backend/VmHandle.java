@@ -4,8 +4,8 @@ import dev.inferno.model.ExitRecord;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
-/** A VM whose VMM runs; the handle the daemon keeps until it exits. */
-public interface RunningVm {
+/** A VM whose VMM runs: the handle the daemon keeps until it exits. */
+public interface VmHandle {
   String id();
 
   /** The VMM process's host pid. */
@@ -16,7 +16,10 @@ public interface RunningVm {
 
   Instant startedAt();
 
-  /** Completes (never exceptionally) once the VM is gone, with how it ended. */
+  /**
+   * Completes (never exceptionally) once the VM is gone, with how it ended: a null code when the VM
+   * gave no exit code (its VMM died first), and the reason then.
+   */
   CompletableFuture<ExitRecord> exit();
 
   /**

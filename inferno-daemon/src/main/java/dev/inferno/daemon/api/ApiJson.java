@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /** The API's one ObjectMapper: records, ISO-8601 times, lowercase enums, strict input. */
-public final class Json {
-  private Json() {}
+public final class ApiJson {
+  private ApiJson() {}
 
   public static ObjectMapper mapper() {
     return JsonMapper.builder()

@@ -3,6 +3,7 @@ package dev.inferno.kiln.vm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.kiln.protocol.RunConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +19,7 @@ public final class SpecJson {
     n.put("id", s.id());
     n.put("kernel", s.kernel().toString());
     n.put("init", s.init().toString());
-    n.set("run_config", JSON.readTree(s.runConfigJson()));
+    n.set("run_config", s.runConfig().toJsonTree());
     n.put("image_disk", s.imageDisk() == null ? null : s.imageDisk().toString());
     n.put("writable_disk_bytes", s.writableDiskBytes());
     n.put("vcpus", s.vcpus());
@@ -39,7 +40,7 @@ public final class SpecJson {
         n.path("id").asText(),
         Path.of(n.path("kernel").asText()),
         Path.of(n.path("init").asText()),
-        JSON.writeValueAsString(n.path("run_config")),
+        RunConfig.fromJson(n.path("run_config")),
         n.path("image_disk").isTextual() ? Path.of(n.path("image_disk").asText()) : null,
         n.path("writable_disk_bytes").asLong(),
         n.path("vcpus").asInt(),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inferno.kiln.guest.ConsoleExit;
+import dev.inferno.kiln.testing.TestGuest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +18,7 @@ class SpecAndRecordsTest {
         id,
         Path.of("/k/vmlinux"),
         Path.of("/i/init"),
-        "{\"version\":1,\"vm_id\":\"" + id + "\"}",
+        TestGuest.runConfig(id, "exit", 0),
         Path.of("/img/disk.ext4"),
         64L << 20,
         2,
@@ -46,7 +47,7 @@ class SpecAndRecordsTest {
                 "a",
                 ok.kernel(),
                 ok.init(),
-                "{}",
+                ok.runConfig(),
                 null,
                 0,
                 0,
@@ -60,7 +61,7 @@ class SpecAndRecordsTest {
                 "a",
                 ok.kernel(),
                 ok.init(),
-                "{}",
+                ok.runConfig(),
                 null,
                 1 << 20,
                 1,

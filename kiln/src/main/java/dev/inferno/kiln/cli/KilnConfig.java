@@ -140,6 +140,7 @@ public record KilnConfig(
     Path base = file.toAbsolutePath().getParent();
     String id = n.path("id").asText("kiln-demo");
     long writableMib = n.path("writable_disk_mib").asLong(0);
+    LogSinkConfig sink = logSink(file, base, n.path("log_sink"));
     RunConfig run = runConfig(file, n.path("run"), id, n.path("image").isTextual(), writableMib);
     String vmm = vmmOverride != null ? vmmOverride : n.path("vmm").asText("auto");
     VmSpec spec =
@@ -172,7 +173,7 @@ public record KilnConfig(
             f.path("memory_headroom_mib").asInt(d.memoryHeadroomMib()),
             d.cgroupRoot(),
             d.apiTimeout());
-    return new KilnConfig(spec, qemu, fc, logSink(file, base, n.path("log_sink")));
+    return new KilnConfig(spec, qemu, fc, sink);
   }
 
   /**

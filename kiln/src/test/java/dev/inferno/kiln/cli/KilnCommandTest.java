@@ -77,6 +77,16 @@ class KilnCommandTest {
     Path sink = Files.writeString(dir.resolve("s.json"), "{\"log_sink\": \"/run/v.sock\"}");
     assertThatThrownBy(() -> KilnConfig.load(sink, null))
         .hasMessageContaining("log_sink must be null or {\"socket\"");
+    // the run section is merged and checked when the config loads, not in the guest
+    Path noCmd = Files.writeString(dir.resolve("n.json"), "{\"run\": {}}");
+    assertThatThrownBy(() -> KilnConfig.load(noCmd, null))
+        .hasMessageContaining("n.json: run: no command specified");
+    Path badLog =
+        Files.writeString(
+            dir.resolve("l.json"),
+            "{\"run\": {\"image_config\": {\"Cmd\": [\"x\"]}, \"log\": {\"mode\": \"lossy\"}}}");
+    assertThatThrownBy(() -> KilnConfig.load(badLog, null))
+        .hasMessageContaining("run: log.mode \"lossy\" is not \"block\" or \"drop\"");
     assertThat(kiln()).isEqualTo(2);
     assertThat(err.toString()).contains("--init FILE or --config FILE");
   }

@@ -47,7 +47,8 @@ public final class DockerRun {
     }
     if (entrypoint.isEmpty() && cmd.isEmpty()) {
       throw new IllegalArgumentException(
-          "no command specified: the image has no Entrypoint or Cmd and none was given");
+          "no command specified: the image has no Entrypoint or Cmd;"
+              + " give a command (or an entrypoint)");
     }
     List<String> env = new ArrayList<>();
     image.env().forEach(e -> mergeEnv(env, e));

@@ -2,23 +2,25 @@
 
 use crate::json::{self, Value};
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ImageConfig {
-    pub entrypoint: Option<Vec<String>>,
-    pub cmd: Option<Vec<String>>,
+/// The run config version this init speaks; it accepts exactly this one.
+pub const VERSION: u64 = 2;
+
+/// The workload as the host resolved it (Docker's merge is the host's, PROTOCOL.md §5): init resolves only
+/// what needs the guest's files — the user, HOME, argv[0] through PATH (process.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub argv: Vec<String>,
     pub env: Vec<String>,
-    pub working_dir: Option<String>,
-    pub user: Option<String>,
-    pub stop_signal: Option<String>,
+    pub workdir: String,
+    /// Docker's `User` (`name`, `uid`, `name:group`, …), resolved through /etc/passwd and /etc/group.
+    pub user: String,
+    pub stop_signal: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Overrides {
-    pub entrypoint: Option<Vec<String>>,
-    pub cmd: Option<Vec<String>>,
-    pub env: Vec<String>,
-    pub workdir: Option<String>,
-    pub user: Option<String>,
+impl Default for Process {
+    fn default() -> Self {
+        Process { argv: Vec::new(), env: Vec::new(), workdir: "/".into(), user: "0:0".into(), stop_signal: 15 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +40,7 @@ pub enum LogMode {
 pub struct RunConfig {
     pub vm_id: String,
     pub hostname: String,
-    pub image: ImageConfig,
-    pub overrides: Overrides,
+    pub process: Process,
     pub image_device: String,
     pub writable_device: Option<String>,
     pub transport: Transport,
@@ -48,7 +49,6 @@ pub struct RunConfig {
     pub port_exit: u32,
     pub port_metrics: u32,
     pub port_control: u32,
-    pub stop_signal: Option<String>,
     pub stop_timeout_secs: u64,
     pub log_mode: LogMode,
     pub log_buffer_bytes: usize,
@@ -64,8 +64,7 @@ impl Default for RunConfig {
         RunConfig {
             vm_id: String::new(),
             hostname: String::new(),
-            image: ImageConfig::default(),
-            overrides: Overrides::default(),
+            process: Process::default(),
             image_device: "/dev/vda".into(),
             writable_device: Some("/dev/vdb".into()),
             transport: Transport::Auto,
@@ -73,7 +72,6 @@ impl Default for RunConfig {
             port_exit: 10001,
             port_metrics: 10002,
             port_control: 10003,
-            stop_signal: None,
             stop_timeout_secs: 10,
             log_mode: LogMode::Block,
             log_buffer_bytes: 1 << 20,
@@ -168,31 +166,13 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
     let root = json::parse(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let top = Obj::new(&root, "")?;
     match top.u64("version")? {
-        Some(1) => {}
-        Some(v) => return Err(format!("version {v} is not supported (this init speaks version 1)")),
-        None => return Err("version is missing (expected 1)".into()),
+        Some(VERSION) => {}
+        Some(v) => return Err(format!("version {v} is not supported (this init speaks version {VERSION})")),
+        None => return Err(format!("version is missing (expected {VERSION})")),
     }
     let mut c = RunConfig { vm_id: top.str("vm_id")?.ok_or("vm_id is missing")?, ..RunConfig::default() };
     c.hostname = top.str("hostname")?.unwrap_or_else(|| c.vm_id.chars().take(12).collect());
-    if let Some(ic) = top.obj("image_config")? {
-        c.image = ImageConfig {
-            entrypoint: ic.strings("Entrypoint")?,
-            cmd: ic.strings("Cmd")?,
-            env: ic.strings("Env")?.unwrap_or_default(),
-            working_dir: ic.str("WorkingDir")?.filter(|s| !s.is_empty()),
-            user: ic.str("User")?.filter(|s| !s.is_empty()),
-            stop_signal: ic.str("StopSignal")?.filter(|s| !s.is_empty()),
-        };
-    }
-    if let Some(o) = top.obj("overrides")? {
-        c.overrides = Overrides {
-            entrypoint: o.strings("entrypoint")?,
-            cmd: o.strings("cmd")?,
-            env: o.strings("env")?.unwrap_or_default(),
-            workdir: o.str("workdir")?.filter(|s| !s.is_empty()),
-            user: o.str("user")?.filter(|s| !s.is_empty()),
-        };
-    }
+    c.process = process(&top.obj("process")?.ok_or("process is missing")?)?;
     if let Some(r) = top.obj("root")? {
         if let Some(d) = r.str("image_device")? {
             c.image_device = d;
@@ -216,7 +196,6 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
     c.port_metrics = port(&ports, "metrics", c.port_metrics)?;
     c.port_control = port(&ports, "control", c.port_control)?;
     if let Some(s) = top.obj("stop")? {
-        c.stop_signal = s.str("signal")?.filter(|s| !s.is_empty());
         c.stop_timeout_secs = s.u64("timeout_secs")?.unwrap_or(c.stop_timeout_secs);
     }
     if let Some(l) = top.obj("log")? {
@@ -239,106 +218,132 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
         c.search = d.strings("search")?.unwrap_or_default();
     }
     c.hosts = top.strings("hosts")?.unwrap_or_default();
-    if let Some(sig) = c.stop_signal.as_deref().or(c.image.stop_signal.as_deref()) {
-        crate::spec::parse_signal(sig)?;
-    }
     Ok(c)
+}
+
+fn process(p: &Obj) -> Result<Process, String> {
+    let d = Process::default();
+    let argv = p.strings("argv")?.ok_or("process.argv is missing")?;
+    if argv.is_empty() {
+        return Err("process.argv must not be empty".into());
+    }
+    let workdir = p.str("workdir")?.unwrap_or(d.workdir);
+    if !workdir.starts_with('/') {
+        return Err(format!("process.workdir must be an absolute path, not {workdir:?}"));
+    }
+    let stop_signal = match p.str("stop_signal")? {
+        Some(s) => crate::spec::parse_signal(&s).map_err(|e| format!("process.stop_signal: {e}"))?,
+        None => d.stop_signal,
+    };
+    Ok(Process {
+        argv,
+        env: p.strings("env")?.unwrap_or_default(),
+        workdir,
+        user: p.str("user")?.unwrap_or(d.user),
+        stop_signal,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::{Path, PathBuf};
 
-    const EXAMPLE: &str = r#"{
-      "version": 1,
-      "vm_id": "9f86d081884c7d65",
-      "hostname": "9f86d081884c",
-      "image_config": {
-        "Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx", "-g", "daemon off;"],
-        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-        "WorkingDir": "/", "User": "", "StopSignal": "SIGQUIT"
-      },
-      "overrides": { "entrypoint": null, "cmd": null, "env": ["DEBUG=1"], "workdir": null, "user": null },
-      "root": { "image_device": "/dev/vda", "writable_device": "/dev/vdb" },
-      "transport": "auto",
-      "ports": { "logs": 10000, "exit": 10001, "metrics": 10002, "control": 10003 },
-      "stop": { "signal": null, "timeout_secs": 10 },
-      "log": { "mode": "block", "buffer_bytes": 1048576, "drain_timeout_ms": 5000 },
-      "metrics_interval_secs": 0,
-      "dns": { "nameservers": [], "search": [] },
-      "hosts": []
-    }"#;
+    /// testdata/protocol/run-config: the golden run configs kiln's RunConfigTest parses too.
+    fn golden(name: &str) -> Result<RunConfig, String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/protocol/run-config");
+        parse(&std::fs::read_to_string(dir.join(name)).unwrap())
+    }
 
     #[test]
-    fn parses_the_protocol_example() {
-        let c = parse(EXAMPLE).unwrap();
+    fn the_full_config_has_every_field() {
+        let c = golden("full.json").unwrap();
         assert_eq!(c.vm_id, "9f86d081884c7d65");
-        assert_eq!(c.hostname, "9f86d081884c");
-        assert_eq!(c.image.entrypoint.as_deref(), Some(&["/docker-entrypoint.sh".to_string()][..]));
-        assert_eq!(c.image.cmd.as_ref().unwrap().len(), 3);
-        assert_eq!(c.image.user, None, "an empty User means not set");
-        assert_eq!(c.image.stop_signal.as_deref(), Some("SIGQUIT"));
-        assert_eq!(c.overrides.env, vec!["DEBUG=1"]);
-        assert_eq!(c.overrides.entrypoint, None);
+        assert_eq!(c.hostname, "web-1");
+        assert_eq!(c.process.argv, vec!["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]);
+        assert_eq!(
+            c.process.env,
+            vec!["HOSTNAME=web-1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "DEBUG=1"]
+        );
+        assert_eq!(c.process.workdir, "/srv");
+        assert_eq!(c.process.user, "nginx:www");
+        assert_eq!(c.process.stop_signal, 3, "SIGQUIT");
+        assert_eq!((c.image_device.as_str(), c.writable_device.as_deref()), ("/dev/vda", None));
+        assert_eq!(c.transport, Transport::VirtioSerial);
+        assert_eq!((c.port_logs, c.port_exit, c.port_metrics, c.port_control), (11000, 11001, 11002, 11003));
+        assert_eq!(c.stop_timeout_secs, 30);
+        assert_eq!((c.log_mode, c.log_buffer_bytes, c.drain_timeout_ms), (LogMode::Drop, 65536, 2500));
+        assert_eq!(c.metrics_interval_secs, 5);
+        assert_eq!(c.nameservers, vec!["10.0.0.53"]);
+        assert_eq!(c.search, vec!["corp.example"]);
+        assert_eq!(c.hosts, vec!["10.0.0.7 db.internal"]);
+    }
+
+    #[test]
+    fn the_minimal_config_gets_the_defaults() {
+        let c = golden("minimal.json").unwrap();
+        assert_eq!(c.hostname, "abc");
+        assert_eq!(
+            c.process,
+            Process {
+                argv: vec!["/bin/true".into()],
+                env: vec![],
+                workdir: "/".into(),
+                user: "0:0".into(),
+                stop_signal: 15
+            }
+        );
         assert_eq!(c.writable_device.as_deref(), Some("/dev/vdb"));
         assert_eq!(c.transport, Transport::Auto);
         assert_eq!((c.port_logs, c.port_exit, c.port_metrics, c.port_control), (10000, 10001, 10002, 10003));
-        assert_eq!(c.log_mode, LogMode::Block);
-        assert_eq!(c.log_buffer_bytes, 1048576);
-        assert_eq!(c.drain_timeout_ms, 5000);
-    }
-
-    #[test]
-    fn minimal_config_gets_defaults() {
-        let c = parse(r#"{"version":1,"vm_id":"abc"}"#).unwrap();
-        assert_eq!(c.hostname, "abc");
-        assert_eq!(c.writable_device.as_deref(), Some("/dev/vdb"));
-        assert_eq!(c.log_mode, LogMode::Block);
+        assert_eq!(c.stop_timeout_secs, 10);
+        assert_eq!((c.log_mode, c.log_buffer_bytes, c.drain_timeout_ms), (LogMode::Block, 1 << 20, 5000));
         assert_eq!(c.metrics_interval_secs, 0);
+        assert!(c.nameservers.is_empty() && c.search.is_empty() && c.hosts.is_empty());
     }
 
     #[test]
-    fn null_writable_device_means_ephemeral_and_overrides_are_kept() {
-        let c = parse(
-            r#"{"version":1,"vm_id":"a","root":{"writable_device":null},"transport":"virtio-serial",
-                "overrides":{"entrypoint":[],"cmd":["x"],"user":"1:2"},"log":{"mode":"drop","buffer_bytes":65536},
-                "dns":{"nameservers":["10.0.0.1"],"search":["corp"]},"hosts":["10.0.0.2 db"]}"#,
-        )
-        .unwrap();
-        assert_eq!(c.writable_device, None);
-        assert_eq!(c.transport, Transport::VirtioSerial);
-        assert_eq!(c.overrides.entrypoint, Some(vec![]));
-        assert_eq!(c.overrides.user.as_deref(), Some("1:2"));
-        assert_eq!(c.log_mode, LogMode::Drop);
-        assert_eq!(c.nameservers, vec!["10.0.0.1"]);
-        assert_eq!(c.hosts, vec!["10.0.0.2 db"]);
+    fn the_invalid_goldens_fail_with_their_errors() {
+        let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/protocol/run-config");
+        let cases = json::parse(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+        let invalid = cases.get("invalid").and_then(Value::as_array).unwrap();
+        assert!(invalid.len() >= 10);
+        for case in invalid {
+            let file = case.get("file").and_then(Value::as_str).unwrap();
+            let want = case.get("error").and_then(Value::as_str).unwrap();
+            let err = golden(file).unwrap_err();
+            assert!(err.contains(want), "{file}: {err:?} should contain {want:?}");
+        }
     }
 
     #[test]
     fn errors_name_the_field() {
         let cases = [
             ("{not json", "not valid JSON"),
-            ("[]", "the run config must be an object"),
-            (r#"{"vm_id":"a"}"#, "version is missing"),
-            (r#"{"version":2,"vm_id":"a"}"#, "version 2 is not supported"),
-            (r#"{"version":1}"#, "vm_id is missing"),
             (
-                r#"{"version":1,"vm_id":"a","image_config":{"Cmd":"echo hi"}}"#,
-                "image_config.Cmd must be a list of strings",
+                r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"env":[1]}}"#,
+                "process.env must be a list of strings",
             ),
-            (r#"{"version":1,"vm_id":"a","image_config":{"Env":[1]}}"#, "image_config.Env must be a list of strings"),
-            (r#"{"version":1,"vm_id":"a","transport":"pigeon"}"#, "transport \"pigeon\""),
-            (
-                r#"{"version":1,"vm_id":"a","log":{"buffer_bytes":-1}}"#,
-                "log.buffer_bytes must be a non-negative integer",
-            ),
-            (r#"{"version":1,"vm_id":"a","log":{"mode":"lossy"}}"#, "log.mode"),
-            (r#"{"version":1,"vm_id":"a","stop":{"signal":"SIGNOPE"}}"#, "SIGNOPE"),
-            (r#"{"version":1,"vm_id":"a","ports":{"logs":99999999999}}"#, "ports.logs is out of range"),
+            (r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"stop_signal":"SIGNOPE"}}"#, "SIGNOPE"),
+            (r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"user":5}}"#, "process.user must be a string"),
+            (r#"{"version":3,"vm_id":"a"}"#, "version 3 is not supported (this init speaks version 2)"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err:?} should contain {want:?}");
         }
+    }
+
+    #[test]
+    fn null_writable_device_means_ephemeral_and_signals_are_names_or_numbers() {
+        let c = parse(
+            r#"{"version":2,"vm_id":"a","root":{"writable_device":null},
+                "process":{"argv":["x"],"stop_signal":"USR1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.writable_device, None);
+        assert_eq!(c.process.stop_signal, 10);
+        let c = parse(r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"stop_signal":"9"}}"#).unwrap();
+        assert_eq!(c.process.stop_signal, 9);
     }
 }

@@ -56,10 +56,11 @@ const CRC_TABLES: [[u32; 256]; 8] = {
 
 /// CRC-32 (IEEE 802.3, as zlib and java.util.zip.CRC32).
 pub fn crc32(data: &[u8]) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    if data.len() >= 128 && clmul::available() {
-        // SAFETY: the CPU has the features the function is compiled for.
-        return unsafe { clmul::crc32(data) };
+    // under TCG the table loop was a large share of init's per-byte cost: fold with PCLMULQDQ when the CPU has it
+    if data.len() >= 128 {
+        if let Some((c, tail)) = crate::sys::crc32_fold(data) {
+            return crc32_tables(c, tail);
+        }
     }
     crc32_tables(!0, data)
 }
@@ -84,87 +85,6 @@ fn crc32_tables(mut c: u32, data: &[u8]) -> u32 {
         c = t[0][((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8);
     }
     c ^ 0xFFFF_FFFF
-}
-
-/// CRC-32 by carry-less multiplication (folding, as in Intel's "Fast CRC Computation for Generic Polynomials
-/// Using PCLMULQDQ" and zlib/crc32fast): under TCG the table loop was a large share of init's per-byte cost.
-#[cfg(target_arch = "x86_64")]
-mod clmul {
-    use std::arch::x86_64::*;
-    use std::sync::atomic::{AtomicU8, Ordering};
-
-    const K1: i64 = 0x1_5444_2bd4;
-    const K2: i64 = 0x1_c6e4_1596;
-    const K3: i64 = 0x1_7519_97d0;
-    const K4: i64 = 0x0_ccaa_009e;
-    const K5: i64 = 0x1_63cd_6124;
-    const P_X: i64 = 0x1_DB71_0641;
-    const U_PRIME: i64 = 0x1_F701_1641;
-
-    static HAVE: AtomicU8 = AtomicU8::new(0); // 0 unknown, 1 no, 2 yes
-
-    pub fn available() -> bool {
-        match HAVE.load(Ordering::Relaxed) {
-            0 => {
-                let yes = std::is_x86_feature_detected!("pclmulqdq") && std::is_x86_feature_detected!("sse4.1");
-                HAVE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-                yes
-            }
-            v => v == 2,
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn get(a: &mut &[u8]) -> __m128i {
-        let r = _mm_loadu_si128(a.as_ptr() as *const __m128i);
-        *a = &a[16..];
-        r
-    }
-
-    #[inline(always)]
-    unsafe fn fold(a: __m128i, b: __m128i, keys: __m128i) -> __m128i {
-        let t1 = _mm_clmulepi64_si128(a, keys, 0x00);
-        let t2 = _mm_clmulepi64_si128(a, keys, 0x11);
-        _mm_xor_si128(_mm_xor_si128(b, t1), t2)
-    }
-
-    /// Needs data.len() >= 64.
-    #[target_feature(enable = "pclmulqdq,sse2,sse4.1")]
-    pub unsafe fn crc32(mut data: &[u8]) -> u32 {
-        let mut x3 = get(&mut data);
-        let mut x2 = get(&mut data);
-        let mut x1 = get(&mut data);
-        let mut x0 = get(&mut data);
-        x3 = _mm_xor_si128(x3, _mm_cvtsi32_si128(!0));
-        let k1k2 = _mm_set_epi64x(K2, K1);
-        while data.len() >= 64 {
-            x3 = fold(x3, get(&mut data), k1k2);
-            x2 = fold(x2, get(&mut data), k1k2);
-            x1 = fold(x1, get(&mut data), k1k2);
-            x0 = fold(x0, get(&mut data), k1k2);
-        }
-        let k3k4 = _mm_set_epi64x(K4, K3);
-        let mut x = fold(x3, x2, k3k4);
-        x = fold(x, x1, k3k4);
-        x = fold(x, x0, k3k4);
-        while data.len() >= 16 {
-            x = fold(x, get(&mut data), k3k4);
-        }
-        // 128 → 64 bits
-        let x = _mm_xor_si128(_mm_clmulepi64_si128(x, k3k4, 0x10), _mm_srli_si128(x, 8));
-        let low32 = _mm_set_epi32(0, 0, 0, !0);
-        let x = _mm_xor_si128(
-            _mm_clmulepi64_si128(_mm_and_si128(x, low32), _mm_set_epi64x(0, K5), 0x00),
-            _mm_srli_si128(x, 4),
-        );
-        // Barrett reduction 64 → 32 bits (bit-reflected)
-        let pu = _mm_set_epi64x(U_PRIME, P_X);
-        let t1 = _mm_clmulepi64_si128(_mm_and_si128(x, low32), pu, 0x10);
-        let t2 = _mm_clmulepi64_si128(_mm_and_si128(t1, low32), pu, 0x00);
-        let c = _mm_extract_epi32(_mm_xor_si128(x, t2), 1) as u32;
-        // the tail (< 16 bytes) continues from the register value c
-        super::crc32_tables(c, data)
-    }
 }
 
 /// A frame as it travels: its type and raw payload.
@@ -426,7 +346,10 @@ mod tests {
             assert_eq!(crc32(&data[..n]), crc32_tables(!0, &data[..n]), "length {n}");
         }
         #[cfg(target_arch = "x86_64")]
-        assert!(clmul::available(), "expected PCLMULQDQ on this machine, so the fast path is tested");
+        assert!(
+            crate::sys::crc32_fold(&data).is_some(),
+            "expected PCLMULQDQ on this machine, so the fast path is tested"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Starting the workload: user, working directory, PATH lookup, exec — with Docker's 126/127 on failure.
 
-use crate::spec::{self, Failure, Spec, User};
+use crate::config::Process;
+use crate::spec::{self, Failure, User};
 use crate::sys;
 use std::ffi::CString;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -12,7 +13,7 @@ pub struct Started {
 }
 
 /// Resolves the user against the image's files and creates the working directory (root-owned, 0755).
-pub fn prepare(s: &Spec) -> Result<(User, Vec<String>), Failure> {
+pub fn prepare(s: &Process) -> Result<(User, Vec<String>), Failure> {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
     let user = spec::resolve_user(&s.user, &passwd, &group)?;
@@ -43,15 +44,11 @@ fn candidates(argv0: &str, env: &[String]) -> Vec<String> {
 }
 
 /// Forks and execs; the child reports a failure before exec over a close-on-exec pipe.
-pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> {
-    let argv = cstrings(&s.argv)?;
-    let envp = cstrings(env)?;
+pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failure> {
+    let argv = sys::CStrArray::new(cstrings(&s.argv)?);
+    let envp = sys::CStrArray::new(cstrings(env)?);
     let cands = cstrings(&candidates(&s.argv[0], env))?;
     let workdir = CString::new(s.workdir.as_str()).map_err(|_| Failure::setup("working directory contains NUL"))?;
-    let mut argv_p: Vec<*const i8> = argv.iter().map(|c| c.as_ptr()).collect();
-    argv_p.push(std::ptr::null());
-    let mut envp_p: Vec<*const i8> = envp.iter().map(|c| c.as_ptr()).collect();
-    envp_p.push(std::ptr::null());
 
     let pipe = |f| sys::do_pipe(f).map_err(|e| Failure::setup(format!("pipe: {e}")));
     let (out_r, out_w) = pipe(sys::O_CLOEXEC)?;
@@ -73,7 +70,7 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
         sys::do_setsid();
         sys::unblock_all_signals();
         for sig in 1..32 {
-            if sig != sys::SIGKILL && sig != 19 {
+            if sig != sys::SIGKILL && sig != sys::SIGSTOP {
                 sys::default_signal(sig);
             }
         }
@@ -88,13 +85,13 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
         if sys::do_chdir(&workdir) < 0 {
             fail(3, sys::errno());
         }
-        let mut first_err = 2; // ENOENT
+        let mut first_err = sys::ENOENT;
         for c in &cands {
-            let e = sys::do_execve(c, &argv_p, &envp_p);
+            let e = sys::do_execve(c, &argv, &envp);
             // Like execvp: remember a "found but cannot run" error over "not found".
-            if e != 2 && e != 20 {
+            if e != sys::ENOENT && e != sys::ENOTDIR {
                 first_err = e;
-                if cands.len() == 1 || e != 13 {
+                if cands.len() == 1 || e != sys::EACCES {
                     break;
                 }
             }
@@ -116,11 +113,11 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
     }
     sys::do_close(st_r);
     if got == 0 {
-        set_nonblock(out_r);
-        set_nonblock(err_r);
+        sys::set_nonblock(out_r);
+        sys::set_nonblock(err_r);
         // Bigger pipes: fewer context switches between the workload and init on one vCPU.
-        set_pipe_size(out_r, PIPE_SIZE);
-        set_pipe_size(err_r, PIPE_SIZE);
+        sys::set_pipe_size(out_r, PIPE_SIZE);
+        sys::set_pipe_size(err_r, PIPE_SIZE);
         return Ok(Started { pid, stdout: out_r, stderr: err_r });
     }
     // The child failed before exec and exits 127; the caller reaps it.
@@ -133,7 +130,7 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
         1 => Failure::setup(format!("cannot set up the standard streams: {os}")),
         2 => Failure::setup(format!("cannot switch to user {:?} (uid {}, gid {}): {os}", s.user, user.uid, user.gid)),
         3 => Failure { code: 126, message: format!("cannot enter the working directory {}: {os}", s.workdir) },
-        _ if err == 2 || err == 20 => Failure {
+        _ if err == sys::ENOENT || err == sys::ENOTDIR => Failure {
             code: 127,
             message: if argv0.contains('/') {
                 format!("exec: {argv0:?}: stat {argv0}: no such file or directory")
@@ -147,40 +144,21 @@ pub fn spawn(s: &Spec, user: &User, env: &[String]) -> Result<Started, Failure> 
 
 fn permission_text(err: i32, argv0: &str, os: &std::io::Error) -> String {
     match err {
-        13 => {
+        sys::EACCES => {
             let mode = std::fs::metadata(argv0).map(|m| m.permissions().mode() & 0o777).ok();
             match mode {
                 Some(m) => format!("permission denied (mode {m:o})"),
                 None => "permission denied".into(),
             }
         }
-        8 => "exec format error (not an executable, or a script without #!)".into(),
-        21 => "is a directory".into(),
+        sys::ENOEXEC => "exec format error (not an executable, or a script without #!)".into(),
+        sys::EISDIR => "is a directory".into(),
         _ => os.to_string(),
     }
 }
 
 /// Output buffered in the kernel per stream; counts towards what the workload can write while the host is gone.
 pub const PIPE_SIZE: i32 = 256 * 1024;
-
-fn set_pipe_size(fd: i32, size: i32) {
-    extern "C" {
-        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
-    }
-    // F_SETPIPE_SZ = 1031; failure (e.g. over pipe-max-size) keeps the default 64 KiB.
-    unsafe { fcntl(fd, 1031, size) };
-}
-
-fn set_nonblock(fd: i32) {
-    // F_GETFL = 3, F_SETFL = 4
-    extern "C" {
-        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
-    }
-    unsafe {
-        let fl = fcntl(fd, 3);
-        fcntl(fd, 4, fl | sys::O_NONBLOCK);
-    }
-}
 
 #[cfg(test)]
 mod tests {

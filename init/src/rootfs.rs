@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn hosts_and_resolv_conf() {
         let c = crate::config::parse(
-            r#"{"version":1,"vm_id":"v","hostname":"web1","dns":{"nameservers":["10.0.0.1","1.1.1.1"],"search":["a.b","c"]},"hosts":["10.0.0.9 db"]}"#,
+            r#"{"version":2,"vm_id":"v","hostname":"web1","process":{"argv":["x"]},"dns":{"nameservers":["10.0.0.1","1.1.1.1"],"search":["a.b","c"]},"hosts":["10.0.0.9 db"]}"#,
         )
         .unwrap();
         let h = hosts_file(&c);

@@ -215,7 +215,7 @@ impl Init {
         let mut note = |m: &str| console(m);
         self.root = Some(rootfs::build(&self.cfg, &mut note).map_err(Failure::setup)?);
         rootfs::setup_inside(&self.cfg, &mut note).map_err(Failure::setup)?;
-        let s = spec::build(&self.cfg)?;
+        let s = self.cfg.process.clone();
         self.stop_signal = s.stop_signal;
         let (user, env) = process::prepare(&s)?;
         self.oom_baseline = oom_kills();
@@ -317,8 +317,10 @@ impl Init {
     fn reap(&mut self) {
         while let Some((pid, st)) = sys::wait_any_nohang() {
             if Some(pid) == self.main_pid && self.exit.is_none() {
-                let sig = st & 0x7f;
-                let (code, signal) = if sig == 0 { ((st >> 8) & 0xff, None) } else { (128 + sig, Some(sig)) };
+                let (code, signal) = match sys::WaitStatus::from_raw(st) {
+                    sys::WaitStatus::Exited(code) => (code, None),
+                    sys::WaitStatus::Signaled(sig) => (128 + sig, Some(sig)),
+                };
                 self.exit = Some(Exit { code, signal, finished_ns: now_ns() });
             }
         }

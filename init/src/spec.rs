@@ -1,18 +1,9 @@
-//! How the process is chosen, as Docker does it (docs/PROTOCOL.md §5): argv, env, workdir, user, stop signal.
+//! What init resolves of the process itself, because it needs the guest's files (docs/PROTOCOL.md §5): the
+//! user through /etc/passwd and /etc/group, HOME, and signal names. Docker's merge of the image config and the
+//! user's flags (argv, env, workdir) is the host's (kiln's `dev.inferno.kiln.run.DockerRun`).
 
-use crate::config::RunConfig;
-
+/// PATH for argv[0]'s lookup when the process's env has none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spec {
-    pub argv: Vec<String>,
-    /// Without HOME, which depends on the user (see [`finish_env`]).
-    pub env: Vec<String>,
-    pub workdir: String,
-    pub user: String,
-    pub stop_signal: i32,
-}
 
 /// A `docker run` failure with the code it exits with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,50 +18,8 @@ impl Failure {
     }
 }
 
-pub fn build(c: &RunConfig) -> Result<Spec, Failure> {
-    let o = &c.overrides;
-    let entrypoint = o.entrypoint.clone().or_else(|| c.image.entrypoint.clone()).unwrap_or_default();
-    let cmd = match (&o.cmd, &o.entrypoint) {
-        (Some(cmd), _) => cmd.clone(),
-        (None, Some(_)) => Vec::new(),
-        (None, None) => c.image.cmd.clone().unwrap_or_default(),
-    };
-    let argv: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
-    if argv.is_empty() {
-        return Err(Failure::setup("no command specified: the image has no Entrypoint or Cmd and none was given"));
-    }
-    let mut env = Vec::new();
-    merge_env(&mut env, &format!("HOSTNAME={}", c.hostname));
-    for e in c.image.env.iter().chain(&o.env) {
-        merge_env(&mut env, e);
-    }
-    if !env.iter().any(|e| env_key(e) == "PATH") {
-        env.push(format!("PATH={DEFAULT_PATH}"));
-    }
-    let workdir = o.workdir.clone().or_else(|| c.image.working_dir.clone()).unwrap_or_else(|| "/".into());
-    if !workdir.starts_with('/') {
-        return Err(Failure::setup(format!(
-            "the working directory {workdir:?} is invalid: it needs to be an absolute path"
-        )));
-    }
-    let user = o.user.clone().or_else(|| c.image.user.clone()).unwrap_or_else(|| "0:0".into());
-    let sig = c.stop_signal.as_deref().or(c.image.stop_signal.as_deref()).unwrap_or("SIGTERM");
-    let stop_signal = parse_signal(sig).map_err(Failure::setup)?;
-    Ok(Spec { argv, env, workdir, user, stop_signal })
-}
-
 fn env_key(e: &str) -> &str {
     e.split_once('=').map_or(e, |(k, _)| k)
-}
-
-/// A later `K=…` replaces an earlier one in place.
-pub fn merge_env(env: &mut Vec<String>, entry: &str) {
-    let k = env_key(entry);
-    if let Some(slot) = env.iter_mut().find(|e| env_key(e) == k) {
-        *slot = entry.to_string();
-    } else {
-        env.push(entry.to_string());
-    }
 }
 
 /// HOME from the user's passwd entry unless the environment already sets it.
@@ -225,84 +174,14 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<User, Failu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
-
-    fn cfg(extra: &str) -> RunConfig {
-        config::parse(&format!(r#"{{"version":1,"vm_id":"vm1","hostname":"host1"{extra}}}"#)).unwrap()
-    }
 
     #[test]
-    fn entrypoint_and_cmd_from_image() {
-        let s = build(&cfg(r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run","x"]}"#)).unwrap();
-        assert_eq!(s.argv, vec!["/ep.sh", "run", "x"]);
-    }
-
-    #[test]
-    fn cmd_override_keeps_entrypoint() {
-        let s = build(&cfg(r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"cmd":["other"]}"#))
-            .unwrap();
-        assert_eq!(s.argv, vec!["/ep.sh", "other"]);
-    }
-
-    #[test]
-    fn entrypoint_override_clears_image_cmd() {
-        let s = build(&cfg(
-            r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":["/bin/sh"]}"#,
-        ))
-        .unwrap();
-        assert_eq!(s.argv, vec!["/bin/sh"]);
-        let s = build(&cfg(
-            r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":["/bin/sh"],"cmd":["-c","x"]}"#,
-        ))
-        .unwrap();
-        assert_eq!(s.argv, vec!["/bin/sh", "-c", "x"]);
-    }
-
-    #[test]
-    fn empty_entrypoint_override_clears_it() {
-        let s = build(&cfg(
-            r#","image_config":{"Entrypoint":["/ep.sh"],"Cmd":["run"]},"overrides":{"entrypoint":[],"cmd":["ls"]}"#,
-        ))
-        .unwrap();
-        assert_eq!(s.argv, vec!["ls"]);
-    }
-
-    #[test]
-    fn no_command_is_125() {
-        let e = build(&cfg(r#","image_config":{"Entrypoint":["/ep.sh"]},"overrides":{"entrypoint":[]}"#)).unwrap_err();
-        assert_eq!(e.code, 125);
-        assert!(e.message.contains("no command specified"));
-        assert_eq!(build(&cfg("")).unwrap_err().code, 125);
-    }
-
-    #[test]
-    fn env_merge_path_default_and_hostname() {
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"Env":["A=1","B=2"]},"overrides":{"env":["B=3","C=4"]}"#))
-            .unwrap();
-        assert_eq!(s.env, vec!["HOSTNAME=host1", "A=1", "B=3", "C=4", &format!("PATH={DEFAULT_PATH}")]);
-        let s = build(&cfg(
-            r#","image_config":{"Cmd":["x"],"Env":["PATH=/opt/bin"]},"overrides":{"env":["HOSTNAME=mine"]}"#,
-        ))
-        .unwrap();
-        assert_eq!(s.env, vec!["HOSTNAME=mine", "PATH=/opt/bin"]);
-        assert_eq!(finish_env(s.env.clone(), "/root").last().unwrap(), "HOME=/root");
+    fn home_from_passwd_unless_env_sets_it() {
+        let env = vec!["HOSTNAME=mine".to_string(), "PATH=/opt/bin".to_string()];
+        assert_eq!(finish_env(env, "/root").last().unwrap(), "HOME=/root");
         let with_home = finish_env(vec!["HOME=/custom".into()], "/root");
         assert_eq!(with_home, vec!["HOME=/custom"]);
-    }
-
-    #[test]
-    fn workdir_user_and_stop_signal_precedence() {
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"]}"#)).unwrap();
-        assert_eq!((s.workdir.as_str(), s.user.as_str(), s.stop_signal), ("/", "0:0", 15));
-        let s = build(&cfg(r#","image_config":{"Cmd":["x"],"WorkingDir":"/app","User":"app","StopSignal":"SIGQUIT"}"#))
-            .unwrap();
-        assert_eq!((s.workdir.as_str(), s.user.as_str(), s.stop_signal), ("/app", "app", 3));
-        let s = build(&cfg(
-            r#","image_config":{"Cmd":["x"],"WorkingDir":"/app","User":"app","StopSignal":"SIGQUIT"},"overrides":{"workdir":"/w","user":"1:2"},"stop":{"signal":"USR1"}"#,
-        ))
-        .unwrap();
-        assert_eq!((s.workdir.as_str(), s.user.as_str(), s.stop_signal), ("/w", "1:2", 10));
-        assert_eq!(build(&cfg(r#","image_config":{"Cmd":["x"],"WorkingDir":"rel"}"#)).unwrap_err().code, 125);
+        assert_eq!(lookup_env(&["PATH=/a".into(), "X=1".into()], "PATH"), Some("/a"));
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! The few glibc functions init needs beyond std, declared by hand (no crates.io), with thin safe wrappers.
+//! Everything `unsafe` in init, and the raw constants it needs: the few glibc functions beyond std, declared by
+//! hand (no crates.io), with thin safe wrappers; and the CRC's CPU intrinsics. Every `unsafe` block says why it
+//! is sound in a `// SAFETY:` line.
 #![allow(non_camel_case_types)]
 
 use std::ffi::{CStr, CString};
@@ -81,6 +83,7 @@ extern "C" {
     fn umask(mask: u32) -> u32;
     fn chdir(path: *const i8) -> c_int;
     fn _exit(code: c_int) -> !;
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     fn __errno_location() -> *mut c_int;
 }
 
@@ -100,6 +103,7 @@ pub const SIGKILL: c_int = 9;
 pub const SIGPIPE: c_int = 13;
 pub const SIGTERM: c_int = 15;
 pub const SIGCHLD: c_int = 17;
+pub const SIGSTOP: c_int = 19;
 
 pub const O_RDONLY: c_int = 0;
 pub const O_WRONLY: c_int = 1;
@@ -116,7 +120,31 @@ pub const POLLERR: i16 = 8;
 pub const POLLHUP: i16 = 0x10;
 pub const POLLNVAL: i16 = 0x20;
 
+const F_GETFL: c_int = 3;
+const F_SETFL: c_int = 4;
+const F_SETPIPE_SZ: c_int = 1031;
+const WNOHANG: c_int = 1;
+const SIG_BLOCK: c_int = 0;
+const SIG_SETMASK: c_int = 2;
+const SIG_DFL: usize = 0;
+const SHUT_WR: c_int = 1;
+const SOL_SOCKET: c_int = 1;
+const SO_ERROR: c_int = 4;
+/// Resource 0 is RLIMIT_CPU; RLIMIT_NOFILE is 7 on Linux.
+const RLIMIT_NOFILE: c_int = 7;
+const SIOCGIFFLAGS: u64 = 0x8913;
+const SIOCSIFFLAGS: u64 = 0x8914;
+const IFF_UP: i16 = 1;
+/// A boot id needs uniqueness, and must not wait for the entropy pool at early boot.
+const GRND_INSECURE: u32 = 4;
+const SYSLOG_ACTION_READ_ALL: c_int = 3;
+
+pub const ENOENT: c_int = 2;
 pub const EINTR: c_int = 4;
+pub const ENOEXEC: c_int = 8;
+pub const EACCES: c_int = 13;
+pub const ENOTDIR: c_int = 20;
+pub const EISDIR: c_int = 21;
 pub const EAGAIN: c_int = 11;
 pub const ECHILD: c_int = 10;
 pub const EINPROGRESS: c_int = 115;
@@ -131,6 +159,7 @@ pub const VMADDR_CID_HOST: u32 = 2;
 pub const VMADDR_CID_ANY: u32 = u32::MAX;
 
 pub fn errno() -> c_int {
+    // SAFETY: glibc returns a valid pointer to this thread's errno.
     unsafe { *__errno_location() }
 }
 
@@ -150,57 +179,105 @@ pub fn do_mount(src: &str, target: &str, fstype: &str, flags: u64, data: &str) -
     let (s, t, f, d) = (cstr(src)?, cstr(target)?, cstr(fstype)?, cstr(data)?);
     let fp = if fstype.is_empty() { std::ptr::null() } else { f.as_ptr() };
     let dp = if data.is_empty() { std::ptr::null() } else { d.as_ptr() as *const u8 };
+    // SAFETY: every pointer is null or a NUL-terminated string that lives until the call returns.
     check(unsafe { mount(s.as_ptr(), t.as_ptr(), fp, flags, dp) }).map(|_| ())
 }
 
 pub fn do_umount(target: &str, flags: c_int) -> io::Result<()> {
     let t = cstr(target)?;
+    // SAFETY: t is a NUL-terminated string that outlives the call.
     check(unsafe { umount2(t.as_ptr(), flags) }).map(|_| ())
 }
 
 pub fn do_reboot(cmd: c_int) -> io::Result<()> {
+    // SAFETY: reboot(2) takes no pointers; an invalid cmd is EINVAL.
     check(unsafe { reboot(cmd) }).map(|_| ())
 }
 
 pub fn do_chroot(path: &str) -> io::Result<()> {
     let p = cstr(path)?;
+    // SAFETY: p is a NUL-terminated string that outlives the call.
     check(unsafe { chroot(p.as_ptr()) }).map(|_| ())
 }
 
 pub fn do_chdir(path: &CStr) -> c_int {
+    // SAFETY: path is a NUL-terminated string borrowed for the call.
     unsafe { chdir(path.as_ptr()) }
 }
 
 pub fn do_sethostname(name: &str) -> io::Result<()> {
+    // SAFETY: the kernel reads exactly name.len() bytes from name.
     check(unsafe { sethostname(name.as_ptr(), name.len()) }).map(|_| ())
 }
 
 /// Drops to the user: supplementary groups, then gid, then uid (order matters once uid is not 0).
 pub fn set_ids(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
+    // SAFETY: the kernel reads groups.len() gids from groups.
     check(unsafe { setgroups(groups.len(), groups.as_ptr()) })?;
+    // SAFETY: plain integers, no memory involved.
     check(unsafe { setresgid(gid, gid, gid) })?;
+    // SAFETY: plain integers, no memory involved.
     check(unsafe { setresuid(uid, uid, uid) })?;
     Ok(())
 }
 
+/// fork(2). The child may only do what is safe after fork; init has a single thread, so no lock is held by a
+/// thread that no longer exists in the child.
 pub fn do_fork() -> io::Result<pid_t> {
+    // SAFETY: see above: init is single-threaded, so the child's copy of the process state is consistent.
     check(unsafe { fork() })
 }
 
+/// A null-terminated array of C strings (argv, envp) for execve, built before fork so the child does not
+/// allocate.
+pub struct CStrArray {
+    _strings: Vec<CString>,
+    ptrs: Vec<*const i8>,
+}
+
+impl CStrArray {
+    pub fn new(strings: Vec<CString>) -> Self {
+        // the CStrings' buffers stay where they are when the Vec moves into the struct
+        let mut ptrs: Vec<*const i8> = strings.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        CStrArray { _strings: strings, ptrs }
+    }
+}
+
 /// execve; returns only on failure, with the errno.
-pub fn do_execve(path: &CStr, argv: &[*const i8], envp: &[*const i8]) -> c_int {
-    unsafe { execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+pub fn do_execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> c_int {
+    // SAFETY: path is NUL-terminated; argv and envp are null-terminated arrays of pointers to the
+    // NUL-terminated strings their CStrArray owns, alive for the call.
+    unsafe { execve(path.as_ptr(), argv.ptrs.as_ptr(), envp.ptrs.as_ptr()) };
     errno()
 }
 
 /// (pid, raw status) of a child that changed state, None when none did (WNOHANG) or there are none.
 pub fn wait_any_nohang() -> Option<(pid_t, c_int)> {
     let mut st = 0;
-    let r = unsafe { waitpid(-1, &mut st, 1) };
+    // SAFETY: st is a valid, writable int for the call.
+    let r = unsafe { waitpid(-1, &mut st, WNOHANG) };
     if r > 0 {
         Some((r, st))
     } else {
         None
+    }
+}
+
+/// How a child ended, from waitpid's raw status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    Exited(c_int),
+    Signaled(c_int),
+}
+
+impl WaitStatus {
+    pub fn from_raw(st: c_int) -> Self {
+        // WIFEXITED / WEXITSTATUS / WTERMSIG of <sys/wait.h>
+        match st & 0x7f {
+            0 => WaitStatus::Exited((st >> 8) & 0xff),
+            sig => WaitStatus::Signaled(sig),
+        }
     }
 }
 
@@ -220,26 +297,31 @@ pub fn other_processes_exist() -> bool {
 }
 
 pub fn do_kill(pid: pid_t, sig: c_int) -> io::Result<()> {
+    // SAFETY: plain integers, no memory involved.
     check(unsafe { kill(pid, sig) }).map(|_| ())
 }
 
 pub fn do_pipe(flags: c_int) -> io::Result<(c_int, c_int)> {
     let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors the kernel writes.
     check(unsafe { pipe2(fds.as_mut_ptr(), flags) })?;
     Ok((fds[0], fds[1]))
 }
 
 pub fn do_dup2(old: c_int, new: c_int) -> io::Result<()> {
+    // SAFETY: plain integers; a bad fd is EBADF.
     check(unsafe { dup2(old, new) }).map(|_| ())
 }
 
 pub fn do_close(fd: c_int) {
     if fd >= 0 {
+        // SAFETY: plain integer; the caller owns fd and does not use it again.
         unsafe { close(fd) };
     }
 }
 
 pub fn do_read(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most buf.len() bytes into buf.
     let r = unsafe { read(fd, buf.as_mut_ptr(), buf.len()) };
     if r < 0 {
         Err(io::Error::last_os_error())
@@ -253,6 +335,7 @@ pub fn read_append(fd: c_int, buf: &mut Vec<u8>, max: usize) -> io::Result<usize
     buf.reserve(max);
     let spare = buf.spare_capacity_mut();
     let n = max.min(spare.len());
+    // SAFETY: the kernel writes at most n bytes, and n <= the spare capacity.
     let r = unsafe { read(fd, spare.as_mut_ptr() as *mut u8, n) };
     if r < 0 {
         return Err(io::Error::last_os_error());
@@ -263,6 +346,7 @@ pub fn read_append(fd: c_int, buf: &mut Vec<u8>, max: usize) -> io::Result<usize
 }
 
 pub fn do_write(fd: c_int, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: the kernel reads at most buf.len() bytes from buf.
     let r = unsafe { write(fd, buf.as_ptr(), buf.len()) };
     if r < 0 {
         Err(io::Error::last_os_error())
@@ -285,6 +369,7 @@ pub fn write_all(fd: c_int, mut buf: &[u8]) {
 
 pub fn do_open(path: &str, flags: c_int, mode: u32) -> io::Result<c_int> {
     let p = cstr(path)?;
+    // SAFETY: p is a NUL-terminated string that outlives the call.
     check(unsafe { open(p.as_ptr(), flags, mode) })
 }
 
@@ -298,20 +383,24 @@ pub fn sigset(signals: &[c_int]) -> SigSet {
 }
 
 pub fn block_signals(set: &SigSet) -> io::Result<()> {
-    check(unsafe { sigprocmask(0, set, std::ptr::null_mut()) }).map(|_| ())
+    // SAFETY: set is a valid sigset; the old set is not asked for (null).
+    check(unsafe { sigprocmask(SIG_BLOCK, set, std::ptr::null_mut()) }).map(|_| ())
 }
 
 pub fn unblock_all_signals() {
     let empty = SigSet([0; 16]);
-    unsafe { sigprocmask(2, &empty, std::ptr::null_mut()) };
+    // SAFETY: empty is a valid sigset; the old set is not asked for (null).
+    unsafe { sigprocmask(SIG_SETMASK, &empty, std::ptr::null_mut()) };
 }
 
 /// Restores the default disposition (std ignores SIGPIPE; the workload must not inherit that).
 pub fn default_signal(sig: c_int) {
-    unsafe { signal(sig, 0) };
+    // SAFETY: SIG_DFL installs no handler code.
+    unsafe { signal(sig, SIG_DFL) };
 }
 
 pub fn make_signalfd(set: &SigSet) -> io::Result<c_int> {
+    // SAFETY: set is a valid sigset for the call.
     check(unsafe { signalfd(-1, set, O_NONBLOCK | O_CLOEXEC) })
 }
 
@@ -325,6 +414,7 @@ pub fn read_signal(fd: c_int) -> Option<u32> {
 }
 
 pub fn do_poll(fds: &mut [PollFd], timeout_ms: c_int) -> io::Result<usize> {
+    // SAFETY: PollFd is #[repr(C)] like struct pollfd; the kernel touches fds.len() entries.
     let r = unsafe { poll(fds.as_mut_ptr(), fds.len() as u64, timeout_ms) };
     if r < 0 {
         Err(io::Error::last_os_error())
@@ -339,8 +429,10 @@ pub fn vsock_addr(cid: u32, port: u32) -> SockaddrVm {
 
 /// Starts a non-blocking connect; Ok(fd) also when it is still in progress (EINPROGRESS).
 pub fn vsock_connect(cid: u32, port: u32) -> io::Result<c_int> {
+    // SAFETY: plain integers, no memory involved.
     let fd = check(unsafe { socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
     let a = vsock_addr(cid, port);
+    // SAFETY: a is a #[repr(C)] sockaddr_vm and the length passed is its size.
     let r = unsafe { connect(fd, &a, std::mem::size_of::<SockaddrVm>() as u32) };
     if r < 0 && errno() != EINPROGRESS {
         let e = io::Error::last_os_error();
@@ -351,9 +443,13 @@ pub fn vsock_connect(cid: u32, port: u32) -> io::Result<c_int> {
 }
 
 pub fn vsock_listen(port: u32) -> io::Result<c_int> {
+    // SAFETY: plain integers, no memory involved.
     let fd = check(unsafe { socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) })?;
     let a = vsock_addr(VMADDR_CID_ANY, port);
-    if unsafe { bind(fd, &a, std::mem::size_of::<SockaddrVm>() as u32) } < 0 || unsafe { listen(fd, 4) } < 0 {
+    // SAFETY: a is a #[repr(C)] sockaddr_vm and the length passed is its size.
+    let bound = unsafe { bind(fd, &a, std::mem::size_of::<SockaddrVm>() as u32) } == 0;
+    // SAFETY: plain integers, no memory involved.
+    if !bound || unsafe { listen(fd, 4) } < 0 {
         let e = io::Error::last_os_error();
         do_close(fd);
         return Err(e);
@@ -362,6 +458,7 @@ pub fn vsock_listen(port: u32) -> io::Result<c_int> {
 }
 
 pub fn do_accept(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: null address and length: the peer's address is not asked for.
     check(unsafe { accept4(fd, std::ptr::null_mut(), std::ptr::null_mut(), SOCK_NONBLOCK | SOCK_CLOEXEC) })
 }
 
@@ -369,48 +466,56 @@ pub fn do_accept(fd: c_int) -> io::Result<c_int> {
 pub fn socket_error(fd: c_int) -> c_int {
     let mut v: c_int = 0;
     let mut len = 4u32;
-    // SOL_SOCKET = 1, SO_ERROR = 4
-    if unsafe { getsockopt(fd, 1, 4, &mut v, &mut len) } < 0 {
+    // SAFETY: v is an int and len says so; the kernel writes at most len bytes.
+    if unsafe { getsockopt(fd, SOL_SOCKET, SO_ERROR, &mut v, &mut len) } < 0 {
         return errno();
     }
     v
 }
 
 pub fn shutdown_write(fd: c_int) {
-    unsafe { shutdown(fd, 1) };
+    // SAFETY: plain integers, no memory involved.
+    unsafe { shutdown(fd, SHUT_WR) };
 }
 
 pub fn set_nofile(n: u64) -> io::Result<()> {
     let l = Rlimit { cur: n, max: n };
-    // RLIMIT_NOFILE is 7 on Linux (resource 0 is RLIMIT_CPU).
-    check(unsafe { setrlimit(7, &l) }).map(|_| ())
+    // SAFETY: l is a #[repr(C)] struct rlimit, read for the call.
+    check(unsafe { setrlimit(RLIMIT_NOFILE, &l) }).map(|_| ())
 }
 
 pub fn do_setsid() {
+    // SAFETY: no arguments; failure (already a leader) is harmless.
     unsafe { setsid() };
 }
 
 pub fn do_sync() {
+    // SAFETY: no arguments.
     unsafe { sync() };
 }
 
 pub fn do_umask(m: u32) {
+    // SAFETY: plain integer, no memory involved.
     unsafe { umask(m) };
 }
 
 pub fn exit_now(code: c_int) -> ! {
+    // SAFETY: _exit ends the process without running anything of this one (what the child after fork needs).
     unsafe { _exit(code) }
 }
 
 /// Brings the loopback interface up (ioctl SIOCGIFFLAGS / SIOCSIFFLAGS).
 pub fn loopback_up() -> io::Result<()> {
+    // SAFETY: plain integers, no memory involved.
     let fd = check(unsafe { socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) })?;
     let mut req = IfReq { name: [0; 16], flags: 0, pad: [0; 22] };
     req.name[..2].copy_from_slice(b"lo");
     let r = (|| {
-        check(unsafe { ioctl(fd, 0x8913, &mut req) })?;
-        req.flags |= 1; // IFF_UP
-        check(unsafe { ioctl(fd, 0x8914, &mut req) })?;
+        // SAFETY: req is a #[repr(C)] struct ifreq (40 bytes), which these requests read and write.
+        check(unsafe { ioctl(fd, SIOCGIFFLAGS, &mut req) })?;
+        req.flags |= IFF_UP;
+        // SAFETY: as above.
+        check(unsafe { ioctl(fd, SIOCSIFFLAGS, &mut req) })?;
         Ok(())
     })();
     do_close(fd);
@@ -419,8 +524,8 @@ pub fn loopback_up() -> io::Result<()> {
 
 pub fn random_u64() -> u64 {
     let mut b = [0u8; 8];
-    // GRND_INSECURE (4): a boot id needs uniqueness, and must not wait for the entropy pool at early boot.
-    let r = unsafe { getrandom(b.as_mut_ptr(), 8, 4) };
+    // SAFETY: the kernel writes at most 8 bytes into b.
+    let r = unsafe { getrandom(b.as_mut_ptr(), 8, GRND_INSECURE) };
     if r == 8 {
         return u64::from_ne_bytes(b);
     }
@@ -431,9 +536,123 @@ pub fn random_u64() -> u64 {
 /// The kernel log (SYSLOG_ACTION_READ_ALL), for the OOM killer's messages.
 pub fn kernel_log() -> String {
     let mut buf = vec![0u8; 1 << 17];
-    let n = unsafe { klogctl(3, buf.as_mut_ptr(), buf.len() as c_int) };
+    // SAFETY: the kernel writes at most buf.len() bytes into buf.
+    let n = unsafe { klogctl(SYSLOG_ACTION_READ_ALL, buf.as_mut_ptr(), buf.len() as c_int) };
     if n <= 0 {
         return String::new();
     }
     String::from_utf8_lossy(&buf[..n as usize]).into_owned()
+}
+
+/// F_SETPIPE_SZ; failure (e.g. over pipe-max-size) keeps the default 64 KiB.
+pub fn set_pipe_size(fd: c_int, size: c_int) {
+    // SAFETY: F_SETPIPE_SZ takes an int argument; no memory involved.
+    unsafe { fcntl(fd, F_SETPIPE_SZ, size) };
+}
+
+pub fn set_nonblock(fd: c_int) {
+    // SAFETY: F_GETFL and F_SETFL take (and return) int flags; no memory involved.
+    unsafe {
+        let fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
+/// CRC-32 folding by carry-less multiplication, when the CPU can: `(register, tail)` where the table loop
+/// continues from `register` over `tail` (< 16 bytes). None when the CPU lacks PCLMULQDQ/SSE4.1 or data is short.
+pub fn crc32_fold(data: &[u8]) -> Option<(u32, &[u8])> {
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= 64 && clmul::available() {
+        // SAFETY: the CPU has the features clmul::fold is compiled for (checked just above), and data is long
+        // enough for its first four loads.
+        return Some(unsafe { clmul::fold(data) });
+    }
+    None
+}
+
+/// CRC-32 by carry-less multiplication (folding, as in Intel's "Fast CRC Computation for Generic Polynomials
+/// Using PCLMULQDQ" and zlib/crc32fast). The intrinsics are safe inside functions compiled for their features;
+/// what stays unsafe is calling such a function (the CPU must have them) and the unaligned loads.
+#[cfg(target_arch = "x86_64")]
+mod clmul {
+    use std::arch::x86_64::*;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    const K1: i64 = 0x1_5444_2bd4;
+    const K2: i64 = 0x1_c6e4_1596;
+    const K3: i64 = 0x1_7519_97d0;
+    const K4: i64 = 0x0_ccaa_009e;
+    const K5: i64 = 0x1_63cd_6124;
+    const P_X: i64 = 0x1_DB71_0641;
+    const U_PRIME: i64 = 0x1_F701_1641;
+
+    static HAVE: AtomicU8 = AtomicU8::new(0); // 0 unknown, 1 no, 2 yes
+
+    pub fn available() -> bool {
+        match HAVE.load(Ordering::Relaxed) {
+            0 => {
+                let yes = std::is_x86_feature_detected!("pclmulqdq") && std::is_x86_feature_detected!("sse4.1");
+                HAVE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+            v => v == 2,
+        }
+    }
+
+    /// The next 16 bytes of `a` (which must have them).
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn get(a: &mut &[u8]) -> __m128i {
+        let (head, rest) = a.split_at(16);
+        // SAFETY: head is 16 readable bytes; loadu has no alignment requirement.
+        let r = unsafe { _mm_loadu_si128(head.as_ptr() as *const __m128i) };
+        *a = rest;
+        r
+    }
+
+    #[inline]
+    #[target_feature(enable = "pclmulqdq,sse2")]
+    fn fold_into(a: __m128i, b: __m128i, keys: __m128i) -> __m128i {
+        let t1 = _mm_clmulepi64_si128(a, keys, 0x00);
+        let t2 = _mm_clmulepi64_si128(a, keys, 0x11);
+        _mm_xor_si128(_mm_xor_si128(b, t1), t2)
+    }
+
+    /// `(register, tail)`; needs data.len() >= 64.
+    #[target_feature(enable = "pclmulqdq,sse2,sse4.1")]
+    pub fn fold(mut data: &[u8]) -> (u32, &[u8]) {
+        let mut x3 = get(&mut data);
+        let mut x2 = get(&mut data);
+        let mut x1 = get(&mut data);
+        let mut x0 = get(&mut data);
+        x3 = _mm_xor_si128(x3, _mm_cvtsi32_si128(!0));
+        let k1k2 = _mm_set_epi64x(K2, K1);
+        while data.len() >= 64 {
+            x3 = fold_into(x3, get(&mut data), k1k2);
+            x2 = fold_into(x2, get(&mut data), k1k2);
+            x1 = fold_into(x1, get(&mut data), k1k2);
+            x0 = fold_into(x0, get(&mut data), k1k2);
+        }
+        let k3k4 = _mm_set_epi64x(K4, K3);
+        let mut x = fold_into(x3, x2, k3k4);
+        x = fold_into(x, x1, k3k4);
+        x = fold_into(x, x0, k3k4);
+        while data.len() >= 16 {
+            x = fold_into(x, get(&mut data), k3k4);
+        }
+        // 128 → 64 bits
+        let x = _mm_xor_si128(_mm_clmulepi64_si128(x, k3k4, 0x10), _mm_srli_si128(x, 8));
+        let low32 = _mm_set_epi32(0, 0, 0, !0);
+        let x = _mm_xor_si128(
+            _mm_clmulepi64_si128(_mm_and_si128(x, low32), _mm_set_epi64x(0, K5), 0x00),
+            _mm_srli_si128(x, 4),
+        );
+        // Barrett reduction 64 → 32 bits (bit-reflected)
+        let pu = _mm_set_epi64x(U_PRIME, P_X);
+        let t1 = _mm_clmulepi64_si128(_mm_and_si128(x, low32), pu, 0x10);
+        let t2 = _mm_clmulepi64_si128(_mm_and_si128(t1, low32), pu, 0x00);
+        let c = _mm_extract_epi32(_mm_xor_si128(x, t2), 1) as u32;
+        // the tail (< 16 bytes) continues from the register value c
+        (c, data)
+    }
 }

@@ -30,8 +30,8 @@ fn debian_image_with_a_named_user() {
     let script = "id; echo HOME=$HOME; grep VERSION_CODENAME /etc/os-release; echo bash=${BASH_VERSION%%.*}; \
                   getent passwd nobody | cut -d: -f1,3; ls -d /dev/pts /dev/shm; echo hi > /tmp/t && cat /tmp/t";
     let cfg = RunConfig::new(&["/bin/bash", "-c", script])
-        .image("User", json::string("nobody"))
-        .image("WorkingDir", json::string("/tmp"));
+        .process("user", json::string("nobody"))
+        .process("workdir", json::string("/tmp"));
     let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image.clone(), Some(rw)));
     let host = vm.host.clone();
     let out = vm.wait(Duration::from_secs(90));

@@ -2,7 +2,6 @@
 mod common;
 
 use common::*;
-use inferno_init::json;
 use std::time::{Duration, Instant};
 
 fn progress(console: &str) -> usize {

@@ -92,7 +92,7 @@ fn malformed_run_config_is_125_with_a_clear_error() {
     let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
     let vm = Vm::start(
         &dir,
-        VmOptions::new(r#"{"version":1,"vm_id":"x","image_config":{"Cmd":"echo"}"#.into(), image, Some(rw)),
+        VmOptions::new(r#"{"version":2,"vm_id":"x","process":{"argv":"echo"}"#.into(), image, Some(rw)),
     );
     let out = vm.wait(std::time::Duration::from_secs(60));
     assert_eq!(out.code(), 125);
@@ -105,7 +105,7 @@ fn malformed_run_config_is_125_with_a_clear_error() {
 #[test]
 fn no_command_and_unknown_user_are_125() {
     let _g = vm_lock();
-    let (out, _, _) = boot("e125user", &RunConfig::new(&["/bin/true"]).image("User", json::string("ghost")));
+    let (out, _, _) = boot("e125user", &RunConfig::new(&["/bin/true"]).process("user", json::string("ghost")));
     assert_eq!(out.code(), 125, "{}", out.console);
     assert!(error_of(&out).contains("unable to find user ghost"), "{}", error_of(&out));
 }
@@ -176,10 +176,10 @@ fn env_workdir_and_user_by_name() {
     let cfg = RunConfig::sh(
         "id; pwd; echo FOO=$FOO EXTRA=$EXTRA HOME=$HOME HOSTNAME=$HOSTNAME; echo PATH=$PATH; ls -ld /work/dir",
     )
-    .image("Env", strs(&["FOO=image", "KEEP=1"]))
-    .image("WorkingDir", json::string("/work/dir"))
-    .image("User", json::string("app"))
-    .overrides("env", strs(&["FOO=override", "EXTRA=yes"]));
+    // the host's merge of image Env [FOO=image, KEEP=1] and -e FOO=override -e EXTRA=yes; init adds HOME
+    .process("env", strs(&["HOSTNAME=testvm", "FOO=override", "KEEP=1", "EXTRA=yes", DEFAULT_PATH]))
+    .process("workdir", json::string("/work/dir"))
+    .process("user", json::string("app"));
     let (out, host, _) = boot("user-name", &cfg);
     assert_eq!(out.code(), 0, "{}", out.console);
     let text = host.lock().stream_text(1);
@@ -195,8 +195,7 @@ fn env_workdir_and_user_by_name() {
 fn user_as_uid_gid_and_default_path() {
     let _g = vm_lock();
     let cfg = RunConfig::sh("id -u; id -g; echo HOME=$HOME; echo PATH=$PATH; touch /tmp/x && stat -c %u:%g /tmp/x")
-        .image("Env", strs(&[]))
-        .overrides("user", json::string("1234:2345"));
+        .process("user", json::string("1234:2345"));
     let (out, host, _) = boot("user-uid", &cfg);
     assert_eq!(out.code(), 0, "{}", out.console);
     assert_eq!(
@@ -300,7 +299,7 @@ fn sigint_to_init_sends_the_images_stop_signal() {
     // The image's StopSignal (SIGUSR1) must reach the workload, not SIGINT/SIGTERM.
     let script = "trap 'echo got TERM; exit 1' TERM; trap 'echo got USR1; exit 0' USR1; kill -INT 1; \
                   i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo no-signal; exit 2";
-    let (out, host, _) = boot("sigint", &RunConfig::sh(script).image("StopSignal", json::string("SIGUSR1")));
+    let (out, host, _) = boot("sigint", &RunConfig::sh(script).process("stop_signal", json::string("SIGUSR1")));
     assert_eq!(host.lock().stream_text(1), "got USR1\n", "{}", out.console);
     assert_eq!(out.code(), 0);
     assert!(out.console.contains("received signal 2"), "{}", out.console);

@@ -192,24 +192,26 @@ pub fn initramfs(out: &Path, run_json: &str) -> PathBuf {
 
 // ---------- run config ----------
 
-/// A run config with the protocol's example defaults; tests override fields.
+/// A run config (version 2) with the protocol's example defaults; tests override fields. The process is given
+/// resolved, as the host's Docker merge (kiln's DockerRun) hands it over: HOSTNAME and PATH in env.
 pub struct RunConfig {
     pub fields: BTreeMap<String, Value>,
-    pub image: BTreeMap<String, Value>,
-    pub overrides: BTreeMap<String, Value>,
+    pub process: BTreeMap<String, Value>,
 }
 
 pub fn strs(v: &[&str]) -> Value {
     Value::Array(v.iter().map(|s| json::string(*s)).collect())
 }
 
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 impl RunConfig {
-    pub fn new(cmd: &[&str]) -> Self {
-        let mut r = RunConfig { fields: BTreeMap::new(), image: BTreeMap::new(), overrides: BTreeMap::new() };
-        r.image.insert("Cmd".into(), strs(cmd));
-        r.image.insert("Env".into(), strs(&["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]));
+    pub fn new(argv: &[&str]) -> Self {
+        let mut r = RunConfig { fields: BTreeMap::new(), process: BTreeMap::new() };
+        r.process.insert("argv".into(), strs(argv));
+        r.process.insert("env".into(), strs(&["HOSTNAME=testvm", DEFAULT_PATH]));
         r = r
-            .set("version", json::num(1))
+            .set("version", json::num(2))
             .set("vm_id", json::string("9f86d081884c7d65"))
             .set("hostname", json::string("testvm"));
         r.log("block", 1048576, 5000)
@@ -225,7 +227,7 @@ impl RunConfig {
             ]),
         )
     }
-    /// `sh -c SCRIPT` as the image's Cmd.
+    /// `sh -c SCRIPT` as the process.
     pub fn sh(script: &str) -> Self {
         Self::new(&["/bin/sh", "-c", script])
     }
@@ -233,24 +235,14 @@ impl RunConfig {
         self.fields.insert(k.into(), v);
         self
     }
-    pub fn image(mut self, k: &str, v: Value) -> Self {
-        self.image.insert(k.into(), v);
-        self
-    }
-    pub fn overrides(mut self, k: &str, v: Value) -> Self {
-        self.overrides.insert(k.into(), v);
+    /// A field of `process` (argv, env, workdir, user, stop_signal).
+    pub fn process(mut self, k: &str, v: Value) -> Self {
+        self.process.insert(k.into(), v);
         self
     }
     pub fn to_json(&self) -> String {
         let mut top: Vec<(String, Value)> = self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        top.push((
-            "image_config".into(),
-            Value::Object(self.image.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        ));
-        top.push((
-            "overrides".into(),
-            Value::Object(self.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        ));
+        top.push(("process".into(), Value::Object(self.process.iter().map(|(k, v)| (k.clone(), v.clone())).collect())));
         Value::Object(top).to_json()
     }
 }

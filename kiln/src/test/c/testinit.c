@@ -37,7 +37,8 @@ int main(void) {
       printf("test-init: port %s\n", name);
     }
   }
-  if (strstr(run, "\"test_mode\":\"hang\"")) {
+  /* TestGuest.runConfig: the process argv is [mode, exit code] */
+  if (strstr(run, "\"argv\":[\"hang\"")) {
     for (int s = 1; s < 32; s++) signal(s, SIG_IGN);
     reboot(RB_DISABLE_CAD);
     printf("test-init: hanging\n");
@@ -45,8 +46,8 @@ int main(void) {
     for (;;) pause();
   }
   int code = 0;
-  char *c = strstr(run, "\"test_exit\":");
-  if (c) code = atoi(c + strlen("\"test_exit\":"));
+  char *c = strstr(run, "\"argv\":[\"exit\",\"");
+  if (c) code = atoi(c + strlen("\"argv\":[\"exit\",\""));
   printf("INFERNO-EXIT {\"code\":%d,\"signal\":null,\"oom\":false,\"started_ns\":1,"
          "\"finished_ns\":2,\"error\":null}\n", code);
   fflush(stdout);

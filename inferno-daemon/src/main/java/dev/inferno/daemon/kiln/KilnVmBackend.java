@@ -1,10 +1,6 @@
 package dev.inferno.daemon.kiln;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.inferno.daemon.backend.BackendException;
-import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
@@ -18,7 +14,10 @@ import dev.inferno.kiln.logs.LogRecord;
 import dev.inferno.kiln.logs.LogSink;
 import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.logs.TimeBase;
+import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.qemu.Qemu;
+import dev.inferno.kiln.run.DockerRun;
+import dev.inferno.kiln.run.MergedConfig;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
@@ -52,7 +51,6 @@ import java.util.concurrent.TimeoutException;
  * become the daemon's in {@link KilnAdapter}; kiln's failures leave as {@link BackendException}.
  */
 public final class KilnVmBackend implements VmBackend {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration SINK_DRAIN = Duration.ofSeconds(3);
 
   private final Supervisor supervisor;
@@ -150,53 +148,19 @@ public final class KilnVmBackend implements VmBackend {
     }
   }
 
-  /** PROTOCOL.md §5: the daemon resolved argv/env/workdir/user already; init applies them as is. */
-  static String runConfig(LaunchSpec s) throws IOException {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("version", 1);
-    root.put("vm_id", s.id());
-    root.put("hostname", s.id().substring(0, Math.min(12, s.id().length())));
-    ImageInfo img = s.image();
-    ObjectNode ic = root.putObject("image_config");
-    strings(ic.putArray("Entrypoint"), img.entrypoint());
-    strings(ic.putArray("Cmd"), img.cmd());
-    strings(ic.putArray("Env"), img.env());
-    ic.put("WorkingDir", img.workdir() == null ? "" : img.workdir());
-    ic.put("User", img.user() == null ? "" : img.user());
-    if (img.stopSignal() != null) {
-      ic.put("StopSignal", img.stopSignal());
-    }
-    ObjectNode o = root.putObject("overrides");
-    strings(o.putArray("entrypoint"), s.argv());
-    o.putArray("cmd");
-    strings(o.putArray("env"), s.env());
-    o.put("workdir", s.workdir());
-    if (s.user() == null) {
-      o.putNull("user");
-    } else {
-      o.put("user", s.user());
-    }
-    ObjectNode rootDev = root.putObject("root");
-    rootDev.put("image_device", "/dev/vda");
-    rootDev.put("writable_device", "/dev/vdb");
-    root.put("transport", "auto");
-    ObjectNode ports = root.putObject("ports");
-    ports.put("logs", 10000).put("exit", 10001).put("metrics", 10002).put("control", 10003);
-    ObjectNode stop = root.putObject("stop");
-    stop.put("signal", s.stopSignal());
-    stop.put("timeout_secs", s.stopTimeoutSeconds());
-    ObjectNode log = root.putObject("log");
-    log.put("mode", "block").put("buffer_bytes", 1 << 20).put("drain_timeout_ms", 5000);
-    root.put("metrics_interval_secs", 0);
-    ObjectNode dns = root.putObject("dns");
-    dns.putArray("nameservers");
-    dns.putArray("search");
-    root.putArray("hosts");
-    return JSON.writeValueAsString(root);
-  }
-
-  private static void strings(ArrayNode a, List<String> l) {
-    l.forEach(a::add);
+  /**
+   * The guest's run config (PROTOCOL.md §5). The daemon merged the image's config and the request
+   * when it created the VM ({@link DockerRun#merge}); this is Docker's start step (HOSTNAME, PATH).
+   */
+  static RunConfig runConfig(LaunchSpec s) {
+    String hostname = RunConfig.defaultHostname(s.id());
+    // argv is entrypoint + cmd already
+    MergedConfig merged =
+        new MergedConfig(s.argv(), List.of(), s.env(), s.workdir(), s.user(), s.stopSignal());
+    return RunConfig.builder(s.id(), DockerRun.process(merged, hostname))
+        .hostname(hostname)
+        .stopTimeoutSecs(s.stopTimeoutSeconds())
+        .build();
   }
 
   @Override
@@ -423,14 +387,7 @@ public final class KilnVmBackend implements VmBackend {
     }
 
     private String stopSignal() {
-      try {
-        return JSON.readTree(vm.spec().runConfigJson())
-            .path("stop")
-            .path("signal")
-            .asText("SIGTERM");
-      } catch (IOException e) {
-        return "SIGTERM";
-      }
+      return vm.spec().runConfig().process().stopSignal();
     }
 
     @Override

@@ -11,6 +11,10 @@ import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.kiln.run.DockerRun;
+import dev.inferno.kiln.run.ImageConfig;
+import dev.inferno.kiln.run.MergedConfig;
+import dev.inferno.kiln.run.Overrides;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
@@ -18,7 +22,6 @@ import dev.inferno.model.VmState;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -149,53 +152,42 @@ public final class VmService {
     ImageInfo image = image(req.image(), req.platform(), pull);
     List<String> warnings = new ArrayList<>();
 
-    List<String> entrypoint = req.entrypoint() != null ? req.entrypoint() : image.entrypoint();
-    List<String> cmd =
-        req.cmd() != null && !req.cmd().isEmpty()
-            ? req.cmd()
-            : req.entrypoint() != null ? List.of() : image.cmd();
-    List<String> argv = new ArrayList<>(entrypoint);
-    argv.addAll(cmd);
-    if (argv.isEmpty()) {
-      throw ApiException.badRequest(
-          "no command to run: the image "
-              + image.reference()
-              + " has no Entrypoint or Cmd; give one after the image name");
+    // Docker's merge of the image's config and the request (kiln's DockerRun owns the rules)
+    MergedConfig run;
+    try {
+      run =
+          DockerRun.merge(
+              new ImageConfig(
+                  image.entrypoint(),
+                  image.cmd(),
+                  image.env(),
+                  image.workdir(),
+                  image.user(),
+                  image.stopSignal()),
+              new Overrides(
+                  req.entrypoint(),
+                  req.cmd(),
+                  req.env(),
+                  req.workdir(),
+                  req.user(),
+                  req.stopSignal()));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("image " + image.reference() + ": " + e.getMessage());
     }
-    Map<String, String> env = new LinkedHashMap<>();
-    for (String kv : image.env()) {
-      int eq = kv.indexOf('=');
-      if (eq > 0) {
-        env.put(kv.substring(0, eq), kv.substring(eq + 1));
-      }
-    }
-    if (req.env() != null) {
-      for (String kv : req.env()) {
-        int eq = kv.indexOf('=');
-        env.put(kv.substring(0, eq), kv.substring(eq + 1));
-      }
-    }
+    List<String> argv = run.argv();
     int cpus = req.cpus() == null ? defaults.cpus() : (int) Math.ceil(req.cpus());
     if (req.cpus() != null && req.cpus() != Math.ceil(req.cpus())) {
       warnings.add("VMs get whole vCPUs: --cpus " + req.cpus() + " rounded up to " + cpus);
     }
     long memory = req.memoryBytes() == null ? defaults.memoryBytes() : req.memoryBytes();
-    String stopSignal =
-        SignalNames.canonical(
-            req.stopSignal() != null
-                ? req.stopSignal()
-                : image.stopSignal() != null ? image.stopSignal() : "SIGTERM");
+    String stopSignal = SignalNames.canonical(run.stopSignal());
     int stopTimeout =
         req.stopTimeoutSeconds() == null ? defaults.stopTimeoutSeconds() : req.stopTimeoutSeconds();
     String vmm = req.vmm() == null ? defaults.vmm() : req.vmm();
-    String workdir =
-        req.workdir() != null
-            ? req.workdir()
-            : image.workdir() != null && !image.workdir().isEmpty() ? image.workdir() : "/";
-    String user = req.user() != null ? req.user() : image.user();
+    String workdir = run.workdir();
+    String user = run.user();
     boolean autoRemove = Boolean.TRUE.equals(req.autoRemove());
-    List<String> envList =
-        env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    List<String> envList = run.env();
 
     // the record keeps the effective request, so inspect shows what the VM really got
     RunRequest effective =
@@ -203,8 +195,8 @@ public final class VmService {
             image.reference(),
             null,
             envList,
-            entrypoint,
-            cmd,
+            run.entrypoint(),
+            run.cmd(),
             workdir,
             user,
             (double) cpus,

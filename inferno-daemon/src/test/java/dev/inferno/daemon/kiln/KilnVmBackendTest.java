@@ -2,11 +2,10 @@ package dev.inferno.daemon.kiln;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.kiln.logs.LogRecord;
+import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.model.stream.Frame;
 import java.nio.charset.StandardCharsets;
@@ -46,22 +45,21 @@ class KilnVmBackendTest {
             "SIGQUIT",
             7,
             "qemu");
-    JsonNode j = new ObjectMapper().readTree(KilnVmBackend.runConfig(s));
-    assertThat(j.get("version").asInt()).isEqualTo(1);
-    assertThat(j.get("vm_id").asText()).isEqualTo("0123456789abcdef");
-    assertThat(j.get("hostname").asText()).isEqualTo("0123456789ab");
-    assertThat(j.at("/image_config/Cmd/0").asText()).isEqualTo("default");
-    assertThat(j.at("/image_config/StopSignal").asText()).isEqualTo("SIGQUIT");
-    // the daemon resolved argv already: all of it is the entrypoint, cmd is empty
-    assertThat(j.at("/overrides/entrypoint").toString()).isEqualTo("[\"sh\",\"-c\",\"echo hi\"]");
-    assertThat(j.at("/overrides/cmd").size()).isZero();
-    assertThat(j.at("/overrides/env/1").asText()).isEqualTo("A=1");
-    assertThat(j.at("/overrides/workdir").asText()).isEqualTo("/work");
-    assertThat(j.at("/overrides/user").isNull()).isTrue();
-    assertThat(j.at("/stop/signal").asText()).isEqualTo("SIGQUIT");
-    assertThat(j.at("/stop/timeout_secs").asInt()).isEqualTo(7);
-    assertThat(j.at("/root/writable_device").asText()).isEqualTo("/dev/vdb");
-    assertThat(j.at("/ports/control").asInt()).isEqualTo(10003);
+    RunConfig c = KilnVmBackend.runConfig(s);
+    assertThat(c.vmId()).isEqualTo("0123456789abcdef");
+    assertThat(c.hostname()).isEqualTo("0123456789ab");
+    // the daemon merged the image's config with the request when it created the VM: init gets
+    // the process as is, with the container's HOSTNAME first
+    assertThat(c.process().argv()).containsExactly("sh", "-c", "echo hi");
+    assertThat(c.process().env()).containsExactly("HOSTNAME=0123456789ab", "PATH=/bin", "A=1");
+    assertThat(c.process().workdir()).isEqualTo("/work");
+    assertThat(c.process().user()).isEqualTo("0:0");
+    assertThat(c.process().stopSignal()).isEqualTo("SIGQUIT");
+    assertThat(c.stopTimeoutSecs()).isEqualTo(7);
+    assertThat(c.root().writableDevice()).isEqualTo("/dev/vdb");
+    assertThat(c.ports().control()).isEqualTo(10003);
+    // what init reads
+    assertThat(c.toJson()).startsWith("{\"version\":2,\"vm_id\":\"0123456789abcdef\"");
   }
 
   @Test

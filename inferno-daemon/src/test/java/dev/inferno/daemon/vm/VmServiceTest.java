@@ -64,6 +64,56 @@ class VmServiceTest {
     return RunRequest.of("busybox").withCmd(List.of("sh", "-c", script));
   }
 
+  static RunRequest request(List<String> entrypoint, List<String> cmd, String workdir) {
+    return new RunRequest(
+        "busybox",
+        null,
+        null,
+        entrypoint,
+        cmd,
+        workdir,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  @Test
+  void theCommandIsDockersMergeFixedAtCreation() throws Exception {
+    // the image's Cmd is ["sh"]; an empty cmd is absent (moby), so the image's runs
+    VmRecord r = vms.create(request(null, List.of(), null).withName("m1"), false).vm();
+    assertThat(r.command()).containsExactly("sh");
+    assertThat(r.request().entrypoint()).isEmpty();
+    assertThat(r.request().cmd()).containsExactly("sh");
+    assertThat(r.request().workdir()).isEqualTo("/");
+    // --entrypoint "" with a cmd: the cmd alone
+    r =
+        vms.create(request(List.of(), List.of("sh", "-c", "exit 4"), null).withName("m2"), false)
+            .vm();
+    assertThat(r.command()).containsExactly("sh", "-c", "exit 4");
+    assertThat(vms.await("m2").code()).isEqualTo(4);
+    // --entrypoint "" alone: the image's cmd (the daemon used to refuse it as "no command")
+    r = vms.create(request(List.of(), null, null).withName("m4"), false).vm();
+    assertThat(r.command()).containsExactly("sh");
+    // an entrypoint drops the image's cmd
+    r = vms.create(request(List.of("true"), null, null).withName("m3"), false).vm();
+    assertThat(r.command()).containsExactly("true");
+  }
+
+  @Test
+  void aRelativeWorkdirIsRefusedUpFrontAndLeavesNoRecord() throws Exception {
+    assertThatThrownBy(() -> vms.create(request(null, null, "srv").withName("w1"), false))
+        .isInstanceOf(ApiException.class)
+        .hasMessageContaining("needs to be an absolute path")
+        .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(400));
+    assertThat(vms.list(true)).noneMatch(v -> v.name().equals("w1"));
+  }
+
   @Test
   void runsToCompletionWithOutputAndExitCode() throws Exception {
     VmRecord r = vms.create(sh("echo out; echo err >&2; exit 3").withName("t1"), false).vm();

@@ -1,12 +1,19 @@
 package dev.inferno.kiln.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.inferno.kiln.firecracker.Firecracker;
+import dev.inferno.kiln.protocol.ProcessSpec;
+import dev.inferno.kiln.protocol.ProtocolException;
+import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.qemu.Qemu;
+import dev.inferno.kiln.run.DockerRun;
+import dev.inferno.kiln.run.ImageConfig;
+import dev.inferno.kiln.run.Overrides;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
 import java.io.IOException;
@@ -100,9 +107,10 @@ public record KilnConfig(
         // socket source, mode unix_stream): { "socket": "/run/vector.sock", "capacity": 10000 }.
         // The VM never waits for it: lines that do not fit in `capacity` are dropped and counted.
         "log_sink": null,
-        // The guest's run config (docs/PROTOCOL.md section 5); vm_id, hostname and root are filled in.
+        // The guest's run config (docs/PROTOCOL.md section 5). kiln merges image_config (the image's
+        // OCI config) and overrides (docker run's flags) as Docker does into the process init runs;
+        // vm_id, hostname and root are filled in.
         "run": {
-          "version": 1,
           "image_config": { "Cmd": ["/bin/sh", "-c", "echo hello from kiln"], "Env": [] },
           "overrides": { "entrypoint": null, "cmd": null, "env": [], "workdir": null, "user": null },
           "transport": "auto",
@@ -132,29 +140,15 @@ public record KilnConfig(
     Path base = file.toAbsolutePath().getParent();
     String id = n.path("id").asText("kiln-demo");
     long writableMib = n.path("writable_disk_mib").asLong(0);
-    ObjectNode run =
-        n.path("run").isObject() ? (ObjectNode) n.get("run").deepCopy() : JSON.createObjectNode();
-    run.put("vm_id", id);
-    if (!run.has("hostname")) {
-      run.put("hostname", id.length() > 12 ? id.substring(0, 12) : id);
-    }
-    if (!run.has("version")) {
-      run.put("version", 1);
-    }
-    ObjectNode root = run.putObject("root");
-    root.put("image_device", "/dev/vda");
-    if (writableMib > 0) {
-      root.put("writable_device", n.path("image").isTextual() ? "/dev/vdb" : "/dev/vda");
-    } else {
-      root.putNull("writable_device");
-    }
+    LogSinkConfig sink = logSink(file, base, n.path("log_sink"));
+    RunConfig run = runConfig(file, n.path("run"), id, n.path("image").isTextual(), writableMib);
     String vmm = vmmOverride != null ? vmmOverride : n.path("vmm").asText("auto");
     VmSpec spec =
         new VmSpec(
             id,
             path(base, n.path("kernel").asText("build/kernel/vmlinux")),
             path(base, n.path("init").asText("build/init/init")),
-            JSON.writeValueAsString(run),
+            run,
             n.path("image").isTextual() ? path(base, n.get("image").asText()) : null,
             writableMib << 20,
             n.path("vcpus").asInt(1),
@@ -179,7 +173,43 @@ public record KilnConfig(
             f.path("memory_headroom_mib").asInt(d.memoryHeadroomMib()),
             d.cgroupRoot(),
             d.apiTimeout());
-    return new KilnConfig(spec, qemu, fc, logSink(file, base, n.path("log_sink")));
+    return new KilnConfig(spec, qemu, fc, sink);
+  }
+
+  /**
+   * kiln.json {@code run}: the run config of PROTOCOL.md §5 with {@code image_config} and {@code
+   * overrides} in place of the process, which {@link DockerRun} resolves.
+   */
+  private static RunConfig runConfig(
+      Path file, JsonNode section, String id, boolean hasImage, long writableMib)
+      throws IOException {
+    ObjectNode run = section.isObject() ? section.deepCopy() : JSON.createObjectNode();
+    try {
+      ImageConfig image = section(run.remove("image_config"), ImageConfig.class, ImageConfig.EMPTY);
+      Overrides overrides = section(run.remove("overrides"), Overrides.class, Overrides.NONE);
+      if (run.path("stop").isObject()) {
+        JsonNode signal = ((ObjectNode) run.get("stop")).remove("signal");
+        if (signal != null && signal.isTextual()) {
+          overrides = overrides.withStopSignal(signal.asText());
+        }
+      }
+      run.put("version", RunConfig.VERSION); // the version is kiln's to write
+      run.put("vm_id", id);
+      String hostname = run.path("hostname").asText(RunConfig.defaultHostname(id));
+      ProcessSpec process = DockerRun.resolve(image, overrides, hostname);
+      // with no image the writable disk is the first one
+      RunConfig.Root root =
+          new RunConfig.Root(
+              "/dev/vda", writableMib > 0 ? (hasImage ? "/dev/vdb" : "/dev/vda") : null);
+      return RunConfig.fromJson(run, process).toBuilder().root(root).build();
+    } catch (IllegalArgumentException | ProtocolException | JsonProcessingException e) {
+      String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      throw new IOException(file + ": run: " + msg, e);
+    }
+  }
+
+  private static <T> T section(JsonNode n, Class<T> type, T absent) throws JsonProcessingException {
+    return n == null || n.isNull() ? absent : JSON.treeToValue(n, type);
   }
 
   private static LogSinkConfig logSink(Path file, Path base, JsonNode s) throws IOException {

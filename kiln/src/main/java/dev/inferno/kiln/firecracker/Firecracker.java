@@ -31,9 +31,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -221,16 +219,12 @@ public final class Firecracker implements Vmm {
 
   @Override
   public GuestTransport transport(VmSpec spec, VmLayout layout) {
-    // run.json "ports" overrides the default vsock port of a channel (docs/PROTOCOL.md §1)
-    Map<String, Integer> overrides = new LinkedHashMap<>();
     try {
-      JsonNode run = JSON.readTree(spec.runConfigJson()).path("ports");
-      run.properties().forEach(e -> overrides.put(e.getKey(), e.getValue().asInt()));
       int uid = recordedUid(layout, spec.id());
       GuestTransport.HybridVsock t =
           new GuestTransport.HybridVsock(
               jailRoot(spec).resolve("v.sock"),
-              GuestTransport.Ports.withOverrides(overrides),
+              spec.runConfig().ports(),
               new SocketOwner(uid, uid));
       for (Channel c : Channel.values()) {
         if (c != Channel.CONTROL) {

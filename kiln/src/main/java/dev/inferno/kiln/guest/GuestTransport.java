@@ -1,6 +1,7 @@
 package dev.inferno.kiln.guest;
 
 import dev.inferno.kiln.protocol.Channel;
+import dev.inferno.kiln.protocol.GuestPorts;
 import java.nio.file.Path;
 
 /** How the guest's channels reach kiln (PROTOCOL.md §1). */
@@ -41,12 +42,12 @@ public sealed interface GuestTransport {
    *
    * @param owner the jailed Firecracker's uid/gid, which must connect to the listeners; or null
    */
-  record HybridVsock(Path udsPath, Ports ports, SocketOwner owner) implements GuestTransport {
+  record HybridVsock(Path udsPath, GuestPorts ports, SocketOwner owner) implements GuestTransport {
     public HybridVsock(Path udsPath) {
-      this(udsPath, Ports.defaults(), null);
+      this(udsPath, GuestPorts.DEFAULT, null);
     }
 
-    public HybridVsock(Path udsPath, Ports ports) {
+    public HybridVsock(Path udsPath, GuestPorts ports) {
       this(udsPath, ports, null);
     }
 
@@ -56,36 +57,6 @@ public sealed interface GuestTransport {
         throw new IllegalArgumentException("the control channel is host-initiated on vsock");
       }
       return udsPath.resolveSibling(udsPath.getFileName() + "_" + ports.of(channel));
-    }
-  }
-
-  /** The vsock ports of the channels (run.json {@code ports}). */
-  record Ports(int logs, int exit, int metrics, int control) {
-    public static Ports defaults() {
-      return new Ports(
-          Channel.LOGS.defaultVsockPort(),
-          Channel.EXIT.defaultVsockPort(),
-          Channel.METRICS.defaultVsockPort(),
-          Channel.CONTROL.defaultVsockPort());
-    }
-
-    /** The defaults with run.json's {@code ports} overrides (channel name → port). */
-    public static Ports withOverrides(java.util.Map<String, Integer> overrides) {
-      Ports d = defaults();
-      return new Ports(
-          overrides.getOrDefault("logs", d.logs),
-          overrides.getOrDefault("exit", d.exit),
-          overrides.getOrDefault("metrics", d.metrics),
-          overrides.getOrDefault("control", d.control));
-    }
-
-    public int of(Channel c) {
-      return switch (c) {
-        case LOGS -> logs;
-        case EXIT -> exit;
-        case METRICS -> metrics;
-        case CONTROL -> control;
-      };
     }
   }
 }

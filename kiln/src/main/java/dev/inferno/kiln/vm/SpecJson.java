@@ -1,8 +1,13 @@
 package dev.inferno.kiln.vm;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferno.kiln.protocol.RunConfig;
+import dev.inferno.kiln.run.DockerRun;
+import dev.inferno.kiln.run.ImageConfig;
+import dev.inferno.kiln.run.Overrides;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +23,7 @@ public final class SpecJson {
     n.put("id", s.id());
     n.put("kernel", s.kernel().toString());
     n.put("init", s.init().toString());
-    n.set("run_config", JSON.readTree(s.runConfigJson()));
+    n.set("run_config", s.runConfig().toJsonTree());
     n.put("image_disk", s.imageDisk() == null ? null : s.imageDisk().toString());
     n.put("writable_disk_bytes", s.writableDiskBytes());
     n.put("vcpus", s.vcpus());
@@ -39,7 +44,7 @@ public final class SpecJson {
         n.path("id").asText(),
         Path.of(n.path("kernel").asText()),
         Path.of(n.path("init").asText()),
-        JSON.writeValueAsString(n.path("run_config")),
+        runConfig(n.path("run_config")),
         n.path("image_disk").isTextual() ? Path.of(n.path("image_disk").asText()) : null,
         n.path("writable_disk_bytes").asLong(),
         n.path("vcpus").asInt(),
@@ -47,5 +52,32 @@ public final class SpecJson {
         Duration.ofMillis(n.path("stop_timeout_ms").asLong()),
         VmmKind.parse(n.path("vmm").asText()),
         Path.of(n.path("state_dir").asText()));
+  }
+
+  /**
+   * The run config of a spec.json; one written by a kiln that spoke version 1 (image config and
+   * overrides for init to merge) is merged here, so that VMs started before an upgrade are adopted.
+   */
+  private static RunConfig runConfig(JsonNode n) throws IOException {
+    if (n.path("version").asInt() != 1) {
+      return RunConfig.fromJson(n);
+    }
+    ObjectNode v1 = n.deepCopy();
+    try {
+      ImageConfig image = JSON.treeToValue(orEmpty(v1.remove("image_config")), ImageConfig.class);
+      Overrides overrides = JSON.treeToValue(orEmpty(v1.remove("overrides")), Overrides.class);
+      String signal = v1.path("stop").path("signal").asText(null);
+      String vmId = v1.path("vm_id").asText();
+      String hostname = v1.path("hostname").asText(RunConfig.defaultHostname(vmId));
+      v1.put("version", RunConfig.VERSION);
+      return RunConfig.fromJson(
+          v1, DockerRun.resolve(image, overrides.withStopSignal(signal), hostname));
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IOException("spec.json holds a version 1 run config kiln cannot read: " + e, e);
+    }
+  }
+
+  private static JsonNode orEmpty(JsonNode n) {
+    return n == null || n.isNull() ? JSON.createObjectNode() : n;
   }
 }

@@ -74,7 +74,7 @@ public final class Supervisor {
     }
     SpecJson.write(spec, layout.spec());
     Files.createDirectories(layout.logsDir());
-    Initramfs.write(layout.initramfs(), spec.init(), spec.runConfigJson());
+    Initramfs.write(layout.initramfs(), spec.init(), spec.runConfig().toJson());
     if (spec.hasWritableDisk()) {
       WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
     }

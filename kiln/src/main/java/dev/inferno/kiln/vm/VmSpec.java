@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.protocol.RunConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.regex.Pattern;
  * @param id unique VM id: 1–64 of [A-Za-z0-9-] (the jailer's rule, so it is safe in paths)
  * @param kernel uncompressed guest kernel (vmlinux)
  * @param init the guest PID 1 binary, packed as /inferno/init into the per-VM initramfs
- * @param runConfigJson the guest's /inferno/run.json (docs/PROTOCOL.md §5)
+ * @param runConfig the guest's /inferno/run.json (docs/PROTOCOL.md §5)
  * @param imageDisk the read-only root image (ext4), /dev/vda in the guest; null for none
  * @param writableDiskBytes size of the per-VM writable ext4 disk (/dev/vdb); 0 for an ephemeral VM
  * @param vcpus virtual CPUs
@@ -27,7 +28,7 @@ public record VmSpec(
     String id,
     Path kernel,
     Path init,
-    String runConfigJson,
+    RunConfig runConfig,
     Path imageDisk,
     long writableDiskBytes,
     int vcpus,
@@ -54,7 +55,7 @@ public record VmSpec(
     }
     Objects.requireNonNull(kernel, "kernel");
     Objects.requireNonNull(init, "init");
-    Objects.requireNonNull(runConfigJson, "runConfigJson");
+    Objects.requireNonNull(runConfig, "runConfig");
     Objects.requireNonNull(stopTimeout, "stopTimeout");
     Objects.requireNonNull(vmm, "vmm");
     Objects.requireNonNull(stateDir, "stateDir");
@@ -131,7 +132,7 @@ public record VmSpec(
         id,
         kernel,
         init,
-        runConfigJson,
+        runConfig,
         imageDisk,
         writableDiskBytes,
         vcpus,

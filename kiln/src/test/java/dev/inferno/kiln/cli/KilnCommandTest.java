@@ -3,6 +3,7 @@ package dev.inferno.kiln.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.testing.NdjsonCollector;
 import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
@@ -46,9 +47,13 @@ class KilnCommandTest {
     assertThat(c.spec().id()).isEqualTo("kiln-demo");
     assertThat(c.spec().kernel()).isEqualTo(dir.resolve("build/kernel/vmlinux"));
     assertThat(c.spec().vmm()).isEqualTo(VmmKind.AUTO);
-    assertThat(c.spec().runConfigJson())
-        .contains("\"vm_id\":\"kiln-demo\"")
-        .contains("\"writable_device\":null");
+    assertThat(c.spec().runConfig().vmId()).isEqualTo("kiln-demo");
+    assertThat(c.spec().runConfig().root().writableDevice()).isNull();
+    // image_config and overrides are merged by kiln: init gets the process
+    assertThat(c.spec().runConfig().process().argv())
+        .containsExactly("/bin/sh", "-c", "echo hello from kiln");
+    assertThat(c.spec().runConfig().process().env())
+        .containsExactly("HOSTNAME=kiln-demo", "PATH=" + DockerRun.DEFAULT_PATH);
     assertThat(KilnConfig.load(cfg, "qemu").spec().vmm()).isEqualTo(VmmKind.QEMU);
     assertThat(c.logSink()).isNull();
     Files.writeString(
@@ -72,11 +77,21 @@ class KilnCommandTest {
     Path sink = Files.writeString(dir.resolve("s.json"), "{\"log_sink\": \"/run/v.sock\"}");
     assertThatThrownBy(() -> KilnConfig.load(sink, null))
         .hasMessageContaining("log_sink must be null or {\"socket\"");
+    // the run section is merged and checked when the config loads, not in the guest
+    Path noCmd = Files.writeString(dir.resolve("n.json"), "{\"run\": {}}");
+    assertThatThrownBy(() -> KilnConfig.load(noCmd, null))
+        .hasMessageContaining("n.json: run: no command specified");
+    Path badLog =
+        Files.writeString(
+            dir.resolve("l.json"),
+            "{\"run\": {\"image_config\": {\"Cmd\": [\"x\"]}, \"log\": {\"mode\": \"lossy\"}}}");
+    assertThatThrownBy(() -> KilnConfig.load(badLog, null))
+        .hasMessageContaining("run: log.mode \"lossy\" is not \"block\" or \"drop\"");
     assertThat(kiln()).isEqualTo(2);
     assertThat(err.toString()).contains("--init FILE or --config FILE");
   }
 
-  private Path config(Path init, String cmdJson, int exit) throws Exception {
+  private Path config(Path init, String cmdJson) throws Exception {
     Path image = dir.resolve("image.ext4");
     WritableDisk.create(image, 8L << 20);
     String cfg =
@@ -94,19 +109,19 @@ class KilnCommandTest {
           "vmm": "qemu",
           "qemu": { "accel": "tcg" },
           "run": {
-            "test_mode": "exit", "test_exit": %d,
             "image_config": { "Cmd": %s },
             "log": { "mode": "block", "buffer_bytes": 65536, "drain_timeout_ms": 500 },
           }
         }
         """
-            .formatted(TestGuest.kernel(), init, exit, cmdJson);
+            .formatted(TestGuest.kernel(), init, cmdJson);
     return Files.writeString(dir.resolve("kiln.json"), cfg);
   }
 
   @Test
   void configRunsTheVmAndExitsWithTheGuestsCode() throws Exception {
-    Path cfg = config(TestGuest.init(), "[\"true\"]", 42);
+    // the stand-in init exits with argv[1] when argv[0] is "exit" (TestGuest.runConfig)
+    Path cfg = config(TestGuest.init(), "[\"exit\", \"42\"]");
     int code = kiln("--config", cfg.toString(), "--console");
     assertThat(code).isEqualTo(42);
     assertThat(err.toString())
@@ -122,8 +137,7 @@ class KilnCommandTest {
     Path init = TestGuest.root().resolve("build/init/init");
     Assumptions.assumeTrue(
         Files.isExecutable(init), "skipped: no real init at " + init + " (run init/build.sh)");
-    Path cfg =
-        config(init, "[\"/bin/sh\", \"-c\", \"echo out-line; echo err-line >&2; exit 7\"]", 0);
+    Path cfg = config(init, "[\"/bin/sh\", \"-c\", \"echo out-line; echo err-line >&2; exit 7\"]");
     // the workload needs /bin/sh: a busybox image in place of the config's empty one
     Files.delete(dir.resolve("image.ext4"));
     TestGuest.busyboxImage(dir, "sh");

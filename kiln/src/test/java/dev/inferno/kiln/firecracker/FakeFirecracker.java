@@ -32,8 +32,9 @@ import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
  * (HTTP/1.1 over a unix socket), validating bodies against the swagger's properties and required
  * fields (unknown fields are rejected, as Firecracker's serde does), enforcing pre-/post-boot
  * rules, creating the vsock uds on PUT /vsock, honouring the hybrid vsock CONNECT/OK handshake, and
- * SendCtrlAltDel. Its "guest" reads run.json from the initramfs and acts by its test_mode: "exit"
- * (report and reboot at once), "cad" (stop on SendCtrlAltDel or a CONTROL stop), "hang" (ignore).
+ * SendCtrlAltDel. Its "guest" reads run.json from the initramfs and acts by its mode (argv[0],
+ * TestGuest.runConfig): "exit" (report and reboot at once), "cad" (stop on SendCtrlAltDel or a
+ * CONTROL stop), "hang" (ignore).
  *
  * <p>Metrics as docs/metrics.md describes them: after {@code PUT /metrics} ({@code metrics_path}),
  * one JSON object per line is appended at every flush: on {@code PUT /actions FlushMetrics}, every
@@ -590,8 +591,9 @@ public final class FakeFirecracker {
       while ((e = cpio.getNextEntry()) != null) {
         if (e.getName().equals("inferno/run.json")) {
           JsonNode run = JSON.readTree(cpio.readAllBytes());
-          mode = run.path("test_mode").asText("exit");
-          exitCode = run.path("test_exit").asInt(0);
+          // TestGuest.runConfig: argv is [mode, exit code]
+          mode = run.at("/process/argv/0").asText("exit");
+          exitCode = run.at("/process/argv/1").asInt(0);
           vmId = run.path("vm_id").asText("unknown");
           this.vmId = vmId;
         }

@@ -3,6 +3,7 @@ package dev.inferno.kiln.firecracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.Initramfs;
 import dev.inferno.kiln.vm.VmmException;
 import dev.inferno.model.http.UnixHttpClient;
@@ -73,7 +74,7 @@ class FakeFirecrackerRulesTest {
     UnixHttpClient http = startFake();
     Files.writeString(dir.resolve("vmlinux"), "k");
     Path init = Files.writeString(dir.resolve("init"), "i");
-    Initramfs.write(dir.resolve("initrd"), init, "{\"test_mode\":\"hang\"}");
+    Initramfs.write(dir.resolve("initrd"), init, TestGuest.runConfig("rules", "hang", 0).toJson());
 
     var unknown = put(http, "/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"foo\":1}");
     assertThat(unknown.status()).isEqualTo(400);

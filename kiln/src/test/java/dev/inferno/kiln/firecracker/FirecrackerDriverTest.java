@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.guest.SocketOwner;
 import dev.inferno.kiln.protocol.Channel;
+import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
@@ -85,7 +86,7 @@ class FirecrackerDriverTest {
         id,
         kernel,
         init,
-        "{\"version\":1,\"vm_id\":\"" + id + "\",\"test_mode\":\"" + mode + "\",\"test_exit\":7}",
+        TestGuest.runConfig(id, mode, 7),
         image,
         16L << 20,
         2,

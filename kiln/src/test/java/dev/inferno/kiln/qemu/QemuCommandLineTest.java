@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.protocol.Channel;
+import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
@@ -21,7 +22,7 @@ class QemuCommandLineTest {
         "vm1",
         Path.of("/k/vmlinux"),
         Path.of("/i/init"),
-        "{}",
+        TestGuest.runConfig("q", "exit", 0),
         image,
         writable,
         2,

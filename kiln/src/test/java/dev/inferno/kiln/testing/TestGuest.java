@@ -1,5 +1,10 @@
 package dev.inferno.kiln.testing;
 
+import dev.inferno.kiln.protocol.ProcessSpec;
+import dev.inferno.kiln.protocol.RunConfig;
+import dev.inferno.kiln.run.DockerRun;
+import dev.inferno.kiln.run.ImageConfig;
+import dev.inferno.kiln.run.Overrides;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,35 +99,29 @@ public final class TestGuest {
   }
 
   /** A run.json for the real init running /bin/sh -c script. */
-  public static String shellRunConfig(String vmId, String script) {
-    String cmd;
-    try {
-      cmd =
-          new com.fasterxml.jackson.databind.ObjectMapper()
-              .writeValueAsString(new String[] {"/bin/sh", "-c", script});
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    return """
-    {"version":1,"vm_id":"%s","hostname":"%s",
-     "image_config":{"Cmd":%s},
-     "overrides":{"entrypoint":null,"cmd":null,"env":[],"workdir":null,"user":null},
-     "root":{"image_device":"/dev/vda","writable_device":null},
-     "transport":"auto","stop":{"signal":null,"timeout_secs":2},
-     "log":{"mode":"block","buffer_bytes":1048576,"drain_timeout_ms":5000},
-     "metrics_interval_secs":0}
-    """
-        .formatted(vmId, vmId, cmd);
+  public static RunConfig shellRunConfig(String vmId, String script) {
+    return RunConfig.builder(
+            vmId,
+            DockerRun.resolve(
+                new ImageConfig(null, List.of("/bin/sh", "-c", script), null, null, null, null),
+                Overrides.NONE,
+                vmId))
+        .hostname(vmId)
+        .root(new RunConfig.Root("/dev/vda", null))
+        .stopTimeoutSecs(2)
+        .build();
   }
 
-  /** A run.json for the stand-in init: exit with code, or hang ignoring every signal. */
-  public static String runConfig(String vmId, String mode, int exitCode) {
-    return "{\"version\":1,\"vm_id\":\""
-        + vmId
-        + "\",\"test_mode\":\""
-        + mode
-        + "\",\"test_exit\":"
-        + exitCode
-        + "}";
+  /**
+   * A run.json for the stand-in guests (testinit.c, FakeFirecracker): argv is {@code [mode, code]},
+   * mode "exit" (report the code), "hang" (ignore every signal) or "cad" (fake only: stop on
+   * Ctrl-Alt-Del).
+   */
+  public static RunConfig runConfig(String vmId, String mode, int exitCode) {
+    return RunConfig.builder(
+            vmId,
+            new ProcessSpec(
+                List.of(mode, Integer.toString(exitCode)), List.of(), "/", "0:0", "SIGTERM"))
+        .build();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inferno.kiln.guest.ConsoleExit;
+import dev.inferno.kiln.testing.TestGuest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +18,7 @@ class SpecAndRecordsTest {
         id,
         Path.of("/k/vmlinux"),
         Path.of("/i/init"),
-        "{\"version\":1,\"vm_id\":\"" + id + "\"}",
+        TestGuest.runConfig(id, "exit", 0),
         Path.of("/img/disk.ext4"),
         64L << 20,
         2,
@@ -36,6 +37,34 @@ class SpecAndRecordsTest {
   }
 
   @Test
+  void aSpecWrittenWithAVersion1RunConfigIsAdopted(@TempDir Path dir) throws Exception {
+    // as the daemon wrote it before run config v2: argv as the entrypoint, for init to merge
+    String v1 =
+        """
+        {"id":"vm-old","kernel":"/k/vmlinux","init":"/i/init","image_disk":null,
+         "writable_disk_bytes":0,"vcpus":1,"memory_mib":128,"stop_timeout_ms":7000,"vmm":"qemu",
+         "state_dir":"%s",
+         "run_config":{"version":1,"vm_id":"vm-old","hostname":"vm-old",
+           "image_config":{"Entrypoint":["/ep"],"Cmd":["x"],"Env":["PATH=/bin"],"WorkingDir":"",
+             "User":"","StopSignal":"SIGQUIT"},
+           "overrides":{"entrypoint":["sh","-c","sleep 9"],"cmd":[],"env":["PATH=/bin","A=1"],
+             "workdir":"/w","user":null},
+           "root":{"image_device":"/dev/vda","writable_device":"/dev/vdb"},"transport":"auto",
+           "ports":{"logs":10000,"exit":10001,"metrics":10002,"control":10099},
+           "stop":{"signal":"SIGUSR1","timeout_secs":7}}}
+        """
+            .formatted(dir);
+    Path file = Files.writeString(dir.resolve("spec.json"), v1);
+    var rc = SpecJson.read(file).runConfig();
+    assertThat(rc.process().argv()).containsExactly("sh", "-c", "sleep 9");
+    assertThat(rc.process().env()).containsExactly("HOSTNAME=vm-old", "PATH=/bin", "A=1");
+    assertThat(rc.process().workdir()).isEqualTo("/w");
+    assertThat(rc.process().stopSignal()).isEqualTo("SIGUSR1");
+    assertThat(rc.ports().control()).isEqualTo(10099);
+    assertThat(rc.stopTimeoutSecs()).isEqualTo(7);
+  }
+
+  @Test
   void specValidatesWhatTheVmmsWouldReject(@TempDir Path dir) {
     assertThatThrownBy(() -> spec(dir, "bad/id"))
         .hasMessageContaining("letters, digits or hyphens");
@@ -46,7 +75,7 @@ class SpecAndRecordsTest {
                 "a",
                 ok.kernel(),
                 ok.init(),
-                "{}",
+                ok.runConfig(),
                 null,
                 0,
                 0,
@@ -60,7 +89,7 @@ class SpecAndRecordsTest {
                 "a",
                 ok.kernel(),
                 ok.init(),
-                "{}",
+                ok.runConfig(),
                 null,
                 1 << 20,
                 1,

@@ -1,0 +1,407 @@
+package dev.inferno.kiln.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The guest's run config, {@code /inferno/run.json} (PROTOCOL.md §5), version {@value #VERSION}.
+ * Mirrors init's {@code config.rs}: the same defaults, the same checks, the same error messages
+ * (both sides parse the golden files in testdata/protocol/run-config). A new field is a component
+ * here, a line in {@link Builder}, {@link #toJson} and {@link #fromJson(JsonNode)}, and init's
+ * parser.
+ *
+ * @param vmId the VM id (HELLO carries it)
+ * @param hostname the guest's hostname
+ * @param process what init runs, resolved by the host (see {@code dev.inferno.kiln.run})
+ * @param root the block devices of the root
+ * @param transport how the channels travel
+ * @param ports vsock ports of the channels
+ * @param stopTimeoutSecs how long a stop waits before the host escalates
+ * @param log init's log buffer
+ * @param metricsIntervalSecs seconds between METRICS frames; 0 turns metrics off
+ * @param dns written to /etc/resolv.conf when it has nameservers
+ * @param hosts lines appended to the generated /etc/hosts
+ */
+public record RunConfig(
+    String vmId,
+    String hostname,
+    ProcessSpec process,
+    Root root,
+    Transport transport,
+    GuestPorts ports,
+    long stopTimeoutSecs,
+    LogSettings log,
+    long metricsIntervalSecs,
+    Dns dns,
+    List<String> hosts) {
+
+  /** The version this side speaks; init accepts exactly the versions it speaks. */
+  public static final int VERSION = 2;
+
+  public RunConfig {
+    Objects.requireNonNull(vmId, "vmId");
+    Objects.requireNonNull(hostname, "hostname");
+    Objects.requireNonNull(process, "process");
+    Objects.requireNonNull(root, "root");
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(ports, "ports");
+    Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(dns, "dns");
+    hosts = List.copyOf(hosts);
+    if (stopTimeoutSecs < 0 || metricsIntervalSecs < 0) {
+      throw new IllegalArgumentException(
+          "stop.timeout_secs and metrics_interval_secs must be >= 0");
+    }
+  }
+
+  /**
+   * @param imageDevice the read-only image, the overlay's lower dir
+   * @param writableDevice the overlay's upper and work dirs; null for an ephemeral VM (tmpfs)
+   */
+  public record Root(String imageDevice, String writableDevice) {
+    public static final Root DEFAULT = new Root("/dev/vda", "/dev/vdb");
+
+    public Root {
+      Objects.requireNonNull(imageDevice, "imageDevice");
+    }
+  }
+
+  public enum Transport {
+    AUTO("auto"),
+    VSOCK("vsock"),
+    VIRTIO_SERIAL("virtio-serial");
+
+    private final String label;
+
+    Transport(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  public enum LogMode {
+    BLOCK,
+    DROP;
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * @param mode what a full buffer does: block the workload or drop its output
+   * @param bufferBytes unacknowledged LOG payload init holds, at least 4096
+   * @param drainTimeoutMs how long init waits for the host's acks after the workload exited
+   */
+  public record LogSettings(LogMode mode, long bufferBytes, long drainTimeoutMs) {
+    public static final LogSettings DEFAULT = new LogSettings(LogMode.BLOCK, 1 << 20, 5000);
+
+    public LogSettings {
+      Objects.requireNonNull(mode, "mode");
+      if (bufferBytes < 4096) {
+        throw new IllegalArgumentException(
+            "log.buffer_bytes must be at least 4096, not " + bufferBytes);
+      }
+      if (drainTimeoutMs < 0) {
+        throw new IllegalArgumentException("log.drain_timeout_ms must not be negative");
+      }
+    }
+  }
+
+  public record Dns(List<String> nameservers, List<String> search) {
+    public static final Dns NONE = new Dns(List.of(), List.of());
+
+    public Dns {
+      nameservers = List.copyOf(nameservers);
+      search = List.copyOf(search);
+    }
+  }
+
+  /** A config with every default of §5 for this VM and process. */
+  public static Builder builder(String vmId, ProcessSpec process) {
+    return new Builder(vmId, process);
+  }
+
+  public Builder toBuilder() {
+    return new Builder(vmId, process)
+        .hostname(hostname)
+        .root(root)
+        .transport(transport)
+        .ports(ports)
+        .stopTimeoutSecs(stopTimeoutSecs)
+        .log(log)
+        .metricsIntervalSecs(metricsIntervalSecs)
+        .dns(dns)
+        .hosts(hosts);
+  }
+
+  /** The default hostname: the first 12 characters of the id, as Docker does. */
+  public static String defaultHostname(String vmId) {
+    return vmId.substring(0, Math.min(12, vmId.length()));
+  }
+
+  public static final class Builder {
+    private final String vmId;
+    private final ProcessSpec process;
+    private String hostname;
+    private Root root = Root.DEFAULT;
+    private Transport transport = Transport.AUTO;
+    private GuestPorts ports = GuestPorts.DEFAULT;
+    private long stopTimeoutSecs = 10;
+    private LogSettings log = LogSettings.DEFAULT;
+    private long metricsIntervalSecs;
+    private Dns dns = Dns.NONE;
+    private List<String> hosts = List.of();
+
+    private Builder(String vmId, ProcessSpec process) {
+      this.vmId = vmId;
+      this.process = process;
+      this.hostname = defaultHostname(vmId);
+    }
+
+    public Builder hostname(String v) {
+      hostname = v;
+      return this;
+    }
+
+    public Builder root(Root v) {
+      root = v;
+      return this;
+    }
+
+    public Builder transport(Transport v) {
+      transport = v;
+      return this;
+    }
+
+    public Builder ports(GuestPorts v) {
+      ports = v;
+      return this;
+    }
+
+    public Builder stopTimeoutSecs(long v) {
+      stopTimeoutSecs = v;
+      return this;
+    }
+
+    public Builder log(LogSettings v) {
+      log = v;
+      return this;
+    }
+
+    public Builder metricsIntervalSecs(long v) {
+      metricsIntervalSecs = v;
+      return this;
+    }
+
+    public Builder dns(Dns v) {
+      dns = v;
+      return this;
+    }
+
+    public Builder hosts(List<String> v) {
+      hosts = v;
+      return this;
+    }
+
+    public RunConfig build() {
+      return new RunConfig(
+          vmId,
+          hostname,
+          process,
+          root,
+          transport,
+          ports,
+          stopTimeoutSecs,
+          log,
+          metricsIntervalSecs,
+          dns,
+          hosts);
+    }
+  }
+
+  /** The JSON init reads (compact, every field explicit). */
+  public String toJson() {
+    return Json.write(toJsonTree());
+  }
+
+  public ObjectNode toJsonTree() {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("version", VERSION);
+    n.put("vm_id", vmId);
+    n.put("hostname", hostname);
+    ObjectNode p = n.putObject("process");
+    strings(p.putArray("argv"), process.argv());
+    strings(p.putArray("env"), process.env());
+    p.put("workdir", process.workdir());
+    p.put("user", process.user());
+    p.put("stop_signal", process.stopSignal());
+    ObjectNode r = n.putObject("root");
+    r.put("image_device", root.imageDevice());
+    r.put("writable_device", root.writableDevice());
+    n.put("transport", transport.label());
+    n.putObject("ports")
+        .put("logs", ports.logs())
+        .put("exit", ports.exit())
+        .put("metrics", ports.metrics())
+        .put("control", ports.control());
+    n.putObject("stop").put("timeout_secs", stopTimeoutSecs);
+    n.putObject("log")
+        .put("mode", log.mode().label())
+        .put("buffer_bytes", log.bufferBytes())
+        .put("drain_timeout_ms", log.drainTimeoutMs());
+    n.put("metrics_interval_secs", metricsIntervalSecs);
+    ObjectNode d = n.putObject("dns");
+    strings(d.putArray("nameservers"), dns.nameservers());
+    strings(d.putArray("search"), dns.search());
+    strings(n.putArray("hosts"), hosts);
+    return n;
+  }
+
+  private static void strings(ArrayNode a, List<String> l) {
+    l.forEach(a::add);
+  }
+
+  /** Parses run.json; a {@link ProtocolException} names the field, as init's error does. */
+  public static RunConfig fromJson(String json) {
+    JsonNode n;
+    try {
+      n = Json.MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new ProtocolException("not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    return fromJson(n);
+  }
+
+  public static RunConfig fromJson(JsonNode node) {
+    return fromJson(node, null);
+  }
+
+  /**
+   * Parses a run config whose process the caller resolved already (kiln.json's {@code run}): every
+   * field but {@code process} comes from {@code node}.
+   */
+  public static RunConfig fromJson(JsonNode node, ProcessSpec resolved) {
+    try {
+      return parse(node, resolved);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(e.getMessage(), e);
+    }
+  }
+
+  private static RunConfig parse(JsonNode node, ProcessSpec resolved) {
+    JsonFields top = JsonFields.of(node, "");
+    Long version = top.u64("version");
+    if (version == null) {
+      throw new ProtocolException("version is missing (expected " + VERSION + ")");
+    }
+    if (version != VERSION) {
+      throw new ProtocolException(
+          "version " + version + " is not supported (kiln speaks version " + VERSION + ")");
+    }
+    String vmId = top.str("vm_id");
+    if (vmId == null) {
+      throw new ProtocolException("vm_id is missing");
+    }
+    ProcessSpec process = resolved != null ? resolved : process(top);
+    Builder b = builder(vmId, process);
+    String hostname = top.str("hostname");
+    if (hostname != null) {
+      b.hostname(hostname);
+    }
+    JsonFields r = top.obj("root");
+    if (r != null) {
+      String image = orDefault(r.str("image_device"), Root.DEFAULT.imageDevice());
+      // explicit null = ephemeral VM (tmpfs upper); absent = the default disk
+      String writable =
+          r.has("writable_device") ? r.str("writable_device") : Root.DEFAULT.writableDevice();
+      b.root(new Root(image, writable));
+    }
+    String t = top.str("transport");
+    if (t != null) {
+      b.transport(transport(t));
+    }
+    JsonFields ports = top.obj("ports");
+    if (ports != null) {
+      GuestPorts d = GuestPorts.DEFAULT;
+      b.ports(
+          new GuestPorts(
+              ports.port("logs", d.logs()),
+              ports.port("exit", d.exit()),
+              ports.port("metrics", d.metrics()),
+              ports.port("control", d.control())));
+    }
+    JsonFields stop = top.obj("stop");
+    if (stop != null) {
+      b.stopTimeoutSecs(orDefault(stop.u64("timeout_secs"), 10L));
+    }
+    JsonFields log = top.obj("log");
+    if (log != null) {
+      LogSettings d = LogSettings.DEFAULT;
+      String mode = log.str("mode");
+      LogMode m =
+          switch (mode == null ? "block" : mode) {
+            case "block" -> LogMode.BLOCK;
+            case "drop" -> LogMode.DROP;
+            default ->
+                throw new ProtocolException(
+                    "log.mode " + JsonFields.quote(mode) + " is not \"block\" or \"drop\"");
+          };
+      long buffer = orDefault(log.u64("buffer_bytes"), d.bufferBytes());
+      b.log(
+          new LogSettings(
+              m, Math.min(buffer, 1L << 30), orDefault(log.u64("drain_timeout_ms"), 5000L)));
+    }
+    b.metricsIntervalSecs(orDefault(top.u64("metrics_interval_secs"), 0L));
+    JsonFields dns = top.obj("dns");
+    if (dns != null) {
+      b.dns(new Dns(orEmpty(dns.strings("nameservers")), orEmpty(dns.strings("search"))));
+    }
+    b.hosts(orEmpty(top.strings("hosts")));
+    return b.build();
+  }
+
+  private static ProcessSpec process(JsonFields top) {
+    JsonFields p = top.obj("process");
+    if (p == null) {
+      throw new ProtocolException("process is missing");
+    }
+    List<String> argv = p.strings("argv");
+    if (argv == null) {
+      throw new ProtocolException("process.argv is missing");
+    }
+    return new ProcessSpec(
+        argv,
+        orEmpty(p.strings("env")),
+        orDefault(p.str("workdir"), "/"),
+        orDefault(p.str("user"), ProcessSpec.ROOT),
+        orDefault(p.str("stop_signal"), ProcessSpec.DEFAULT_STOP_SIGNAL));
+  }
+
+  private static Transport transport(String t) {
+    for (Transport x : Transport.values()) {
+      if (x.label().equals(t)) {
+        return x;
+      }
+    }
+    throw new ProtocolException(
+        "transport "
+            + JsonFields.quote(t)
+            + " is not one of \"auto\", \"vsock\", \"virtio-serial\"");
+  }
+
+  private static <T> T orDefault(T v, T d) {
+    return v == null ? d : v;
+  }
+
+  private static List<String> orEmpty(List<String> v) {
+    return v == null ? List.of() : v;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.inferno.kiln.run;
+
+import dev.inferno.kiln.protocol.ProcessSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Docker's run semantics, in two steps as moby has them: {@link #merge} when the VM is created
+ * (moby's {@code daemon/commit.go merge} and create-time checks; the result is what {@code inspect}
+ * shows), {@link #process} when it starts (the container environment: HOSTNAME, PATH). The guest's
+ * init runs the result as is, resolving only the user, HOME and argv[0]'s PATH lookup.
+ */
+public final class DockerRun {
+  public static final String DEFAULT_PATH =
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  private DockerRun() {}
+
+  /** Both steps: the process for a VM with this hostname. */
+  public static ProcessSpec resolve(ImageConfig image, Overrides overrides, String hostname) {
+    return process(merge(image, overrides), hostname);
+  }
+
+  /**
+   * Merges the user's flags over the image's config.
+   *
+   * <ul>
+   *   <li>No user entrypoint (absent or empty): an absent or empty user cmd takes the image's Cmd,
+   *       and an <em>absent</em> entrypoint takes the image's ({@code --entrypoint ""} clears it).
+   *   <li>A non-empty user entrypoint drops the image's Cmd (the user's cmd, if any, follows it).
+   *   <li>Env: the image's, then the user's; workdir, user and stop signal: the user's if set, else
+   *       the image's, else {@code /}, root and SIGTERM.
+   * </ul>
+   *
+   * @throws IllegalArgumentException when nothing would run or the workdir is relative
+   */
+  public static MergedConfig merge(ImageConfig image, Overrides overrides) {
+    List<String> entrypoint = overrides.entrypoint();
+    List<String> cmd = overrides.cmd() == null ? List.of() : overrides.cmd();
+    if (entrypoint == null || entrypoint.isEmpty()) {
+      if (cmd.isEmpty()) {
+        cmd = orEmpty(image.cmd());
+      }
+      if (entrypoint == null) {
+        entrypoint = orEmpty(image.entrypoint());
+      }
+    }
+    if (entrypoint.isEmpty() && cmd.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no command specified: the image has no Entrypoint or Cmd;"
+              + " give a command (or an entrypoint)");
+    }
+    List<String> env = new ArrayList<>();
+    image.env().forEach(e -> mergeEnv(env, e));
+    overrides.env().forEach(e -> mergeEnv(env, e));
+    String workdir = firstSet(overrides.workdir(), image.workingDir(), "/");
+    if (!workdir.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "the working directory \"" + workdir + "\" is invalid: it needs to be an absolute path");
+    }
+    return new MergedConfig(
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        firstSet(overrides.user(), image.user(), null),
+        firstSet(overrides.stopSignal(), image.stopSignal(), ProcessSpec.DEFAULT_STOP_SIGNAL));
+  }
+
+  /** The process of a merged config: HOSTNAME first (the config's env may replace it), PATH. */
+  public static ProcessSpec process(MergedConfig c, String hostname) {
+    List<String> env = new ArrayList<>();
+    env.add("HOSTNAME=" + hostname);
+    c.env().forEach(e -> mergeEnv(env, e));
+    if (env.stream().noneMatch(e -> key(e).equals("PATH"))) {
+      env.add("PATH=" + DEFAULT_PATH);
+    }
+    return new ProcessSpec(
+        c.argv(), env, c.workdir(), c.user() == null ? ProcessSpec.ROOT : c.user(), c.stopSignal());
+  }
+
+  private static String key(String entry) {
+    int eq = entry.indexOf('=');
+    return eq < 0 ? entry : entry.substring(0, eq);
+  }
+
+  /** A later {@code K=…} replaces an earlier one in place. */
+  private static void mergeEnv(List<String> env, String entry) {
+    String k = key(entry);
+    for (int i = 0; i < env.size(); i++) {
+      if (key(env.get(i)).equals(k)) {
+        env.set(i, entry);
+        return;
+      }
+    }
+    env.add(entry);
+  }
+
+  private static List<String> orEmpty(List<String> l) {
+    return l == null ? List.of() : l;
+  }
+
+  private static String firstSet(String a, String b, String otherwise) {
+    if (a != null && !a.isEmpty()) {
+      return a;
+    }
+    return b != null && !b.isEmpty() ? b : otherwise;
+  }
+}

@@ -1,0 +1,105 @@
+package dev.inferno.kiln.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The golden run configs of testdata/protocol/run-config, parsed by init's tests too. */
+class RunConfigTest {
+  static final Path DIR = VectorsTest.DIR.resolve("run-config");
+
+  static RunConfig golden(String name) throws IOException {
+    return RunConfig.fromJson(Files.readString(DIR.resolve(name)));
+  }
+
+  @Test
+  void theFullConfigHasEveryField() throws IOException {
+    RunConfig c = golden("full.json");
+    assertThat(c.vmId()).isEqualTo("9f86d081884c7d65");
+    assertThat(c.hostname()).isEqualTo("web-1");
+    assertThat(c.process().argv())
+        .containsExactly("/docker-entrypoint.sh", "nginx", "-g", "daemon off;");
+    assertThat(c.process().env())
+        .containsExactly(
+            "HOSTNAME=web-1",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "DEBUG=1");
+    assertThat(c.process().workdir()).isEqualTo("/srv");
+    assertThat(c.process().user()).isEqualTo("nginx:www");
+    assertThat(c.process().stopSignal()).isEqualTo("SIGQUIT");
+    assertThat(c.root()).isEqualTo(new RunConfig.Root("/dev/vda", null));
+    assertThat(c.transport()).isEqualTo(RunConfig.Transport.VIRTIO_SERIAL);
+    assertThat(c.ports()).isEqualTo(new GuestPorts(11000, 11001, 11002, 11003));
+    assertThat(c.ports().of(Channel.CONTROL)).isEqualTo(11003);
+    assertThat(c.stopTimeoutSecs()).isEqualTo(30);
+    assertThat(c.log()).isEqualTo(new RunConfig.LogSettings(RunConfig.LogMode.DROP, 65536, 2500));
+    assertThat(c.metricsIntervalSecs()).isEqualTo(5);
+    assertThat(c.dns().nameservers()).containsExactly("10.0.0.53");
+    assertThat(c.dns().search()).containsExactly("corp.example");
+    assertThat(c.hosts()).containsExactly("10.0.0.7 db.internal");
+  }
+
+  @Test
+  void theMinimalConfigGetsTheDefaults() throws IOException {
+    RunConfig c = golden("minimal.json");
+    assertThat(c.hostname()).isEqualTo("abc");
+    assertThat(c.process())
+        .isEqualTo(new ProcessSpec(List.of("/bin/true"), List.of(), "/", "0:0", "SIGTERM"));
+    assertThat(c.root()).isEqualTo(RunConfig.Root.DEFAULT);
+    assertThat(c.transport()).isEqualTo(RunConfig.Transport.AUTO);
+    assertThat(c.ports()).isEqualTo(new GuestPorts(10000, 10001, 10002, 10003));
+    assertThat(c.stopTimeoutSecs()).isEqualTo(10);
+    assertThat(c.log()).isEqualTo(RunConfig.LogSettings.DEFAULT);
+    assertThat(c.log().bufferBytes()).isEqualTo(1 << 20);
+    assertThat(c.metricsIntervalSecs()).isZero();
+    assertThat(c.dns()).isEqualTo(RunConfig.Dns.NONE);
+    assertThat(c.hosts()).isEmpty();
+    assertThat(c).isEqualTo(RunConfig.builder("abc", c.process()).build());
+  }
+
+  @Test
+  void encodingThenParsingGivesTheSameConfig() throws IOException {
+    for (String name : List.of("full.json", "minimal.json")) {
+      RunConfig c = golden(name);
+      String json = c.toJson();
+      assertThat(json).startsWith("{\"version\":2,").doesNotContain(" : ");
+      assertThat(RunConfig.fromJson(json)).isEqualTo(c);
+    }
+  }
+
+  static Stream<Arguments> invalid() throws IOException {
+    JsonNode cases = new ObjectMapper().readTree(DIR.resolve("cases.json").toFile());
+    List<Arguments> out = new ArrayList<>();
+    for (JsonNode c : cases.get("invalid")) {
+      out.add(Arguments.of(c.get("file").asText(), c.get("error").asText()));
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalid")
+  void invalidConfigsNameTheField(String file, String error) {
+    assertThatThrownBy(() -> golden(file))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining(error);
+  }
+
+  @Test
+  void notJsonAtAll() {
+    assertThatThrownBy(() -> RunConfig.fromJson("{not json"))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("not valid JSON");
+  }
+}

@@ -47,14 +47,21 @@ public final class Main {
 
   /** Runs one command line; returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    if (args.length > 0 && (args[0].equals("server") || args[0].equals("init"))) {
+    if (args.length > 0 && isDaemonVerb(args[0])) {
       return daemon(args, err);
+    }
+    if (args.length == 2 && args[0].equals("help") && isDaemonVerb(args[1])) {
+      return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
     }
     current = new Main();
     CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
+  }
+
+  private static boolean isDaemonVerb(String verb) {
+    return verb.equals("server") || verb.equals("init");
   }
 
   /** Every subcommand, in help order. */
@@ -129,6 +136,18 @@ public final class Main {
     for (String name : only == null ? COMMANDS : new String[] {only}) {
       cl.addSubcommand(name, command(name));
     }
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      // every verb answers -h/--help (picocli gives the standard options to the root only)
+      sub.getCommandSpec()
+          .addOption(
+              CommandLine.Model.OptionSpec.builder("-h", "--help")
+                  .usageHelp(true)
+                  .description("Show this help message and exit.")
+                  .build());
+    }
+    if (only == null) {
+      cl.addSubcommand("help", new CommandLine.HelpCommand()); // `inferno help VERB`
+    }
     if (only == null || only.equals("run")) {
       // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
       cl.getSubcommands().get("run").setStopAtPositional(true);
@@ -145,9 +164,7 @@ public final class Main {
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       c.getErr().println("inferno: " + ex.getMessage());
-      c.getErr()
-          .println(
-              "See 'inferno " + c.getCommandName().replace("inferno", "").trim() + " --help'.");
+      c.getErr().println("See '" + c.getCommandSpec().qualifiedName() + " --help'.");
       c.getErr().flush();
       return 125;
     });

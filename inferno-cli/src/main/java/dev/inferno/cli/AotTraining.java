@@ -1,5 +1,9 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
+import dev.inferno.model.Created;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmSummary;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import java.io.ByteArrayInputStream;
@@ -10,7 +14,6 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 
 /**
@@ -49,24 +52,33 @@ public final class AotTraining {
         new String[] {"--socket", Path.of("/nonexistent/inferno.sock").toString(), "ps"},
         new PrintWriter(sink),
         new PrintWriter(sink));
-    Map<String, Object> vm =
-        Json.parseObject(
-            "{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"docker.io/library/busybox:latest\","
-                + "\"command\":[\"sh\"],\"state\":\"running\",\"createdAt\":\"2026-11-28T19:00:00Z\","
-                + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":null,\"exit\":null}");
+    // the record codec on the shapes ps, inspect and run read and write
+    VmSummary vm =
+        Json.readList(
+                "[{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"docker.io/library/busybox:latest\","
+                    + "\"command\":[\"sh\"],\"state\":\"exited\",\"createdAt\":\"2026-11-28T19:00:00Z\","
+                    + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":\"2026-11-28T19:00:02Z\","
+                    + "\"exit\":{\"code\":0,\"signal\":null,\"oom\":false,\"reason\":null,"
+                    + "\"finishedAt\":\"2026-11-28T19:00:02Z\"}}]",
+                VmSummary.class)
+            .getFirst();
     Instant now = Instant.now();
     Format.table(
         List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"),
         List.of(
             List.of(
-                Format.shortId(vm.get("id")),
-                String.valueOf(vm.get("image")),
-                Format.command(vm.get("command")),
-                Format.ago(vm.get("createdAt"), now),
+                Format.shortId(vm.id()),
+                String.valueOf(vm.image()),
+                Format.command(vm.command()),
+                Format.ago(vm.createdAt(), now),
                 Format.status(vm, now),
-                String.valueOf(vm.get("name")))));
-    Json.pretty(vm);
+                String.valueOf(vm.name()))));
+    Json.pretty(List.of(vm));
     Json.write(vm);
+    RunRequest req = RunRequest.of("busybox").withCmd(List.of("true")).withPull("never");
+    Json.read(Json.write(req), RunRequest.class);
+    Json.read("{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"warnings\":[]}", Created.class);
+    Json.read("{\"message\":\"no such VM: x\"}", ApiError.class);
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     new Frame(Frame.Kind.STDOUT, Frame.nanos(now), new byte[] {'x', '\n'}).writeTo(b);
     Frame.json(Frame.Kind.EXIT, "{\"code\":0}").writeTo(b);

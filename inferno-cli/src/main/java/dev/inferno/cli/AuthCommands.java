@@ -1,11 +1,10 @@
 package dev.inferno.cli;
 
-import dev.inferno.model.json.Json;
+import dev.inferno.model.AuthRequest;
+import dev.inferno.model.AuthResult;
 import java.io.Console;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,13 +74,7 @@ final class AuthCommands {
       if (password == null || password.isEmpty()) {
         throw new CliException("a password is required");
       }
-      Map<String, Object> req = new LinkedHashMap<>();
-      if (server != null) {
-        req.put("server", server);
-      }
-      req.put("username", username.strip());
-      req.put("password", password);
-      Main.client().call("POST", "/v1/auth", Json.write(req));
+      Main.client().call("POST", "/v1/auth", new AuthRequest(server, username.strip(), password));
       System.out.println("Login Succeeded");
       return 0;
     }
@@ -102,15 +95,15 @@ final class AuthCommands {
 
     @Override
     public Integer call() throws IOException {
-      Map<?, ?> r =
-          (Map<?, ?>)
-              Main.client()
-                  .call(
-                      "DELETE",
-                      "/v1/auth" + (server == null ? "" : "?server=" + DaemonClient.enc(server)),
-                      null);
-      Object name = r.get("server");
-      if ("Not logged in".equals(r.get("status"))) {
+      AuthResult r =
+          Main.client()
+              .call(
+                  "DELETE",
+                  "/v1/auth" + (server == null ? "" : "?server=" + DaemonClient.enc(server)),
+                  null,
+                  AuthResult.class);
+      String name = r.server();
+      if ("Not logged in".equals(r.status())) {
         System.out.println("Not logged in to " + name);
       } else {
         System.out.println("Removing login credentials for " + name);

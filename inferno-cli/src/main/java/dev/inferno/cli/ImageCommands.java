@@ -1,5 +1,7 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ImageSummary;
+import dev.inferno.model.PullRequest;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.units.Sizes;
@@ -41,12 +43,8 @@ final class ImageCommands {
     /** Pulls with progress on out; 0 on success, 1 (after printing the error) on failure. */
     static int pull(DaemonClient client, String image, String platform, PrintStream out)
         throws IOException {
-      Map<String, Object> req = new LinkedHashMap<>();
-      req.put("reference", image);
-      if (platform != null) {
-        req.put("platform", platform);
-      }
-      UnixHttpClient.Response r = client.send("POST", "/v1/images/pull", Json.write(req));
+      UnixHttpClient.Response r =
+          client.send("POST", "/v1/images/pull", new PullRequest(image, platform));
       if (r.status() != 200) {
         throw DaemonClient.error(r);
       }
@@ -59,15 +57,16 @@ final class ImageCommands {
           if (line.isBlank()) {
             continue;
           }
-          Map<String, Object> m = Json.parseObject(line);
-          String status = String.valueOf(m.get("status"));
+          dev.inferno.model.Progress m = Json.read(line, dev.inferno.model.Progress.class);
+          String status = String.valueOf(m.status());
           if (status.equals("Error")) {
-            throw new CliException(String.valueOf(m.get("error")));
+            throw new CliException(String.valueOf(m.error()));
           }
-          if (status.equals("Done") && m.get("image") instanceof Map<?, ?> img) {
-            out.println("Digest: " + img.get("manifestDigest"));
-            out.println("Status: image is up to date for " + img.get("reference"));
-            out.println(img.get("reference"));
+          if (status.equals("Done") && m.image() != null) {
+            ImageSummary img = m.image();
+            out.println("Digest: " + img.manifestDigest());
+            out.println("Status: image is up to date for " + img.reference());
+            out.println(img.reference());
             return 0;
           }
           p.update(m);
@@ -89,16 +88,15 @@ final class ImageCommands {
       this.tty = tty;
     }
 
-    void update(Map<String, Object> m) {
-      String status = String.valueOf(m.get("status"));
-      Object id = m.get("id");
-      String text = line(status, id, m.get("current"), m.get("total"));
-      if (id == null) {
+    void update(dev.inferno.model.Progress m) {
+      String status = String.valueOf(m.status());
+      String layer = m.id();
+      String text = line(status, layer, m.current(), m.total());
+      if (layer == null) {
         out.println(text);
         out.flush();
         return;
       }
-      String layer = id.toString();
       if (!tty) {
         if (!status.equals(last.put(layer, status))) {
           out.println(layer + ": " + status);
@@ -117,26 +115,25 @@ final class ImageCommands {
       out.flush();
     }
 
-    static String line(String status, Object id, Object current, Object total) {
+    static String line(String status, String id, Long current, Long total) {
       StringBuilder sb = new StringBuilder();
       if (id != null) {
         sb.append(id).append(": ");
       }
       sb.append(status);
-      if (current instanceof Number c
-          && total instanceof Number t
-          && t.longValue() > 0
-          && !status.endsWith("complete")) {
+      if (current != null && total != null && total > 0 && !status.endsWith("complete")) {
+        long c = current;
+        long t = total;
         int width = 50;
-        int done = (int) Math.min(width, c.longValue() * width / t.longValue());
+        int done = (int) Math.min(width, c * width / t);
         sb.append(" [")
             .repeat("=", Math.max(0, done - 1))
             .append(done > 0 && done < width ? ">" : done == width ? "=" : "")
             .repeat(" ", width - done)
             .append("] ")
-            .append(Sizes.human(c.longValue()))
+            .append(Sizes.human(c))
             .append('/')
-            .append(Sizes.human(t.longValue()));
+            .append(Sizes.human(t));
       }
       return sb.toString();
     }
@@ -156,27 +153,25 @@ final class ImageCommands {
     String format = "table";
 
     @Override
-    @SuppressWarnings("unchecked")
     public Integer call() throws IOException {
       if (!format.equals("table") && !format.equals("json")) {
         throw new CliException("invalid --format " + format + ": table or json");
       }
-      List<Map<String, Object>> images =
-          (List<Map<String, Object>>) Main.client().call("GET", "/v1/images", null);
+      List<ImageSummary> images = Main.client().list("GET", "/v1/images", ImageSummary.class);
       StringBuilder sb = new StringBuilder();
       if (quiet) {
-        for (Map<String, Object> i : images) {
-          sb.append(Format.shortId(i.get("id"))).append('\n');
+        for (ImageSummary i : images) {
+          sb.append(Format.shortId(i.id())).append('\n');
         }
       } else if (format.equals("json")) {
-        for (Map<String, Object> i : images) {
+        for (ImageSummary i : images) {
           sb.append(Json.write(i)).append('\n');
         }
       } else {
         Instant now = Instant.now();
         List<List<String>> rows = new ArrayList<>();
-        for (Map<String, Object> i : images) {
-          String ref = String.valueOf(i.get("reference"));
+        for (ImageSummary i : images) {
+          String ref = String.valueOf(i.reference());
           if (ref.startsWith("sha256:")) {
             ref = "<none>:<none>"; // known only by digest (e.g. loaded without a name)
           }
@@ -187,11 +182,11 @@ final class ImageCommands {
           String tag = colon > noDigest.lastIndexOf('/') ? noDigest.substring(colon + 1) : "<none>";
           List<String> row = new ArrayList<>(List.of(repo, tag));
           if (digests) {
-            row.add(String.valueOf(i.get("manifestDigest")));
+            row.add(String.valueOf(i.manifestDigest()));
           }
-          row.add(Format.shortId(i.get("id")));
-          row.add(i.get("createdAt") == null ? "N/A" : Format.ago(i.get("createdAt"), now));
-          row.add(Sizes.human(((Number) i.get("sizeBytes")).longValue()));
+          row.add(Format.shortId(i.id()));
+          row.add(i.createdAt() == null ? "N/A" : Format.ago(i.createdAt(), now));
+          row.add(Sizes.human(i.sizeBytes()));
           rows.add(row);
         }
         List<String> header = new ArrayList<>(List.of("REPOSITORY", "TAG"));
@@ -221,15 +216,15 @@ final class ImageCommands {
       int code = 0;
       for (String ref : images) {
         try {
-          Map<?, ?> img =
-              (Map<?, ?>)
-                  Main.client()
-                      .call(
-                          "DELETE",
-                          "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
-                          null);
-          System.out.println("Untagged: " + img.get("reference"));
-          System.out.println("Deleted: " + img.get("id"));
+          ImageSummary img =
+              Main.client()
+                  .call(
+                      "DELETE",
+                      "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
+                      null,
+                      ImageSummary.class);
+          System.out.println("Untagged: " + img.reference());
+          System.out.println("Deleted: " + img.id());
         } catch (Exception e) {
           System.err.println("inferno: " + e.getMessage());
           code = 1;
@@ -265,12 +260,12 @@ final class ImageCommands {
           if (line.isBlank()) {
             continue;
           }
-          Map<String, Object> m = Json.parseObject(line);
-          if ("Error".equals(m.get("status"))) {
-            throw new CliException(String.valueOf(m.get("error")));
+          dev.inferno.model.Progress m = Json.read(line, dev.inferno.model.Progress.class);
+          if ("Error".equals(m.status())) {
+            throw new CliException(String.valueOf(m.error()));
           }
-          if ("Done".equals(m.get("status")) && m.get("image") instanceof Map<?, ?> img) {
-            System.out.println("Loaded image: " + img.get("reference"));
+          if ("Done".equals(m.status()) && m.image() != null) {
+            System.out.println("Loaded image: " + m.image().reference());
             loaded++;
           }
         }

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
@@ -96,7 +97,7 @@ final class LogsCommand implements Callable<Integer> {
           p.flush();
         }
         case ERROR ->
-            throw new CliException(String.valueOf(Json.parseObject(f.text()).get("message")));
+            throw new CliException(String.valueOf(Json.read(f.text(), ApiError.class).message()));
         default -> {}
       }
     }

@@ -1,10 +1,10 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.VmSummary;
 import dev.inferno.model.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,37 +29,33 @@ final class PsCommand implements Callable<Integer> {
   boolean noTrunc;
 
   @Override
-  @SuppressWarnings("unchecked")
   public Integer call() throws Exception {
     if (!format.equals("table") && !format.equals("json")) {
       throw new CliException("invalid --format " + format + ": table or json");
     }
-    List<Map<String, Object>> vms =
-        (List<Map<String, Object>>)
-            Main.client().call("GET", "/v1/vms" + (all ? "?all=true" : ""), null);
+    List<VmSummary> vms =
+        Main.client().list("GET", "/v1/vms" + (all ? "?all=true" : ""), VmSummary.class);
     StringBuilder sb = new StringBuilder();
     if (quiet) {
-      for (Map<String, Object> v : vms) {
-        sb.append(noTrunc ? v.get("id") : Format.shortId(v.get("id"))).append('\n');
+      for (VmSummary v : vms) {
+        sb.append(noTrunc ? v.id() : Format.shortId(v.id())).append('\n');
       }
     } else if (format.equals("json")) {
-      for (Map<String, Object> v : vms) {
+      for (VmSummary v : vms) {
         sb.append(Json.write(v)).append('\n');
       }
     } else {
       Instant now = Instant.now();
       List<List<String>> rows = new ArrayList<>();
-      for (Map<String, Object> v : vms) {
+      for (VmSummary v : vms) {
         rows.add(
             List.of(
-                noTrunc ? String.valueOf(v.get("id")) : Format.shortId(v.get("id")),
-                String.valueOf(v.get("image")),
-                noTrunc
-                    ? "\"" + String.join(" ", (List<String>) v.get("command")) + "\""
-                    : Format.command(v.get("command")),
-                Format.ago(v.get("createdAt"), now),
+                noTrunc ? String.valueOf(v.id()) : Format.shortId(v.id()),
+                String.valueOf(v.image()),
+                noTrunc ? "\"" + String.join(" ", v.command()) + "\"" : Format.command(v.command()),
+                Format.ago(v.createdAt(), now),
                 Format.status(v, now),
-                String.valueOf(v.get("name"))));
+                String.valueOf(v.name())));
       }
       sb.append(
           Format.table(List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"), rows));

@@ -1,5 +1,9 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
+import dev.inferno.model.Created;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.RunRequest;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
@@ -10,9 +14,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
@@ -94,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
     if (!List.of("missing", "always", "never").contains(pull)) {
       throw new CliException("invalid --pull " + pull + ": missing, always or never");
     }
-    Map<String, Object> req = request();
+    RunRequest req = request();
     DaemonClient client = Main.client();
     if (pull.equals("always") || (pull.equals("missing") && !present(client))) {
       if (pull.equals("missing")) {
@@ -105,12 +107,11 @@ final class RunCommand implements Callable<Integer> {
         return 125;
       }
     }
-    req.put("pull", "never");
+    req = req.withPull("never"); // pulled above if it had to be
     if (detach) {
-      Object created = client.call("POST", "/v1/vms", Json.write(req));
-      Map<?, ?> c = (Map<?, ?>) created;
+      Created c = client.call("POST", "/v1/vms", req, Created.class);
       warn(c);
-      System.out.println(c.get("id"));
+      System.out.println(c.id());
       return 0;
     }
     return attached(client, req);
@@ -130,12 +131,8 @@ final class RunCommand implements Callable<Integer> {
     throw DaemonClient.error(r);
   }
 
-  Map<String, Object> request() throws IOException {
-    Map<String, Object> req = new LinkedHashMap<>();
-    req.put("image", image);
-    if (name != null) {
-      req.put("name", name);
-    }
+  /** The request the options describe; null leaves a field to the image or the daemon. */
+  RunRequest request() throws IOException {
     List<String> envs = new ArrayList<>();
     for (Path f : envFiles) {
       for (String line : Files.readAllLines(f)) {
@@ -148,33 +145,30 @@ final class RunCommand implements Callable<Integer> {
     for (String e : env) {
       addEnv(envs, e);
     }
-    if (!envs.isEmpty()) {
-      req.put("env", envs);
-    }
-    if (entrypoint != null) {
-      req.put("entrypoint", entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
-    }
-    if (!cmd.isEmpty()) {
-      req.put("cmd", cmd);
-    }
-    put(req, "workdir", workdir);
-    put(req, "user", user);
-    put(req, "cpus", cpus);
+    Long memoryBytes = null;
     if (memory != null) {
       try {
-        req.put("memoryBytes", Sizes.parse(memory));
+        memoryBytes = Sizes.parse(memory);
       } catch (IllegalArgumentException e) {
         throw new CliException(e.getMessage());
       }
     }
-    put(req, "stopSignal", stopSignal);
-    put(req, "stopTimeoutSeconds", stopTimeout);
-    put(req, "vmm", vmm);
-    put(req, "platform", platform);
-    if (rm) {
-      req.put("autoRemove", true);
-    }
-    return req;
+    return new RunRequest(
+        image,
+        name,
+        envs.isEmpty() ? null : envs,
+        entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint),
+        cmd.isEmpty() ? null : cmd,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeout,
+        vmm,
+        platform,
+        null,
+        rm ? Boolean.TRUE : null);
   }
 
   private static void addEnv(List<String> envs, String e) {
@@ -190,23 +184,17 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private static void put(Map<String, Object> m, String k, Object v) {
-    if (v != null) {
-      m.put(k, v);
-    }
-  }
-
-  private static void warn(Map<?, ?> created) {
-    if (created.get("warnings") instanceof List<?> w) {
-      for (Object s : w) {
+  private static void warn(Created created) {
+    if (created.warnings() != null) {
+      for (String s : created.warnings()) {
         System.err.println("WARNING: " + s);
       }
     }
   }
 
   /** One request: the info frame names the VM, output follows, the exit frame ends it. */
-  private int attached(DaemonClient client, Map<String, Object> req) throws IOException {
-    UnixHttpClient.Response r = client.send("POST", "/v1/vms?attach=true", Json.write(req));
+  private int attached(DaemonClient client, RunRequest req) throws IOException {
+    UnixHttpClient.Response r = client.send("POST", "/v1/vms?attach=true", req);
     if (r.status() != 200) {
       throw DaemonClient.error(r);
     }
@@ -219,8 +207,8 @@ final class RunCommand implements Callable<Integer> {
       for (Frame f = Frame.readFrom(in); f != null; f = Frame.readFrom(in)) {
         switch (f.kind()) {
           case INFO -> {
-            Map<String, Object> created = Json.parseObject(f.text());
-            id[0] = (String) created.get("id");
+            Created created = Json.read(f.text(), Created.class);
+            id[0] = created.id();
             warn(created);
             Interrupts.install(() -> interrupt(client, id[0], interrupts.incrementAndGet()));
           }
@@ -233,17 +221,16 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
           }
           case EXIT -> {
-            Map<String, Object> exit = Json.parseObject(f.text());
-            Object code = exit.get("code");
-            if (code == null) {
+            ExitRecord exit = Json.read(f.text(), ExitRecord.class);
+            if (exit.code() == null) {
               throw new CliException(
                   "the VM ended without an exit code: "
-                      + exit.getOrDefault("reason", "unknown reason"));
+                      + (exit.reason() == null ? "unknown reason" : exit.reason()));
             }
-            return ((Number) code).intValue();
+            return exit.code();
           }
           case ERROR ->
-              throw new CliException(String.valueOf(Json.parseObject(f.text()).get("message")));
+              throw new CliException(String.valueOf(Json.read(f.text(), ApiError.class).message()));
         }
       }
     }

@@ -1,6 +1,7 @@
 package dev.inferno.cli;
 
-import java.util.Map;
+import dev.inferno.model.SystemInfo;
+import dev.inferno.model.VersionInfo;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -17,12 +18,12 @@ final class SystemCommands {
       System.out.println("Client:");
       System.out.println(" Version:      " + Main.VERSION);
       System.out.println(" Java:         " + System.getProperty("java.version"));
-      Map<?, ?> v = (Map<?, ?>) Main.client().call("GET", "/v1/version", null);
+      VersionInfo v = Main.client().call("GET", "/v1/version", null, VersionInfo.class);
       System.out.println("Server:");
-      System.out.println(" Version:      " + v.get("version"));
-      System.out.println(" API version:  " + v.get("apiVersion"));
-      System.out.println(" Java:         " + v.get("javaVersion"));
-      System.out.println(" OS/Arch:      " + v.get("os") + "/" + v.get("arch"));
+      System.out.println(" Version:      " + v.version());
+      System.out.println(" API version:  " + v.apiVersion());
+      System.out.println(" Java:         " + v.javaVersion());
+      System.out.println(" OS/Arch:      " + v.os() + "/" + v.arch());
       return 0;
     }
   }
@@ -31,15 +32,15 @@ final class SystemCommands {
   static final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-      Map<?, ?> i = (Map<?, ?>) Main.client().call("GET", "/v1/info", null);
-      System.out.println("VMs: " + i.get("vms"));
-      System.out.println(" Running: " + i.get("running"));
-      System.out.println(" Exited: " + i.get("exited"));
-      System.out.println("Images: " + i.get("images"));
-      System.out.println("VMM: " + i.get("vmm"));
-      System.out.println("KVM: " + (Boolean.TRUE.equals(i.get("kvm")) ? "yes" : "no"));
-      System.out.println("Kernel: " + i.get("kernel"));
-      System.out.println("State dir: " + i.get("stateDir"));
+      SystemInfo i = Main.client().call("GET", "/v1/info", null, SystemInfo.class);
+      System.out.println("VMs: " + i.vms());
+      System.out.println(" Running: " + i.running());
+      System.out.println(" Exited: " + i.exited());
+      System.out.println("Images: " + i.images());
+      System.out.println("VMM: " + i.vmm());
+      System.out.println("KVM: " + (i.kvm() ? "yes" : "no"));
+      System.out.println("Kernel: " + i.kernel());
+      System.out.println("State dir: " + i.stateDir());
       System.out.println("Socket: " + Main.client().socket());
       return 0;
     }

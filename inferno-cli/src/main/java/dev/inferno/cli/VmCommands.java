@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.VmDetail;
 import dev.inferno.model.json.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,11 +107,12 @@ final class VmCommands {
 
     @Override
     public Integer call() {
-      List<Object> out = new ArrayList<>();
+      List<VmDetail> out = new ArrayList<>();
       int code = 0;
       for (String ref : vms) {
         try {
-          out.add(Main.client().call("GET", "/v1/vms/" + DaemonClient.enc(ref), null));
+          out.add(
+              Main.client().call("GET", "/v1/vms/" + DaemonClient.enc(ref), null, VmDetail.class));
         } catch (Exception e) {
           System.err.println("inferno: " + e.getMessage());
           code = 1;

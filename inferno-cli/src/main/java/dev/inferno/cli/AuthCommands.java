@@ -5,10 +5,9 @@ import dev.inferno.model.AuthResult;
 import java.io.Console;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code inferno login} and {@code logout}: the daemon checks the credentials against the registry
@@ -17,28 +16,37 @@ import picocli.CommandLine.Parameters;
 final class AuthCommands {
   private AuthCommands() {}
 
-  @Command(
-      name = "login",
-      description = "Log in to a registry (the daemon checks and keeps the credentials).")
-  static final class Login implements Callable<Integer> {
-    @Option(
-        names = {"-u", "--username"},
-        description = "user name")
-    String username;
-
-    @Option(
-        names = {"-p", "--password"},
-        description = "password (insecure: prefer --password-stdin)")
-    String password;
-
-    @Option(names = "--password-stdin", description = "read the password from stdin")
-    boolean passwordStdin;
-
-    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
-    String server;
+  static final class Login implements Verb {
+    private final OptionSpec usernameOpt =
+        Verb.option(String.class, "username", "user name", "-u", "--username");
+    private final OptionSpec passwordOpt =
+        Verb.option(
+            String.class,
+            "password",
+            "password (insecure: prefer --password-stdin)",
+            "-p",
+            "--password");
+    private final OptionSpec passwordStdinOpt =
+        Verb.flag("read the password from stdin", "--password-stdin");
+    private final PositionalParamSpec serverParam =
+        Verb.positional("0", "0..1", "SERVER", "registry (default docker.io)");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(
+              this, "login", "Log in to a registry (the daemon checks and keeps the credentials).")
+          .addOption(usernameOpt)
+          .addOption(passwordOpt)
+          .addOption(passwordStdinOpt)
+          .addPositional(serverParam);
+    }
+
+    @Override
+    public int run() throws IOException {
+      String username = usernameOpt.getValue();
+      String password = passwordOpt.getValue();
+      boolean passwordStdin = passwordStdinOpt.getValue();
+      String server = serverParam.getValue();
       if (password != null && passwordStdin) {
         throw new CliException("--password and --password-stdin are mutually exclusive");
       }
@@ -88,13 +96,19 @@ final class AuthCommands {
     }
   }
 
-  @Command(name = "logout", description = "Log out from a registry (the daemon forgets it).")
-  static final class Logout implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
-    String server;
+  static final class Logout implements Verb {
+    private final PositionalParamSpec serverParam =
+        Verb.positional("0", "0..1", "SERVER", "registry (default docker.io)");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(this, "logout", "Log out from a registry (the daemon forgets it).")
+          .addPositional(serverParam);
+    }
+
+    @Override
+    public int run() throws IOException {
+      String server = serverParam.getValue();
       AuthResult r =
           Main.client()
               .call(

@@ -18,26 +18,29 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** pull, images, rmi, load. */
 final class ImageCommands {
   private ImageCommands() {}
 
-  @Command(name = "pull", description = "Pull an image from a registry.")
-  static final class Pull implements Callable<Integer> {
-    @Option(names = "--platform", description = "os/arch[/variant]")
-    String platform;
-
-    @Parameters(index = "0", paramLabel = "IMAGE")
-    String image;
+  static final class Pull implements Verb {
+    private final OptionSpec platform =
+        Verb.option(String.class, "platform", "os/arch[/variant]", "--platform");
+    private final PositionalParamSpec image = Verb.positional("0", "1", "IMAGE", null);
 
     @Override
-    public Integer call() throws IOException {
-      return pull(Main.client(), image, platform, System.out);
+    public CommandSpec spec() {
+      return Verb.command(this, "pull", "Pull an image from a registry.")
+          .addOption(platform)
+          .addPositional(image);
+    }
+
+    @Override
+    public int run() throws IOException {
+      return pull(Main.client(), image.getValue(), platform.getValue(), System.out);
     }
 
     /** Pulls with progress on out; 0 on success, 1 (after printing the error) on failure. */
@@ -139,21 +142,25 @@ final class ImageCommands {
     }
   }
 
-  @Command(name = "images", description = "List local images.")
-  static final class Images implements Callable<Integer> {
-    @Option(names = "--digests", description = "show manifest digests")
-    boolean digests;
-
-    @Option(
-        names = {"-q", "--quiet"},
-        description = "only image ids")
-    boolean quiet;
-
-    @Option(names = "--format", description = "table (default) or json")
-    String format = "table";
+  static final class Images implements Verb {
+    private final OptionSpec digestsOpt = Verb.flag("show manifest digests", "--digests");
+    private final OptionSpec quietOpt = Verb.flag("only image ids", "-q", "--quiet");
+    private final OptionSpec formatOpt =
+        Verb.option(String.class, "format", "table (default) or json", "--format");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(this, "images", "List local images.")
+          .addOption(digestsOpt)
+          .addOption(quietOpt)
+          .addOption(formatOpt);
+    }
+
+    @Override
+    public int run() throws IOException {
+      boolean digests = digestsOpt.getValue();
+      boolean quiet = quietOpt.getValue();
+      String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
       if (!format.equals("table") && !format.equals("json")) {
         throw new CliException("invalid --format " + format + ": table or json");
       }
@@ -201,20 +208,21 @@ final class ImageCommands {
     }
   }
 
-  @Command(name = "rmi", description = "Remove images.")
-  static final class Rmi implements Callable<Integer> {
-    @Option(
-        names = {"-f", "--force"},
-        description = "remove even if exited VMs use it")
-    boolean force;
-
-    @Parameters(arity = "1..*", paramLabel = "IMAGE")
-    List<String> images;
+  static final class Rmi implements Verb {
+    private final OptionSpec forceOpt =
+        Verb.flag("remove even if exited VMs use it", "-f", "--force");
+    private final PositionalParamSpec images = Verb.positional("0", "1..*", "IMAGE", null);
 
     @Override
-    public Integer call() {
+    public CommandSpec spec() {
+      return Verb.command(this, "rmi", "Remove images.").addOption(forceOpt).addPositional(images);
+    }
+
+    @Override
+    public int run() {
+      boolean force = forceOpt.getValue();
       int code = 0;
-      for (String ref : images) {
+      for (String ref : Verb.list(images)) {
         try {
           ImageSummary img =
               Main.client()
@@ -234,15 +242,19 @@ final class ImageCommands {
     }
   }
 
-  @Command(name = "load", description = "Load images from a docker-save or OCI-layout tar.")
-  static final class Load implements Callable<Integer> {
-    @Option(
-        names = {"-i", "--input"},
-        description = "the tar file (default: stdin)")
-    Path input;
+  static final class Load implements Verb {
+    private final OptionSpec inputOpt =
+        Verb.option(Path.class, "input", "the tar file (default: stdin)", "-i", "--input");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(this, "load", "Load images from a docker-save or OCI-layout tar.")
+          .addOption(inputOpt);
+    }
+
+    @Override
+    public int run() throws IOException {
+      Path input = inputOpt.getValue();
       InputStream in = input == null ? System.in : Files.newInputStream(input);
       long length = input == null ? -1 : Files.size(input);
       UnixHttpClient.Response r;

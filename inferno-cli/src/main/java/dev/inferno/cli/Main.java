@@ -4,30 +4,21 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code inferno} command. Subcommands touch JDK types (and picocli) only; {@code server} and
- * {@code init} reach the daemon's classes by reflection so no other command loads them.
+ * {@code init} reach the daemon's classes by reflection so no other command loads them. The grammar
+ * is picocli's model built in code ({@link Verb}), not from annotations (startup matters).
  */
-@Command(
-    name = "inferno",
-    mixinStandardHelpOptions = true,
-    versionProvider = Main.VersionProvider.class,
-    description = "Docker-shaped containers that are microVMs.")
 public final class Main {
   public static final String VERSION = "0.1.0";
   static final Path DEFAULT_SOCKET = Path.of("/run/inferno/inferno.sock");
 
-  @Option(
-      names = "--socket",
-      scope = CommandLine.ScopeType.INHERIT,
-      description =
-          "the daemon's socket (default: $INFERNO_SOCKET or " + "/run/inferno/inferno.sock)")
-  Path socket;
-
-  private static Main current = new Main();
+  /** The --socket of the command line running now (null: $INFERNO_SOCKET or the default). */
+  private static Path socket;
 
   private Main() {}
 
@@ -53,7 +44,7 @@ public final class Main {
     if (args.length == 2 && args[0].equals("help") && isDaemonVerb(args[1])) {
       return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
     }
-    current = new Main();
+    socket = null;
     CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
@@ -91,7 +82,7 @@ public final class Main {
    * builds a model only for the commands registered, and one command's model is all a normal
    * invocation needs (startup matters).
    */
-  static Object command(String name) {
+  static Verb command(String name) {
     return switch (name) {
       case "run" -> new RunCommand();
       case "stop" -> new VmCommands.Stop();
@@ -109,8 +100,8 @@ public final class Main {
       case "version" -> new SystemCommands.Version();
       case "info" -> new SystemCommands.InfoCommand();
       case "completion" -> new SystemCommands.Completion();
-      case "server" -> new Server();
-      case "init" -> new Init();
+      case "server" -> new DaemonVerb("server", "Run the daemon (see `inferno server --help`).");
+      case "init" -> new DaemonVerb("init", "Write a commented default daemon config (-p PATH).");
       default -> null;
     };
   }
@@ -132,26 +123,31 @@ public final class Main {
   }
 
   static CommandLine commandLine(String only) {
-    CommandLine cl = new CommandLine(current);
+    CommandSpec root = CommandSpec.create().name("inferno").version("inferno version " + VERSION);
+    root.usageMessage().description("Docker-shaped containers that are microVMs.");
+    root.addOption(
+        OptionSpec.builder("--socket")
+            .type(Path.class)
+            .paramLabel("<socket>")
+            .scopeType(CommandLine.ScopeType.INHERIT)
+            .description(
+                "the daemon's socket (default: $INFERNO_SOCKET or /run/inferno/inferno.sock)")
+            .build());
+    root.addOption(help());
+    root.addOption(
+        OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("Print version information and exit.")
+            .build());
+    CommandLine cl = new CommandLine(root);
     for (String name : only == null ? COMMANDS : new String[] {only}) {
-      cl.addSubcommand(name, command(name));
-    }
-    for (CommandLine sub : cl.getSubcommands().values()) {
       // every verb answers -h/--help (picocli gives the standard options to the root only)
-      sub.getCommandSpec()
-          .addOption(
-              CommandLine.Model.OptionSpec.builder("-h", "--help")
-                  .usageHelp(true)
-                  .description("Show this help message and exit.")
-                  .build());
+      cl.addSubcommand(name, command(name).spec().addOption(help()));
     }
     if (only == null) {
       cl.addSubcommand("help", new CommandLine.HelpCommand()); // `inferno help VERB`
     }
-    if (only == null || only.equals("run")) {
-      // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
-      cl.getSubcommands().get("run").setStopAtPositional(true);
-    }
+    cl.setExecutionStrategy(Main::execute);
     cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
       String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
       if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
@@ -171,8 +167,39 @@ public final class Main {
     return cl;
   }
 
+  private static OptionSpec help() {
+    return OptionSpec.builder("-h", "--help")
+        .usageHelp(true)
+        .description("Show this help message and exit.")
+        .build();
+  }
+
+  /** After parsing: help if asked for, else the verb; no verb prints the usage, as Docker does. */
+  private static int execute(ParseResult parsed) {
+    Integer help = CommandLine.executeHelpRequest(parsed);
+    if (help != null) {
+      return help;
+    }
+    ParseResult last = parsed;
+    socket = parsed.matchedOptionValue("--socket", null);
+    while (last.hasSubcommand()) {
+      last = last.subcommand();
+      socket = last.matchedOptionValue("--socket", socket);
+    }
+    CommandLine cmd = last.commandSpec().commandLine();
+    if (!(last.commandSpec().userObject() instanceof Verb verb)) {
+      cmd.usage(cmd.getOut());
+      return 0;
+    }
+    try {
+      return verb.run();
+    } catch (Exception e) {
+      throw new CommandLine.ExecutionException(cmd, String.valueOf(e.getMessage()), e);
+    }
+  }
+
   static DaemonClient client() {
-    Path p = current.socket;
+    Path p = socket;
     if (p == null) {
       String env = System.getenv("INFERNO_SOCKET");
       p = env != null && !env.isEmpty() ? Path.of(env) : DEFAULT_SOCKET;
@@ -202,26 +229,17 @@ public final class Main {
     }
   }
 
-  @Command(name = "server", description = "Run the daemon (see `inferno server --help`).")
-  static final class Server implements Runnable {
+  /** `server` and `init` as the CLI lists them; {@link #run} hands them to the daemon's parser. */
+  private record DaemonVerb(String name, String description) implements Verb {
     @Override
-    public void run() {
-      // reached only through picocli (e.g. completion); Main.run dispatches "server" itself
+    public CommandSpec spec() {
+      return Verb.command(this, name, description);
     }
-  }
 
-  @Command(name = "init", description = "Write a commented default daemon config (-p PATH).")
-  static final class Init implements Runnable {
     @Override
-    public void run() {
-      // see Server
-    }
-  }
-
-  static final class VersionProvider implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      return new String[] {"inferno version " + VERSION};
+    public int run() {
+      throw new CliException(
+          "`inferno " + name + "` runs in the daemon: see `inferno " + name + " --help`");
     }
   }
 }

@@ -5,31 +5,33 @@ import dev.inferno.model.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code inferno ps}. */
-@Command(name = "ps", description = "List VMs (running ones unless -a).")
-final class PsCommand implements Callable<Integer> {
-  @Option(
-      names = {"-a", "--all"},
-      description = "show all VMs, not only running ones")
-  boolean all;
-
-  @Option(
-      names = {"-q", "--quiet"},
-      description = "only ids")
-  boolean quiet;
-
-  @Option(names = "--format", description = "table (default) or json (one object per line)")
-  String format = "table";
-
-  @Option(names = "--no-trunc", description = "full ids and commands")
-  boolean noTrunc;
+final class PsCommand implements Verb {
+  private final OptionSpec allOpt = Verb.flag("show all VMs, not only running ones", "-a", "--all");
+  private final OptionSpec quietOpt = Verb.flag("only ids", "-q", "--quiet");
+  private final OptionSpec formatOpt =
+      Verb.option(
+          String.class, "format", "table (default) or json (one object per line)", "--format");
+  private final OptionSpec noTruncOpt = Verb.flag("full ids and commands", "--no-trunc");
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSpec spec() {
+    return Verb.command(this, "ps", "List VMs (running ones unless -a).")
+        .addOption(allOpt)
+        .addOption(quietOpt)
+        .addOption(formatOpt)
+        .addOption(noTruncOpt);
+  }
+
+  @Override
+  public int run() throws Exception {
+    boolean all = allOpt.getValue();
+    boolean quiet = quietOpt.getValue();
+    boolean noTrunc = noTruncOpt.getValue();
+    String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
     if (!format.equals("table") && !format.equals("json")) {
       throw new CliException("invalid --format " + format + ": table or json");
     }

@@ -2,19 +2,21 @@ package dev.inferno.cli;
 
 import dev.inferno.model.SystemInfo;
 import dev.inferno.model.VersionInfo;
-import java.util.concurrent.Callable;
 import picocli.AutoComplete;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** version, info, completion. */
 final class SystemCommands {
   private SystemCommands() {}
 
-  @Command(name = "version", description = "Show the client's and the daemon's versions.")
-  static final class Version implements Callable<Integer> {
+  static final class Version implements Verb {
     @Override
-    public Integer call() throws Exception {
+    public CommandSpec spec() {
+      return Verb.command(this, "version", "Show the client's and the daemon's versions.");
+    }
+
+    @Override
+    public int run() throws Exception {
       System.out.println("Client:");
       System.out.println(" Version:      " + Main.VERSION);
       System.out.println(" Java:         " + System.getProperty("java.version"));
@@ -28,10 +30,14 @@ final class SystemCommands {
     }
   }
 
-  @Command(name = "info", description = "Show the daemon's VMM, KVM, kernel and counts.")
-  static final class InfoCommand implements Callable<Integer> {
+  static final class InfoCommand implements Verb {
     @Override
-    public Integer call() throws Exception {
+    public CommandSpec spec() {
+      return Verb.command(this, "info", "Show the daemon's VMM, KVM, kernel and counts.");
+    }
+
+    @Override
+    public int run() throws Exception {
       SystemInfo i = Main.client().call("GET", "/v1/info", null, SystemInfo.class);
       System.out.println("VMs: " + i.vms());
       System.out.println(" Running: " + i.running());
@@ -46,14 +52,21 @@ final class SystemCommands {
     }
   }
 
-  @Command(
-      name = "completion",
-      description = "Print a bash/zsh completion script: source <(inferno completion)")
-  static final class Completion implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  static final class Completion implements Verb {
+    private CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public CommandSpec spec() {
+      spec =
+          Verb.command(
+              this,
+              "completion",
+              "Print a bash/zsh completion script: source <(inferno completion)");
+      return spec;
+    }
+
+    @Override
+    public int run() {
       System.out.print(AutoComplete.bash("inferno", spec.root().commandLine()));
       return 0;
     }

@@ -141,7 +141,7 @@ public final class Main {
             .build());
     CommandLine cl = new CommandLine(root);
     for (String name : only == null ? COMMANDS : new String[] {only}) {
-      // every verb answers -h/--help (picocli gives the standard options to the root only)
+      // every verb answers -h/--help
       cl.addSubcommand(name, command(name).spec().addOption(help()));
     }
     if (only == null) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `inferno ps` wall time vs a bare `java` hello-world on the same JVM: median of N runs each,
-# side by side in one run. Goal (issue 6): inferno ps <= 1.5x the hello-world floor.
+# `inferno ps` wall time vs a bare `java` hello-world on the same JVM with the CLI's flags: median
+# of N runs each, interleaved in one run. Goal (issues 6, 9): inferno ps -a <= 1.5x that floor.
 #
 #   bench/cli/run.sh [N]        default N=25; needs a build (./mvnw -pl inferno-cli -am package)
 #
@@ -37,25 +37,35 @@ for i in $(seq 10); do "$inferno" run -d --name "vm$i" busybox true > /dev/null 
 "$inferno" ps -a > /dev/null # also records the AOT cache if the build is new
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
-measure() { # label, command...
-  local label=$1; shift
-  "$@" > /dev/null 2>&1 # warm the page cache
-  local t
-  t=$(for _ in $(seq "$n"); do
-    local s=$EPOCHREALTIME
-    "$@" > /dev/null 2>&1
-    local e=$EPOCHREALTIME
-    echo "($e - $s) * 1000" | bc -l
-  done | median)
-  printf '%-58s %8s ms\n' "$label" "$t"
-  echo "$t"  > "$work/last"
+ms() { # wall time of one run of the command, in ms
+  local s=$EPOCHREALTIME
+  "$@" > /dev/null 2>&1
+  local e=$EPOCHREALTIME
+  echo "($e - $s) * 1000" | bc -l
 }
-echo "median wall time of $n runs each ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
-measure "java Hello (default flags)" "$java" -cp "$work" Hello
-floor=$(cat "$work/last")
-measure "java Hello (the CLI's flags, -XX:TieredStopAtLevel=1 -XX:+UseSerialGC)" \
-  "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -cp "$work" Hello
-measure "inferno ps -a (AOT cache)" "$inferno" ps -a
-ps_aot=$(cat "$work/last")
-INFERNO_NO_AOT=1 measure "inferno ps -a (no AOT cache)" env INFERNO_NO_AOT=1 "$inferno" ps -a
-printf 'inferno ps -a / java Hello = %.2f (goal <= 1.5)\n' "$(echo "$ps_aot / $floor" | bc -l)"
+# the CLI's JVM flags (bin/inferno), without its AOT cache: a bare hello-world gets the JDK's CDS
+cli_flags=(--enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss1m)
+labels=("java Hello (default flags)"
+  "java Hello (the CLI's flags: C1 only, Serial GC, no perf data)"
+  "inferno ps -a (AOT cache)"
+  "inferno ps -a (no AOT cache)")
+run_one() { # index of the command in labels
+  case $1 in
+    0) ms "$java" -cp "$work" Hello ;;
+    1) ms "$java" "${cli_flags[@]}" -cp "$work" Hello ;;
+    2) ms "$inferno" ps -a ;;
+    3) ms env INFERNO_NO_AOT=1 "$inferno" ps -a ;;
+  esac
+}
+for k in 0 1 2 3; do run_one "$k" > /dev/null; done # warm the page cache
+# interleaved, so a change in the machine's load falls on every command alike
+for _ in $(seq "$n"); do
+  for k in 0 1 2 3; do run_one "$k" >> "$work/t$k"; done
+done
+echo "median wall time of $n runs each, interleaved ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
+for k in 0 1 2 3; do
+  printf '%-64s %8s ms\n' "${labels[$k]}" "$(median < "$work/t$k")"
+done
+floor=$(median < "$work/t1")
+ps_aot=$(median < "$work/t2")
+printf 'inferno ps -a / java Hello with the same flags = %.2f (goal <= 1.5)\n' "$(echo "$ps_aot / $floor" | bc -l)"

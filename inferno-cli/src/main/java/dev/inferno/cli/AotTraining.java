@@ -1,22 +1,40 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
+import dev.inferno.model.Created;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.ImageSummary;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmState;
+import dev.inferno.model.VmSummary;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import picocli.CommandLine;
 
 /**
  * The training run bin/inferno records the JDK AOT cache from ({@code -XX:AOTCacheOutput}): it
- * parses every command's options and exercises the client, JSON and frame code without a daemon, so
- * every later command starts with those classes already loaded and linked.
+ * parses every command's options, runs the hot commands against a stand-in for the daemon on a unix
+ * socket, and exercises the JSON and frame code, so every later command starts with those classes
+ * already loaded and linked.
  */
 public final class AotTraining {
   private AotTraining() {}
@@ -49,24 +67,55 @@ public final class AotTraining {
         new String[] {"--socket", Path.of("/nonexistent/inferno.sock").toString(), "ps"},
         new PrintWriter(sink),
         new PrintWriter(sink));
-    Map<String, Object> vm =
-        Json.parseObject(
-            "{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"docker.io/library/busybox:latest\","
-                + "\"command\":[\"sh\"],\"state\":\"running\",\"createdAt\":\"2026-11-28T19:00:00Z\","
-                + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":null,\"exit\":null}");
+    // and whole commands against a stand-in that answers like the daemon: connecting, the HTTP
+    // exchange, decoding and printing load classes (and spin lambdas) of their own
+    Path dir = Files.createTempDirectory("inferno-aot");
+    Path sock = dir.resolve("s.sock");
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(sock));
+      Thread.ofPlatform().daemon().start(() -> serve(server));
+      for (String[] line :
+          List.of(
+              new String[] {"ps", "-a"},
+              new String[] {"ps", "-a", "--format", "json"},
+              new String[] {"run", "-d", "--name", "x1", "busybox", "true"},
+              new String[] {"inspect", "x1"},
+              new String[] {"images"})) {
+        List<String> full = new ArrayList<>(List.of("--socket", sock.toString()));
+        full.addAll(List.of(line));
+        Main.run(full.toArray(String[]::new), new PrintWriter(sink), new PrintWriter(sink));
+      }
+    } finally {
+      Files.deleteIfExists(sock);
+      Files.deleteIfExists(dir);
+    }
+    // the record codec on the shapes ps, inspect and run read and write
+    VmSummary vm =
+        Json.readList(
+                "[{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"docker.io/library/busybox:latest\","
+                    + "\"command\":[\"sh\"],\"state\":\"exited\",\"createdAt\":\"2026-11-28T19:00:00Z\","
+                    + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":\"2026-11-28T19:00:02Z\","
+                    + "\"exit\":{\"code\":0,\"signal\":null,\"oom\":false,\"reason\":null,"
+                    + "\"finishedAt\":\"2026-11-28T19:00:02Z\"}}]",
+                VmSummary.class)
+            .getFirst();
     Instant now = Instant.now();
     Format.table(
         List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"),
         List.of(
             List.of(
-                Format.shortId(vm.get("id")),
-                String.valueOf(vm.get("image")),
-                Format.command(vm.get("command")),
-                Format.ago(vm.get("createdAt"), now),
+                Format.shortId(vm.id()),
+                String.valueOf(vm.image()),
+                Format.command(vm.command()),
+                Format.ago(vm.createdAt(), now),
                 Format.status(vm, now),
-                String.valueOf(vm.get("name")))));
-    Json.pretty(vm);
+                String.valueOf(vm.name()))));
+    Json.pretty(List.of(vm));
     Json.write(vm);
+    RunRequest req = RunRequest.of("busybox").withCmd(List.of("true")).withPull("never");
+    Json.read(Json.write(req), RunRequest.class);
+    Json.read("{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"warnings\":[]}", Created.class);
+    Json.read("{\"message\":\"no such VM: x\"}", ApiError.class);
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     new Frame(Frame.Kind.STDOUT, Frame.nanos(now), new byte[] {'x', '\n'}).writeTo(b);
     Frame.json(Frame.Kind.EXIT, "{\"code\":0}").writeTo(b);
@@ -76,5 +125,86 @@ public final class AotTraining {
         new java.io.PrintStream(new ByteArrayOutputStream()),
         true);
     TimeArgs.query(TimeArgs.parse("1h30m", now));
+    // what every command does besides: read the environment (its first read initialises classes
+    // of its own) and leave through System.exit (which loads the JDK's logging to log the exit)
+    System.getenv("INFERNO_SOCKET");
+    System.exit(0);
+  }
+
+  /** Answers like the daemon: VMs and images as lists, a created VM, 404 for the rest. */
+  private static void serve(ServerSocketChannel server) {
+    Instant t = Instant.parse("2026-11-28T19:00:00Z");
+    ExitRecord exit = new ExitRecord(0, null, false, null, t);
+    List<VmSummary> vms = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      vms.add(
+          new VmSummary(
+              "0123456789abcde" + i,
+              "vm" + i,
+              "docker.io/library/busybox:latest",
+              List.of("sh", "-c", "echo hello world; exit 0"),
+              VmState.EXITED,
+              t,
+              t,
+              t,
+              exit));
+    }
+    while (server.isOpen()) {
+      SocketChannel accepted;
+      try {
+        accepted = server.accept();
+      } catch (IOException e) {
+        return; // the server closed: training is over
+      }
+      try (SocketChannel ch = accepted) {
+        InputStream in = Channels.newInputStream(ch);
+        String head = head(in);
+        int cl = head.toLowerCase(Locale.ROOT).indexOf("content-length: ");
+        if (cl >= 0) {
+          in.readNBytes(Integer.parseInt(head.substring(cl + 16, head.indexOf('\r', cl)).trim()));
+        }
+        String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
+        int status = 200;
+        Object body;
+        if (head.startsWith("GET /v1/vms?") || head.startsWith("GET /v1/vms ")) {
+          body = vms;
+        } else if (head.startsWith("POST /v1/vms")) {
+          status = 201;
+          body = new Created(vms.getFirst().id(), "x1", List.of());
+        } else if (path.startsWith("/v1/images/inspect") || path.equals("/v1/images")) {
+          ImageSummary img =
+              new ImageSummary("docker.io/library/busybox:latest", "sha256:1", "sha256:2", 1L, t);
+          body = path.equals("/v1/images") ? List.of(img) : img;
+        } else {
+          status = 404;
+          body = new ApiError("no such VM: x1");
+        }
+        byte[] b = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        OutputStream out = Channels.newOutputStream(ch);
+        out.write(
+            ("HTTP/1.1 "
+                    + status
+                    + " X\r\nContent-Type: application/json\r\nContent-Length: "
+                    + b.length
+                    + "\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(b);
+        out.flush();
+      } catch (IOException | RuntimeException e) {
+        // one bad exchange must not leave the next command waiting on a server that is gone
+        e.printStackTrace();
+      }
+    }
+  }
+
+  private static String head(InputStream in) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int c = in.read(); c >= 0; c = in.read()) {
+      sb.append((char) c);
+      if (sb.length() >= 4 && sb.lastIndexOf("\r\n\r\n") == sb.length() - 4) {
+        break;
+      }
+    }
+    return sb.toString();
   }
 }

@@ -1,15 +1,13 @@
 package dev.inferno.cli;
 
-import dev.inferno.model.json.Json;
+import dev.inferno.model.AuthRequest;
+import dev.inferno.model.AuthResult;
 import java.io.Console;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code inferno login} and {@code logout}: the daemon checks the credentials against the registry
@@ -18,28 +16,37 @@ import picocli.CommandLine.Parameters;
 final class AuthCommands {
   private AuthCommands() {}
 
-  @Command(
-      name = "login",
-      description = "Log in to a registry (the daemon checks and keeps the credentials).")
-  static final class Login implements Callable<Integer> {
-    @Option(
-        names = {"-u", "--username"},
-        description = "user name")
-    String username;
-
-    @Option(
-        names = {"-p", "--password"},
-        description = "password (insecure: prefer --password-stdin)")
-    String password;
-
-    @Option(names = "--password-stdin", description = "read the password from stdin")
-    boolean passwordStdin;
-
-    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
-    String server;
+  static final class Login implements Verb {
+    private final OptionSpec usernameOpt =
+        Verb.option(String.class, "username", "user name", "-u", "--username");
+    private final OptionSpec passwordOpt =
+        Verb.option(
+            String.class,
+            "password",
+            "password (insecure: prefer --password-stdin)",
+            "-p",
+            "--password");
+    private final OptionSpec passwordStdinOpt =
+        Verb.flag("read the password from stdin", "--password-stdin");
+    private final PositionalParamSpec serverParam =
+        Verb.positional("0", "0..1", "SERVER", "registry (default docker.io)");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(
+              this, "login", "Log in to a registry (the daemon checks and keeps the credentials).")
+          .addOption(usernameOpt)
+          .addOption(passwordOpt)
+          .addOption(passwordStdinOpt)
+          .addPositional(serverParam);
+    }
+
+    @Override
+    public int run() throws IOException {
+      String username = usernameOpt.getValue();
+      String password = passwordOpt.getValue();
+      boolean passwordStdin = passwordStdinOpt.getValue();
+      String server = serverParam.getValue();
       if (password != null && passwordStdin) {
         throw new CliException("--password and --password-stdin are mutually exclusive");
       }
@@ -75,13 +82,7 @@ final class AuthCommands {
       if (password == null || password.isEmpty()) {
         throw new CliException("a password is required");
       }
-      Map<String, Object> req = new LinkedHashMap<>();
-      if (server != null) {
-        req.put("server", server);
-      }
-      req.put("username", username.strip());
-      req.put("password", password);
-      Main.client().call("POST", "/v1/auth", Json.write(req));
+      Main.client().call("POST", "/v1/auth", new AuthRequest(server, username.strip(), password));
       System.out.println("Login Succeeded");
       return 0;
     }
@@ -95,22 +96,28 @@ final class AuthCommands {
     }
   }
 
-  @Command(name = "logout", description = "Log out from a registry (the daemon forgets it).")
-  static final class Logout implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "SERVER", description = "registry (default docker.io)")
-    String server;
+  static final class Logout implements Verb {
+    private final PositionalParamSpec serverParam =
+        Verb.positional("0", "0..1", "SERVER", "registry (default docker.io)");
 
     @Override
-    public Integer call() throws IOException {
-      Map<?, ?> r =
-          (Map<?, ?>)
-              Main.client()
-                  .call(
-                      "DELETE",
-                      "/v1/auth" + (server == null ? "" : "?server=" + DaemonClient.enc(server)),
-                      null);
-      Object name = r.get("server");
-      if ("Not logged in".equals(r.get("status"))) {
+    public CommandSpec spec() {
+      return Verb.command(this, "logout", "Log out from a registry (the daemon forgets it).")
+          .addPositional(serverParam);
+    }
+
+    @Override
+    public int run() throws IOException {
+      String server = serverParam.getValue();
+      AuthResult r =
+          Main.client()
+              .call(
+                  "DELETE",
+                  "/v1/auth" + (server == null ? "" : "?server=" + DaemonClient.enc(server)),
+                  null,
+                  AuthResult.class);
+      String name = r.server();
+      if ("Not logged in".equals(r.status())) {
         System.out.println("Not logged in to " + name);
       } else {
         System.out.println("Removing login credentials for " + name);

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.json.JsonException;
@@ -9,6 +10,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -30,9 +32,11 @@ public final class DaemonClient {
     return socket;
   }
 
-  /** Sends a request with an optional JSON body; the caller checks the status. */
-  public UnixHttpClient.Response send(String method, String path, String json) throws IOException {
-    byte[] b = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+  /**
+   * Sends a request with an optional body (a model record, as JSON); the caller checks the status.
+   */
+  public UnixHttpClient.Response send(String method, String path, Record body) throws IOException {
+    byte[] b = body == null ? null : Json.write(body).getBytes(StandardCharsets.UTF_8);
     return send(
         method,
         path,
@@ -63,16 +67,30 @@ public final class DaemonClient {
     }
   }
 
-  /**
-   * GET/POST/DELETE expecting JSON back; non-2xx becomes a CliException with the daemon's message.
-   */
-  public Object call(String method, String path, String json) throws IOException {
-    UnixHttpClient.Response r = send(method, path, json);
+  /** A request whose answer is not needed; non-2xx becomes a CliException with its message. */
+  public void call(String method, String path, Record body) throws IOException {
+    text(method, path, body);
+  }
+
+  /** A request answered by one model record. */
+  public <T extends Record> T call(String method, String path, Record body, Class<T> type)
+      throws IOException {
+    return Json.read(text(method, path, body), type);
+  }
+
+  /** A request answered by a JSON array of model records. */
+  public <T extends Record> List<T> list(String method, String path, Class<T> type)
+      throws IOException {
+    return Json.readList(text(method, path, null), type);
+  }
+
+  private String text(String method, String path, Record body) throws IOException {
+    UnixHttpClient.Response r = send(method, path, body);
     String text = r.text();
     if (r.status() / 100 != 2) {
       throw error(r.status(), text);
     }
-    return text.isEmpty() ? null : Json.parse(text);
+    return text;
   }
 
   /** Throws the daemon's error for a non-2xx response whose body is still unread. */
@@ -83,8 +101,8 @@ public final class DaemonClient {
   static CliException error(int status, String text) {
     String msg;
     try {
-      Object m = Json.parseObject(text).get("message");
-      msg = m == null ? text : m.toString();
+      String m = Json.read(text, ApiError.class).message();
+      msg = m == null ? text : m;
     } catch (JsonException e) {
       msg = "the daemon answered " + status + ": " + text.strip();
     }

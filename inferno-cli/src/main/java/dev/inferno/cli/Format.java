@@ -1,10 +1,10 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.VmSummary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** Docker-shaped output: tables with aligned columns, "2 minutes ago", "Exited (0) …". */
 final class Format {
@@ -73,39 +73,35 @@ final class Format {
     return h / 24 / 365 + " years";
   }
 
-  static String ago(Object iso, Instant now) {
-    if (iso == null) {
+  static String ago(Instant t, Instant now) {
+    if (t == null) {
       return "";
     }
-    return human(Duration.between(Instant.parse(iso.toString()), now)) + " ago";
+    return human(Duration.between(t, now)) + " ago";
   }
 
   /** The STATUS column of ps. */
-  static String status(Map<String, Object> vm, Instant now) {
-    String state = String.valueOf(vm.get("state"));
-    return switch (state) {
-      case "running" ->
-          "Up " + human(Duration.between(Instant.parse(vm.get("startedAt").toString()), now));
-      case "exited" -> {
-        Object exit = vm.get("exit");
-        Object code = exit instanceof Map<?, ?> e ? e.get("code") : null;
-        yield "Exited (" + (code == null ? "?" : code) + ") " + ago(vm.get("finishedAt"), now);
+  static String status(VmSummary vm, Instant now) {
+    return switch (vm.state()) {
+      case RUNNING -> "Up " + human(Duration.between(vm.startedAt(), now));
+      case EXITED -> {
+        Integer code = vm.exit() == null ? null : vm.exit().code();
+        yield "Exited (" + (code == null ? "?" : code) + ") " + ago(vm.finishedAt(), now);
       }
-      default -> "Created";
+      case CREATED -> "Created";
     };
   }
 
   /** The COMMAND column: quoted and cut to 20 characters like Docker's. */
-  static String command(Object cmd) {
-    String s =
-        cmd instanceof List<?> l ? String.join(" ", l.stream().map(String::valueOf).toList()) : "";
+  static String command(List<String> cmd) {
+    String s = cmd == null ? "" : String.join(" ", cmd);
     if (s.length() > 20) {
       s = s.substring(0, 19) + "…";
     }
     return "\"" + s + "\"";
   }
 
-  static String shortId(Object id) {
+  static String shortId(String id) {
     String s = String.valueOf(id);
     if (s.startsWith("sha256:")) {
       s = s.substring(7);

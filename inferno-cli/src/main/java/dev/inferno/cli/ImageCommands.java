@@ -1,5 +1,7 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ImageSummary;
+import dev.inferno.model.PullRequest;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.units.Sizes;
@@ -16,37 +18,36 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** pull, images, rmi, load. */
 final class ImageCommands {
   private ImageCommands() {}
 
-  @Command(name = "pull", description = "Pull an image from a registry.")
-  static final class Pull implements Callable<Integer> {
-    @Option(names = "--platform", description = "os/arch[/variant]")
-    String platform;
-
-    @Parameters(index = "0", paramLabel = "IMAGE")
-    String image;
+  static final class Pull implements Verb {
+    private final OptionSpec platform =
+        Verb.option(String.class, "platform", "os/arch[/variant]", "--platform");
+    private final PositionalParamSpec image = Verb.positional("0", "1", "IMAGE", null);
 
     @Override
-    public Integer call() throws IOException {
-      return pull(Main.client(), image, platform, System.out);
+    public CommandSpec spec() {
+      return Verb.command(this, "pull", "Pull an image from a registry.")
+          .addOption(platform)
+          .addPositional(image);
+    }
+
+    @Override
+    public int run() throws IOException {
+      return pull(Main.client(), image.getValue(), platform.getValue(), System.out);
     }
 
     /** Pulls with progress on out; 0 on success, 1 (after printing the error) on failure. */
     static int pull(DaemonClient client, String image, String platform, PrintStream out)
         throws IOException {
-      Map<String, Object> req = new LinkedHashMap<>();
-      req.put("reference", image);
-      if (platform != null) {
-        req.put("platform", platform);
-      }
-      UnixHttpClient.Response r = client.send("POST", "/v1/images/pull", Json.write(req));
+      UnixHttpClient.Response r =
+          client.send("POST", "/v1/images/pull", new PullRequest(image, platform));
       if (r.status() != 200) {
         throw DaemonClient.error(r);
       }
@@ -59,15 +60,16 @@ final class ImageCommands {
           if (line.isBlank()) {
             continue;
           }
-          Map<String, Object> m = Json.parseObject(line);
-          String status = String.valueOf(m.get("status"));
+          dev.inferno.model.Progress m = Json.read(line, dev.inferno.model.Progress.class);
+          String status = String.valueOf(m.status());
           if (status.equals("Error")) {
-            throw new CliException(String.valueOf(m.get("error")));
+            throw new CliException(String.valueOf(m.error()));
           }
-          if (status.equals("Done") && m.get("image") instanceof Map<?, ?> img) {
-            out.println("Digest: " + img.get("manifestDigest"));
-            out.println("Status: image is up to date for " + img.get("reference"));
-            out.println(img.get("reference"));
+          if (status.equals("Done") && m.image() != null) {
+            ImageSummary img = m.image();
+            out.println("Digest: " + img.manifestDigest());
+            out.println("Status: image is up to date for " + img.reference());
+            out.println(img.reference());
             return 0;
           }
           p.update(m);
@@ -89,16 +91,15 @@ final class ImageCommands {
       this.tty = tty;
     }
 
-    void update(Map<String, Object> m) {
-      String status = String.valueOf(m.get("status"));
-      Object id = m.get("id");
-      String text = line(status, id, m.get("current"), m.get("total"));
-      if (id == null) {
+    void update(dev.inferno.model.Progress m) {
+      String status = String.valueOf(m.status());
+      String layer = m.id();
+      String text = line(status, layer, m.current(), m.total());
+      if (layer == null) {
         out.println(text);
         out.flush();
         return;
       }
-      String layer = id.toString();
       if (!tty) {
         if (!status.equals(last.put(layer, status))) {
           out.println(layer + ": " + status);
@@ -117,66 +118,67 @@ final class ImageCommands {
       out.flush();
     }
 
-    static String line(String status, Object id, Object current, Object total) {
+    static String line(String status, String id, Long current, Long total) {
       StringBuilder sb = new StringBuilder();
       if (id != null) {
         sb.append(id).append(": ");
       }
       sb.append(status);
-      if (current instanceof Number c
-          && total instanceof Number t
-          && t.longValue() > 0
-          && !status.endsWith("complete")) {
+      if (current != null && total != null && total > 0 && !status.endsWith("complete")) {
+        long c = current;
+        long t = total;
         int width = 50;
-        int done = (int) Math.min(width, c.longValue() * width / t.longValue());
+        int done = (int) Math.min(width, c * width / t);
         sb.append(" [")
             .repeat("=", Math.max(0, done - 1))
             .append(done > 0 && done < width ? ">" : done == width ? "=" : "")
             .repeat(" ", width - done)
             .append("] ")
-            .append(Sizes.human(c.longValue()))
+            .append(Sizes.human(c))
             .append('/')
-            .append(Sizes.human(t.longValue()));
+            .append(Sizes.human(t));
       }
       return sb.toString();
     }
   }
 
-  @Command(name = "images", description = "List local images.")
-  static final class Images implements Callable<Integer> {
-    @Option(names = "--digests", description = "show manifest digests")
-    boolean digests;
-
-    @Option(
-        names = {"-q", "--quiet"},
-        description = "only image ids")
-    boolean quiet;
-
-    @Option(names = "--format", description = "table (default) or json")
-    String format = "table";
+  static final class Images implements Verb {
+    private final OptionSpec digestsOpt = Verb.flag("show manifest digests", "--digests");
+    private final OptionSpec quietOpt = Verb.flag("only image ids", "-q", "--quiet");
+    private final OptionSpec formatOpt =
+        Verb.option(String.class, "format", "table (default) or json", "--format");
 
     @Override
-    @SuppressWarnings("unchecked")
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(this, "images", "List local images.")
+          .addOption(digestsOpt)
+          .addOption(quietOpt)
+          .addOption(formatOpt);
+    }
+
+    @Override
+    public int run() throws IOException {
+      boolean digests = digestsOpt.getValue();
+      boolean quiet = quietOpt.getValue();
+      String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
       if (!format.equals("table") && !format.equals("json")) {
         throw new CliException("invalid --format " + format + ": table or json");
       }
-      List<Map<String, Object>> images =
-          (List<Map<String, Object>>) Main.client().call("GET", "/v1/images", null);
+      List<ImageSummary> images = Main.client().list("GET", "/v1/images", ImageSummary.class);
       StringBuilder sb = new StringBuilder();
       if (quiet) {
-        for (Map<String, Object> i : images) {
-          sb.append(Format.shortId(i.get("id"))).append('\n');
+        for (ImageSummary i : images) {
+          sb.append(Format.shortId(i.id())).append('\n');
         }
       } else if (format.equals("json")) {
-        for (Map<String, Object> i : images) {
+        for (ImageSummary i : images) {
           sb.append(Json.write(i)).append('\n');
         }
       } else {
         Instant now = Instant.now();
         List<List<String>> rows = new ArrayList<>();
-        for (Map<String, Object> i : images) {
-          String ref = String.valueOf(i.get("reference"));
+        for (ImageSummary i : images) {
+          String ref = String.valueOf(i.reference());
           if (ref.startsWith("sha256:")) {
             ref = "<none>:<none>"; // known only by digest (e.g. loaded without a name)
           }
@@ -187,11 +189,11 @@ final class ImageCommands {
           String tag = colon > noDigest.lastIndexOf('/') ? noDigest.substring(colon + 1) : "<none>";
           List<String> row = new ArrayList<>(List.of(repo, tag));
           if (digests) {
-            row.add(String.valueOf(i.get("manifestDigest")));
+            row.add(String.valueOf(i.manifestDigest()));
           }
-          row.add(Format.shortId(i.get("id")));
-          row.add(i.get("createdAt") == null ? "N/A" : Format.ago(i.get("createdAt"), now));
-          row.add(Sizes.human(((Number) i.get("sizeBytes")).longValue()));
+          row.add(Format.shortId(i.id()));
+          row.add(i.createdAt() == null ? "N/A" : Format.ago(i.createdAt(), now));
+          row.add(Sizes.human(i.sizeBytes()));
           rows.add(row);
         }
         List<String> header = new ArrayList<>(List.of("REPOSITORY", "TAG"));
@@ -206,30 +208,31 @@ final class ImageCommands {
     }
   }
 
-  @Command(name = "rmi", description = "Remove images.")
-  static final class Rmi implements Callable<Integer> {
-    @Option(
-        names = {"-f", "--force"},
-        description = "remove even if exited VMs use it")
-    boolean force;
-
-    @Parameters(arity = "1..*", paramLabel = "IMAGE")
-    List<String> images;
+  static final class Rmi implements Verb {
+    private final OptionSpec forceOpt =
+        Verb.flag("remove even if exited VMs use it", "-f", "--force");
+    private final PositionalParamSpec images = Verb.positional("0", "1..*", "IMAGE", null);
 
     @Override
-    public Integer call() {
+    public CommandSpec spec() {
+      return Verb.command(this, "rmi", "Remove images.").addOption(forceOpt).addPositional(images);
+    }
+
+    @Override
+    public int run() {
+      boolean force = forceOpt.getValue();
       int code = 0;
-      for (String ref : images) {
+      for (String ref : Verb.list(images)) {
         try {
-          Map<?, ?> img =
-              (Map<?, ?>)
-                  Main.client()
-                      .call(
-                          "DELETE",
-                          "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
-                          null);
-          System.out.println("Untagged: " + img.get("reference"));
-          System.out.println("Deleted: " + img.get("id"));
+          ImageSummary img =
+              Main.client()
+                  .call(
+                      "DELETE",
+                      "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
+                      null,
+                      ImageSummary.class);
+          System.out.println("Untagged: " + img.reference());
+          System.out.println("Deleted: " + img.id());
         } catch (Exception e) {
           System.err.println("inferno: " + e.getMessage());
           code = 1;
@@ -239,15 +242,19 @@ final class ImageCommands {
     }
   }
 
-  @Command(name = "load", description = "Load images from a docker-save or OCI-layout tar.")
-  static final class Load implements Callable<Integer> {
-    @Option(
-        names = {"-i", "--input"},
-        description = "the tar file (default: stdin)")
-    Path input;
+  static final class Load implements Verb {
+    private final OptionSpec inputOpt =
+        Verb.option(Path.class, "input", "the tar file (default: stdin)", "-i", "--input");
 
     @Override
-    public Integer call() throws IOException {
+    public CommandSpec spec() {
+      return Verb.command(this, "load", "Load images from a docker-save or OCI-layout tar.")
+          .addOption(inputOpt);
+    }
+
+    @Override
+    public int run() throws IOException {
+      Path input = inputOpt.getValue();
       InputStream in = input == null ? System.in : Files.newInputStream(input);
       long length = input == null ? -1 : Files.size(input);
       UnixHttpClient.Response r;
@@ -265,12 +272,12 @@ final class ImageCommands {
           if (line.isBlank()) {
             continue;
           }
-          Map<String, Object> m = Json.parseObject(line);
-          if ("Error".equals(m.get("status"))) {
-            throw new CliException(String.valueOf(m.get("error")));
+          dev.inferno.model.Progress m = Json.read(line, dev.inferno.model.Progress.class);
+          if ("Error".equals(m.status())) {
+            throw new CliException(String.valueOf(m.error()));
           }
-          if ("Done".equals(m.get("status")) && m.get("image") instanceof Map<?, ?> img) {
-            System.out.println("Loaded image: " + img.get("reference"));
+          if ("Done".equals(m.status()) && m.image() != null) {
+            System.out.println("Loaded image: " + m.image().reference());
             loaded++;
           }
         }

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
@@ -12,45 +13,49 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code inferno logs}: history, then with -f everything new until the VM exits. */
-@Command(name = "logs", description = "Show a VM's output.")
-final class LogsCommand implements Callable<Integer> {
+final class LogsCommand implements Verb {
   static final DateTimeFormatter RFC3339_NANO =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
 
-  @Option(
-      names = {"-f", "--follow"},
-      description = "follow until the VM exits")
-  boolean follow;
-
-  @Option(
-      names = {"-n", "--tail"},
-      description = "only the last N lines (records)")
-  String tail;
-
-  @Option(
-      names = "--since",
-      description = "from this time: RFC 3339, Unix seconds, or a duration like 10m")
-  String since;
-
-  @Option(names = "--until", description = "before this time (same forms as --since)")
-  String until;
-
-  @Option(
-      names = {"-t", "--timestamps"},
-      description = "prefix each line with its time")
-  boolean timestamps;
-
-  @Parameters(index = "0", paramLabel = "VM")
-  String vm;
+  private final OptionSpec followOpt = Verb.flag("follow until the VM exits", "-f", "--follow");
+  private final OptionSpec tailOpt =
+      Verb.option(String.class, "tail", "only the last N lines (records)", "-n", "--tail");
+  private final OptionSpec sinceOpt =
+      Verb.option(
+          String.class,
+          "since",
+          "from this time: RFC 3339, Unix seconds, or a duration like 10m",
+          "--since");
+  private final OptionSpec untilOpt =
+      Verb.option(String.class, "until", "before this time (same forms as --since)", "--until");
+  private final OptionSpec timestampsOpt =
+      Verb.flag("prefix each line with its time", "-t", "--timestamps");
+  private final PositionalParamSpec vmParam = Verb.positional("0", "1", "VM", null);
 
   @Override
-  public Integer call() throws IOException {
+  public CommandSpec spec() {
+    return Verb.command(this, "logs", "Show a VM's output.")
+        .addOption(followOpt)
+        .addOption(tailOpt)
+        .addOption(sinceOpt)
+        .addOption(untilOpt)
+        .addOption(timestampsOpt)
+        .addPositional(vmParam);
+  }
+
+  @Override
+  public int run() throws IOException {
+    boolean follow = followOpt.getValue();
+    String tail = tailOpt.getValue();
+    String since = sinceOpt.getValue();
+    String until = untilOpt.getValue();
+    boolean timestamps = timestampsOpt.getValue();
+    String vm = vmParam.getValue();
     List<String> q = new ArrayList<>();
     if (follow) {
       q.add("follow=true");
@@ -96,7 +101,7 @@ final class LogsCommand implements Callable<Integer> {
           p.flush();
         }
         case ERROR ->
-            throw new CliException(String.valueOf(Json.parseObject(f.text()).get("message")));
+            throw new CliException(String.valueOf(Json.read(f.text(), ApiError.class).message()));
         default -> {}
       }
     }

@@ -4,30 +4,21 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code inferno} command. Subcommands touch JDK types (and picocli) only; {@code server} and
- * {@code init} reach the daemon's classes by reflection so no other command loads them.
+ * {@code init} reach the daemon's classes by reflection so no other command loads them. The grammar
+ * is picocli's model built in code ({@link Verb}), not from annotations (startup matters).
  */
-@Command(
-    name = "inferno",
-    mixinStandardHelpOptions = true,
-    versionProvider = Main.VersionProvider.class,
-    description = "Docker-shaped containers that are microVMs.")
 public final class Main {
   public static final String VERSION = "0.1.0";
   static final Path DEFAULT_SOCKET = Path.of("/run/inferno/inferno.sock");
 
-  @Option(
-      names = "--socket",
-      scope = CommandLine.ScopeType.INHERIT,
-      description =
-          "the daemon's socket (default: $INFERNO_SOCKET or " + "/run/inferno/inferno.sock)")
-  Path socket;
-
-  private static Main current = new Main();
+  /** The --socket of the command line running now (null: $INFERNO_SOCKET or the default). */
+  private static Path socket;
 
   private Main() {}
 
@@ -47,14 +38,21 @@ public final class Main {
 
   /** Runs one command line; returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    if (args.length > 0 && (args[0].equals("server") || args[0].equals("init"))) {
+    if (args.length > 0 && isDaemonVerb(args[0])) {
       return daemon(args, err);
     }
-    current = new Main();
+    if (args.length == 2 && args[0].equals("help") && isDaemonVerb(args[1])) {
+      return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
+    }
+    socket = null;
     CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
+  }
+
+  private static boolean isDaemonVerb(String verb) {
+    return verb.equals("server") || verb.equals("init");
   }
 
   /** Every subcommand, in help order. */
@@ -84,7 +82,7 @@ public final class Main {
    * builds a model only for the commands registered, and one command's model is all a normal
    * invocation needs (startup matters).
    */
-  static Object command(String name) {
+  static Verb command(String name) {
     return switch (name) {
       case "run" -> new RunCommand();
       case "stop" -> new VmCommands.Stop();
@@ -102,8 +100,8 @@ public final class Main {
       case "version" -> new SystemCommands.Version();
       case "info" -> new SystemCommands.InfoCommand();
       case "completion" -> new SystemCommands.Completion();
-      case "server" -> new Server();
-      case "init" -> new Init();
+      case "server" -> new DaemonVerb("server", "Run the daemon (see `inferno server --help`).");
+      case "init" -> new DaemonVerb("init", "Write a commented default daemon config (-p PATH).");
       default -> null;
     };
   }
@@ -125,14 +123,31 @@ public final class Main {
   }
 
   static CommandLine commandLine(String only) {
-    CommandLine cl = new CommandLine(current);
+    CommandSpec root = CommandSpec.create().name("inferno").version("inferno version " + VERSION);
+    root.usageMessage().description("Docker-shaped containers that are microVMs.");
+    root.addOption(
+        OptionSpec.builder("--socket")
+            .type(Path.class)
+            .paramLabel("<socket>")
+            .scopeType(CommandLine.ScopeType.INHERIT)
+            .description(
+                "the daemon's socket (default: $INFERNO_SOCKET or /run/inferno/inferno.sock)")
+            .build());
+    root.addOption(help());
+    root.addOption(
+        OptionSpec.builder("-V", "--version")
+            .versionHelp(true)
+            .description("Print version information and exit.")
+            .build());
+    CommandLine cl = new CommandLine(root);
     for (String name : only == null ? COMMANDS : new String[] {only}) {
-      cl.addSubcommand(name, command(name));
+      // every verb answers -h/--help
+      cl.addSubcommand(name, command(name).spec().addOption(help()));
     }
-    if (only == null || only.equals("run")) {
-      // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
-      cl.getSubcommands().get("run").setStopAtPositional(true);
+    if (only == null) {
+      cl.addSubcommand("help", new CommandLine.HelpCommand()); // `inferno help VERB`
     }
+    cl.setExecutionStrategy(Main::execute);
     cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
       String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
       if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
@@ -145,17 +160,46 @@ public final class Main {
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       c.getErr().println("inferno: " + ex.getMessage());
-      c.getErr()
-          .println(
-              "See 'inferno " + c.getCommandName().replace("inferno", "").trim() + " --help'.");
+      c.getErr().println("See '" + c.getCommandSpec().qualifiedName() + " --help'.");
       c.getErr().flush();
       return 125;
     });
     return cl;
   }
 
+  private static OptionSpec help() {
+    return OptionSpec.builder("-h", "--help")
+        .usageHelp(true)
+        .description("Show this help message and exit.")
+        .build();
+  }
+
+  /** After parsing: help if asked for, else the verb; no verb prints the usage, as Docker does. */
+  private static int execute(ParseResult parsed) {
+    Integer help = CommandLine.executeHelpRequest(parsed);
+    if (help != null) {
+      return help;
+    }
+    ParseResult last = parsed;
+    socket = parsed.matchedOptionValue("--socket", null);
+    while (last.hasSubcommand()) {
+      last = last.subcommand();
+      socket = last.matchedOptionValue("--socket", socket);
+    }
+    CommandLine cmd = last.commandSpec().commandLine();
+    if (!(last.commandSpec().userObject() instanceof Verb verb)) {
+      cmd.usage(cmd.getOut());
+      return 0;
+    }
+    try {
+      return verb.run();
+    } catch (Exception e) {
+      throw new CommandLine.ExecutionException(cmd, String.valueOf(e.getMessage()), e);
+    }
+  }
+
   static DaemonClient client() {
-    Path p = current.socket;
+    Path p = socket;
     if (p == null) {
       String env = System.getenv("INFERNO_SOCKET");
       p = env != null && !env.isEmpty() ? Path.of(env) : DEFAULT_SOCKET;
@@ -185,26 +229,17 @@ public final class Main {
     }
   }
 
-  @Command(name = "server", description = "Run the daemon (see `inferno server --help`).")
-  static final class Server implements Runnable {
+  /** `server` and `init` as the CLI lists them; {@link #run} hands them to the daemon's parser. */
+  private record DaemonVerb(String name, String description) implements Verb {
     @Override
-    public void run() {
-      // reached only through picocli (e.g. completion); Main.run dispatches "server" itself
+    public CommandSpec spec() {
+      return Verb.command(this, name, description);
     }
-  }
 
-  @Command(name = "init", description = "Write a commented default daemon config (-p PATH).")
-  static final class Init implements Runnable {
     @Override
-    public void run() {
-      // see Server
-    }
-  }
-
-  static final class VersionProvider implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      return new String[] {"inferno version " + VERSION};
+    public int run() {
+      throw new CliException(
+          "`inferno " + name + "` runs in the daemon: see `inferno " + name + " --help`");
     }
   }
 }

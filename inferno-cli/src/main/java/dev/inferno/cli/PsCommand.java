@@ -1,65 +1,63 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.VmSummary;
 import dev.inferno.model.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code inferno ps}. */
-@Command(name = "ps", description = "List VMs (running ones unless -a).")
-final class PsCommand implements Callable<Integer> {
-  @Option(
-      names = {"-a", "--all"},
-      description = "show all VMs, not only running ones")
-  boolean all;
-
-  @Option(
-      names = {"-q", "--quiet"},
-      description = "only ids")
-  boolean quiet;
-
-  @Option(names = "--format", description = "table (default) or json (one object per line)")
-  String format = "table";
-
-  @Option(names = "--no-trunc", description = "full ids and commands")
-  boolean noTrunc;
+final class PsCommand implements Verb {
+  private final OptionSpec allOpt = Verb.flag("show all VMs, not only running ones", "-a", "--all");
+  private final OptionSpec quietOpt = Verb.flag("only ids", "-q", "--quiet");
+  private final OptionSpec formatOpt =
+      Verb.option(
+          String.class, "format", "table (default) or json (one object per line)", "--format");
+  private final OptionSpec noTruncOpt = Verb.flag("full ids and commands", "--no-trunc");
 
   @Override
-  @SuppressWarnings("unchecked")
-  public Integer call() throws Exception {
+  public CommandSpec spec() {
+    return Verb.command(this, "ps", "List VMs (running ones unless -a).")
+        .addOption(allOpt)
+        .addOption(quietOpt)
+        .addOption(formatOpt)
+        .addOption(noTruncOpt);
+  }
+
+  @Override
+  public int run() throws Exception {
+    boolean all = allOpt.getValue();
+    boolean quiet = quietOpt.getValue();
+    boolean noTrunc = noTruncOpt.getValue();
+    String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
     if (!format.equals("table") && !format.equals("json")) {
       throw new CliException("invalid --format " + format + ": table or json");
     }
-    List<Map<String, Object>> vms =
-        (List<Map<String, Object>>)
-            Main.client().call("GET", "/v1/vms" + (all ? "?all=true" : ""), null);
+    List<VmSummary> vms =
+        Main.client().list("GET", "/v1/vms" + (all ? "?all=true" : ""), VmSummary.class);
     StringBuilder sb = new StringBuilder();
     if (quiet) {
-      for (Map<String, Object> v : vms) {
-        sb.append(noTrunc ? v.get("id") : Format.shortId(v.get("id"))).append('\n');
+      for (VmSummary v : vms) {
+        sb.append(noTrunc ? v.id() : Format.shortId(v.id())).append('\n');
       }
     } else if (format.equals("json")) {
-      for (Map<String, Object> v : vms) {
+      for (VmSummary v : vms) {
         sb.append(Json.write(v)).append('\n');
       }
     } else {
       Instant now = Instant.now();
       List<List<String>> rows = new ArrayList<>();
-      for (Map<String, Object> v : vms) {
+      for (VmSummary v : vms) {
         rows.add(
             List.of(
-                noTrunc ? String.valueOf(v.get("id")) : Format.shortId(v.get("id")),
-                String.valueOf(v.get("image")),
-                noTrunc
-                    ? "\"" + String.join(" ", (List<String>) v.get("command")) + "\""
-                    : Format.command(v.get("command")),
-                Format.ago(v.get("createdAt"), now),
+                noTrunc ? String.valueOf(v.id()) : Format.shortId(v.id()),
+                String.valueOf(v.image()),
+                noTrunc ? "\"" + String.join(" ", v.command()) + "\"" : Format.command(v.command()),
+                Format.ago(v.createdAt(), now),
                 Format.status(v, now),
-                String.valueOf(v.get("name"))));
+                String.valueOf(v.name())));
       }
       sb.append(
           Format.table(List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"), rows));

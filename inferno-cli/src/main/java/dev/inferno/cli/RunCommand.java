@@ -1,5 +1,9 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ApiError;
+import dev.inferno.model.Created;
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.RunRequest;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
@@ -10,91 +14,99 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code inferno run}: pull if needed (with progress), create and start; attached, stream the VM's
  * stdout/stderr to ours and exit with its exit code (Ctrl-C stops the VM, a second Ctrl-C kills
  * it); detached, print the id. 125 when the daemon or the setup fails.
  */
-@Command(name = "run", description = "Create and start a VM from an image.", sortOptions = false)
-final class RunCommand implements Callable<Integer> {
-  @Option(
-      names = {"-d", "--detach"},
-      description = "run in the background and print the VM id")
-  boolean detach;
+final class RunCommand implements Verb {
+  private final OptionSpec detachOpt =
+      Verb.flag("run in the background and print the VM id", "-d", "--detach");
+  private final OptionSpec rmOpt = Verb.flag("remove the VM when it exits", "--rm");
+  private final OptionSpec nameOpt =
+      Verb.option(String.class, "name", "a name for the VM", "--name");
+  private final OptionSpec envOpt =
+      Verb.repeated(
+          String.class,
+          "env",
+          "set an environment variable (KEY=VALUE, or KEY to pass ours)",
+          "-e",
+          "--env");
+  private final OptionSpec envFileOpt =
+      Verb.repeated(Path.class, "envFiles", "read KEY=VALUE lines from a file", "--env-file");
+  private final OptionSpec entrypointOpt =
+      Verb.option(String.class, "entrypoint", "override the image's entrypoint", "--entrypoint");
+  private final OptionSpec workdirOpt =
+      Verb.option(String.class, "workdir", "working directory in the VM", "-w", "--workdir");
+  private final OptionSpec userOpt =
+      Verb.option(String.class, "user", "user[:group] in the VM", "-u", "--user");
+  private final OptionSpec cpusOpt = Verb.option(Double.class, "cpus", "vCPUs", "--cpus");
+  private final OptionSpec memoryOpt =
+      Verb.option(String.class, "memory", "memory, e.g. 512m or 1g", "-m", "--memory");
+  private final OptionSpec stopSignalOpt =
+      Verb.option(
+          String.class, "stopSignal", "signal that stops the VM's process", "--stop-signal");
+  private final OptionSpec stopTimeoutOpt =
+      Verb.option(
+          Integer.class,
+          "stopTimeout",
+          "seconds to wait after the stop signal before killing",
+          "--stop-timeout");
+  private final OptionSpec vmmOpt =
+      Verb.option(String.class, "vmm", "auto, firecracker or qemu", "--vmm");
+  private final OptionSpec platformOpt =
+      Verb.option(String.class, "platform", "os/arch[/variant] to pull", "--platform");
+  private final OptionSpec pullOpt =
+      Verb.option(String.class, "pull", "missing (default), always or never", "--pull");
+  private final PositionalParamSpec imageParam = Verb.positional("0", "1", "IMAGE", null);
+  private final PositionalParamSpec cmdParam =
+      Verb.positional("1..*", "0..*", "CMD", "command and arguments");
 
-  @Option(names = "--rm", description = "remove the VM when it exits")
-  boolean rm;
-
-  @Option(names = "--name", description = "a name for the VM")
-  String name;
-
-  @Option(
-      names = {"-e", "--env"},
-      description = "set an environment variable (KEY=VALUE, or KEY to pass ours)")
-  List<String> env = new ArrayList<>();
-
-  @Option(names = "--env-file", description = "read KEY=VALUE lines from a file")
-  List<Path> envFiles = new ArrayList<>();
-
-  @Option(names = "--entrypoint", description = "override the image's entrypoint")
-  String entrypoint;
-
-  @Option(
-      names = {"-w", "--workdir"},
-      description = "working directory in the VM")
-  String workdir;
-
-  @Option(
-      names = {"-u", "--user"},
-      description = "user[:group] in the VM")
-  String user;
-
-  @Option(names = "--cpus", description = "vCPUs")
-  Double cpus;
-
-  @Option(
-      names = {"-m", "--memory"},
-      description = "memory, e.g. 512m or 1g")
-  String memory;
-
-  @Option(names = "--stop-signal", description = "signal that stops the VM's process")
-  String stopSignal;
-
-  @Option(
-      names = "--stop-timeout",
-      description = "seconds to wait after the stop signal before killing")
-  Integer stopTimeout;
-
-  @Option(names = "--vmm", description = "auto, firecracker or qemu")
-  String vmm;
-
-  @Option(names = "--platform", description = "os/arch[/variant] to pull")
-  String platform;
-
-  @Option(names = "--pull", description = "missing (default), always or never")
-  String pull = "missing";
-
-  @Parameters(index = "0", paramLabel = "IMAGE")
-  String image;
-
-  @Parameters(index = "1..*", paramLabel = "CMD", description = "command and arguments")
-  List<String> cmd = new ArrayList<>();
+  private String image;
 
   @Override
-  public Integer call() throws Exception {
+  public CommandSpec spec() {
+    CommandSpec spec =
+        Verb.command(this, "run", "Create and start a VM from an image.")
+            .addOption(detachOpt)
+            .addOption(rmOpt)
+            .addOption(nameOpt)
+            .addOption(envOpt)
+            .addOption(envFileOpt)
+            .addOption(entrypointOpt)
+            .addOption(workdirOpt)
+            .addOption(userOpt)
+            .addOption(cpusOpt)
+            .addOption(memoryOpt)
+            .addOption(stopSignalOpt)
+            .addOption(stopTimeoutOpt)
+            .addOption(vmmOpt)
+            .addOption(platformOpt)
+            .addOption(pullOpt)
+            .addPositional(imageParam)
+            .addPositional(cmdParam);
+    spec.usageMessage().sortOptions(false);
+    // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
+    spec.parser().stopAtPositional(true);
+    return spec;
+  }
+
+  @Override
+  public int run() throws Exception {
+    image = imageParam.getValue();
+    boolean detach = detachOpt.getValue();
+    String pull = pullOpt.getValue() == null ? "missing" : pullOpt.getValue();
+    String platform = platformOpt.getValue();
     if (!List.of("missing", "always", "never").contains(pull)) {
       throw new CliException("invalid --pull " + pull + ": missing, always or never");
     }
-    Map<String, Object> req = request();
+    RunRequest req = request();
     DaemonClient client = Main.client();
     if (pull.equals("always") || (pull.equals("missing") && !present(client))) {
       if (pull.equals("missing")) {
@@ -105,12 +117,11 @@ final class RunCommand implements Callable<Integer> {
         return 125;
       }
     }
-    req.put("pull", "never");
+    req = req.withPull("never"); // pulled above if it had to be
     if (detach) {
-      Object created = client.call("POST", "/v1/vms", Json.write(req));
-      Map<?, ?> c = (Map<?, ?>) created;
+      Created c = client.call("POST", "/v1/vms", req, Created.class);
       warn(c);
-      System.out.println(c.get("id"));
+      System.out.println(c.id());
       return 0;
     }
     return attached(client, req);
@@ -130,14 +141,10 @@ final class RunCommand implements Callable<Integer> {
     throw DaemonClient.error(r);
   }
 
-  Map<String, Object> request() throws IOException {
-    Map<String, Object> req = new LinkedHashMap<>();
-    req.put("image", image);
-    if (name != null) {
-      req.put("name", name);
-    }
+  /** The request the options describe; null leaves a field to the image or the daemon. */
+  RunRequest request() throws IOException {
     List<String> envs = new ArrayList<>();
-    for (Path f : envFiles) {
+    for (Path f : Verb.<Path>list(envFileOpt)) {
       for (String line : Files.readAllLines(f)) {
         String l = line.strip();
         if (!l.isEmpty() && !l.startsWith("#")) {
@@ -145,36 +152,36 @@ final class RunCommand implements Callable<Integer> {
         }
       }
     }
-    for (String e : env) {
+    for (String e : Verb.<String>list(envOpt)) {
       addEnv(envs, e);
     }
-    if (!envs.isEmpty()) {
-      req.put("env", envs);
-    }
-    if (entrypoint != null) {
-      req.put("entrypoint", entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
-    }
-    if (!cmd.isEmpty()) {
-      req.put("cmd", cmd);
-    }
-    put(req, "workdir", workdir);
-    put(req, "user", user);
-    put(req, "cpus", cpus);
+    String memory = memoryOpt.getValue();
+    String entrypoint = entrypointOpt.getValue();
+    List<String> cmd = Verb.list(cmdParam);
+    Long memoryBytes = null;
     if (memory != null) {
       try {
-        req.put("memoryBytes", Sizes.parse(memory));
+        memoryBytes = Sizes.parse(memory);
       } catch (IllegalArgumentException e) {
         throw new CliException(e.getMessage());
       }
     }
-    put(req, "stopSignal", stopSignal);
-    put(req, "stopTimeoutSeconds", stopTimeout);
-    put(req, "vmm", vmm);
-    put(req, "platform", platform);
-    if (rm) {
-      req.put("autoRemove", true);
-    }
-    return req;
+    return new RunRequest(
+        image,
+        nameOpt.getValue(),
+        envs.isEmpty() ? null : envs,
+        entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint),
+        cmd.isEmpty() ? null : cmd,
+        workdirOpt.getValue(),
+        userOpt.getValue(),
+        cpusOpt.getValue(),
+        memoryBytes,
+        stopSignalOpt.getValue(),
+        stopTimeoutOpt.getValue(),
+        vmmOpt.getValue(),
+        platformOpt.getValue(),
+        null,
+        Boolean.TRUE.equals(rmOpt.getValue()) ? Boolean.TRUE : null);
   }
 
   private static void addEnv(List<String> envs, String e) {
@@ -190,23 +197,17 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private static void put(Map<String, Object> m, String k, Object v) {
-    if (v != null) {
-      m.put(k, v);
-    }
-  }
-
-  private static void warn(Map<?, ?> created) {
-    if (created.get("warnings") instanceof List<?> w) {
-      for (Object s : w) {
+  private static void warn(Created created) {
+    if (created.warnings() != null) {
+      for (String s : created.warnings()) {
         System.err.println("WARNING: " + s);
       }
     }
   }
 
   /** One request: the info frame names the VM, output follows, the exit frame ends it. */
-  private int attached(DaemonClient client, Map<String, Object> req) throws IOException {
-    UnixHttpClient.Response r = client.send("POST", "/v1/vms?attach=true", Json.write(req));
+  private int attached(DaemonClient client, RunRequest req) throws IOException {
+    UnixHttpClient.Response r = client.send("POST", "/v1/vms?attach=true", req);
     if (r.status() != 200) {
       throw DaemonClient.error(r);
     }
@@ -219,8 +220,8 @@ final class RunCommand implements Callable<Integer> {
       for (Frame f = Frame.readFrom(in); f != null; f = Frame.readFrom(in)) {
         switch (f.kind()) {
           case INFO -> {
-            Map<String, Object> created = Json.parseObject(f.text());
-            id[0] = (String) created.get("id");
+            Created created = Json.read(f.text(), Created.class);
+            id[0] = created.id();
             warn(created);
             Interrupts.install(() -> interrupt(client, id[0], interrupts.incrementAndGet()));
           }
@@ -233,17 +234,16 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
           }
           case EXIT -> {
-            Map<String, Object> exit = Json.parseObject(f.text());
-            Object code = exit.get("code");
-            if (code == null) {
+            ExitRecord exit = Json.read(f.text(), ExitRecord.class);
+            if (exit.code() == null) {
               throw new CliException(
                   "the VM ended without an exit code: "
-                      + exit.getOrDefault("reason", "unknown reason"));
+                      + (exit.reason() == null ? "unknown reason" : exit.reason()));
             }
-            return ((Number) code).intValue();
+            return exit.code();
           }
           case ERROR ->
-              throw new CliException(String.valueOf(Json.parseObject(f.text()).get("message")));
+              throw new CliException(String.valueOf(Json.read(f.text(), ApiError.class).message()));
         }
       }
     }

@@ -1,58 +1,72 @@
 package dev.inferno.cli;
 
-import java.util.Map;
-import java.util.concurrent.Callable;
+import dev.inferno.model.SystemInfo;
+import dev.inferno.model.VersionInfo;
 import picocli.AutoComplete;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** version, info, completion. */
 final class SystemCommands {
   private SystemCommands() {}
 
-  @Command(name = "version", description = "Show the client's and the daemon's versions.")
-  static final class Version implements Callable<Integer> {
+  static final class Version implements Verb {
     @Override
-    public Integer call() throws Exception {
+    public CommandSpec spec() {
+      return Verb.command(this, "version", "Show the client's and the daemon's versions.");
+    }
+
+    @Override
+    public int run() throws Exception {
       System.out.println("Client:");
       System.out.println(" Version:      " + Main.VERSION);
       System.out.println(" Java:         " + System.getProperty("java.version"));
-      Map<?, ?> v = (Map<?, ?>) Main.client().call("GET", "/v1/version", null);
+      VersionInfo v = Main.client().call("GET", "/v1/version", null, VersionInfo.class);
       System.out.println("Server:");
-      System.out.println(" Version:      " + v.get("version"));
-      System.out.println(" API version:  " + v.get("apiVersion"));
-      System.out.println(" Java:         " + v.get("javaVersion"));
-      System.out.println(" OS/Arch:      " + v.get("os") + "/" + v.get("arch"));
+      System.out.println(" Version:      " + v.version());
+      System.out.println(" API version:  " + v.apiVersion());
+      System.out.println(" Java:         " + v.javaVersion());
+      System.out.println(" OS/Arch:      " + v.os() + "/" + v.arch());
       return 0;
     }
   }
 
-  @Command(name = "info", description = "Show the daemon's VMM, KVM, kernel and counts.")
-  static final class InfoCommand implements Callable<Integer> {
+  static final class InfoCommand implements Verb {
     @Override
-    public Integer call() throws Exception {
-      Map<?, ?> i = (Map<?, ?>) Main.client().call("GET", "/v1/info", null);
-      System.out.println("VMs: " + i.get("vms"));
-      System.out.println(" Running: " + i.get("running"));
-      System.out.println(" Exited: " + i.get("exited"));
-      System.out.println("Images: " + i.get("images"));
-      System.out.println("VMM: " + i.get("vmm"));
-      System.out.println("KVM: " + (Boolean.TRUE.equals(i.get("kvm")) ? "yes" : "no"));
-      System.out.println("Kernel: " + i.get("kernel"));
-      System.out.println("State dir: " + i.get("stateDir"));
+    public CommandSpec spec() {
+      return Verb.command(this, "info", "Show the daemon's VMM, KVM, kernel and counts.");
+    }
+
+    @Override
+    public int run() throws Exception {
+      SystemInfo i = Main.client().call("GET", "/v1/info", null, SystemInfo.class);
+      System.out.println("VMs: " + i.vms());
+      System.out.println(" Running: " + i.running());
+      System.out.println(" Exited: " + i.exited());
+      System.out.println("Images: " + i.images());
+      System.out.println("VMM: " + i.vmm());
+      System.out.println("KVM: " + (i.kvm() ? "yes" : "no"));
+      System.out.println("Kernel: " + i.kernel());
+      System.out.println("State dir: " + i.stateDir());
       System.out.println("Socket: " + Main.client().socket());
       return 0;
     }
   }
 
-  @Command(
-      name = "completion",
-      description = "Print a bash/zsh completion script: source <(inferno completion)")
-  static final class Completion implements Callable<Integer> {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  static final class Completion implements Verb {
+    private CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public CommandSpec spec() {
+      spec =
+          Verb.command(
+              this,
+              "completion",
+              "Print a bash/zsh completion script: source <(inferno completion)");
+      return spec;
+    }
+
+    @Override
+    public int run() {
       System.out.print(AutoComplete.bash("inferno", spec.root().commandLine()));
       return 0;
     }

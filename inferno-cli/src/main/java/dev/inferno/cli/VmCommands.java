@@ -1,12 +1,12 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.VmDetail;
 import dev.inferno.model.json.Json;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** stop, kill, rm, inspect: each takes names, ids or id prefixes. */
 final class VmCommands {
@@ -34,83 +34,98 @@ final class VmCommands {
     void apply(DaemonClient c, String ref) throws Exception;
   }
 
-  @Command(
-      name = "stop",
-      description = "Stop running VMs (stop signal, then kill after the timeout).")
-  static final class Stop implements Callable<Integer> {
-    @Option(
-        names = {"-t", "--time"},
-        description = "seconds to wait before killing")
-    Integer time;
+  /** stop, kill and rm: one request per VM. */
+  private abstract static class EachVm implements Verb {
+    final PositionalParamSpec vms = Verb.positional("0", "1..*", "VM", null);
+  }
 
-    @Option(
-        names = {"-s", "--signal"},
-        description = "signal to send (default: the VM's stop signal)")
-    String signal;
-
-    @Parameters(arity = "1..*", paramLabel = "VM")
-    List<String> vms;
+  static final class Stop extends EachVm {
+    private final OptionSpec time =
+        Verb.option(Integer.class, "time", "seconds to wait before killing", "-t", "--time");
+    private final OptionSpec signal =
+        Verb.option(
+            String.class,
+            "signal",
+            "signal to send (default: the VM's stop signal)",
+            "-s",
+            "--signal");
 
     @Override
-    public Integer call() {
+    public CommandSpec spec() {
+      return Verb.command(
+              this, "stop", "Stop running VMs (stop signal, then kill after the timeout).")
+          .addOption(time)
+          .addOption(signal)
+          .addPositional(vms);
+    }
+
+    @Override
+    public int run() {
+      Integer t = time.getValue();
+      String s = signal.getValue();
       List<String> q = new ArrayList<>();
-      if (time != null) {
-        q.add("timeout=" + time);
+      if (t != null) {
+        q.add("timeout=" + t);
       }
-      if (signal != null) {
-        q.add("signal=" + DaemonClient.enc(signal));
+      if (s != null) {
+        q.add("signal=" + DaemonClient.enc(s));
       }
       String query = q.isEmpty() ? "" : "?" + String.join("&", q);
-      return each(vms, (c, ref) -> c.call("POST", "/v1/vms/" + ref + "/stop" + query, null));
+      return each(
+          Verb.list(vms), (c, ref) -> c.call("POST", "/v1/vms/" + ref + "/stop" + query, null));
     }
   }
 
-  @Command(name = "kill", description = "Send a signal (default SIGKILL) to running VMs.")
-  static final class Kill implements Callable<Integer> {
-    @Option(
-        names = {"-s", "--signal"},
-        description = "signal to send (default SIGKILL)")
-    String signal;
-
-    @Parameters(arity = "1..*", paramLabel = "VM")
-    List<String> vms;
+  static final class Kill extends EachVm {
+    private final OptionSpec signal =
+        Verb.option(String.class, "signal", "signal to send (default SIGKILL)", "-s", "--signal");
 
     @Override
-    public Integer call() {
-      String query = signal == null ? "" : "?signal=" + DaemonClient.enc(signal);
-      return each(vms, (c, ref) -> c.call("POST", "/v1/vms/" + ref + "/kill" + query, null));
+    public CommandSpec spec() {
+      return Verb.command(this, "kill", "Send a signal (default SIGKILL) to running VMs.")
+          .addOption(signal)
+          .addPositional(vms);
+    }
+
+    @Override
+    public int run() {
+      String s = signal.getValue();
+      String query = s == null ? "" : "?signal=" + DaemonClient.enc(s);
+      return each(
+          Verb.list(vms), (c, ref) -> c.call("POST", "/v1/vms/" + ref + "/kill" + query, null));
     }
   }
 
-  @Command(name = "rm", description = "Remove VMs.")
-  static final class Rm implements Callable<Integer> {
-    @Option(
-        names = {"-f", "--force"},
-        description = "kill running VMs first")
-    boolean force;
-
-    @Parameters(arity = "1..*", paramLabel = "VM")
-    List<String> vms;
+  static final class Rm extends EachVm {
+    private final OptionSpec force = Verb.flag("kill running VMs first", "-f", "--force");
 
     @Override
-    public Integer call() {
-      String query = force ? "?force=true" : "";
-      return each(vms, (c, ref) -> c.call("DELETE", "/v1/vms/" + ref + query, null));
+    public CommandSpec spec() {
+      return Verb.command(this, "rm", "Remove VMs.").addOption(force).addPositional(vms);
+    }
+
+    @Override
+    public int run() {
+      boolean f = force.getValue();
+      String query = f ? "?force=true" : "";
+      return each(Verb.list(vms), (c, ref) -> c.call("DELETE", "/v1/vms/" + ref + query, null));
     }
   }
 
-  @Command(name = "inspect", description = "Show VMs in detail (JSON).")
-  static final class Inspect implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "VM")
-    List<String> vms;
+  static final class Inspect extends EachVm {
+    @Override
+    public CommandSpec spec() {
+      return Verb.command(this, "inspect", "Show VMs in detail (JSON).").addPositional(vms);
+    }
 
     @Override
-    public Integer call() {
-      List<Object> out = new ArrayList<>();
+    public int run() {
+      List<VmDetail> out = new ArrayList<>();
       int code = 0;
-      for (String ref : vms) {
+      for (String ref : Verb.list(vms)) {
         try {
-          out.add(Main.client().call("GET", "/v1/vms/" + DaemonClient.enc(ref), null));
+          out.add(
+              Main.client().call("GET", "/v1/vms/" + DaemonClient.enc(ref), null, VmDetail.class));
         } catch (Exception e) {
           System.err.println("inferno: " + e.getMessage());
           code = 1;

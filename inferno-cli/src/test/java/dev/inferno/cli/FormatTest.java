@@ -3,10 +3,12 @@ package dev.inferno.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.VmState;
+import dev.inferno.model.VmSummary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FormatTest {
@@ -33,23 +35,24 @@ class FormatTest {
   @Test
   void statusAndCommandColumns() {
     Instant now = Instant.parse("2026-11-28T19:10:00Z");
-    assertThat(Format.status(Map.of("state", "running", "startedAt", "2026-11-28T19:05:00Z"), now))
-        .isEqualTo("Up 5 minutes");
     assertThat(
             Format.status(
-                Map.of(
-                    "state",
-                    "exited",
-                    "finishedAt",
-                    "2026-11-28T19:09:30Z",
-                    "exit",
-                    Map.of("code", 3L)),
+                vm(VmState.RUNNING, Instant.parse("2026-11-28T19:05:00Z"), null, null), now))
+        .isEqualTo("Up 5 minutes");
+    Instant finished = Instant.parse("2026-11-28T19:09:30Z");
+    assertThat(
+            Format.status(
+                vm(VmState.EXITED, null, finished, new ExitRecord(3, null, false, null, finished)),
                 now))
         .isEqualTo("Exited (3) 30 seconds ago");
-    assertThat(Format.status(Map.of("state", "created"), now)).isEqualTo("Created");
+    assertThat(Format.status(vm(VmState.CREATED, null, null, null), now)).isEqualTo("Created");
     assertThat(Format.command(List.of("sh", "-c", "echo hello world; sleep 100")))
         .isEqualTo("\"sh -c echo hello wo…\"");
     assertThat(Format.shortId("sha256:0123456789abcdef")).isEqualTo("0123456789ab");
+  }
+
+  private static VmSummary vm(VmState state, Instant started, Instant finished, ExitRecord exit) {
+    return new VmSummary("id", "n", "img", List.of(), state, null, started, finished, exit);
   }
 
   @Test

@@ -50,11 +50,24 @@ public final class DaemonMain {
       cmd.getErr().println("inferno: " + (ex.getMessage() == null ? ex : ex.getMessage()));
       return 1;
     });
+    cl.setParameterExceptionHandler((ex, a) -> {
+      // as the CLI's other verbs answer a usage error: one line, a hint, Docker's 125
+      CommandLine c = ex.getCommandLine();
+      c.getErr().println("inferno: " + ex.getMessage());
+      c.getErr().println("See '" + c.getCommandSpec().qualifiedName() + " --help'.");
+      return 125;
+    });
     return cl.execute(args);
   }
 
   @Command(name = "init", description = "Write a commented default daemon config file.")
   static final class Init implements Callable<Integer> {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
     @Option(
         names = {"-p", "--path"},
         description = "where to write it (default: ${DEFAULT-VALUE})")
@@ -70,6 +83,12 @@ public final class DaemonMain {
 
   @Command(name = "server", description = "Run the daemon (as root) serving the API on its socket.")
   static final class Server implements Callable<Integer> {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
     @Option(names = "--config", description = "config file (default: ${DEFAULT-VALUE} if present)")
     Path config;
 

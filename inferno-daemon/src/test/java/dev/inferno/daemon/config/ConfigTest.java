@@ -73,7 +73,8 @@ class ConfigTest {
       Files.writeString(file, key + "\n");
       assertThatThrownBy(() -> ConfigFile.read(file)).hasMessageContaining("unknown setting");
     }
-    assertThat(DaemonMain.run(new String[] {"server", "--backend", "process"})).isEqualTo(2);
+    // an unknown option is a usage error: 125, as for every inferno verb (was picocli's 2)
+    assertThat(DaemonMain.run(new String[] {"server", "--backend", "process"})).isEqualTo(125);
   }
 
   @Test

@@ -1,16 +1,21 @@
 package dev.inferno.model.json;
 
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * A small JSON reader/writer on JDK types only, for the CLI whose startup must not load a JSON
- * framework. Objects become {@link LinkedHashMap}, arrays {@link ArrayList}, numbers {@link Long}
- * (or {@link BigInteger}/{@link Double} when they do not fit), plus String, Boolean and null.
+ * framework. Trees: objects become {@link LinkedHashMap}, arrays {@link ArrayList}, numbers {@link
+ * Long} (or {@link BigInteger}/{@link Double} when they do not fit), plus String, Boolean and null.
+ * The API's records ({@code dev.inferno.model}) bind both ways ({@link #read}, {@link #write}) in
+ * the shape the daemon's Jackson mapper gives them.
  */
 public final class Json {
   private static final int MAX_DEPTH = 256;
@@ -44,7 +49,24 @@ public final class Json {
     return (Map<String, Object>) v;
   }
 
-  /** Compact JSON. */
+  /** Parses a JSON object into the given record type (see {@link Records} for the rules). */
+  public static <T extends Record> T read(String text, Class<T> type) {
+    return type.cast(Records.bind(parse(text), type, type.getSimpleName()));
+  }
+
+  /** Parses a JSON array of objects into records of the given type. */
+  public static <T extends Record> List<T> readList(String text, Class<T> type) {
+    if (!(parse(text) instanceof List<?> l)) {
+      throw new JsonException("expected a JSON array of " + type.getSimpleName());
+    }
+    List<T> out = new ArrayList<>(l.size());
+    for (int i = 0; i < l.size(); i++) {
+      out.add(type.cast(Records.bind(l.get(i), type, type.getSimpleName() + "[" + i + "]")));
+    }
+    return out;
+  }
+
+  /** Compact JSON (records as objects, components in order, nulls included). */
   public static String write(Object value) {
     StringBuilder sb = new StringBuilder();
     write(sb, value, -1, 0);
@@ -255,6 +277,27 @@ public final class Json {
       case Double d when d.isNaN() || d.isInfinite() -> sb.append("null");
       case Float f when f.isNaN() || f.isInfinite() -> sb.append("null");
       case Number n -> sb.append(n);
+      case Instant t -> quote(sb, t.toString()); // ISO-8601, as Jackson's InstantSerializer
+      case Enum<?> e -> quote(sb, e.name().toLowerCase(Locale.ROOT)); // the API's lowercase enums
+      case Record r -> {
+        RecordComponent[] cs = Records.components(r.getClass());
+        if (cs.length == 0) {
+          sb.append("{}");
+          return;
+        }
+        sb.append('{');
+        for (int i = 0; i < cs.length; i++) {
+          if (i > 0) {
+            sb.append(',');
+          }
+          newline(sb, indent, level + 1);
+          quote(sb, cs[i].getName());
+          sb.append(indent >= 0 ? ": " : ":");
+          write(sb, Records.value(cs[i], r), indent, level + 1);
+        }
+        newline(sb, indent, level);
+        sb.append('}');
+      }
       case Map<?, ?> m -> {
         if (m.isEmpty()) {
           sb.append("{}");

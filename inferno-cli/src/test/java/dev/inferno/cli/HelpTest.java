@@ -1,0 +1,93 @@
+package dev.inferno.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inferno.cli.e2e.Inferno;
+import dev.inferno.daemon.DaemonMain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Every registered verb (Main.COMMANDS, so a new one is covered without editing this test) answers
+ * {@code inferno VERB --help}, {@code -h} and {@code inferno help VERB} with its usage and every
+ * option, exit 0; a wrong argument gets one error line, a hint that is true, and 125. Runs the real
+ * bin/inferno: no daemon is needed.
+ */
+class HelpTest {
+  static Stream<String> verbs() {
+    return Stream.of(Main.COMMANDS);
+  }
+
+  /** The verb's options as its parser knows them (server/init: the daemon's own picocli model). */
+  private static List<OptionSpec> options(String verb) {
+    CommandLine cl =
+        verb.equals("server") || verb.equals("init")
+            ? new CommandLine(DaemonMain.class).getSubcommands().get(verb)
+            : Main.commandLine(verb).getSubcommands().get(verb);
+    return cl.getCommandSpec().options();
+  }
+
+  private static Inferno.Result cli(String... args) throws Exception {
+    List<String> c = new ArrayList<>(List.of(Inferno.BIN.toString()));
+    c.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(c);
+    pb.environment().put("INFERNO_SOCKET", "/nonexistent/inferno.sock");
+    return Inferno.finish(pb.start(), 60);
+  }
+
+  @ParameterizedTest
+  @MethodSource("verbs")
+  void everyVerbAnswersHelp(String verb) throws Exception {
+    for (String[] args :
+        List.of(
+            new String[] {verb, "--help"},
+            new String[] {verb, "-h"},
+            new String[] {"help", verb})) {
+      Inferno.Result r = cli(args);
+      assertThat(r.code()).as(String.join(" ", args) + "\n" + r).isZero();
+      assertThat(r.err()).as(r.toString()).isEmpty();
+      assertThat(r.out()).as(r.toString()).startsWith("Usage: inferno " + verb);
+      List<OptionSpec> options = options(verb);
+      assertThat(options).extracting(OptionSpec::longestName).contains("--help");
+      for (OptionSpec o : options) {
+        for (String name : o.names()) {
+          assertThat(r.out()).as(String.join(" ", args) + " lists " + name).contains(name);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("verbs")
+  void aWrongArgumentIsOneLineATrueHintAnd125(String verb) throws Exception {
+    // "x": verbs that need an argument would otherwise report that one first
+    Inferno.Result r = cli(verb, "--no-such-option", "x");
+    assertThat(r.code()).as(r.toString()).isEqualTo(125);
+    assertThat(r.out()).isEmpty();
+    List<String> lines = r.err().lines().toList();
+    assertThat(lines).as(r.toString()).hasSize(2);
+    assertThat(lines.get(0)).startsWith("inferno: Unknown option").contains("'--no-such-option'");
+    assertThat(lines.get(1)).isEqualTo("See 'inferno " + verb + " --help'.");
+    // and the hint is true
+    assertThat(cli(verb, "--help").code()).isZero();
+  }
+
+  @Test
+  void anUnknownVerbPointsAtTheTopLevelHelp() throws Exception {
+    Inferno.Result r = cli("runx");
+    assertThat(r.code()).as(r.toString()).isEqualTo(125);
+    assertThat(r.err().lines().toList())
+        .as(r.toString())
+        .containsExactly("inferno: Unmatched argument at index 0: 'runx'", "See 'inferno --help'.");
+    String usage = cli("--help").out();
+    for (String verb : Main.COMMANDS) {
+      assertThat(usage).contains("  " + verb + " ");
+    }
+  }
+}

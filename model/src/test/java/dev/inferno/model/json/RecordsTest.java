@@ -1,0 +1,84 @@
+package dev.inferno.model.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.inferno.model.ExitRecord;
+import dev.inferno.model.ImageSummary;
+import dev.inferno.model.Progress;
+import dev.inferno.model.RunRequest;
+import dev.inferno.model.VmState;
+import dev.inferno.model.VmSummary;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RecordsTest {
+  private static final Instant T = Instant.parse("2026-11-28T19:00:01.500Z");
+
+  @Test
+  void writesComponentsInOrderWithNullsIsoTimesAndLowercaseEnums() {
+    VmSummary vm =
+        new VmSummary(
+            "0123456789abcdef",
+            "n",
+            "busybox",
+            List.of("sh", "-c", "exit 3"),
+            VmState.EXITED,
+            T,
+            T,
+            null,
+            new ExitRecord(3, null, false, null, T));
+    assertThat(Json.write(vm))
+        .isEqualTo(
+            "{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"busybox\","
+                + "\"command\":[\"sh\",\"-c\",\"exit 3\"],\"state\":\"exited\","
+                + "\"createdAt\":\"2026-11-28T19:00:01.500Z\",\"startedAt\":\"2026-11-28T19:00:01.500Z\","
+                + "\"finishedAt\":null,\"exit\":{\"code\":3,\"signal\":null,\"oom\":false,"
+                + "\"reason\":null,\"finishedAt\":\"2026-11-28T19:00:01.500Z\"}}");
+    assertThat(Json.read(Json.write(vm), VmSummary.class)).isEqualTo(vm);
+    assertThat(Json.read(Json.pretty(vm), VmSummary.class)).isEqualTo(vm);
+  }
+
+  @Test
+  void readsNestedRecordsListsNumbersAndAbsentFields() {
+    Progress p =
+        Json.read(
+            "{\"status\":\"Done\",\"current\":5,\"unknown\":{\"ignored\":[1]},"
+                + "\"image\":{\"reference\":\"r\",\"id\":\"sha256:1\",\"sizeBytes\":12,"
+                + "\"createdAt\":null}}",
+            Progress.class);
+    assertThat(p)
+        .isEqualTo(
+            new Progress(
+                "Done", null, 5L, null, null, new ImageSummary("r", "sha256:1", null, 12, null)));
+    RunRequest r =
+        Json.read("{\"image\":\"i\",\"cpus\":2,\"stopTimeoutSeconds\":3}", RunRequest.class);
+    assertThat(r.cpus()).isEqualTo(2.0);
+    assertThat(r.stopTimeoutSeconds()).isEqualTo(3);
+    assertThat(Json.readList("[{\"status\":\"a\"},{\"status\":\"b\"}]", Progress.class))
+        .extracting(Progress::status)
+        .containsExactly("a", "b");
+    assertThat(VmState.valueOf("RUNNING"))
+        .isEqualTo(Json.read("{\"state\":\"Running\",\"command\":[]}", VmSummary.class).state());
+  }
+
+  @Test
+  void aWrongShapeNamesTheFieldAndWhatItGot() {
+    assertThatThrownBy(() -> Json.read("{\"image\":\"i\",\"cpus\":\"two\"}", RunRequest.class))
+        .isInstanceOf(JsonException.class)
+        .hasMessage("RunRequest.cpus: expected number, got \"two\"");
+    assertThatThrownBy(() -> Json.read("{\"sizeBytes\":null}", ImageSummary.class))
+        .hasMessage("ImageSummary.sizeBytes: expected a long, got null");
+    assertThatThrownBy(() -> Json.read("{\"state\":\"gone\"}", VmSummary.class))
+        .hasMessage("VmSummary.state: expected one of [CREATED, RUNNING, EXITED], got \"gone\"");
+    assertThatThrownBy(() -> Json.read("{\"createdAt\":\"yesterday\"}", VmSummary.class))
+        .hasMessage("VmSummary.createdAt: expected an ISO-8601 instant, got \"yesterday\"");
+    assertThatThrownBy(() -> Json.read("{\"stopTimeoutSeconds\":4294967296}", RunRequest.class))
+        .hasMessage("RunRequest.stopTimeoutSeconds: expected a 32-bit integer, got 4294967296");
+    assertThatThrownBy(() -> Json.read("[]", RunRequest.class))
+        .hasMessage("RunRequest: expected map, got []");
+    assertThatThrownBy(() -> Json.readList("{}", RunRequest.class))
+        .hasMessage("expected a JSON array of RunRequest");
+  }
+}

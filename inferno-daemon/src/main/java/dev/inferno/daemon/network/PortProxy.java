@@ -35,6 +35,7 @@ import java.util.logging.Logger;
 public final class PortProxy implements AutoCloseable {
   public static final Duration DEFAULT_UDP_IDLE = Duration.ofSeconds(30);
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
   private static final int BUFFER = 64 * 1024;
   private static final Logger LOG = Logger.getLogger(PortProxy.class.getName());
 
@@ -42,6 +43,7 @@ public final class PortProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final AutoCloseable listener;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+  private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private PortProxy(PortSpec bound, InetSocketAddress target, AutoCloseable listener) {
@@ -66,13 +68,13 @@ public final class PortProxy implements AutoCloseable {
       server.setReuseAddress(true); // a restarted daemon must not wait out TIME_WAIT
       bind(spec, () -> server.bind(local, 512), server);
       PortProxy p = new PortProxy(spec.withHostPort(server.getLocalPort()), target, server);
-      Thread.ofVirtual().name("proxy-" + p.bound).start(() -> p.acceptLoop(server));
+      p.start("proxy-" + p.bound, () -> p.acceptLoop(server));
       return p;
     }
     DatagramSocket socket = new DatagramSocket(null);
     bind(spec, () -> socket.bind(local), socket);
     PortProxy p = new PortProxy(spec.withHostPort(socket.getLocalPort()), target, socket);
-    Thread.ofVirtual().name("proxy-" + p.bound).start(() -> p.udpLoop(socket, udpIdle));
+    p.start("proxy-" + p.bound, () -> p.udpLoop(socket, udpIdle));
     return p;
   }
 
@@ -107,6 +109,22 @@ public final class PortProxy implements AutoCloseable {
     }
   }
 
+  /** Starts a virtual thread that close() waits for. */
+  private void start(String name, Runnable task) {
+    Thread t =
+        Thread.ofVirtual()
+            .name(name)
+            .unstarted(() -> {
+              try {
+                task.run();
+              } finally {
+                threads.remove(Thread.currentThread());
+              }
+            });
+    threads.add(t);
+    t.start();
+  }
+
   /** The publication as bound: the host port is the real one, also when it was random. */
   public PortSpec bound() {
     return bound;
@@ -137,7 +155,7 @@ public final class PortProxy implements AutoCloseable {
         closeQuietly(client);
         return;
       }
-      Thread.ofVirtual().name("proxy-conn-" + bound).start(() -> connect(client));
+      start("proxy-conn-" + bound, () -> connect(client));
     }
   }
 
@@ -154,7 +172,7 @@ public final class PortProxy implements AutoCloseable {
       return;
     }
     AtomicInteger running = new AtomicInteger(2);
-    Thread.ofVirtual().start(() -> pump(client, guest, running));
+    start("proxy-conn-" + bound, () -> pump(client, guest, running));
     pump(guest, client, running);
   }
 
@@ -227,7 +245,7 @@ public final class PortProxy implements AutoCloseable {
         UdpSession created = new UdpSession(socket);
         sessions.put(client, created);
         open.add(socket);
-        Thread.ofVirtual().start(() -> udpReplies(host, created, client, idle, sessions));
+        start("proxy-udp-" + bound, () -> udpReplies(host, created, client, idle, sessions));
         session = created;
       }
       session.lastActive = System.nanoTime();
@@ -285,6 +303,19 @@ public final class PortProxy implements AutoCloseable {
       closeQuietly(c);
     }
     open.clear();
+    // A socket closed while a virtual thread is blocked on it is released only when that thread
+    // wakes up: wait for them, so the port is free when close() returns.
+    long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+    for (Thread t : threads) {
+      try {
+        if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+          LOG.warning("proxy " + bound + ": " + t.getName() + " did not end within " + CLOSE_WAIT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private static void closeQuietly(AutoCloseable c) {

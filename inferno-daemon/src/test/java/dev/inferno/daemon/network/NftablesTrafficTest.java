@@ -124,7 +124,7 @@ class NftablesTrafficTest {
                 "netns",
                 "exec",
                 ns(role),
-                "python3",
+                PYTHON,
                 dir.resolve("net.py").toString(),
                 "serve",
                 ip,

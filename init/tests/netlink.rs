@@ -2,6 +2,10 @@
 //! one end of a veth pair as its eth0. The test re-runs this binary inside the namespace (`ip netns exec`) to
 //! call netlink::configure there, then checks the result from outside and that the host side answers.
 //! Needs root (it creates a namespace and links); everything it makes is removed, also on failure.
+//! The same child runs inside a real QEMU guest on a virtio-net device backed by a TAP.
+mod common;
+
+use common::*;
 use inferno_init::netlink;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -25,7 +29,9 @@ struct Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["link", "del", &self.host_link]).output();
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        if !self.name.is_empty() {
+            let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        }
     }
 }
 
@@ -112,7 +118,66 @@ fn netlink_configures_eth0_in_a_network_namespace() {
     assert!(out.contains("no network interface nope0: No such device"), "{out}");
 }
 
-/// Runs inside the namespace on behalf of the test above (ignored otherwise): configure, then say hello to
+#[test]
+fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
+    if !is_root() {
+        eprintln!("skipped: creating a TAP device needs root");
+        return;
+    }
+    let _l = vm_lock();
+    let tag = format!("{:05x}", std::process::id() & 0xfffff);
+    let tap = Netns { name: String::new(), host_link: format!("inftg{tag}") };
+    let third = (std::process::id() % 250) as u8;
+    let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
+    let script =
+        format!("tuntap add name {0} mode tap\naddr add {host}/30 dev {0}\nlink set {0} mtu 1500 up\n", tap.host_link);
+    let mut ipb = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    ipb.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    assert!(ipb.wait().unwrap().success(), "cannot create the TAP {}", tap.host_link);
+
+    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, peer) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut said = String::new();
+        c.read_to_string(&mut said).unwrap();
+        (peer.ip().to_string(), said)
+    });
+
+    let dir = work_dir("netlink-guest");
+    let b = ImageBuilder::busybox(&dir);
+    // this very test binary (static, like init) runs netlink_child inside the guest
+    std::fs::copy(std::env::current_exe().unwrap(), dir.join("rootfs/bin/netlink-test")).unwrap();
+    let image = b.build(&dir.join("image.ext4"), "48M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh(&format!(
+        "{CHILD_ENV}='eth0 {guest}/30 {host} 1500 {port}' /bin/netlink-test --exact netlink_child --ignored \
+         --nocapture --test-threads=1 && cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu"
+    ));
+    let mut o = VmOptions::new(cfg.to_json(), image, Some(rw));
+    o.extra_args = vec![
+        "-netdev".into(),
+        format!("tap,id=net0,ifname={},script=no,downscript=no", tap.host_link),
+        "-device".into(),
+        "virtio-net-device,netdev=net0,mac=02:9f:9f:51:11:f7".into(),
+    ];
+    let started = Instant::now();
+    let vm = Vm::start(&dir, o);
+    let h = vm.host.clone();
+    let out = vm.wait(Duration::from_secs(120));
+    let stdout = h.lock().stream_text(1);
+    let stderr = h.lock().stream_text(2);
+    assert_eq!(out.code(), 0, "stdout:\n{stdout}\nstderr:\n{stderr}\nconsole:\n{}", out.console);
+    assert!(stdout.contains("test netlink_child ... ok"), "{stdout}");
+    assert!(stdout.ends_with("02:9f:9f:51:11:f7\n1500\n"), "{stdout}");
+    let (peer, said) = server.join().unwrap();
+    assert_eq!(peer, guest);
+    assert_eq!(said, "hello from the guest side");
+    eprintln!("guest network round trip in {:?}", started.elapsed());
+}
+
+/// Runs inside the namespace or the guest on behalf of the tests above (ignored otherwise): configure, then say hello to
 /// the host side when given a port.
 #[test]
 #[ignore]

@@ -84,7 +84,11 @@ class PortProxyTest {
 
   /** Sends data through, half-closes, and returns all that came back. */
   static byte[] exchange(int port, byte[] data) throws IOException {
-    try (Socket c = new Socket(LOOPBACK, port)) {
+    return exchange(LOOPBACK, port, data);
+  }
+
+  static byte[] exchange(InetAddress to, int port, byte[] data) throws IOException {
+    try (Socket c = new Socket(to, port)) {
       c.setSoTimeout(20_000);
       Thread writer =
           Thread.ofVirtual()
@@ -129,6 +133,18 @@ class PortProxyTest {
     byte[] data = "all".getBytes(StandardCharsets.UTF_8);
     assertThat(exchange(p.bound().hostPort(), data)).isEqualTo(expected(data));
     assertThat(p.bound().displayHostIp()).isEqualTo("0.0.0.0");
+    // and IPv6 loopback too: the wildcard bind is dual-stack
+    InetAddress v6 = InetAddress.ofLiteral("::1");
+    assertThat(exchange(v6, p.bound().hostPort(), data)).isEqualTo(expected(data));
+  }
+
+  @Test
+  void anIpv6HostAddress() throws Exception {
+    PortProxy p = proxy(PortParser.parse("[::1]::80").getFirst(), guest.getLocalPort());
+    assertThat(p.bound()).hasToString("[::1]:" + p.bound().hostPort() + "->80/tcp");
+    byte[] data = "six".getBytes(StandardCharsets.UTF_8);
+    assertThat(exchange(InetAddress.ofLiteral("::1"), p.bound().hostPort(), data))
+        .isEqualTo(expected(data));
   }
 
   @Test

@@ -1,18 +1,18 @@
 package dev.inferno.daemon.network;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -64,10 +64,12 @@ public final class PortProxy implements AutoCloseable {
             ? new InetSocketAddress(spec.hostPort())
             : new InetSocketAddress(InetAddress.ofLiteral(spec.hostIp()), spec.hostPort());
     if (spec.protocol() == Protocol.TCP) {
-      ServerSocket server = new ServerSocket();
-      server.setReuseAddress(true); // a restarted daemon must not wait out TIME_WAIT
+      ServerSocketChannel server = ServerSocketChannel.open();
+      // a restarted daemon must not wait out TIME_WAIT
+      server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       bind(spec, () -> server.bind(local, 512), server);
-      PortProxy p = new PortProxy(spec.withHostPort(server.getLocalPort()), target, server);
+      int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+      PortProxy p = new PortProxy(spec.withHostPort(port), target, server);
       p.start("proxy-" + p.bound, () -> p.acceptLoop(server));
       return p;
     }
@@ -139,9 +141,9 @@ public final class PortProxy implements AutoCloseable {
     return open.size();
   }
 
-  private void acceptLoop(ServerSocket server) {
+  private void acceptLoop(ServerSocketChannel server) {
     while (!closed) {
-      Socket client;
+      SocketChannel client;
       try {
         client = server.accept();
       } catch (IOException e) {
@@ -159,13 +161,21 @@ public final class PortProxy implements AutoCloseable {
     }
   }
 
-  private void connect(Socket client) {
-    Socket guest = new Socket();
+  private void connect(SocketChannel client) {
+    SocketChannel guest;
+    try {
+      guest = SocketChannel.open();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "proxy " + bound + ": no socket for a connection", e);
+      closeQuietly(client);
+      open.remove(client);
+      return;
+    }
     open.add(guest);
     try {
-      guest.connect(target, (int) CONNECT_TIMEOUT.toMillis());
-      client.setTcpNoDelay(true);
-      guest.setTcpNoDelay(true);
+      guest.socket().connect(target, (int) CONNECT_TIMEOUT.toMillis());
+      client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      guest.setOption(StandardSocketOptions.TCP_NODELAY, true);
     } catch (IOException e) {
       LOG.log(Level.FINE, "proxy " + bound + ": cannot reach " + target, e);
       release(client, guest);
@@ -176,14 +186,19 @@ public final class PortProxy implements AutoCloseable {
     pump(guest, client, running);
   }
 
-  /** Copies from → to until EOF, then half-closes to; the last of the two closes both. */
-  private void pump(Socket from, Socket to, AtomicInteger running) {
-    byte[] buf = new byte[BUFFER];
+  /**
+   * Copies from → to until EOF, then half-closes to; the last of the two closes both. Channels with
+   * a direct buffer: the bytes are not copied through the Java heap on their way.
+   */
+  private void pump(SocketChannel from, SocketChannel to, AtomicInteger running) {
+    ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
     try {
-      InputStream in = from.getInputStream();
-      OutputStream out = to.getOutputStream();
-      for (int n; (n = in.read(buf)) >= 0; ) {
-        out.write(buf, 0, n);
+      while (from.read(buf) >= 0) {
+        buf.flip();
+        while (buf.hasRemaining()) {
+          to.write(buf);
+        }
+        buf.clear();
       }
       to.shutdownOutput();
     } catch (IOException e) {
@@ -196,7 +211,7 @@ public final class PortProxy implements AutoCloseable {
     }
   }
 
-  private void release(Socket a, Socket b) {
+  private void release(SocketChannel a, SocketChannel b) {
     closeQuietly(a);
     closeQuietly(b);
     open.remove(a);

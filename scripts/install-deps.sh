@@ -12,6 +12,8 @@ packages=(
   qemu-system-x86 e2fsprogs cpio
   # tests: a real registry, image tooling, guest rootfs contents
   docker-registry skopeo umoci busybox-static debootstrap apache2-utils socat jq openssl python3
+  # VM networking: the daemon's nftables table, TAPs through ip; tests: a resolver and a client in a netns
+  nftables dnsmasq iproute2 curl
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -26,5 +28,11 @@ fi
 # The packaged registry starts itself with an htpasswd config; tests start their own instances instead.
 if command -v systemctl > /dev/null && systemctl is-active -q docker-registry 2> /dev/null; then
   systemctl stop docker-registry || true
+fi
+# The packaged dnsmasq starts a system-wide resolver on port 53; tests start their own in a namespace. Only a
+# dnsmasq installed just now is stopped: one the admin already ran is theirs.
+if [[ " ${missing[*]} " == *" dnsmasq "* ]] && command -v systemctl > /dev/null \
+  && systemctl is-active -q dnsmasq 2> /dev/null; then
+  systemctl disable --now dnsmasq || true
 fi
 echo "install-deps: all ${#packages[@]} packages present" >&2

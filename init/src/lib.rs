@@ -5,6 +5,7 @@ pub mod frame;
 pub mod json;
 pub mod logbuf;
 pub mod metrics;
+pub mod netlink;
 pub mod process;
 pub mod rootfs;
 pub mod run;

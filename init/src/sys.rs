@@ -656,3 +656,108 @@ mod clmul {
         (c, data)
     }
 }
+
+// --- rtnetlink ---
+// The socket calls of the guest's network setup (the messages themselves are built in netlink.rs).
+
+#[repr(C)]
+pub struct SockaddrNl {
+    pub family: u16,
+    pub pad: u16,
+    pub pid: u32,
+    pub groups: u32,
+}
+
+/// struct ifreq with the ifr_ifindex member of its union (SIOCGIFINDEX); the same size as IfReq.
+#[repr(C)]
+pub struct IfReqIndex {
+    pub name: [u8; 16],
+    pub index: c_int,
+    pub pad: [u8; 20],
+}
+
+// bind(2) and ioctl(2) are the declarations above, whose pointer argument is typed for vsock / SIOCGIFFLAGS:
+// the calls below cast to it (the C functions take any sockaddr / request struct) rather than redeclare them.
+extern "C" {
+    fn sendto(fd: c_int, buf: *const u8, n: usize, flags: c_int, addr: *const SockaddrNl, len: u32) -> isize;
+    fn recv(fd: c_int, buf: *mut u8, n: usize, flags: c_int) -> isize;
+}
+
+const _: () = assert!(std::mem::size_of::<IfReqIndex>() == std::mem::size_of::<IfReq>());
+
+pub const AF_NETLINK: c_int = 16;
+pub const SOCK_RAW: c_int = 3;
+pub const NETLINK_ROUTE: c_int = 0;
+const SIOCGIFINDEX: u64 = 0x8933;
+
+fn netlink_kernel() -> SockaddrNl {
+    SockaddrNl { family: AF_NETLINK as u16, pad: 0, pid: 0, groups: 0 }
+}
+
+/// A NETLINK_ROUTE socket bound to a kernel-chosen port id.
+pub fn netlink_route_socket() -> io::Result<c_int> {
+    // SAFETY: socket(2) takes no pointers; the returned fd is owned by the caller.
+    let fd = check(unsafe { socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) })?;
+    let local = netlink_kernel(); // pid 0 in bind: let the kernel assign the port id
+    let addr = &local as *const SockaddrNl as *const SockaddrVm;
+    // SAFETY: `addr` points to `local`, a valid sockaddr_nl that outlives the call, and len is its exact size.
+    if unsafe { bind(fd, addr, std::mem::size_of::<SockaddrNl>() as u32) } < 0 {
+        let e = io::Error::last_os_error();
+        do_close(fd);
+        return Err(e);
+    }
+    Ok(fd)
+}
+
+/// Sends one whole netlink message to the kernel.
+pub fn netlink_send(fd: c_int, msg: &[u8]) -> io::Result<()> {
+    let to = netlink_kernel();
+    loop {
+        // SAFETY: msg is a valid slice for msg.len() bytes and `to` a valid sockaddr_nl for the call.
+        let r = unsafe { sendto(fd, msg.as_ptr(), msg.len(), 0, &to, std::mem::size_of::<SockaddrNl>() as u32) };
+        if r >= 0 {
+            return if r as usize == msg.len() {
+                Ok(())
+            } else {
+                Err(io::Error::new(io::ErrorKind::WriteZero, "netlink message sent in part"))
+            };
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// Receives one datagram (one or more netlink messages) into buf; returns its length.
+pub fn netlink_recv(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is a valid, writable slice of buf.len() bytes for the duration of the call.
+        let r = unsafe { recv(fd, buf.as_mut_ptr(), buf.len(), 0) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// The index of a network interface (what if_nametoindex(3) does: ioctl SIOCGIFINDEX).
+pub fn if_index(name: &str) -> io::Result<u32> {
+    if name.is_empty() || name.len() > 15 || name.contains('\0') {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{name:?} is not an interface name")));
+    }
+    let mut req = IfReqIndex { name: [0; 16], index: 0, pad: [0; 20] };
+    req.name[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: socket(2) takes no pointers; the fd is closed below.
+    let fd = check(unsafe { socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) })?;
+    // the same 40-byte struct ifreq as IfReq, read through its other union member
+    let arg = &mut req as *mut IfReqIndex as *mut IfReq;
+    // SAFETY: req is a valid, NUL-terminated struct ifreq (40 bytes) that the kernel may write for the call.
+    let r = check(unsafe { ioctl(fd, SIOCGIFINDEX, arg) });
+    do_close(fd);
+    r?;
+    Ok(req.index as u32)
+}

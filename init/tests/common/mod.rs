@@ -442,12 +442,23 @@ pub struct VmOptions {
     pub host_down: bool,
     /// Adds plain virtio-serial ports `dev.inferno.raw1`.. whose bytes are only counted (benchmark baselines).
     pub raw_ports: usize,
+    /// More QEMU arguments (e.g. a `-netdev tap` + `virtio-net-device`).
+    pub extra_args: Vec<String>,
 }
 
 impl VmOptions {
     /// What most tests boot: 256 MiB, every host channel up, no raw ports.
     pub fn new(run_json: String, image: PathBuf, writable: Option<PathBuf>) -> Self {
-        VmOptions { run_json, image, writable, memory_mb: 256, logs_offline: false, host_down: false, raw_ports: 0 }
+        VmOptions {
+            run_json,
+            image,
+            writable,
+            memory_mb: 256,
+            logs_offline: false,
+            host_down: false,
+            raw_ports: 0,
+            extra_args: Vec::new(),
+        }
     }
 }
 
@@ -543,7 +554,7 @@ impl Vm {
             args.push("-device".into());
             args.push(format!("virtserialport,chardev={n},name=dev.inferno.{n}"));
         }
-        cmd.args(&args);
+        cmd.args(&args).args(&o.extra_args);
         cmd.stdin(Stdio::null()).stdout(Stdio::from(std::fs::File::create(dir.join("qemu.out")).unwrap()));
         cmd.stderr(Stdio::from(std::fs::File::create(dir.join("qemu.err")).unwrap()));
         let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {qemu}: {e}"));

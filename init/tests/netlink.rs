@@ -1,0 +1,197 @@
+//! init's rtnetlink setup on a real kernel, without a VM: a network namespace stands in for the guest, with
+//! one end of a veth pair as its eth0. The test re-runs this binary inside the namespace (`ip netns exec`) to
+//! call netlink::configure there, then checks the result from outside and that the host side answers.
+//! Needs root (it creates a namespace and links); everything it makes is removed, also on failure.
+//! The same child runs inside a real QEMU guest on a virtio-net device backed by a TAP.
+mod common;
+
+use common::*;
+use inferno_init::netlink;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "INFERNO_NETLINK_TEST";
+
+fn ip(args: &[&str]) -> String {
+    let out = Command::new("ip").args(args).output().expect("ip (iproute2) is not installed");
+    assert!(out.status.success(), "ip {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The namespace and the host end of the veth pair; Drop removes both (the peer goes with the namespace).
+struct Netns {
+    name: String,
+    host_link: String,
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.host_link]).output();
+        if !self.name.is_empty() {
+            let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        }
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// Runs `netlink_child` inside the namespace with `args`; returns (success, stdout + stderr).
+fn in_netns(ns: &str, args: &str) -> (bool, String) {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(exe)
+        .args(["--exact", "netlink_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, args)
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn netlink_configures_eth0_in_a_network_namespace() {
+    if !is_root() {
+        eprintln!("skipped: creating a network namespace needs root");
+        return;
+    }
+    let tag = format!("{:05x}", (std::process::id() ^ Instant::now().elapsed().subsec_nanos()) & 0xfffff);
+    let ns = Netns { name: format!("inft{tag}"), host_link: format!("inft{tag}h") };
+    // 198.18.0.0/15 is the benchmarking range: no real network uses it
+    let third = (std::process::id() % 250) as u8;
+    let (host, guest) = (format!("198.18.{third}.1"), format!("198.18.{third}.2"));
+    ip(&["netns", "add", &ns.name]);
+    ip(&["link", "add", &ns.host_link, "type", "veth", "peer", "name", "eth0", "netns", &ns.name]);
+    ip(&["addr", "add", &format!("{host}/30"), "dev", &ns.host_link]);
+    ip(&["link", "set", &ns.host_link, "up"]);
+    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+
+    // before: everything down, no address
+    assert!(!ip(&["-n", &ns.name, "link", "show", "dev", "eth0"]).contains(",UP"));
+
+    let (ok, out) = in_netns(&ns.name, &format!("eth0 {guest}/30 {host} 1400 {port}"));
+    assert!(ok, "configure inside the namespace failed:\n{out}");
+
+    let eth0 = ip(&["-n", &ns.name, "link", "show", "dev", "eth0"]);
+    assert!(eth0.contains(",UP") && eth0.contains("mtu 1400"), "{eth0}");
+    let lo = ip(&["-n", &ns.name, "link", "show", "dev", "lo"]);
+    assert!(lo.contains(",UP"), "{lo}");
+    let addr = ip(&["-n", &ns.name, "-o", "-4", "addr", "show", "dev", "eth0"]);
+    assert!(addr.contains(&format!("inet {guest}/30")), "{addr}");
+    let route = ip(&["-n", &ns.name, "route", "show", "default"]);
+    assert!(route.contains(&format!("default via {host} dev eth0")), "{route}");
+    // IPv6 link-local comes from the kernel once eth0 is up
+    let v6 = ip(&["-n", &ns.name, "-o", "-6", "addr", "show", "dev", "eth0"]);
+    assert!(v6.contains("inet6 fe80::"), "{v6}");
+
+    // the child connected to the host side over the new link and said hello
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut conn, peer) = loop {
+        match listener.accept() {
+            Ok(c) => break c,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("the namespace never connected to {host}:{port}: {e}"),
+        }
+    };
+    assert_eq!(peer.ip().to_string(), guest);
+    conn.set_nonblocking(false).unwrap();
+    let mut hello = String::new();
+    conn.read_to_string(&mut hello).unwrap();
+    assert_eq!(hello, "hello from the guest side");
+
+    // a second configure fails at the address, and says so
+    let (ok, out) = in_netns(&ns.name, &format!("eth0 {guest}/30 {host} 1400 0"));
+    assert!(!ok);
+    assert!(out.contains(&format!("cannot add address {guest}/30 to eth0: File exists")), "{out}");
+    // an interface that is not there
+    let (ok, out) = in_netns(&ns.name, &format!("nope0 {guest}/30 {host} 1400 0"));
+    assert!(!ok);
+    assert!(out.contains("no network interface nope0: No such device"), "{out}");
+}
+
+#[test]
+fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
+    if !is_root() {
+        eprintln!("skipped: creating a TAP device needs root");
+        return;
+    }
+    let _l = vm_lock();
+    let tag = format!("{:05x}", std::process::id() & 0xfffff);
+    let tap = Netns { name: String::new(), host_link: format!("inftg{tag}") };
+    let third = (std::process::id() % 250) as u8;
+    let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
+    let script =
+        format!("tuntap add name {0} mode tap\naddr add {host}/30 dev {0}\nlink set {0} mtu 1500 up\n", tap.host_link);
+    let mut ipb = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    ipb.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    assert!(ipb.wait().unwrap().success(), "cannot create the TAP {}", tap.host_link);
+
+    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, peer) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut said = String::new();
+        c.read_to_string(&mut said).unwrap();
+        (peer.ip().to_string(), said)
+    });
+
+    let dir = work_dir("netlink-guest");
+    let b = ImageBuilder::busybox(&dir);
+    // this very test binary (static, like init) runs netlink_child inside the guest
+    std::fs::copy(std::env::current_exe().unwrap(), dir.join("rootfs/bin/netlink-test")).unwrap();
+    let image = b.build(&dir.join("image.ext4"), "48M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh(&format!(
+        "{CHILD_ENV}='eth0 {guest}/30 {host} 1500 {port}' /bin/netlink-test --exact netlink_child --ignored \
+         --nocapture --test-threads=1 && cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu"
+    ));
+    let mut o = VmOptions::new(cfg.to_json(), image, Some(rw));
+    o.extra_args = vec![
+        "-netdev".into(),
+        format!("tap,id=net0,ifname={},script=no,downscript=no", tap.host_link),
+        "-device".into(),
+        "virtio-net-device,netdev=net0,mac=02:9f:9f:51:11:f7".into(),
+    ];
+    let started = Instant::now();
+    let vm = Vm::start(&dir, o);
+    let h = vm.host.clone();
+    let out = vm.wait(Duration::from_secs(120));
+    let stdout = h.lock().stream_text(1);
+    let stderr = h.lock().stream_text(2);
+    assert_eq!(out.code(), 0, "stdout:\n{stdout}\nstderr:\n{stderr}\nconsole:\n{}", out.console);
+    assert!(stdout.contains("test netlink_child ... ok"), "{stdout}");
+    assert!(stdout.ends_with("02:9f:9f:51:11:f7\n1500\n"), "{stdout}");
+    let (peer, said) = server.join().unwrap();
+    assert_eq!(peer, guest);
+    assert_eq!(said, "hello from the guest side");
+    eprintln!("guest network round trip in {:?}", started.elapsed());
+}
+
+/// Runs inside the namespace or the guest on behalf of the tests above (ignored otherwise): configure, then say hello to
+/// the host side when given a port.
+#[test]
+#[ignore]
+fn netlink_child() {
+    let args = std::env::var(CHILD_ENV).expect("run by netlink_configures_eth0_in_a_network_namespace");
+    let a: Vec<&str> = args.split(' ').collect();
+    let mtu: u32 = a[3].parse().unwrap();
+    if let Err(e) = netlink::configure(a[0], a[1], a[2], mtu) {
+        panic!("{e}");
+    }
+    let port: u16 = a[4].parse().unwrap();
+    if port != 0 {
+        let mut s = TcpStream::connect_timeout(&format!("{}:{port}", a[2]).parse().unwrap(), Duration::from_secs(5))
+            .expect("connect to the host side");
+        s.write_all(b"hello from the guest side").unwrap();
+    }
+}

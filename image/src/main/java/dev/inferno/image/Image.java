@@ -15,7 +15,7 @@ import java.util.List;
  * @param manifestDigest the platform manifest's digest (what {@code @sha256:…} pins)
  * @param configDigest the image config's digest; Docker's "image ID"
  * @param config the image config's {@code config} object (Entrypoint, Cmd, Env, WorkingDir, User,
- *     StopSignal, ExposedPorts …), verbatim, for run.json's {@code image_config}
+ *     StopSignal, ExposedPorts …), verbatim; Docker's run merge of it is kiln's {@code DockerRun}
  * @param size bytes of file content in the image
  * @param created the image config's {@code created}, or null
  * @param disk the read-only ext4 image disk

@@ -89,22 +89,24 @@ public final class DaemonMain {
         description = "Show this help message and exit.")
     boolean help;
 
-    @Option(names = "--config", description = "config file (default: ${DEFAULT-VALUE} if present)")
+    @Option(
+        names = "--config",
+        description = "config file (default: " + ConfigFile.DEFAULT_LOCATION + " if present)")
     Path config;
 
-    @Option(names = "--state-dir")
+    @Option(names = "--state-dir", description = "overrides the config's state-dir")
     String stateDir;
 
-    @Option(names = "--socket")
+    @Option(names = "--socket", description = "overrides the config's socket")
     String socket;
 
-    @Option(names = "--socket-group")
+    @Option(names = "--socket-group", description = "overrides the config's socket-group")
     String socketGroup;
 
-    @Option(names = "--kernel")
+    @Option(names = "--kernel", description = "overrides the config's kernel")
     String kernel;
 
-    @Option(names = "--init")
+    @Option(names = "--init", description = "overrides the config's init")
     String init;
 
     @Option(names = "--vmm", description = "auto, firecracker or qemu")

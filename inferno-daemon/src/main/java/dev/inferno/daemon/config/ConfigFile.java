@@ -20,7 +20,10 @@ import java.util.Set;
  * {@link #DEFAULT} is what {@code inferno init} writes; every key in it is documented there.
  */
 public final class ConfigFile {
-  public static final Path DEFAULT_PATH = Path.of("/etc/inferno/inferno.conf");
+  /** Where {@code inferno init} writes and {@code inferno server} looks (a constant for --help). */
+  public static final String DEFAULT_LOCATION = "/etc/inferno/inferno.conf";
+
+  public static final Path DEFAULT_PATH = Path.of(DEFAULT_LOCATION);
 
   public static final String DEFAULT =
       """

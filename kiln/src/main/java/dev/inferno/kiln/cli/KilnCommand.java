@@ -174,7 +174,8 @@ public final class KilnCommand implements Callable<Integer> {
     if (exit.error() != null) {
       err.println("kiln: " + exit.error());
     }
-    return exit.code();
+    // no report from the guest (the VMM died before it, or vanished): kiln's failure, not a code
+    return exit.hasCode() ? exit.code() : 125;
   }
 
   public static CommandLine commandLine(KilnCommand command) {

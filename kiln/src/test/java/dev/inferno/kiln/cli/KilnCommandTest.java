@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +131,24 @@ class KilnCommandTest {
         .doesNotContain("INFERNO-EXIT");
     assertThat(err.toString()).contains("running under qemu");
     assertThat(ExitRecord.read(dir.resolve("state/cli-1/exit.json")).code()).isEqualTo(42);
+  }
+
+  @Test
+  void aVmmThatDiesBeforeTheGuestIs125WithTheVmmsOwnWords() throws Exception {
+    // the real QEMU, given an option it rejects: it exits before the guest ever says HELLO
+    Path qemu = dir.resolve("qemu-rejecting");
+    Files.writeString(qemu, "#!/bin/sh\nexec qemu-system-x86_64 \"$@\" -no-such-option\n");
+    Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path cfg = config(TestGuest.init(), "[\"exit\", \"0\"]");
+    Files.writeString(
+        cfg,
+        Files.readString(cfg)
+            .replace("\"accel\": \"tcg\"", "\"accel\": \"tcg\", \"binary\": \"" + qemu + "\""));
+    int code = kiln("--config", cfg.toString());
+    assertThat(code).isEqualTo(125);
+    assertThat(err.toString())
+        .contains("the VMM exited before the guest started")
+        .contains("-no-such-option");
   }
 
   @Test

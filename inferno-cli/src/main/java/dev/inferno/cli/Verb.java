@@ -57,8 +57,13 @@ interface Verb {
   static PositionalParamSpec positional(
       String index, String arity, String label, String description) {
     boolean many = arity.endsWith("*") || index.endsWith("*");
+    // built in code, picocli does not derive "required" from the arity as it does for annotations
     PositionalParamSpec.Builder b =
-        PositionalParamSpec.builder().index(index).arity(arity).paramLabel(label);
+        PositionalParamSpec.builder()
+            .index(index)
+            .arity(arity)
+            .required(!arity.startsWith("0"))
+            .paramLabel(label);
     if (many) {
       b.type(List.class).auxiliaryTypes(String.class);
     } else {

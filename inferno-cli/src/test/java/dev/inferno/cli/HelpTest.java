@@ -78,6 +78,40 @@ class HelpTest {
     assertThat(cli(verb, "--help").code()).isZero();
   }
 
+  static Stream<String> verbsWithARequiredParameter() {
+    return verbs()
+        .filter(v -> !v.equals("server") && !v.equals("init"))
+        .filter(v ->
+            Main.commandLine(v)
+                .getSubcommands()
+                .get(v)
+                .getCommandSpec()
+                .positionalParameters()
+                .stream()
+                .anyMatch(p -> p.arity().min() > 0));
+  }
+
+  @ParameterizedTest
+  @MethodSource("verbsWithARequiredParameter")
+  void aMissingArgumentIsNamedWithATrueHintAnd125(String verb) throws Exception {
+    Inferno.Result r = cli(verb);
+    assertThat(r.code()).as(r.toString()).isEqualTo(125);
+    assertThat(r.out()).as(r.toString()).isEmpty();
+    assertThat(r.err().lines().toList())
+        .as(r.toString())
+        .hasSize(2)
+        .first()
+        .asString()
+        .startsWith("inferno: Missing required parameter");
+    assertThat(r.err()).endsWith("See 'inferno " + verb + " --help'.\n");
+  }
+
+  @Test
+  void theVerbsThatNeedAnArgumentAreKnown() {
+    // the filter above must not be empty by accident: these verbs cannot do anything without one
+    assertThat(verbsWithARequiredParameter()).contains("run", "logs", "inspect", "rm", "pull");
+  }
+
   @Test
   void anUnknownVerbPointsAtTheTopLevelHelp() throws Exception {
     Inferno.Result r = cli("runx");

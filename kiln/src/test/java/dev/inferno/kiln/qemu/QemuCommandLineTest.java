@@ -29,7 +29,8 @@ class QemuCommandLineTest {
         384,
         Duration.ofSeconds(3),
         VmmKind.QEMU,
-        Path.of("/s/vm1"));
+        Path.of("/s/vm1"),
+        null);
   }
 
   @Test

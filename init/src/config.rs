@@ -259,7 +259,9 @@ fn network(n: &Obj) -> Result<Network, String> {
         .and_then(|_| crate::netlink::parse_cidr(&address).ok())
         .filter(|(_, p)| (1..=31).contains(p))
         .ok_or_else(|| {
-            format!("network.address {address:?} is not an IPv4 address with a prefix length 1-31, like \"172.30.0.2/30\"")
+            format!(
+                "network.address {address:?} is not an IPv4 address with a prefix length 1-31, like \"172.30.0.2/30\""
+            )
         })?;
     let gw = crate::netlink::parse_ipv4(&gateway)
         .map_err(|_| format!("network.gateway {gateway:?} is not an IPv4 address, like \"172.30.0.1\""))?;

@@ -411,12 +411,35 @@ public final class Firecracker implements Vmm {
     }
     api.machineConfig(spec.vcpus(), spec.memoryMib());
     if (spec.nic() != null) {
-      // Firecracker opens the TAP here: the jailed uid must own it (tapOwner)
-      api.networkInterface(IFACE_ID, spec.nic().tapName(), spec.nic().mac());
+      networkInterface(api, spec);
     }
     api.vsock(GUEST_CID, VSOCK_UDS);
     api.serial("console.log");
     api.action("InstanceStart");
+  }
+
+  /** Firecracker opens the TAP at this call: under the jailer, the jailed uid must own it. */
+  private void networkInterface(FirecrackerApi api, VmSpec spec) throws IOException {
+    try {
+      api.networkInterface(IFACE_ID, spec.nic().tapName(), spec.nic().mac());
+    } catch (VmmException e) {
+      if (jailer().isEmpty()) {
+        throw e;
+      }
+      int uid = recordedUid(spec.layout(), spec.id());
+      throw new VmmException(
+          e.getMessage()
+              + " (the jailed Firecracker runs as uid "
+              + uid
+              + " without CAP_NET_ADMIN: make the TAP with `ip tuntap add "
+              + spec.nic().tapName()
+              + " mode tap user "
+              + uid
+              + " group "
+              + uid
+              + "`; Supervisor.tapOwner gives the uid before the start)",
+          e);
+    }
   }
 
   private static boolean accepts(Path socket) {

@@ -257,7 +257,8 @@ class FirecrackerDriverTest {
           .isInstanceOf(VmmException.class)
           .hasMessageContaining("Firecracker rejected PUT /network-interfaces/eth0 (HTTP 400)")
           .hasMessageContaining("Operation not permitted")
-          .hasMessageContaining("Invalid TUN/TAP Backend provided by " + tap);
+          .hasMessageContaining("Invalid TUN/TAP Backend provided by " + tap)
+          .hasMessageContaining("mode tap user 40000 group 40000");
       assertThat(Files.readAllLines(apiLog)).noneMatch(c -> c.contains("InstanceStart"));
       // the failed start freed its uid
       assertThat(sup.tapOwner(spec)).contains(new TapOwner(40000, 40000));

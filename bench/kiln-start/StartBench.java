@@ -1,3 +1,5 @@
+import dev.inferno.kiln.protocol.ProcessSpec;
+import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.vm.DetachedLauncher;
 import dev.inferno.kiln.vm.GuestSession;
@@ -40,8 +42,11 @@ public class StartBench {
   }
 
   static VmSpec spec(String id, Path kernel, Path init, Path dir) {
-    return new VmSpec(id, kernel, init, "{\"version\":1,\"vm_id\":\"" + id + "\"}", null, 0, 1, 128,
-        Duration.ofSeconds(1), VmmKind.QEMU, dir.resolve(id));
+    RunConfig run =
+        RunConfig.builder(id, new ProcessSpec(List.of("true"), List.of(), "/", ProcessSpec.ROOT,
+            ProcessSpec.DEFAULT_STOP_SIGNAL)).build();
+    return new VmSpec(id, kernel, init, run, null, 0, 1, 128, Duration.ofSeconds(1), VmmKind.QEMU,
+        dir.resolve(id), null);
   }
 
   static void startLatency(Path kernel, Path init, int runs, Path dir) throws Exception {

@@ -153,13 +153,15 @@ public final class KilnVmBackend implements VmBackend {
    * when it created the VM ({@link DockerRun#merge}); this is Docker's start step (HOSTNAME, PATH).
    */
   static RunConfig runConfig(LaunchSpec s) {
-    String hostname = RunConfig.defaultHostname(s.id());
+    String hostname = s.hostname();
     // argv is entrypoint + cmd already
     MergedConfig merged =
         new MergedConfig(s.argv(), List.of(), s.env(), s.workdir(), s.user(), s.stopSignal());
     return RunConfig.builder(s.id(), DockerRun.process(merged, hostname))
         .hostname(hostname)
         .stopTimeoutSecs(s.stopTimeoutSeconds())
+        .dns(new RunConfig.Dns(s.nameservers(), s.search()))
+        .hosts(s.hosts())
         .build();
   }
 

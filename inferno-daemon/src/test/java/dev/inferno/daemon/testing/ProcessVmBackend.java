@@ -32,9 +32,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ProcessVmBackend implements VmBackend {
   private final Map<String, Proc> vms = new ConcurrentHashMap<>();
+  private volatile LaunchSpec lastSpec;
+
+  /** The spec of the VM started last: what the daemon handed kiln. */
+  public LaunchSpec lastSpec() {
+    return lastSpec;
+  }
 
   @Override
   public VmHandle start(LaunchSpec spec) {
+    lastSpec = spec;
     Proc vm = new Proc(spec.id(), Instant.now());
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");

@@ -1,0 +1,7 @@
+package dev.inferno.daemon.backend;
+
+/**
+ * A VM's network interface as the VMM and the guest need it: the host's TAP the VMM attaches, the
+ * guest's MAC, its eth0 address with prefix ("172.30.0.2/30"), its gateway and the MTU.
+ */
+public record GuestNic(String device, String mac, String address, String gateway, int mtu) {}

@@ -1,0 +1,271 @@
+package dev.inferno.daemon.network;
+
+import dev.inferno.daemon.store.VmNetwork;
+import dev.inferno.daemon.store.VmStore;
+import dev.inferno.model.PublishedPort;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The host side of every VM's network, wired from the building blocks of this package: a /30 from
+ * the pool (the database's {@code vm_networks} rows say what is taken), a TAP, the published ports
+ * (a {@link PortProxy} each, bound first, plus DNAT elements in the daemon's nftables table), and
+ * their release. Each step that fails undoes the ones before it, so a refused VM leaves nothing.
+ *
+ * <p>Lifetime, as Docker: published ports (proxies, DNAT elements) and the TAP go when the VM
+ * stops; the address stays allocated until the VM is removed. {@link #restore} brings the host in
+ * line with the database at daemon start.
+ */
+public final class VmNetworks implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(VmNetworks.class.getName());
+
+  /**
+   * What the host side is made of.
+   *
+   * @param nft the table (its name, the pool, the TAP name prefix)
+   * @param mtu the links' MTU
+   * @param tapUid owner of the TAPs (the uid the VMM opens them as)
+   * @param tapGid their group
+   */
+  public record Settings(Nftables.Config nft, int mtu, int tapUid, int tapGid) {
+    public static Settings defaults(Ipv4Cidr pool) {
+      return new Settings(Nftables.Config.defaults(pool, false), TapDevices.DEFAULT_MTU, 0, 0);
+    }
+  }
+
+  private final VmStore store;
+  private final Settings settings;
+  private final AddressPool pool;
+  private final Nftables nft;
+  // allocation reads the taken /30s and then records one: one VM at a time
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, List<PortProxy>> proxies = new ConcurrentHashMap<>();
+
+  public VmNetworks(VmStore store, Settings settings) {
+    this.store = store;
+    this.settings = settings;
+    this.pool = new AddressPool(settings.nft().pool());
+    this.nft = new Nftables(settings.nft());
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** The TAP a VM gets. */
+  public String deviceFor(String vmId) {
+    return TapDevices.nameFor(settings.nft().devicePrefix(), vmId);
+  }
+
+  /**
+   * Refuses a pool that overlaps a network the host routes (other than through our own TAPs): the
+   * VMs' addresses would shadow it.
+   *
+   * @throws IllegalStateException naming each conflict and what to do
+   */
+  public void checkPool() throws IOException {
+    String prefix = settings.nft().devicePrefix();
+    List<String> problems = pool.conflicts(HostRoutes.read(), d -> d.startsWith(prefix));
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(String.join("\n", problems));
+    }
+  }
+
+  /**
+   * Gives a VM its network: an address, a TAP, its published ports. Ports are bound first (a port
+   * in use fails before anything else exists); on any failure what was made is undone.
+   *
+   * @param ports the ports to publish; a host port 0 is picked by the kernel
+   * @return the allocation as recorded, with the bound host ports
+   * @throws PortInUseException a host port is taken
+   * @throws AddressPool.PoolExhaustedException no address is left
+   * @throws IOException a bind, the TAP or the firewall failed (the message says which)
+   */
+  public VmNetwork attach(String vmId, List<PortSpec> ports) throws IOException {
+    String device = deviceFor(vmId);
+    lock.lock();
+    try {
+      Set<Ipv4Cidr> taken = new HashSet<>();
+      for (VmNetwork n : store.networks()) {
+        taken.add(Ipv4Cidr.parse(n.subnet()));
+      }
+      Ipv4Cidr slot = pool.allocate(taken);
+      int guest = AddressPool.guestAddress(slot);
+      List<PortProxy> open = new ArrayList<>();
+      boolean tap = false;
+      List<Nftables.Mapping> mappings = new ArrayList<>();
+      try {
+        for (PortSpec p : ports) {
+          open.add(PortProxy.open(p, target(guest, p.guestPort())));
+        }
+        List<PublishedPort> bound = new ArrayList<>();
+        for (PortProxy p : open) {
+          mappings.add(new Nftables.Mapping(p.bound(), guest));
+          bound.add(p.bound().toModel());
+        }
+        TapDevices.create(
+            new TapDevices.Tap(device, slot, settings.mtu(), settings.tapUid(), settings.tapGid()));
+        tap = true;
+        nft.add(mappings);
+        VmNetwork row =
+            new VmNetwork(
+                vmId, device, slot.toString(), MacAddresses.forVm(vmId), settings.mtu(), bound);
+        if (!store.insertNetwork(row)) {
+          throw new IOException(
+              "the network of VM " + vmId + " is already recorded (device " + device + ")");
+        }
+        proxies.put(vmId, open);
+        return row;
+      } catch (IOException | RuntimeException e) {
+        undo(e, open, tap ? device : null, mappings);
+        throw e;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void undo(
+      Exception failure, List<PortProxy> open, String device, List<Nftables.Mapping> mappings) {
+    for (PortProxy p : open) {
+      p.close();
+    }
+    try {
+      if (device != null) {
+        nft.remove(mappings);
+        TapDevices.delete(device);
+      }
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static InetSocketAddress target(int guest, int port) {
+    try {
+      return new InetSocketAddress(
+          InetAddress.getByAddress(
+              new byte[] {
+                (byte) (guest >>> 24), (byte) (guest >>> 16), (byte) (guest >>> 8), (byte) guest
+              }),
+          port);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("four bytes are always an address", e);
+    }
+  }
+
+  /**
+   * A stopped VM's ports and TAP go (Docker releases published ports when a container stops); its
+   * address stays recorded until the VM is removed. Releasing twice is harmless. Failures are
+   * logged, never thrown: a VM's exit must be recorded whatever the host says.
+   */
+  public void release(String vmId) {
+    List<PortProxy> open = proxies.remove(vmId);
+    if (open != null) {
+      open.forEach(PortProxy::close);
+    }
+    VmNetwork n;
+    try {
+      n = store.network(vmId).orElse(null);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot read the network of VM " + vmId, e);
+      return;
+    }
+    if (n == null) {
+      return;
+    }
+    int guest = AddressPool.guestAddress(Ipv4Cidr.parse(n.subnet()));
+    try {
+      nft.remove(mappings(n, guest));
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot remove the published ports of VM " + vmId, e);
+    }
+    try {
+      TapDevices.delete(n.device());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot remove the network device " + n.device(), e);
+    }
+    if (!n.ports().isEmpty()) {
+      store.updateNetwork(n.withPorts(List.of()));
+    }
+  }
+
+  private static List<Nftables.Mapping> mappings(VmNetwork n, int guest) {
+    List<Nftables.Mapping> out = new ArrayList<>();
+    for (PublishedPort p : n.ports()) {
+      out.add(new Nftables.Mapping(PortSpec.fromModel(p), guest));
+    }
+    return out;
+  }
+
+  /**
+   * Daemon start: IPv4 forwarding on, the table rebuilt from the database in one transaction (the
+   * running VMs' published ports), their proxies bound again, the TAPs and rows of VMs that are
+   * gone removed, and the ports of stopped VMs released.
+   *
+   * @param vmIds every VM the database holds
+   * @param running those whose VMM runs (re-adopted)
+   * @return lines for the daemon's log
+   */
+  public List<String> restore(Set<String> vmIds, Set<String> running) throws IOException {
+    List<String> report = new ArrayList<>();
+    if (IpForwarding.enable()) {
+      report.add("set net.ipv4.ip_forward = 1 so VMs can reach the network");
+    }
+    List<Nftables.Mapping> all = new ArrayList<>();
+    Set<String> keep = new HashSet<>();
+    List<VmNetwork> live = new ArrayList<>();
+    for (VmNetwork n : store.networks()) {
+      if (!vmIds.contains(n.vmId())) {
+        store.deleteNetwork(n.vmId());
+        report.add("released the address of removed VM " + n.vmId());
+      } else if (running.contains(n.vmId())) {
+        all.addAll(mappings(n, AddressPool.guestAddress(Ipv4Cidr.parse(n.subnet()))));
+        keep.add(n.device());
+        live.add(n);
+      } else if (!n.ports().isEmpty()) {
+        store.updateNetwork(n.withPorts(List.of()));
+      }
+    }
+    nft.rebuild(all);
+    for (String gone : TapDevices.removeLeftovers(settings.nft().devicePrefix(), keep)) {
+      report.add("removed network device " + gone + ": no running VM owns it");
+    }
+    for (VmNetwork n : live) {
+      int guest = AddressPool.guestAddress(Ipv4Cidr.parse(n.subnet()));
+      List<PortProxy> open = new ArrayList<>();
+      for (PublishedPort p : n.ports()) {
+        try {
+          open.add(PortProxy.open(PortSpec.fromModel(p), target(guest, p.port())));
+        } catch (IOException e) {
+          report.add("VM " + n.vmId() + ": cannot publish " + p + " again: " + e.getMessage());
+        }
+      }
+      proxies.put(n.vmId(), open);
+      if (!open.isEmpty()) {
+        report.add("VM " + n.vmId() + ": published " + open.size() + " port(s) again");
+      }
+    }
+    return report;
+  }
+
+  /** The daemon stops: its proxies close (VMs keep running; the next start binds them again). */
+  @Override
+  public void close() {
+    for (String id : List.copyOf(proxies.keySet())) {
+      List<PortProxy> open = proxies.remove(id);
+      if (open != null) {
+        open.forEach(PortProxy::close);
+      }
+    }
+  }
+}

@@ -36,6 +36,28 @@ pub enum LogMode {
     Drop,
 }
 
+/// The guest's one network interface (docs/networking.md): init finds it by `mac`, gives it `address`, a
+/// default route via `gateway` and `mtu`. The same checks and messages as kiln's RunConfig.Network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// Lower-case unicast MAC, e.g. "02:42:ac:1e:00:02".
+    pub mac: String,
+    /// IPv4 address with its prefix length (1-31), e.g. "172.30.0.2/30".
+    pub address: String,
+    /// The host side of the link, inside the address's subnet.
+    pub gateway: String,
+    pub mtu: u32,
+}
+
+impl Network {
+    pub const DEFAULT_MTU: u32 = 1500;
+
+    /// The guest's address without its prefix length.
+    pub fn ip(&self) -> &str {
+        self.address.split('/').next().unwrap_or(&self.address)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunConfig {
     pub vm_id: String,
@@ -57,6 +79,8 @@ pub struct RunConfig {
     pub nameservers: Vec<String>,
     pub search: Vec<String>,
     pub hosts: Vec<String>,
+    /// eth0's configuration; None = `--network none`, only `lo`.
+    pub network: Option<Network>,
 }
 
 impl Default for RunConfig {
@@ -80,6 +104,7 @@ impl Default for RunConfig {
             nameservers: Vec::new(),
             search: Vec::new(),
             hosts: Vec::new(),
+            network: None,
         }
     }
 }
@@ -218,7 +243,56 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
         c.search = d.strings("search")?.unwrap_or_default();
     }
     c.hosts = top.strings("hosts")?.unwrap_or_default();
+    c.network = top.obj("network")?.map(|n| network(&n)).transpose()?;
     Ok(c)
+}
+
+fn network(n: &Obj) -> Result<Network, String> {
+    let mac = n.str("mac")?.ok_or("network.mac is missing")?;
+    check_mac("network.mac", &mac)?;
+    let address = n.str("address")?.ok_or("network.address is missing")?;
+    let gateway = n.str("gateway")?.ok_or("network.gateway is missing")?;
+    // 1-2 ASCII digits after the slash, as kiln checks (u8's parser alone would take "+30")
+    let (addr, prefix) = address
+        .split_once('/')
+        .filter(|(_, p)| !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
+        .and_then(|_| crate::netlink::parse_cidr(&address).ok())
+        .filter(|(_, p)| (1..=31).contains(p))
+        .ok_or_else(|| {
+            format!(
+                "network.address {address:?} is not an IPv4 address with a prefix length 1-31, like \"172.30.0.2/30\""
+            )
+        })?;
+    let gw = crate::netlink::parse_ipv4(&gateway)
+        .map_err(|_| format!("network.gateway {gateway:?} is not an IPv4 address, like \"172.30.0.1\""))?;
+    let mask = u32::MAX << (32 - prefix);
+    let (a, g) = (u32::from_be_bytes(addr), u32::from_be_bytes(gw));
+    if a & mask != g & mask {
+        return Err(format!("network.gateway {gateway:?} is not in the subnet of network.address {address:?}"));
+    }
+    if a == g {
+        return Err(format!("network.gateway {gateway:?} is the guest's own address"));
+    }
+    let mtu = n.u64("mtu")?.unwrap_or(Network::DEFAULT_MTU as u64);
+    if !(68..=65535).contains(&mtu) {
+        return Err(format!("network.mtu must be 68 to 65535, not {mtu}"));
+    }
+    Ok(Network { mac, address, gateway, mtu: mtu as u32 })
+}
+
+/// Six lower-case hex bytes, not multicast (the low bit of the first byte clear): what the guest's NIC
+/// can have, and what /sys/class/net/*/address shows.
+fn check_mac(what: &str, mac: &str) -> Result<(), String> {
+    let parts: Vec<&str> = mac.split(':').collect();
+    let hex = |p: &&str| p.len() == 2 && p.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    let unicast = parts.first().and_then(|p| u8::from_str_radix(p, 16).ok()).is_some_and(|b| b & 1 == 0);
+    if parts.len() == 6 && parts.iter().all(hex) && unicast {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {mac:?} is not a unicast MAC address of six lower-case hex bytes, like \"02:42:ac:1e:00:02\""
+        ))
+    }
 }
 
 fn process(p: &Obj) -> Result<Process, String> {
@@ -277,6 +351,17 @@ mod tests {
         assert_eq!(c.nameservers, vec!["10.0.0.53"]);
         assert_eq!(c.search, vec!["corp.example"]);
         assert_eq!(c.hosts, vec!["10.0.0.7 db.internal"]);
+        let n = c.network.unwrap();
+        assert_eq!(
+            n,
+            Network {
+                mac: "02:42:ac:1e:00:02".into(),
+                address: "172.30.0.2/30".into(),
+                gateway: "172.30.0.1".into(),
+                mtu: 9000
+            }
+        );
+        assert_eq!(n.ip(), "172.30.0.2");
     }
 
     #[test]
@@ -300,6 +385,27 @@ mod tests {
         assert_eq!((c.log_mode, c.log_buffer_bytes, c.drain_timeout_ms), (LogMode::Block, 1 << 20, 5000));
         assert_eq!(c.metrics_interval_secs, 0);
         assert!(c.nameservers.is_empty() && c.search.is_empty() && c.hosts.is_empty());
+        assert_eq!(c.network, None, "no network: --network none, only lo");
+    }
+
+    #[test]
+    fn network_mtu_defaults_to_1500_and_null_means_none() {
+        let head = r#"{"version":2,"vm_id":"a","process":{"argv":["x"]},"#;
+        let c = parse(&format!(
+            r#"{head}"network":{{"mac":"02:00:00:00:00:01","address":"10.1.2.6/31","gateway":"10.1.2.7"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(c.network.unwrap().mtu, 1500);
+        assert_eq!(parse(&format!(r#"{head}"network":null}}"#)).unwrap().network, None);
+        for (net, want) in [
+            (r#"{"mac":"02:00:00:00:00:01","address":"10.0.0.2/+3","gateway":"10.0.0.1"}"#, "prefix length 1-31"),
+            (r#"{"mac":"02:00:00:00:00:01","address":"10.0.0.2/32","gateway":"10.0.0.1"}"#, "prefix length 1-31"),
+            (r#"{"mac":"02:00:00:00:00:01","address":"10.0.0.2/30","gateway":5}"#, "network.gateway must be a string"),
+            (r#"{"mac":"02:00:00:00:00:01:07","address":"10.0.0.2/30","gateway":"10.0.0.1"}"#, "network.mac"),
+        ] {
+            let err = parse(&format!(r#"{head}"network":{net}}}"#)).unwrap_err();
+            assert!(err.contains(want), "{net}: {err:?} should contain {want:?}");
+        }
     }
 
     #[test]

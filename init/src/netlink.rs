@@ -7,8 +7,11 @@
 //! u16 len, u16 type, value, padded to 4). Addresses are in network byte order. With NLM_F_ACK the kernel
 //! answers each request with an NLMSG_ERROR whose error is 0 (an ACK) or -errno.
 
+use crate::config::Network;
 use crate::sys;
 use std::io;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
@@ -228,6 +231,47 @@ pub fn configure(iface: &str, addr_cidr: &str, gateway: &str, mtu: u32) -> Resul
     Ok(())
 }
 
+/// The interface whose MAC is `mac` in a sysfs `class/net` directory: the VMM gives the guest's NIC the MAC
+/// the host chose (normally it is eth0, but the name is the kernel's to pick).
+pub fn interface_with_mac(class_net: &Path, mac: &str) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(class_net)
+        .ok()?
+        .flatten()
+        .filter(|e| std::fs::read_to_string(e.path().join("address")).is_ok_and(|a| a.trim().eq_ignore_ascii_case(mac)))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort(); // deterministic if a bond or VLAN shares the MAC
+    names.into_iter().next()
+}
+
+/// The guest's network at boot (docs/networking.md): `lo` up always; with a network, the interface with its
+/// MAC gets the address, MTU and default route. Waits a little for the NIC: virtio-net is normally probed
+/// before init runs, but nothing promises it.
+pub fn setup_guest(network: Option<&Network>) -> Result<(), String> {
+    let Some(n) = network else { return configure_loopback() };
+    let class_net = Path::new("/sys/class/net");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let iface = loop {
+        if let Some(i) = interface_with_mac(class_net, &n.mac) {
+            break i;
+        }
+        if Instant::now() >= deadline {
+            let mut have: Vec<String> = std::fs::read_dir(class_net)
+                .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            have.sort();
+            return Err(format!(
+                "cannot configure eth0 ({}): no network interface has that MAC (the guest has {}); is the VM's \
+                 NIC attached with the MAC of the run config?",
+                n.mac,
+                have.join(", ")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    configure(&iface, &n.address, &n.gateway, n.mtu).map_err(|e| format!("cannot configure {iface} ({}): {e}", n.mac))
+}
+
 /// `lo` up (the kernel gives it 127.0.0.1/8 and ::1 itself): what `--network none` still has.
 pub fn configure_loopback() -> Result<(), String> {
     let mut nl = Rtnl::open().map_err(|e| format!("cannot open a netlink socket: {e}"))?;
@@ -242,6 +286,21 @@ fn loopback_up(nl: &mut Rtnl) -> Result<(), String> {
 #[cfg(all(test, target_endian = "little"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interface_is_found_by_its_mac() {
+        let dir = std::env::temp_dir().join(format!("inferno-classnet-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, mac) in [("lo", "00:00:00:00:00:00"), ("eth0", "02:42:ac:1e:00:02"), ("eth1", "02:42:ac:1e:00:03")] {
+            std::fs::create_dir_all(dir.join(name)).unwrap();
+            std::fs::write(dir.join(name).join("address"), format!("{mac}\n")).unwrap();
+        }
+        assert_eq!(interface_with_mac(&dir, "02:42:ac:1e:00:03").as_deref(), Some("eth1"));
+        assert_eq!(interface_with_mac(&dir, "02:42:ac:1e:00:02").as_deref(), Some("eth0"));
+        assert_eq!(interface_with_mac(&dir, "02:42:ac:1e:00:04"), None);
+        assert_eq!(interface_with_mac(&dir.join("missing"), "02:42:ac:1e:00:02"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn netlink_link_up_with_mtu_is_byte_exact() {

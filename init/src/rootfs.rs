@@ -185,9 +185,6 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
     if !c.hostname.is_empty() {
         sys::do_sethostname(&c.hostname).map_err(|e| format!("cannot set the hostname {:?}: {e}", c.hostname))?;
     }
-    if let Err(e) = sys::loopback_up() {
-        log(&format!("cannot bring up the loopback interface: {e}"));
-    }
     mkdir_p("/etc", 0o755)?;
     write_etc("/etc/hosts", &hosts_file(c))?;
     if !c.nameservers.is_empty() {
@@ -204,10 +201,13 @@ fn write_etc(path: &str, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
 }
 
+/// Docker's shape: localhost, then the hostname on the guest's address (127.0.1.1 without a network), then
+/// the host's extra lines (`--add-host`).
 pub fn hosts_file(c: &RunConfig) -> String {
     let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     if !c.hostname.is_empty() {
-        s.push_str(&format!("127.0.1.1\t{}\n", c.hostname));
+        let ip = c.network.as_ref().map_or("127.0.1.1", |n| n.ip());
+        s.push_str(&format!("{ip}\t{}\n", c.hostname));
     }
     for h in &c.hosts {
         s.push_str(h);
@@ -259,6 +259,24 @@ mod tests {
         assert!(h.contains("127.0.1.1\tweb1\n"));
         assert!(h.ends_with("10.0.0.9 db\n"));
         assert_eq!(resolv_conf(&c), "nameserver 10.0.0.1\nnameserver 1.1.1.1\nsearch a.b c\n");
+    }
+
+    #[test]
+    fn hosts_file_names_the_guest_address_with_a_network() {
+        let head = r#"{"version":2,"vm_id":"0123456789abcdef","process":{"argv":["x"]},"hosts":["10.0.0.9 db"]"#;
+        let none = crate::config::parse(&format!("{head}}}")).unwrap();
+        assert_eq!(
+            hosts_file(&none),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t0123456789ab\n10.0.0.9 db\n"
+        );
+        let net = crate::config::parse(&format!(
+            r#"{head},"network":{{"mac":"02:42:ac:1e:00:02","address":"172.30.0.6/30","gateway":"172.30.0.5"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            hosts_file(&net),
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n172.30.0.6\t0123456789ab\n10.0.0.9 db\n"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::logbuf::LogBuffer;
 use crate::rootfs::{self, Root};
 use crate::spec::{self, Failure};
 use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN};
-use crate::{metrics, process};
+use crate::{metrics, netlink, process};
 use std::time::{Duration, Instant};
 
 const RUN_CONFIG: &str = "/inferno/run.json";
@@ -215,6 +215,11 @@ impl Init {
         let mut note = |m: &str| console(m);
         self.root = Some(rootfs::build(&self.cfg, &mut note).map_err(Failure::setup)?);
         rootfs::setup_inside(&self.cfg, &mut note).map_err(Failure::setup)?;
+        // before the workload, which may bind or connect at once; a failure is init's (125), like a mount's
+        netlink::setup_guest(self.cfg.network.as_ref()).map_err(Failure::setup)?;
+        if let Some(n) = &self.cfg.network {
+            console(&format!("network: {} via {} (mtu {}, mac {})", n.address, n.gateway, n.mtu, n.mac));
+        }
         let s = self.cfg.process.clone();
         self.stop_signal = s.stop_signal;
         let (user, env) = process::prepare(&s)?;

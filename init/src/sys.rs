@@ -132,9 +132,6 @@ const SOL_SOCKET: c_int = 1;
 const SO_ERROR: c_int = 4;
 /// Resource 0 is RLIMIT_CPU; RLIMIT_NOFILE is 7 on Linux.
 const RLIMIT_NOFILE: c_int = 7;
-const SIOCGIFFLAGS: u64 = 0x8913;
-const SIOCSIFFLAGS: u64 = 0x8914;
-const IFF_UP: i16 = 1;
 /// A boot id needs uniqueness, and must not wait for the entropy pool at early boot.
 const GRND_INSECURE: u32 = 4;
 const SYSLOG_ACTION_READ_ALL: c_int = 3;
@@ -504,24 +501,6 @@ pub fn exit_now(code: c_int) -> ! {
     unsafe { _exit(code) }
 }
 
-/// Brings the loopback interface up (ioctl SIOCGIFFLAGS / SIOCSIFFLAGS).
-pub fn loopback_up() -> io::Result<()> {
-    // SAFETY: plain integers, no memory involved.
-    let fd = check(unsafe { socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) })?;
-    let mut req = IfReq { name: [0; 16], flags: 0, pad: [0; 22] };
-    req.name[..2].copy_from_slice(b"lo");
-    let r = (|| {
-        // SAFETY: req is a #[repr(C)] struct ifreq (40 bytes), which these requests read and write.
-        check(unsafe { ioctl(fd, SIOCGIFFLAGS, &mut req) })?;
-        req.flags |= IFF_UP;
-        // SAFETY: as above.
-        check(unsafe { ioctl(fd, SIOCSIFFLAGS, &mut req) })?;
-        Ok(())
-    })();
-    do_close(fd);
-    r
-}
-
 pub fn random_u64() -> u64 {
     let mut b = [0u8; 8];
     // SAFETY: the kernel writes at most 8 bytes into b.
@@ -676,7 +655,7 @@ pub struct IfReqIndex {
     pub pad: [u8; 20],
 }
 
-// bind(2) and ioctl(2) are the declarations above, whose pointer argument is typed for vsock / SIOCGIFFLAGS:
+// bind(2) and ioctl(2) are the declarations above, whose pointer argument is typed for vsock / struct ifreq:
 // the calls below cast to it (the C functions take any sockaddr / request struct) rather than redeclare them.
 extern "C" {
     fn sendto(fd: c_int, buf: *const u8, n: usize, flags: c_int, addr: *const SockaddrNl, len: u32) -> isize;

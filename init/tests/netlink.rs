@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use inferno_init::netlink;
+use inferno_init::{json, netlink};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
@@ -126,14 +126,9 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     }
     let _l = vm_lock();
     let tag = format!("{:05x}", std::process::id() & 0xfffff);
-    let tap = Netns { name: String::new(), host_link: format!("inftg{tag}") };
     let third = (std::process::id() % 250) as u8;
     let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
-    let script =
-        format!("tuntap add name {0} mode tap\naddr add {host}/30 dev {0}\nlink set {0} mtu 1500 up\n", tap.host_link);
-    let mut ipb = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
-    ipb.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    assert!(ipb.wait().unwrap().success(), "cannot create the TAP {}", tap.host_link);
+    let tap = make_tap(&format!("inftg{tag}"), &host);
 
     let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -156,12 +151,7 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
          --nocapture --test-threads=1 && cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu"
     ));
     let mut o = VmOptions::new(cfg.to_json(), image, Some(rw));
-    o.extra_args = vec![
-        "-netdev".into(),
-        format!("tap,id=net0,ifname={},script=no,downscript=no", tap.host_link),
-        "-device".into(),
-        "virtio-net-device,netdev=net0,mac=02:9f:9f:51:11:f7".into(),
-    ];
+    o.extra_args = nic_args(&tap.host_link, "02:9f:9f:51:11:f7");
     let started = Instant::now();
     let vm = Vm::start(&dir, o);
     let h = vm.host.clone();
@@ -175,6 +165,127 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     assert_eq!(peer, guest);
     assert_eq!(said, "hello from the guest side");
     eprintln!("guest network round trip in {:?}", started.elapsed());
+}
+
+/// A TAP with `host`/30 on it, up; removed when the returned value drops.
+fn make_tap(name: &str, host: &str) -> Netns {
+    let tap = Netns { name: String::new(), host_link: name.to_string() };
+    let script =
+        format!("tuntap add name {name} mode tap\naddr add {host}/30 dev {name}\nlink set {name} mtu 1500 up\n");
+    let mut ipb = Command::new("ip").args(["-batch", "-"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    ipb.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    assert!(ipb.wait().unwrap().success(), "cannot create the TAP {name}");
+    tap
+}
+
+/// QEMU's arguments for a virtio-net device on `tap` (what kiln's QEMU driver gives a VmSpec's Nic).
+fn nic_args(tap: &str, mac: &str) -> Vec<String> {
+    vec![
+        "-netdev".into(),
+        format!("tap,id=net0,ifname={tap},script=no,downscript=no"),
+        "-device".into(),
+        format!("virtio-net-device,netdev=net0,mac={mac}"),
+    ]
+}
+
+fn network(mac: &str, address: &str, gateway: &str, mtu: u64) -> json::Value {
+    json::obj(vec![
+        ("mac", json::string(mac)),
+        ("address", json::string(address)),
+        ("gateway", json::string(gateway)),
+        ("mtu", json::num(mtu)),
+    ])
+}
+
+/// The real init, as PID 1, configures the NIC from run.json's `network` before the workload starts: the
+/// workload (busybox) finds eth0 up with the address, MTU and default route, /etc/hosts names the guest
+/// address, and a TCP connection reaches a listener on the host side of the TAP.
+#[test]
+fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
+    if !is_root() {
+        eprintln!("skipped: creating a TAP device needs root");
+        return;
+    }
+    let _l = vm_lock();
+    let tag = format!("{:05x}", std::process::id() & 0xfffff);
+    let third = (std::process::id() % 250) as u8;
+    let (host, guest) = (format!("198.19.{third}.5"), format!("198.19.{third}.6"));
+    let tap = make_tap(&format!("inftr{tag}"), &host);
+    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, peer) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut said = String::new();
+        c.read_to_string(&mut said).unwrap();
+        (peer.ip().to_string(), said)
+    });
+    let mac = "02:42:c6:13:00:06";
+    let cfg = RunConfig::sh(&format!(
+        "cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; ls /sys/class/net; ip -4 addr show dev eth0; \
+         ip route; grep testvm /etc/hosts; echo hello from init | nc {host} {port}"
+    ))
+    .set("network", network(mac, &format!("{guest}/30"), &host, 1400))
+    .set("root", json::obj(vec![("writable_device", json::Value::Null)]));
+    let dir = work_dir("init-net");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let mut o = VmOptions::new(cfg.to_json(), image, None);
+    o.extra_args = nic_args(&tap.host_link, mac);
+    let vm = Vm::start(&dir, o);
+    let h = vm.host.clone();
+    let out = vm.wait(Duration::from_secs(120));
+    let stdout = h.lock().stream_text(1);
+    assert_eq!(out.code(), 0, "stdout:\n{stdout}\nconsole:\n{}", out.console);
+    assert!(stdout.starts_with(&format!("1400\n{mac}\n")), "{stdout}");
+    assert!(stdout.contains("eth0\nlo\n"), "{stdout}");
+    assert!(stdout.contains(&format!("inet {guest}/30")), "{stdout}");
+    assert!(stdout.contains(&format!("default via {host} dev eth0")), "{stdout}");
+    assert!(stdout.contains(&format!("{guest}\ttestvm\n")), "/etc/hosts: {stdout}");
+    assert!(out.console.contains(&format!("network: {guest}/30 via {host} (mtu 1400, mac {mac})")), "{}", out.console);
+    let (peer, said) = server.join().unwrap();
+    assert_eq!((peer.as_str(), said.as_str()), (guest.as_str(), "hello from init\n"));
+}
+
+/// `--network none`: no NIC and no `network` in run.json; the guest has only `lo`, up, besides the kernel's own
+/// tunnel devices (sit0 with CONFIG_IPV6_SIT), which no device backs.
+#[test]
+fn without_a_network_the_guest_has_only_lo() {
+    let _l = vm_lock();
+    let (out, h, _) = boot(
+        "init-nonet",
+        &RunConfig::sh(
+            "for i in /sys/class/net/*; do [ -e $i/device ] && echo nic ${i##*/}; done; \
+             ls /sys/class/net | grep -v '^sit0$'; cat /sys/class/net/lo/flags; grep testvm /etc/hosts; \
+             ping -c1 -W2 127.0.0.1 >/dev/null && echo lo answers",
+        ),
+    );
+    let stdout = h.lock().stream_text(1);
+    assert_eq!(out.code(), 0, "stdout:\n{stdout}\nconsole:\n{}", out.console);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("lo"), "no NIC, only lo: {stdout}");
+    let flags = u32::from_str_radix(lines.next().unwrap().trim().trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(flags & 1, 1, "lo is up (IFF_UP): {stdout}");
+    assert_eq!(lines.next(), Some("127.0.1.1\ttestvm"), "{stdout}");
+    assert_eq!(lines.next(), Some("lo answers"), "{stdout}");
+}
+
+/// A run config with a network but a VM without the NIC: init says which MAC it looked for and ends the VM
+/// with 125 before the workload runs.
+#[test]
+fn a_missing_nic_is_125_with_the_mac_in_the_error() {
+    let _l = vm_lock();
+    let cfg = RunConfig::sh("echo workload ran")
+        .set("network", network("02:42:c6:13:00:0a", "198.19.0.10/30", "198.19.0.9", 1500));
+    let (out, h, _) = boot("init-nonic", &cfg);
+    assert_eq!(out.code(), 125, "{}", out.console);
+    let err = out.exit.get("error").and_then(json::Value::as_str).unwrap_or_default().to_string();
+    assert!(
+        err.starts_with(
+            "cannot configure eth0 (02:42:c6:13:00:0a): no network interface has that MAC (the guest has lo"
+        ),
+        "{err}"
+    );
+    assert!(!h.lock().stream_text(1).contains("workload ran"));
 }
 
 /// Runs inside the namespace or the guest on behalf of the tests above (ignored otherwise): configure, then say hello to

@@ -180,7 +180,8 @@ public final class KilnVmBackend implements VmBackend {
               (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
               Duration.ofSeconds(s.stopTimeoutSeconds()),
               VmmKind.parse(s.vmm()),
-              vmsDir.resolve(s.id()));
+              vmsDir.resolve(s.id()),
+              null);
       KilnVm vm = new KilnVm(supervisor.start(spec), Instant.now());
       vms.put(s.id(), vm);
       forward(vm.vm, s.name());

@@ -155,7 +155,8 @@ public record KilnConfig(
             n.path("memory_mib").asInt(256),
             Duration.ofSeconds(n.path("stop_timeout_secs").asLong(10)),
             VmmKind.parse(vmm),
-            path(base, n.path("state_dir").asText("kiln-state/" + id)));
+            path(base, n.path("state_dir").asText("kiln-state/" + id)),
+            null);
     JsonNode q = n.path("qemu");
     Qemu.Config qemu =
         new Qemu.Config(

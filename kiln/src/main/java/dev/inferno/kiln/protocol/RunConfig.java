@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param metricsIntervalSecs seconds between METRICS frames; 0 turns metrics off
  * @param dns written to /etc/resolv.conf when it has nameservers
  * @param hosts lines appended to the generated /etc/hosts
+ * @param network eth0's configuration; null for {@code --network none} (only {@code lo})
  */
 public record RunConfig(
     String vmId,
@@ -37,7 +38,8 @@ public record RunConfig(
     LogSettings log,
     long metricsIntervalSecs,
     Dns dns,
-    List<String> hosts) {
+    List<String> hosts,
+    Network network) {
 
   /** The version this side speaks; init accepts exactly the versions it speaks. */
   public static final int VERSION = 2;
@@ -124,6 +126,129 @@ public record RunConfig(
     }
   }
 
+  /**
+   * The guest's one network interface (docs/networking.md): init finds it by {@code mac}, gives it
+   * {@code address}, a default route via {@code gateway} and {@code mtu}, and sets it up. The same
+   * checks and messages as init's config.rs.
+   *
+   * @param mac lower-case unicast MAC, e.g. "02:42:ac:1e:00:02"
+   * @param address the guest's IPv4 address with its prefix length, e.g. "172.30.0.2/30"
+   * @param gateway the host side of the link, inside the address's subnet, e.g. "172.30.0.1"
+   * @param mtu 68 (IPv4's minimum) to 65535
+   */
+  public record Network(String mac, String address, String gateway, int mtu) {
+    public static final int DEFAULT_MTU = 1500;
+
+    private static final java.util.regex.Pattern MAC =
+        java.util.regex.Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
+
+    public Network {
+      checkMac("network.mac", mac);
+      required("network.address", address);
+      required("network.gateway", gateway);
+      int[] a = cidr(address);
+      if (a == null) {
+        throw new IllegalArgumentException(
+            "network.address "
+                + JsonFields.quote(address)
+                + " is not an IPv4 address with a prefix length 1-31, like \"172.30.0.2/30\"");
+      }
+      int[] g = ipv4(gateway);
+      if (g == null) {
+        throw new IllegalArgumentException(
+            "network.gateway "
+                + JsonFields.quote(gateway)
+                + " is not an IPv4 address, like \"172.30.0.1\"");
+      }
+      long mask = (0xffffffffL << (32 - a[4])) & 0xffffffffL;
+      long addr = bits(a);
+      long gw = bits(g);
+      if ((addr & mask) != (gw & mask)) {
+        throw new IllegalArgumentException(
+            "network.gateway "
+                + JsonFields.quote(gateway)
+                + " is not in the subnet of network.address "
+                + JsonFields.quote(address));
+      }
+      if (addr == gw) {
+        throw new IllegalArgumentException(
+            "network.gateway " + JsonFields.quote(gateway) + " is the guest's own address");
+      }
+      if (mtu < 68 || mtu > 65535) {
+        throw new IllegalArgumentException("network.mtu must be 68 to 65535, not " + mtu);
+      }
+    }
+
+    /**
+     * Checks a MAC as the guest's NIC needs it: six lower-case hex bytes, not multicast (the low
+     * bit of the first byte clear). {@code what} names the field in the message.
+     */
+    public static void checkMac(String what, String mac) {
+      required(what, mac);
+      if (!MAC.matcher(mac).matches() || (Integer.parseInt(mac.substring(0, 2), 16) & 1) != 0) {
+        throw new IllegalArgumentException(
+            what
+                + " "
+                + JsonFields.quote(mac)
+                + " is not a unicast MAC address of six lower-case hex bytes, like"
+                + " \"02:42:ac:1e:00:02\"");
+      }
+    }
+
+    /** The guest's address without its prefix length, e.g. "172.30.0.2". */
+    public String ip() {
+      return address.substring(0, address.indexOf('/'));
+    }
+
+    private static void required(String what, String v) {
+      if (v == null) {
+        throw new IllegalArgumentException(what + " is missing");
+      }
+    }
+
+    /** "a.b.c.d" (init's parse_ipv4: 1-3 digits a part, each at most 255), or null. */
+    private static int[] ipv4(String s) {
+      String[] parts = s.split("\\.", -1);
+      if (parts.length != 4) {
+        return null;
+      }
+      int[] out = new int[5];
+      for (int i = 0; i < 4; i++) {
+        String p = parts[i];
+        if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          return null;
+        }
+        out[i] = Integer.parseInt(p);
+        if (out[i] > 255) {
+          return null;
+        }
+      }
+      return out;
+    }
+
+    /** "a.b.c.d/n" with n in 1..31 as {a, b, c, d, n}, or null. */
+    private static int[] cidr(String s) {
+      int slash = s.indexOf('/');
+      if (slash < 0) {
+        return null;
+      }
+      int[] a = ipv4(s.substring(0, slash));
+      String p = s.substring(slash + 1);
+      if (a == null
+          || p.isEmpty()
+          || p.length() > 2
+          || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      a[4] = Integer.parseInt(p);
+      return a[4] >= 1 && a[4] <= 31 ? a : null;
+    }
+
+    private static long bits(int[] a) {
+      return ((long) a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+    }
+  }
+
   /** A config with every default of §5 for this VM and process. */
   public static Builder builder(String vmId, ProcessSpec process) {
     return new Builder(vmId, process);
@@ -139,7 +264,8 @@ public record RunConfig(
         .log(log)
         .metricsIntervalSecs(metricsIntervalSecs)
         .dns(dns)
-        .hosts(hosts);
+        .hosts(hosts)
+        .network(network);
   }
 
   /** The default hostname: the first 12 characters of the id, as Docker does. */
@@ -159,6 +285,7 @@ public record RunConfig(
     private long metricsIntervalSecs;
     private Dns dns = Dns.NONE;
     private List<String> hosts = List.of();
+    private Network network;
 
     private Builder(String vmId, ProcessSpec process) {
       this.vmId = vmId;
@@ -211,6 +338,12 @@ public record RunConfig(
       return this;
     }
 
+    /** eth0's configuration; null (the default) leaves the guest with only {@code lo}. */
+    public Builder network(Network v) {
+      network = v;
+      return this;
+    }
+
     public RunConfig build() {
       return new RunConfig(
           vmId,
@@ -223,7 +356,8 @@ public record RunConfig(
           log,
           metricsIntervalSecs,
           dns,
-          hosts);
+          hosts,
+          network);
     }
   }
 
@@ -262,6 +396,15 @@ public record RunConfig(
     strings(d.putArray("nameservers"), dns.nameservers());
     strings(d.putArray("search"), dns.search());
     strings(n.putArray("hosts"), hosts);
+    if (network == null) {
+      n.putNull("network");
+    } else {
+      n.putObject("network")
+          .put("mac", network.mac())
+          .put("address", network.address())
+          .put("gateway", network.gateway())
+          .put("mtu", network.mtu());
+    }
     return n;
   }
 
@@ -365,6 +508,14 @@ public record RunConfig(
       b.dns(new Dns(orEmpty(dns.strings("nameservers")), orEmpty(dns.strings("search"))));
     }
     b.hosts(orEmpty(top.strings("hosts")));
+    JsonFields net = top.obj("network");
+    if (net != null) {
+      long mtu = orDefault(net.u64("mtu"), (long) Network.DEFAULT_MTU);
+      if (mtu > 65535) {
+        throw new ProtocolException("network.mtu must be 68 to 65535, not " + mtu);
+      }
+      b.network(new Network(net.str("mac"), net.str("address"), net.str("gateway"), (int) mtu));
+    }
     return b.build();
   }
 

@@ -143,6 +143,16 @@ public final class Qemu implements Vmm {
               "-device",
               "virtserialport,chardev=" + channel + ",name=" + ch.portName()));
     }
+    if (spec.nic() != null) {
+      // last, so the disks and ports keep their virtio-mmio slots; the TAP exists already (the
+      // daemon's), QEMU only attaches to it. Nic's checks keep both values free of ','
+      c.addAll(
+          List.of(
+              "-netdev",
+              "tap,id=net0,ifname=" + spec.nic().tapName() + ",script=no,downscript=no",
+              "-device",
+              "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
+    }
     return c;
   }
 

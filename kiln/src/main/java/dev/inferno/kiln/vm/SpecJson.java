@@ -31,6 +31,11 @@ public final class SpecJson {
     n.put("stop_timeout_ms", s.stopTimeout().toMillis());
     n.put("vmm", s.vmm().label());
     n.put("state_dir", s.stateDir().toString());
+    if (s.nic() == null) {
+      n.putNull("nic");
+    } else {
+      n.putObject("nic").put("tap", s.nic().tapName()).put("mac", s.nic().mac());
+    }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
   }
 
@@ -51,7 +56,13 @@ public final class SpecJson {
         n.path("memory_mib").asInt(),
         Duration.ofMillis(n.path("stop_timeout_ms").asLong()),
         VmmKind.parse(n.path("vmm").asText()),
-        Path.of(n.path("state_dir").asText()));
+        Path.of(n.path("state_dir").asText()),
+        nic(n.path("nic")));
+  }
+
+  /** The spec's NIC; absent (a spec.json written before NICs) or null is none. */
+  private static Nic nic(JsonNode n) {
+    return n.isObject() ? new Nic(n.path("tap").asText(), n.path("mac").asText()) : null;
   }
 
   /**

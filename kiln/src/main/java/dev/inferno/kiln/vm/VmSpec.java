@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * @param stopTimeout how long a stop waits for the guest before escalating
  * @param vmm which VMM to use
  * @param stateDir the per-VM state directory (layout in {@link VmLayout})
+ * @param nic the network device on a host TAP; null for none ({@code --network none})
  */
 public record VmSpec(
     String id,
@@ -35,7 +36,8 @@ public record VmSpec(
     int memoryMib,
     Duration stopTimeout,
     VmmKind vmm,
-    Path stateDir) {
+    Path stateDir,
+    Nic nic) {
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
@@ -139,6 +141,24 @@ public record VmSpec(
         memoryMib,
         stopTimeout,
         kind,
-        stateDir);
+        stateDir,
+        nic);
+  }
+
+  /** This spec with a network device ({@code null}: none). */
+  public VmSpec withNic(Nic n) {
+    return new VmSpec(
+        id,
+        kernel,
+        init,
+        runConfig,
+        imageDisk,
+        writableDiskBytes,
+        vcpus,
+        memoryMib,
+        stopTimeout,
+        vmm,
+        stateDir,
+        n);
   }
 }

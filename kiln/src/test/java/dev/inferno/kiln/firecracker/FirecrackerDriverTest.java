@@ -93,7 +93,8 @@ class FirecrackerDriverTest {
         256,
         Duration.ofSeconds(2),
         VmmKind.FIRECRACKER,
-        dir.resolve("s").resolve(id));
+        dir.resolve("s").resolve(id),
+        null);
   }
 
   private static int uid(Path p) throws IOException {

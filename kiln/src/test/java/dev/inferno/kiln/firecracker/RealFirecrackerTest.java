@@ -80,7 +80,8 @@ class RealFirecrackerTest {
             128,
             Duration.ofSeconds(2),
             VmmKind.FIRECRACKER,
-            dir.resolve("a"));
+            dir.resolve("a"),
+            null);
     ExitRecord e = sup.start(exits).exit().get(60, TimeUnit.SECONDS);
     assertThat(e.code()).isEqualTo(5);
 
@@ -96,7 +97,8 @@ class RealFirecrackerTest {
             128,
             Duration.ofSeconds(2),
             VmmKind.FIRECRACKER,
-            dir.resolve("b"));
+            dir.resolve("b"),
+            null);
     RunningVm vm = sup.start(hangs);
     assertThat(vm.stop().code()).isEqualTo(137);
     assertThat(hangs.layout().jailBase().resolve("firecracker/real-hang")).doesNotExist();

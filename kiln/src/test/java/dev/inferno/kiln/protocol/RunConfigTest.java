@@ -49,6 +49,9 @@ class RunConfigTest {
     assertThat(c.dns().nameservers()).containsExactly("10.0.0.53");
     assertThat(c.dns().search()).containsExactly("corp.example");
     assertThat(c.hosts()).containsExactly("10.0.0.7 db.internal");
+    assertThat(c.network())
+        .isEqualTo(new RunConfig.Network("02:42:ac:1e:00:02", "172.30.0.2/30", "172.30.0.1", 9000));
+    assertThat(c.network().ip()).isEqualTo("172.30.0.2");
   }
 
   @Test
@@ -66,6 +69,7 @@ class RunConfigTest {
     assertThat(c.metricsIntervalSecs()).isZero();
     assertThat(c.dns()).isEqualTo(RunConfig.Dns.NONE);
     assertThat(c.hosts()).isEmpty();
+    assertThat(c.network()).as("no network: --network none, only lo").isNull();
     assertThat(c).isEqualTo(RunConfig.builder("abc", c.process()).build());
   }
 
@@ -94,6 +98,38 @@ class RunConfigTest {
     assertThatThrownBy(() -> golden(file))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining(error);
+  }
+
+  @Test
+  void networkMtuDefaultsTo1500AndNullMeansNone() {
+    String head = "{\"version\":2,\"vm_id\":\"a\",\"process\":{\"argv\":[\"x\"]},";
+    RunConfig c =
+        RunConfig.fromJson(
+            head
+                + "\"network\":{\"mac\":\"02:00:00:00:00:01\",\"address\":\"10.1.2.6/31\","
+                + "\"gateway\":\"10.1.2.7\"}}");
+    assertThat(c.network().mtu()).isEqualTo(1500);
+    assertThat(RunConfig.fromJson(head + "\"network\":null}").network()).isNull();
+    assertThat(RunConfig.fromJson(c.toJson())).isEqualTo(c);
+    assertThat(c.toBuilder().network(null).build().toJson()).contains("\"network\":null");
+  }
+
+  @Test
+  void networkRecordChecksLikeTheParser() {
+    assertThatThrownBy(() -> new RunConfig.Network(null, "10.0.0.2/30", "10.0.0.1", 1500))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("network.mac is missing");
+    assertThatThrownBy(
+            () -> new RunConfig.Network("02:00:00:00:00:01", "10.0.0.2/+3", "10.0.0.1", 1500))
+        .hasMessageContaining("prefix length 1-31");
+    assertThatThrownBy(
+            () -> new RunConfig.Network("02:00:00:00:00:01", "10.0.0.2/32", "10.0.0.1", 1500))
+        .hasMessageContaining("prefix length 1-31");
+    assertThatThrownBy(
+            () -> new RunConfig.Network("02:00:00:00:00:01", "10.0.0.2/30", "10.0.0.1", 65536))
+        .hasMessage("network.mtu must be 68 to 65535, not 65536");
+    assertThat(new RunConfig.Network("02:00:00:00:00:01", "10.0.0.2/8", "10.200.0.1", 68).ip())
+        .isEqualTo("10.0.0.2");
   }
 
   @Test

@@ -42,7 +42,8 @@ public final class KilnHostMain {
             128,
             Duration.ofSeconds(1),
             VmmKind.QEMU,
-            state);
+            state,
+            null);
     RunningVm vm = sup.start(spec);
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (System.nanoTime() < deadline) {
@@ -78,7 +79,8 @@ public final class KilnHostMain {
             192,
             Duration.ofSeconds(2),
             VmmKind.QEMU,
-            state);
+            state,
+            null);
     RunningVm vm = sup.start(spec);
     LogStore logs = ((LinkedGuest) vm.guest()).logs();
     long deadline = System.nanoTime() + 90_000_000_000L;

@@ -48,7 +48,8 @@ class QemuBootTest {
         128,
         Duration.ofSeconds(1),
         VmmKind.QEMU,
-        state);
+        state,
+        null);
   }
 
   private static void awaitConsole(VmLayout layout, String text) throws Exception {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.testing.TestGuest;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
@@ -29,7 +30,8 @@ class QemuCommandLineTest {
         384,
         Duration.ofSeconds(3),
         VmmKind.QEMU,
-        Path.of("/s/vm1"));
+        Path.of("/s/vm1"),
+        null);
   }
 
   @Test
@@ -59,6 +61,26 @@ class QemuCommandLineTest {
     // -append's value is one argv element
     assertThat(c).contains(Qemu.BOOT_ARGS);
     assertThat(String.join(" ", c)).doesNotContain("pit=off").doesNotContain("pic=off");
+  }
+
+  @Test
+  void aNicIsAVirtioNetDeviceOnItsTapAfterEveryOtherDevice() {
+    VmSpec s =
+        spec(Path.of("/img/a.ext4"), 64L << 20)
+            .withNic(new Nic("inf0123abcd", "02:42:ac:1e:00:02"));
+    List<String> c = qemu.commandLine(s, s.layout(), false);
+    assertThat(c.subList(c.size() - 4, c.size()))
+        .containsExactly(
+            "-netdev",
+            "tap,id=net0,ifname=inf0123abcd,script=no,downscript=no",
+            "-device",
+            "virtio-net-device,netdev=net0,mac=02:42:ac:1e:00:02");
+    // without a NIC: no network device at all (--network none), and QEMU adds none by itself
+    VmSpec none = s.withNic(null);
+    assertThat(String.join(" ", qemu.commandLine(none, none.layout(), false)))
+        .doesNotContain("-netdev")
+        .doesNotContain("virtio-net")
+        .contains("-nodefaults");
   }
 
   @Test

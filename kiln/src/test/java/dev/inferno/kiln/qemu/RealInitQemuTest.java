@@ -53,7 +53,8 @@ class RealInitQemuTest {
         192,
         Duration.ofSeconds(2),
         VmmKind.QEMU,
-        dir.resolve(id));
+        dir.resolve(id),
+        null);
   }
 
   private static Supervisor supervisor() {

@@ -25,7 +25,8 @@ class SpecAndRecordsTest {
         256,
         Duration.ofSeconds(7),
         VmmKind.AUTO,
-        state);
+        state,
+        null);
   }
 
   @Test
@@ -34,6 +35,21 @@ class SpecAndRecordsTest {
     SpecJson.write(s, dir.resolve("spec.json"));
     assertThat(SpecJson.read(dir.resolve("spec.json"))).isEqualTo(s);
     assertThat(Files.readString(dir.resolve("spec.json"))).contains("\"run_config\"");
+  }
+
+  @Test
+  void aNicRoundTripsThroughSpecJsonAndIsChecked(@TempDir Path dir) throws Exception {
+    VmSpec s = spec(dir, "vm-2").withNic(new Nic("inf0123456789ab", "02:42:ac:1e:00:02"));
+    SpecJson.write(s, dir.resolve("spec.json"));
+    VmSpec back = SpecJson.read(dir.resolve("spec.json"));
+    assertThat(back).isEqualTo(s);
+    assertThat(back.nic().tapName()).isEqualTo("inf0123456789ab");
+    assertThat(back.withNic(null).nic()).isNull();
+    assertThatThrownBy(() -> new Nic("inf0123456789abc", "02:42:ac:1e:00:02"))
+        .hasMessageContaining("1-15 letters");
+    assertThatThrownBy(() -> new Nic("tap 0", "02:42:ac:1e:00:02")).hasMessageContaining("'tap 0'");
+    assertThatThrownBy(() -> new Nic("tap0", "03:42:ac:1e:00:02"))
+        .hasMessageContaining("NIC mac \"03:42:ac:1e:00:02\" is not a unicast MAC address");
   }
 
   @Test
@@ -55,6 +71,7 @@ class SpecAndRecordsTest {
         """
             .formatted(dir);
     Path file = Files.writeString(dir.resolve("spec.json"), v1);
+    assertThat(SpecJson.read(file).nic()).as("a spec.json from before NICs has none").isNull();
     var rc = SpecJson.read(file).runConfig();
     assertThat(rc.process().argv()).containsExactly("sh", "-c", "sleep 9");
     assertThat(rc.process().env()).containsExactly("HOSTNAME=vm-old", "PATH=/bin", "A=1");
@@ -82,7 +99,8 @@ class SpecAndRecordsTest {
                 128,
                 Duration.ZERO,
                 VmmKind.QEMU,
-                dir))
+                dir,
+                null))
         .hasMessageContaining("vcpus");
     assertThatThrownBy(() ->
             new VmSpec(
@@ -96,7 +114,8 @@ class SpecAndRecordsTest {
                 128,
                 Duration.ZERO,
                 VmmKind.QEMU,
-                dir))
+                dir,
+                null))
         .hasMessageContaining("8 MiB");
   }
 

@@ -20,6 +20,7 @@ import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.MergedConfig;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmLayout;
@@ -162,6 +163,11 @@ public final class KilnVmBackend implements VmBackend {
         .stopTimeoutSecs(s.stopTimeoutSeconds())
         .dns(new RunConfig.Dns(s.nameservers(), s.search()))
         .hosts(s.hosts())
+        .network(
+            s.nic() == null
+                ? null
+                : new RunConfig.Network(
+                    s.nic().mac(), s.nic().address(), s.nic().gateway(), s.nic().mtu()))
         .build();
   }
 
@@ -181,7 +187,7 @@ public final class KilnVmBackend implements VmBackend {
               Duration.ofSeconds(s.stopTimeoutSeconds()),
               VmmKind.parse(s.vmm()),
               vmsDir.resolve(s.id()),
-              null);
+              s.nic() == null ? null : new Nic(s.nic().device(), s.nic().mac()));
       KilnVm vm = new KilnVm(supervisor.start(spec), Instant.now());
       vms.put(s.id(), vm);
       forward(vm.vm, s.name());

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The network flags through the real bin/inferno and the daemon's API, store and network code
- * (real TAPs, nftables and proxies under the test names; the VMs are host processes, so no guest
- * answers behind a port — the guest tests do that): what {@code ps}, {@code port} and {@code
- * inspect} show, and every bad input refused with 125 leaving nothing.
+ * The network flags through the real bin/inferno and the daemon's API, store and network code (real
+ * TAPs, nftables and proxies under the test names; the VMs are host processes, so no guest answers
+ * behind a port — the guest tests do that): what {@code ps}, {@code port} and {@code inspect} show,
+ * and every bad input refused with 125 leaving nothing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NetworkCliTest {
@@ -47,9 +47,25 @@ class NetworkCliTest {
     int h = freePort();
     var r =
         inferno.run(
-            "run", "-d", "--name", "pub", "-p", "127.0.0.1:" + h + ":80", "-p", "127.0.0.1::53/udp",
-            "--hostname", "web1", "--dns", "192.0.2.53", "--dns-search", "example.com",
-            "--add-host", "db:10.0.0.5", "busybox", "sleep", "100");
+            "run",
+            "-d",
+            "--name",
+            "pub",
+            "-p",
+            "127.0.0.1:" + h + ":80",
+            "-p",
+            "127.0.0.1::53/udp",
+            "--hostname",
+            "web1",
+            "--dns",
+            "192.0.2.53",
+            "--dns-search",
+            "example.com",
+            "--add-host",
+            "db:10.0.0.5",
+            "busybox",
+            "sleep",
+            "100");
     assertThat(r.code()).as(r.toString()).isZero();
 
     var port = inferno.run("port", "pub");
@@ -95,7 +111,9 @@ class NetworkCliTest {
 
   @Test
   void networkNoneHasNoAddressAndNoPorts() throws Exception {
-    var r = inferno.run("run", "-d", "--name", "lonely", "--network", "none", "busybox", "sleep", "100");
+    var r =
+        inferno.run(
+            "run", "-d", "--name", "lonely", "--network", "none", "busybox", "sleep", "100");
     assertThat(r.code()).as(r.toString()).isZero();
     var inspect = inferno.run("inspect", "lonely");
     Map<?, ?> vm = (Map<?, ?>) ((List<?>) Json.parse(inspect.out())).getFirst();
@@ -147,6 +165,10 @@ class NetworkCliTest {
     Process p = new ProcessBuilder("ip", "-br", "link").start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
-    return out.lines().map(l -> l.split("\\s+")[0]).filter(n -> n.startsWith("ift")).sorted().toList();
+    return out.lines()
+        .map(l -> l.split("\\s+")[0])
+        .filter(n -> n.startsWith("ift"))
+        .sorted()
+        .toList();
   }
 }

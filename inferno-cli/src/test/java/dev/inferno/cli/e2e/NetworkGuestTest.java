@@ -86,7 +86,7 @@ class NetworkGuestTest {
   }
 
   private void load(Path layout, String name) throws Exception {
-    Path tar = dir.resolve(name.replace('/', '_') + ".tar");
+    Path tar = dir.resolve(name.replaceAll("[/:]", "_") + ".tar");
     sh("skopeo", "copy", "-q", "oci:" + layout + ":latest", "docker-archive:" + tar + ":" + name);
     var load = inferno.run("load", "-i", tar.toString());
     assertThat(load.code()).as(load.toString()).isZero();
@@ -226,24 +226,29 @@ class NetworkGuestTest {
     String a = (String) networkSettings("web").get("ipAddress");
     int service = hostService.getAddress().getPort();
     assertThat(get("http://127.0.0.1:" + service + "/")).isEqualTo("host-service\n");
-    var r =
-        inferno.run(
-            "run",
-            "--rm",
-            IMAGE,
-            "sh",
-            "-c",
-            "gw=$(ip route | awk '/default/ {print $3}'); echo gw=$gw;"
-                + " wget -T 5 -qO- http://"
-                + a
-                + "/ && echo REACHED-VM;"
-                + " wget -T 5 -qO- http://$gw:"
-                + service
-                + "/ && echo REACHED-HOST;"
-                + " echo probed");
+    // nc, not wget: busybox-static's wget crashes in a bare image (static glibc's NSS); the
+    // outside is the control that shows the probe can succeed
+    String probe =
+        "gw=$(ip route | awk '/default/ {print $3}'); echo gw=$gw;"
+            + " nc -w 5 "
+            + OUTSIDE
+            + " 80 </dev/null && echo REACHED-OUTSIDE;"
+            + " nc -w 5 "
+            + a
+            + " 80 </dev/null && echo REACHED-VM;"
+            + " nc -w 5 $gw "
+            + service
+            + " </dev/null && echo REACHED-HOST;"
+            + " echo probed";
+    var r = inferno.run("run", "--rm", IMAGE, "sh", "-c", probe);
     assertThat(r.code()).as(r.toString()).isZero();
-    assertThat(r.out()).as(r.toString()).contains("gw=172.30.").contains("probed");
-    assertThat(r.out()).doesNotContain("REACHED").doesNotContain("hello-from-vm");
+    assertThat(r.out())
+        .as(r.toString())
+        .contains("gw=172.30.")
+        .contains("REACHED-OUTSIDE")
+        .contains("probed")
+        .doesNotContain("REACHED-VM")
+        .doesNotContain("REACHED-HOST");
   }
 
   @Test
@@ -284,6 +289,14 @@ class NetworkGuestTest {
   @Test
   @Order(5)
   void outboundByNameThroughNatSeenWithTheHostsAddress() throws Exception {
+    // busybox-static's wget crashes in a bare image (static glibc's NSS): the name is resolved
+    // with busybox's own resolver (its query goes through NAT too) and the page fetched with nc
+    String script =
+        "hostname; cat /etc/hosts /etc/resolv.conf;"
+            + " addr=$(nslookup outside.test | awk '/^Address/ {a=$NF} END {print a}');"
+            + " echo resolved=$addr;"
+            + " printf 'GET /cgi-bin/ip HTTP/1.0\\r\\nHost: outside.test\\r\\n\\r\\n'"
+            + " | nc -w 20 $addr 80 | tail -n 1";
     var r =
         inferno.run(
             "run",
@@ -297,13 +310,14 @@ class NetworkGuestTest {
             IMAGE,
             "sh",
             "-c",
-            "hostname; cat /etc/hosts /etc/resolv.conf; wget -T 20 -qO- http://outside.test/cgi-bin/ip");
+            script);
     assertThat(r.code()).as(r.toString()).isZero();
     assertThat(r.out())
         .startsWith("web1\n")
         .contains("10.0.0.5 db")
         .contains("nameserver " + OUTSIDE)
-        .endsWith(HOST_ON_OUTSIDE + "\n");
+        .contains("resolved=" + OUTSIDE + "\n")
+        .endsWith("\n" + HOST_ON_OUTSIDE + "\n");
     assertThat(r.out()).containsPattern("172\\.30\\.[0-9]+\\.[0-9]+\\s+web1");
   }
 
@@ -312,7 +326,8 @@ class NetworkGuestTest {
   void networkNoneHasOnlyLo() throws Exception {
     var r = inferno.run("run", "--rm", "--network", "none", IMAGE, "ls", "/sys/class/net");
     assertThat(r.code()).as(r.toString()).isZero();
-    assertThat(r.out()).isEqualTo("lo\n");
+    // sit0 is the kernel's own IPv6-in-IPv4 tunnel device (CONFIG_IPV6_SIT), down and unaddressed
+    assertThat(r.out().lines().filter(l -> !l.equals("sit0"))).containsExactly("lo");
   }
 
   @Test

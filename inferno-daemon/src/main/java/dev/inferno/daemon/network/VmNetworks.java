@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -237,6 +238,7 @@ public final class VmNetworks implements AutoCloseable {
       }
     }
     nft.rebuild(all);
+    forwardPolicyWarning().ifPresent(report::add);
     for (String gone : TapDevices.removeLeftovers(settings.nft().devicePrefix(), keep)) {
       report.add("removed network device " + gone + ": no running VM owns it");
     }
@@ -256,6 +258,27 @@ public final class VmNetworks implements AutoCloseable {
       }
     }
     return report;
+  }
+
+  /**
+   * Docker sets iptables' {@code filter FORWARD} policy to DROP; a packet must pass every base
+   * chain on the hook, so VMs' forwarded traffic dies there unless the admin allows it. Said at
+   * start, since the daemon never edits another table.
+   */
+  static Optional<String> forwardPolicyWarning() {
+    String chain;
+    try {
+      chain = Commands.run(List.of("nft", "list", "chain", "ip", "filter", "FORWARD"), "");
+    } catch (IOException e) {
+      return Optional.empty(); // no such chain: nothing else filters forwarding
+    }
+    if (!chain.contains("policy drop")) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "WARNING: the ip filter FORWARD chain (Docker's) drops by default, so VMs cannot reach the"
+            + " network; allow them, e.g. iptables -I DOCKER-USER -i inf+ -j ACCEPT and iptables"
+            + " -I DOCKER-USER -o inf+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT");
   }
 
   /** The daemon stops: its proxies close (VMs keep running; the next start binds them again). */

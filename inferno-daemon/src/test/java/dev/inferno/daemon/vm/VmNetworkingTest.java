@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.inferno.daemon.Daemon;
 import dev.inferno.daemon.api.ApiJson;
+import dev.inferno.daemon.api.PeerPolicy;
 import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.daemon.network.Nftables;
 import dev.inferno.daemon.network.TapDevices;
@@ -15,6 +17,7 @@ import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.testing.MemoryImageBackend;
 import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.daemon.testing.TestDaemon;
 import dev.inferno.daemon.testing.TestNetworks;
 import dev.inferno.model.PublishedPort;
 import dev.inferno.model.RunRequest;
@@ -247,6 +250,32 @@ class VmNetworkingTest {
         .anyMatch(l -> l.contains("removed network device iftdeadbeef0000"))
         .anyMatch(l -> l.contains("released the address of removed VM gone"));
     assertThat(restarted.resolve(keep.id()).state()).isEqualTo(VmState.RUNNING);
+  }
+
+  @Test
+  void aPoolOverlappingAHostRouteStopsTheDaemonsStart() throws Exception {
+    sh("ip", "link", "add", "poolclash0", "type", "veth", "peer", "name", "poolclash1");
+    try {
+      sh("ip", "addr", "add", "10.214.3.1/24", "dev", "poolclash0");
+      sh("ip", "link", "set", "poolclash0", "up");
+      var s = TestDaemon.config(dir.resolve("d"), "1m");
+      var clash =
+          new VmNetworks.Settings(
+              new Nftables.Config(
+                  TestNetworks.table(), Ipv4Cidr.parse("10.214.0.0/16"), "ift", false),
+              1500,
+              0,
+              0);
+      assertThatThrownBy(
+              () -> Daemon.start(s, images, backend, PeerPolicy.ALLOW_ALL, clash).close())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(
+              "network-pool 10.214.0.0/16 overlaps the host's route to 10.214.3.0/24 on"
+                  + " poolclash0");
+      assertThat(dir.resolve("d/inferno.sock")).as("it never served").doesNotExist();
+    } finally {
+      sh("ip", "link", "del", "poolclash0");
+    }
   }
 
   @Test

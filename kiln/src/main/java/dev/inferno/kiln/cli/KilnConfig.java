@@ -14,6 +14,7 @@ import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.ImageConfig;
 import dev.inferno.kiln.run.Overrides;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmKind;
 import java.io.IOException;
@@ -61,6 +62,7 @@ public record KilnConfig(
           "qemu",
           "firecracker",
           "log_sink",
+          "network",
           "run");
 
   public static final String DEFAULT =
@@ -107,6 +109,13 @@ public record KilnConfig(
         // socket source, mode unix_stream): { "socket": "/run/vector.sock", "capacity": 10000 }.
         // The VM never waits for it: lines that do not fit in `capacity` are dropped and counted.
         "log_sink": null,
+        // Attach the VM to a TAP you made: null = no network device, the guest has only lo.
+        // e.g. { "tap": "tap0", "mac": "02:00:00:00:00:01", "address": "172.30.0.2/30",
+        //        "gateway": "172.30.0.1", "mtu": 1500 } after
+        //   ip tuntap add tap0 mode tap user 40000 group 40000   (the jailed uid: uid_first)
+        //   ip addr add 172.30.0.1/30 dev tap0 && ip link set tap0 up
+        // init gives the NIC with that MAC the address, the default route via gateway and the MTU.
+        "network": null,
         // The guest's run config (docs/PROTOCOL.md section 5). kiln merges image_config (the image's
         // OCI config) and overrides (docker run's flags) as Docker does into the process init runs;
         // vm_id, hostname and root are filled in.
@@ -141,7 +150,16 @@ public record KilnConfig(
     String id = n.path("id").asText("kiln-demo");
     long writableMib = n.path("writable_disk_mib").asLong(0);
     LogSinkConfig sink = logSink(file, base, n.path("log_sink"));
-    RunConfig run = runConfig(file, n.path("run"), id, n.path("image").isTextual(), writableMib);
+    RunConfig.Network net = null;
+    Nic nic = null;
+    if (!n.path("network").isMissingNode() && !n.path("network").isNull()) {
+      net = network(file, n.get("network"));
+      nic = nic(file, n.get("network").path("tap").asText(null), net.mac());
+    }
+    RunConfig run =
+        runConfig(file, n.path("run"), id, n.path("image").isTextual(), writableMib).toBuilder()
+            .network(net)
+            .build();
     String vmm = vmmOverride != null ? vmmOverride : n.path("vmm").asText("auto");
     VmSpec spec =
         new VmSpec(
@@ -156,7 +174,7 @@ public record KilnConfig(
             Duration.ofSeconds(n.path("stop_timeout_secs").asLong(10)),
             VmmKind.parse(vmm),
             path(base, n.path("state_dir").asText("kiln-state/" + id)),
-            null);
+            nic);
     JsonNode q = n.path("qemu");
     Qemu.Config qemu =
         new Qemu.Config(
@@ -194,6 +212,10 @@ public record KilnConfig(
           overrides = overrides.withStopSignal(signal.asText());
         }
       }
+      if (run.has("network")) {
+        throw new IOException(
+            file + ": run.network is not a setting: use the top-level \"network\" (tap included)");
+      }
       run.put("version", RunConfig.VERSION); // the version is kiln's to write
       run.put("vm_id", id);
       String hostname = run.path("hostname").asText(RunConfig.defaultHostname(id));
@@ -206,6 +228,54 @@ public record KilnConfig(
     } catch (IllegalArgumentException | ProtocolException | JsonProcessingException e) {
       String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
       throw new IOException(file + ": run: " + msg, e);
+    }
+  }
+
+  private static final Set<String> NETWORK_KEYS = Set.of("tap", "mac", "address", "gateway", "mtu");
+
+  /**
+   * kiln.json {@code network}: the guest's side of the link (the run config's {@code network}); the
+   * MAC is the user's to choose, as the TAP is (the daemon derives one per VM id, kiln does not).
+   */
+  private static RunConfig.Network network(Path file, JsonNode n) throws IOException {
+    if (!n.isObject()) {
+      throw new IOException(
+          file
+              + ": network must be null or {\"tap\": \"tap0\", \"mac\": \"02:00:00:00:00:01\","
+              + " \"address\": \"172.30.0.2/30\", \"gateway\": \"172.30.0.1\", \"mtu\": 1500}");
+    }
+    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!NETWORK_KEYS.contains(k)) {
+        throw new IOException(
+            file + ": unknown network setting \"" + k + "\" (known: " + NETWORK_KEYS + ")");
+      }
+    }
+    JsonNode mtu = n.path("mtu");
+    if (!mtu.isMissingNode()
+        && !mtu.isNull()
+        && !(mtu.isIntegralNumber() && mtu.canConvertToInt())) {
+      throw new IOException(file + ": network.mtu must be 68 to 65535, not " + mtu);
+    }
+    try {
+      return new RunConfig.Network(
+          n.path("mac").asText(null),
+          n.path("address").asText(null),
+          n.path("gateway").asText(null),
+          mtu.isIntegralNumber() ? mtu.asInt() : RunConfig.Network.DEFAULT_MTU);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Nic nic(Path file, String tap, String mac) throws IOException {
+    if (tap == null) {
+      throw new IOException(file + ": network.tap is missing: the TAP device the VM attaches to");
+    }
+    try {
+      return new Nic(tap, mac);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": network.tap: " + e.getMessage(), e);
     }
   }
 

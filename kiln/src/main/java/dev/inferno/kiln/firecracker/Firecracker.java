@@ -9,6 +9,7 @@ import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.AtomicFiles;
 import dev.inferno.kiln.vm.DetachedLauncher;
 import dev.inferno.kiln.vm.Executables;
+import dev.inferno.kiln.vm.TapOwner;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.Vmm;
@@ -53,6 +54,9 @@ public final class Firecracker implements Vmm {
 
   public static final String VSOCK_UDS = "./v.sock";
   public static final int GUEST_CID = 3;
+
+  /** Firecracker's name for the VM's one network interface (the guest's name is the kernel's). */
+  public static final String IFACE_ID = "eth0";
 
   /**
    * @param firecracker the firecracker binary (name on PATH or path)
@@ -215,6 +219,25 @@ public final class Firecracker implements Vmm {
     int uid = info.path("uid").asInt();
     uids.claim(uid, vmId);
     return uid;
+  }
+
+  /**
+   * Under the jailer the VM's own uid (= gid), reserved here for {@code spec.id()} as {@link
+   * #prepare} would: the jailed Firecracker can attach only to a TAP that uid owns. Without the
+   * jailer Firecracker runs as kiln's user: empty.
+   */
+  @Override
+  public Optional<TapOwner> tapOwner(VmSpec spec) throws VmmException {
+    if (jailer().isEmpty()) {
+      return Optional.empty();
+    }
+    int uid = uids.allocate(spec.id());
+    return Optional.of(new TapOwner(uid, uid));
+  }
+
+  @Override
+  public void releaseTapOwner(VmSpec spec) {
+    uids.release(spec.id());
   }
 
   @Override
@@ -387,9 +410,36 @@ public final class Firecracker implements Vmm {
       api.drive("scratch", "scratch.ext4", false);
     }
     api.machineConfig(spec.vcpus(), spec.memoryMib());
+    if (spec.nic() != null) {
+      networkInterface(api, spec);
+    }
     api.vsock(GUEST_CID, VSOCK_UDS);
     api.serial("console.log");
     api.action("InstanceStart");
+  }
+
+  /** Firecracker opens the TAP at this call: under the jailer, the jailed uid must own it. */
+  private void networkInterface(FirecrackerApi api, VmSpec spec) throws IOException {
+    try {
+      api.networkInterface(IFACE_ID, spec.nic().tapName(), spec.nic().mac());
+    } catch (VmmException e) {
+      if (jailer().isEmpty()) {
+        throw e;
+      }
+      int uid = recordedUid(spec.layout(), spec.id());
+      throw new VmmException(
+          e.getMessage()
+              + " (the jailed Firecracker runs as uid "
+              + uid
+              + " without CAP_NET_ADMIN: make the TAP with `ip tuntap add "
+              + spec.nic().tapName()
+              + " mode tap user "
+              + uid
+              + " group "
+              + uid
+              + "`; Supervisor.tapOwner gives the uid before the start)",
+          e);
+    }
   }
 
   private static boolean accepts(Path socket) {

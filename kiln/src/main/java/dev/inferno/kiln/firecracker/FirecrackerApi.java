@@ -94,6 +94,17 @@ public final class FirecrackerApi {
     put("/serial", object().put("serial_out_path", outPath));
   }
 
+  /** A virtio-net device on the host TAP {@code hostDevName}; only before InstanceStart. */
+  public void networkInterface(String ifaceId, String hostDevName, String guestMac)
+      throws VmmException {
+    put(
+        "/network-interfaces/" + ifaceId,
+        object()
+            .put("iface_id", ifaceId)
+            .put("host_dev_name", hostDevName)
+            .put("guest_mac", guestMac));
+  }
+
   public void action(String type) throws VmmException {
     put("/actions", object().put("action_type", type));
   }

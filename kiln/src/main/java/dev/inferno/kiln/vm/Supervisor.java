@@ -59,6 +59,20 @@ public final class Supervisor {
     };
   }
 
+  /**
+   * Who must own the TAP of a VM about to be started with this spec (see {@link TapOwner}): the
+   * host asks before it makes the TAP, then calls {@link #start}. Empty when the VMM runs as this
+   * process's user. A caller that does not start the VM after all calls {@link #releaseTapOwner}.
+   */
+  public Optional<TapOwner> tapOwner(VmSpec spec) throws VmmException {
+    return resolve(spec.vmm()).tapOwner(spec);
+  }
+
+  /** Frees what {@link #tapOwner} reserved, for a VM that was not started. */
+  public void releaseTapOwner(VmSpec spec) throws VmmException {
+    resolve(spec.vmm()).releaseTapOwner(spec);
+  }
+
   /** Prepares the state dir, binds the guest listeners and starts the VMM. */
   public RunningVm start(VmSpec requested) throws IOException {
     if (running.containsKey(requested.id())) {

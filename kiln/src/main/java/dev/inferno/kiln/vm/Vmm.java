@@ -51,6 +51,19 @@ public interface Vmm {
     return false;
   }
 
+  /**
+   * Who must own this VM's TAP ({@link VmSpec#nic()}), when the VMM will not run as kiln's user
+   * (Firecracker under the jailer: the VM's own uid). Reserves that identity for {@code spec.id()}:
+   * {@link #prepare} uses the same one and {@link #cleanup} frees it; a caller that then does not
+   * start the VM frees it with {@link #releaseTapOwner}. Empty: any TAP kiln's user can open.
+   */
+  default Optional<TapOwner> tapOwner(VmSpec spec) throws VmmException {
+    return Optional.empty();
+  }
+
+  /** Frees what {@link #tapOwner} reserved for a VM that was not started after all. */
+  default void releaseTapOwner(VmSpec spec) {}
+
   /** Removes what the VMM left (jail, sockets, cgroup); keeps logs, console and exit record. */
   void cleanup(VmSpec spec, VmLayout layout) throws IOException;
 }

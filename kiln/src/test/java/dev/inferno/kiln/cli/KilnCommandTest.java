@@ -3,11 +3,13 @@ package dev.inferno.kiln.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.testing.NdjsonCollector;
 import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.kiln.vm.WritableDisk;
 import java.io.ByteArrayOutputStream;
@@ -62,6 +64,18 @@ class KilnCommandTest {
         .isEqualTo(
             new KilnConfig.LogSinkConfig(
                 dir.resolve("run/v.sock"), KilnConfig.LogSinkConfig.DEFAULT_CAPACITY));
+    assertThat(c.spec().nic()).as("network: null, no NIC").isNull();
+    assertThat(c.spec().runConfig().network()).isNull();
+    Files.writeString(
+        cfg,
+        text.replace(
+            "\"network\": null",
+            "\"network\": {\"tap\": \"tap0\", \"mac\": \"02:00:00:00:00:01\","
+                + " \"address\": \"172.30.0.2/30\", \"gateway\": \"172.30.0.1\"}"));
+    KilnConfig net = KilnConfig.load(cfg, null);
+    assertThat(net.spec().nic()).isEqualTo(new Nic("tap0", "02:00:00:00:00:01"));
+    assertThat(net.spec().runConfig().network())
+        .isEqualTo(new RunConfig.Network("02:00:00:00:00:01", "172.30.0.2/30", "172.30.0.1", 1500));
     Files.writeString(cfg, text);
     // never overwrites
     assertThat(kiln("--init", cfg.toString())).isEqualTo(125);
@@ -87,6 +101,43 @@ class KilnCommandTest {
             "{\"run\": {\"image_config\": {\"Cmd\": [\"x\"]}, \"log\": {\"mode\": \"lossy\"}}}");
     assertThatThrownBy(() -> KilnConfig.load(badLog, null))
         .hasMessageContaining("run: log.mode \"lossy\" is not \"block\" or \"drop\"");
+    for (String[] bad :
+        new String[][] {
+          {"{\"network\": \"tap0\"}", "network must be null or {\"tap\""},
+          {
+            "{\"network\": {\"mac\": \"02:00:00:00:00:01\", \"address\": \"10.0.0.2/30\","
+                + " \"gateway\": \"10.0.0.1\"}}",
+            "network.tap is missing"
+          },
+          {
+            "{\"network\": {\"tap\": \"a tap\", \"mac\": \"02:00:00:00:00:01\","
+                + " \"address\": \"10.0.0.2/30\", \"gateway\": \"10.0.0.1\"}}",
+            "network.tap: TAP device name 'a tap' must be 1-15"
+          },
+          {
+            "{\"network\": {\"tap\": \"t0\", \"address\": \"10.0.0.2/30\","
+                + " \"gateway\": \"10.0.0.1\"}}",
+            "network.mac is missing"
+          },
+          {
+            "{\"network\": {\"tap\": \"t0\", \"mac\": \"02:00:00:00:00:01\", \"address\":"
+                + " \"10.0.0.2/30\", \"gateway\": \"10.0.0.9\"}}",
+            "network.gateway \"10.0.0.9\" is not in the subnet"
+          },
+          {"{\"network\": {\"tap\": \"t0\", \"ip\": \"x\"}}", "unknown network setting \"ip\""},
+          {
+            "{\"network\": {\"tap\": \"t0\", \"mac\": \"02:00:00:00:00:01\", \"address\":"
+                + " \"10.0.0.2/30\", \"gateway\": \"10.0.0.1\", \"mtu\": 1e9}}",
+            "network.mtu must be 68 to 65535"
+          },
+          {
+            "{\"run\": {\"image_config\": {\"Cmd\": [\"x\"]}, \"network\": null}}",
+            "run.network is not a setting"
+          },
+        }) {
+      Path f = Files.writeString(dir.resolve("net.json"), bad[0]);
+      assertThatThrownBy(() -> KilnConfig.load(f, null)).as(bad[0]).hasMessageContaining(bad[1]);
+    }
     assertThat(kiln()).isEqualTo(2);
     assertThat(err.toString()).contains("--init FILE or --config FILE");
   }

@@ -99,12 +99,22 @@ public final class FakeFirecracker {
           "SerialDevice",
           new Schema(Map.of("serial_out_path", "string", "rate_limiter", "object"), Set.of()),
           "InstanceActionInfo",
-          new Schema(Map.of("action_type", "string"), Set.of("action_type")));
+          new Schema(Map.of("action_type", "string"), Set.of("action_type")),
+          "NetworkInterface",
+          new Schema(
+              Map.of(
+                  "guest_mac", "string",
+                  "host_dev_name", "string",
+                  "iface_id", "string",
+                  "rx_rate_limiter", "object",
+                  "tx_rate_limiter", "object"),
+              Set.of("host_dev_name", "iface_id")));
 
   private final Path chroot;
   private final Path requestLog;
   private final Map<String, JsonNode> config = new ConcurrentHashMap<>();
   private final Map<String, JsonNode> drives = new ConcurrentHashMap<>();
+  private final Map<String, JsonNode> nics = new ConcurrentHashMap<>();
   private volatile boolean started;
   private volatile String mode = "exit";
   private volatile int exitCode;
@@ -344,7 +354,10 @@ public final class FakeFirecracker {
           case "/vsock" -> "Vsock";
           case "/serial" -> "SerialDevice";
           case "/actions" -> "InstanceActionInfo";
-          default -> path.startsWith("/drives/") ? "Drive" : null;
+          default ->
+              path.startsWith("/drives/")
+                  ? "Drive"
+                  : path.startsWith("/network-interfaces/") ? "NetworkInterface" : null;
         };
     if (schema == null) {
       return Reply.fault("Invalid request method and/or path: " + method + " " + path + ".");
@@ -398,6 +411,12 @@ public final class FakeFirecracker {
         }
         drives.put(id, body);
       }
+      case "NetworkInterface" -> {
+        Reply bad = networkInterface(path.substring("/network-interfaces/".length()), body);
+        if (bad != null) {
+          return bad;
+        }
+      }
       case "MachineConfiguration" -> {
         int v = body.get("vcpu_count").asInt();
         if (v < 1 || v > 32 || (v > 1 && v % 2 != 0)) {
@@ -423,6 +442,73 @@ public final class FakeFirecracker {
     }
     config.put(path, body);
     return Reply.ok();
+  }
+
+  /**
+   * Firecracker opens the TAP at this call (Tap::open_named, TUNSETIFF on /dev/net/tun): the name
+   * must fit IFNAMSIZ, and a process without CAP_NET_ADMIN (the jailed one) may attach only to an
+   * existing TAP whose owner is its uid or group its gid. The fake is stricter in one way: it never
+   * creates a TAP (Firecracker as root would make an unconfigured one).
+   */
+  private Reply networkInterface(String id, JsonNode body) {
+    if (!id.equals(body.get("iface_id").asText())) {
+      return Reply.fault("The id from the path does not match the id from the body!");
+    }
+    String mac = body.path("guest_mac").asText(null);
+    if (mac != null && !mac.matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")) {
+      return Reply.fault(
+          "An error occurred when deserializing the json body of a request: invalid MAC address "
+              + mac);
+    }
+    String tap = body.get("host_dev_name").asText();
+    for (Map.Entry<String, JsonNode> other : nics.entrySet()) {
+      if (other.getKey().equals(id)) {
+        continue;
+      }
+      if (mac != null && mac.equalsIgnoreCase(other.getValue().path("guest_mac").asText())) {
+        return Reply.fault("The MAC address is already in use: " + mac);
+      }
+      if (tap.equals(other.getValue().get("host_dev_name").asText())) {
+        return Reply.fault(
+            "Could not create the network device: Open tap device failed: Error while creating"
+                + " ifreq structure: Device or resource busy (os error 16). Invalid TUN/TAP Backend"
+                + " provided by "
+                + tap
+                + ". Check our documentation on setting up the network devices.");
+      }
+    }
+    Path sys = Path.of("/sys/class/net", tap);
+    String why = null;
+    if (tap.isEmpty() || tap.length() >= 16 || tap.contains("/")) {
+      why = "Invalid argument (os error 22)";
+    } else if (!Files.exists(sys.resolve("tun_flags"))) {
+      why = "No such device (os error 19)"; // the fake makes no TAP
+    } else if (System.getenv("FAKE_UID") != null) {
+      String uid = System.getenv("FAKE_UID");
+      if (!uid.equals(sysValue(sys.resolve("owner")))
+          && !uid.equals(sysValue(sys.resolve("group")))) {
+        why = "Operation not permitted (os error 1)";
+      }
+    }
+    if (why != null) {
+      return Reply.fault(
+          "Cannot open/create the tap device: Open tap device failed: Error while creating ifreq"
+              + " structure: "
+              + why
+              + ". Invalid TUN/TAP Backend provided by "
+              + tap
+              + ". Check our documentation on setting up the network devices.");
+    }
+    nics.put(id, body);
+    return null;
+  }
+
+  private static String sysValue(Path p) {
+    try {
+      return Files.readString(p).strip();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private Reply action(String type) {

@@ -94,6 +94,35 @@ class FakeFirecrackerRulesTest {
         .contains("before starting");
     assertThat(put(http, "/nope", "{}").body()).contains("Invalid request method and/or path");
 
+    // network interfaces: the swagger's NetworkInterface, the TAP opened at the call
+    var nicUnknown =
+        put(
+            http,
+            "/network-interfaces/eth0",
+            "{\"iface_id\":\"eth0\",\"host_dev_name\":\"x\",\"allow_mmds_requests\":true}");
+    assertThat(FirecrackerApi.faultMessage(nicUnknown.body()))
+        .contains("unknown field `allow_mmds_requests`");
+    assertThat(put(http, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\"}").body())
+        .contains("missing field `host_dev_name`");
+    assertThat(
+            put(http, "/network-interfaces/eth0", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"t\"}")
+                .body())
+        .contains("does not match");
+    assertThat(
+            put(
+                    http,
+                    "/network-interfaces/eth0",
+                    "{\"iface_id\":\"eth0\",\"host_dev_name\":\"t\",\"guest_mac\":\"02:42\"}")
+                .body())
+        .contains("invalid MAC address");
+    assertThat(
+            put(
+                    http,
+                    "/network-interfaces/eth0",
+                    "{\"iface_id\":\"eth0\",\"host_dev_name\":\"inf-no-such-tap\"}")
+                .body())
+        .contains("Invalid TUN/TAP Backend provided by inf-no-such-tap");
+
     Files.writeString(dir.resolve("v.sock"), "leftover");
     assertThat(put(http, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}").body())
         .contains("Address in use");
@@ -116,6 +145,8 @@ class FakeFirecrackerRulesTest {
     assertThatThrownBy(() -> api.action("InstanceStart"))
         .hasMessageContaining("not supported after starting");
     assertThatThrownBy(() -> api.machineConfig(2, 256))
+        .hasMessageContaining("not supported after starting");
+    assertThatThrownBy(() -> api.networkInterface("eth0", "inf-no-such-tap", "02:42:ac:1e:00:02"))
         .hasMessageContaining("not supported after starting");
     api.action("SendCtrlAltDel");
     assertThat(get(http, "/").body()).contains("\"state\":\"Running\"");

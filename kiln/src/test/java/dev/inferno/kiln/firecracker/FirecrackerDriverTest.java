@@ -1,6 +1,7 @@
 package dev.inferno.kiln.firecracker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.guest.SocketOwner;
@@ -9,11 +10,14 @@ import dev.inferno.kiln.testing.TestGuest;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.TapOwner;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmmException;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.kiln.vm.VmmMetrics;
 import dev.inferno.kiln.vm.VmmProcess;
@@ -189,6 +193,81 @@ class FirecrackerDriverTest {
     assertThat(layout.console()).exists();
     assertThat(ExitRecord.read(layout.exitRecord())).isEqualTo(exit);
     assertThat(layout.dir().resolve("jail.json")).doesNotExist();
+  }
+
+  /** A TAP (random name) owned as given, or by nobody in particular when owner is null. */
+  private static String tap(TapOwner owner) throws Exception {
+    String name = "inft" + java.util.HexFormat.of().toHexDigits(new java.util.Random().nextInt());
+    List<String> cmd = new ArrayList<>(List.of("ip", "tuntap", "add", "name", name, "mode", "tap"));
+    if (owner != null) {
+      cmd.addAll(List.of("user", Integer.toString(owner.uid()), "group", "" + owner.gid()));
+    }
+    TestGuest.run(Path.of("/"), cmd.toArray(String[]::new));
+    return name;
+  }
+
+  private static void deleteTap(String name) throws Exception {
+    new ProcessBuilder("ip", "link", "del", name).inheritIO().start().waitFor();
+  }
+
+  @Test
+  void aNicIsPutBeforeBootOnATapTheJailedUidOwns() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    VmSpec bare = spec("fc-net", "cad");
+    TapOwner owner = sup.tapOwner(bare).orElseThrow();
+    assertThat(owner)
+        .as("the uid prepare will jail the VM as")
+        .isEqualTo(new TapOwner(40000, 40000));
+    assertThat(sup.tapOwner(bare)).as("asking again reserves nothing new").contains(owner);
+    String tap = tap(owner);
+    try {
+      RunningVm vm = sup.start(bare.withNic(new Nic(tap, "02:42:ac:1e:00:02")));
+      String nicCall =
+          "PUT /network-interfaces/eth0 {\"iface_id\":\"eth0\",\"host_dev_name\":\""
+              + tap
+              + "\",\"guest_mac\":\"02:42:ac:1e:00:02\"}";
+      // after the machine config, before InstanceStart (interfaces only before boot)
+      assertThat(Files.readAllLines(apiLog))
+          .containsSequence(
+              "PUT /machine-config {\"vcpu_count\":2,\"mem_size_mib\":256}",
+              nicCall,
+              "PUT /vsock {\"guest_cid\":3,\"uds_path\":\"./v.sock\"}",
+              "PUT /serial {\"serial_out_path\":\"console.log\"}",
+              "PUT /actions {\"action_type\":\"InstanceStart\"}");
+      assertThat(Files.readAllLines(vm.spec().layout().jailBase().resolve("jailer.argv")))
+          .containsSequence("--uid", "40000", "--gid", "40000");
+      vm.stop();
+      // cleanup freed the uid: the next VM gets the same one
+      assertThat(sup.tapOwner(spec("fc-next", "cad"))).contains(owner);
+      sup.releaseTapOwner(spec("fc-next", "cad"));
+    } finally {
+      deleteTap(tap);
+    }
+  }
+
+  @Test
+  void aTapTheJailedUidCannotOpenFailsTheStartWithFirecrackersError() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    String tap = tap(null); // made without `user UID`: only CAP_NET_ADMIN may attach
+    try {
+      VmSpec spec = spec("fc-noperm", "cad").withNic(new Nic(tap, "02:42:ac:1e:00:03"));
+      assertThatThrownBy(() -> sup.start(spec))
+          .isInstanceOf(VmmException.class)
+          .hasMessageContaining("Firecracker rejected PUT /network-interfaces/eth0 (HTTP 400)")
+          .hasMessageContaining("Operation not permitted")
+          .hasMessageContaining("Invalid TUN/TAP Backend provided by " + tap)
+          .hasMessageContaining("mode tap user 40000 group 40000");
+      assertThat(Files.readAllLines(apiLog)).noneMatch(c -> c.contains("InstanceStart"));
+      // the failed start freed its uid
+      assertThat(sup.tapOwner(spec)).contains(new TapOwner(40000, 40000));
+      sup.releaseTapOwner(spec);
+      // unjailed, Firecracker runs as kiln's user: no owner needed
+      assertThat(driver(false).tapOwner(spec)).isEmpty();
+    } finally {
+      deleteTap(tap);
+    }
   }
 
   @Test

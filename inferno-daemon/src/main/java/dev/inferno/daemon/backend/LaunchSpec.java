@@ -50,6 +50,28 @@ public record LaunchSpec(
     hosts = List.copyOf(hosts);
   }
 
+  /** The same VM with this network interface. */
+  public LaunchSpec withNic(GuestNic n) {
+    return new LaunchSpec(
+        id,
+        name,
+        image,
+        argv,
+        env,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        n,
+        hostname,
+        nameservers,
+        search,
+        hosts);
+  }
+
   /** A VM on no network, with the default hostname (the first 12 digits of its id). */
   public LaunchSpec(
       String id,

@@ -35,12 +35,10 @@ public final class VmNetworks implements AutoCloseable {
    *
    * @param nft the table (its name, the pool, the TAP name prefix)
    * @param mtu the links' MTU
-   * @param tapUid owner of the TAPs (the uid the VMM opens them as)
-   * @param tapGid their group
    */
-  public record Settings(Nftables.Config nft, int mtu, int tapUid, int tapGid) {
+  public record Settings(Nftables.Config nft, int mtu) {
     public static Settings defaults(Ipv4Cidr pool) {
-      return new Settings(Nftables.Config.defaults(pool, false), TapDevices.DEFAULT_MTU, 0, 0);
+      return new Settings(Nftables.Config.defaults(pool, false), TapDevices.DEFAULT_MTU);
     }
   }
 
@@ -87,12 +85,14 @@ public final class VmNetworks implements AutoCloseable {
    * in use fails before anything else exists); on any failure what was made is undone.
    *
    * @param ports the ports to publish; a host port 0 is picked by the kernel
+   * @param uid owner of the TAP (the uid the VMM opens it as)
+   * @param gid its group
    * @return the allocation as recorded, with the bound host ports
    * @throws PortInUseException a host port is taken
    * @throws AddressPool.PoolExhaustedException no address is left
    * @throws IOException a bind, the TAP or the firewall failed (the message says which)
    */
-  public VmNetwork attach(String vmId, List<PortSpec> ports) throws IOException {
+  public VmNetwork attach(String vmId, List<PortSpec> ports, int uid, int gid) throws IOException {
     String device = deviceFor(vmId);
     lock.lock();
     try {
@@ -114,8 +114,7 @@ public final class VmNetworks implements AutoCloseable {
           mappings.add(new Nftables.Mapping(p.bound(), guest));
           bound.add(p.bound().toModel());
         }
-        TapDevices.create(
-            new TapDevices.Tap(device, slot, settings.mtu(), settings.tapUid(), settings.tapGid()));
+        TapDevices.create(new TapDevices.Tap(device, slot, settings.mtu(), uid, gid));
         tap = true;
         nft.add(mappings);
         VmNetwork row =

@@ -256,16 +256,6 @@ public final class VmService {
             dnsSearch,
             req.extraHosts());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
-    GuestNic nic = null;
-    if (net.attached()) {
-      nic = attach(rec, publish);
-    }
-    exits.put(rec.id(), new CompletableFuture<>());
-    if (pin) {
-      pin(rec.id());
-    }
-    events.publish("created", rec.id(), rec.name(), null);
-
     LaunchSpec spec =
         new LaunchSpec(
             rec.id(),
@@ -280,11 +270,20 @@ public final class VmService {
             stopSignal,
             stopTimeout,
             vmm,
-            nic,
+            null,
             net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
             net.attached() ? dns : List.of(),
             net.attached() ? dnsSearch : List.of(),
             net.hosts());
+    if (net.attached()) {
+      spec = spec.withNic(attach(rec, spec, publish));
+    }
+    exits.put(rec.id(), new CompletableFuture<>());
+    if (pin) {
+      pin(rec.id());
+    }
+    events.publish("created", rec.id(), rec.name(), null);
+
     VmHandle vm;
     try {
       vm = backend.start(spec);
@@ -333,11 +332,19 @@ public final class VmService {
    * The VM's network: address, TAP, published ports. When it cannot be had (a port in use, the pool
    * exhausted, the host refusing), the record just inserted goes too: nothing is left.
    */
-  private GuestNic attach(VmRecord rec, List<PortSpec> publish) {
+  private GuestNic attach(VmRecord rec, LaunchSpec spec, List<PortSpec> publish) {
     VmNetwork n;
+    GuestNic.Owner owner;
     try {
-      n = networks.attach(rec.id(), publish);
+      owner = backend.tapOwner(spec);
+    } catch (RuntimeException e) {
+      store.delete(rec.id());
+      throw e;
+    }
+    try {
+      n = networks.attach(rec.id(), publish, owner.uid(), owner.gid());
     } catch (IOException | RuntimeException e) {
+      backend.releaseTapOwner(spec);
       store.delete(rec.id());
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       throw switch (e) {

@@ -24,7 +24,7 @@ public final class TestNetworks {
 
   public static VmNetworks.Settings settings() {
     return new VmNetworks.Settings(
-        new Nftables.Config(table(), POOL, PREFIX, false), TapDevices.DEFAULT_MTU, 0, 0);
+        new Nftables.Config(table(), POOL, PREFIX, false), TapDevices.DEFAULT_MTU);
   }
 
   /** Removes what a test daemon may leave: its table and every test TAP. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.inferno.daemon.Daemon;
 import dev.inferno.daemon.api.ApiJson;
 import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.daemon.network.Nftables;
 import dev.inferno.daemon.network.TapDevices;
@@ -129,6 +130,7 @@ class VmNetworkingTest {
   @Test
   void aVmGetsItsOwnSlotTapMacAndPublishedPorts() throws Exception {
     int fixed = freePort();
+    backend.tapOwner(new GuestNic.Owner(4242, 4343));
     var a = vms.create(sleeper("vma", "127.0.0.1:" + fixed + ":80", "127.0.0.1::81/udp"), false);
     var b = vms.create(sleeper("vmb"), false);
     VmNetwork na = network("vma");
@@ -138,6 +140,9 @@ class VmNetworkingTest {
     assertThat(na.device()).isEqualTo("ift" + a.vm().id().substring(0, 12));
     assertThat(na.mac()).startsWith("02:").isNotEqualTo(nb.mac());
     assertThat(TapDevices.exists(na.device())).isTrue();
+    // owned by whom the backend says the VMM runs as (the jailed Firecracker's uid)
+    assertThat(sh("cat", "/sys/class/net/" + na.device() + "/owner").strip()).isEqualTo("4242");
+    assertThat(sh("cat", "/sys/class/net/" + na.device() + "/group").strip()).isEqualTo("4343");
     assertThat(sh("ip", "-4", "addr", "show", "dev", na.device())).contains("10.213.0.1/30");
     // the random host port is the bound one, recorded
     assertThat(na.ports()).hasSize(2);
@@ -170,6 +175,7 @@ class VmNetworkingTest {
           .hasMessageContaining("port " + port + " on 127.0.0.1 is already in use");
     }
     assertThat(vms.list(true)).as("no record").isEmpty();
+    assertThat(backend.releasedTapOwners()).as("the VMM identity given back").hasSize(1);
     assertThat(vms.store().networks()).as("no allocation").isEmpty();
     assertThat(TapDevices.list(TestNetworks.PREFIX)).as("no device").isEqualTo(tapsBefore);
     assertThat(table()).as("no element").isEqualTo(before);
@@ -263,9 +269,7 @@ class VmNetworkingTest {
           new VmNetworks.Settings(
               new Nftables.Config(
                   TestNetworks.table(), Ipv4Cidr.parse("10.214.0.0/16"), "ift", false),
-              1500,
-              0,
-              0);
+              1500);
       assertThatThrownBy(
               () -> Daemon.start(s, images, backend, PeerPolicy.ALLOW_ALL, clash).close())
           .isInstanceOf(IllegalStateException.class)
@@ -286,9 +290,7 @@ class VmNetworkingTest {
         new VmNetworks.Settings(
             new Nftables.Config(
                 TestNetworks.table(), Ipv4Cidr.parse("10.213.9.0/30"), "ift", false),
-            1500,
-            0,
-            0);
+            1500);
     vms = service(tiny);
     vms.restoreNetworks();
     vms.create(sleeper("only"), false);

@@ -99,12 +99,14 @@ class NetworkGuestTest {
   private void startOutside() throws Exception {
     stopOutsideQuietly();
     sh("ip", "netns", "add", NS);
-    sh("ip", "link", "add", "ifto0", "type", "veth", "peer", "name", "ifto1");
-    sh("ip", "link", "set", "ifto1", "netns", NS);
-    sh("ip", "addr", "add", HOST_ON_OUTSIDE + "/24", "dev", "ifto0");
-    sh("ip", "link", "set", "ifto0", "up");
-    sh("ip", "netns", "exec", NS, "ip", "addr", "add", OUTSIDE + "/24", "dev", "ifto1");
-    sh("ip", "netns", "exec", NS, "ip", "link", "set", "ifto1", "up");
+    // named apart from every TAP prefix ("inf", the test daemons' "ift"): their tables' rules match
+    // interface names by prefix
+    sh("ip", "link", "add", "vethout0", "type", "veth", "peer", "name", "vethout1");
+    sh("ip", "link", "set", "vethout1", "netns", NS);
+    sh("ip", "addr", "add", HOST_ON_OUTSIDE + "/24", "dev", "vethout0");
+    sh("ip", "link", "set", "vethout0", "up");
+    sh("ip", "netns", "exec", NS, "ip", "addr", "add", OUTSIDE + "/24", "dev", "vethout1");
+    sh("ip", "netns", "exec", NS, "ip", "link", "set", "vethout1", "up");
     sh("ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up");
     Path www = dir.resolve("outside-www");
     Files.createDirectories(www.resolve("cgi-bin"));
@@ -152,7 +154,7 @@ class NetworkGuestTest {
 
   private static void stopOutsideQuietly() {
     quietly("ip", "netns", "del", NS);
-    quietly("ip", "link", "del", "ifto0");
+    quietly("ip", "link", "del", "vethout0");
   }
 
   @AfterAll
@@ -173,7 +175,6 @@ class NetworkGuestTest {
         p.waitFor();
       }
       stopOutsideQuietly();
-      quietly("nft", "delete", "table", "inet", "inferno"); // what the test daemon left
     }
   }
 

@@ -61,6 +61,25 @@ public final class VmNetworks implements AutoCloseable {
     return settings;
   }
 
+  /**
+   * Whether a device is one this daemon names (prefix + hex digits of a VM id): only those are its
+   * to remove. Other tools' devices that merely share the prefix (tests' {@code inft…}) are left
+   * alone.
+   */
+  boolean ours(String device) {
+    String prefix = settings.nft().devicePrefix();
+    if (device.length() != 15 || !device.startsWith(prefix)) {
+      return false;
+    }
+    for (int i = prefix.length(); i < device.length(); i++) {
+      char c = device.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The TAP a VM gets. */
   public String deviceFor(String vmId) {
     return TapDevices.nameFor(settings.nft().devicePrefix(), vmId);
@@ -73,8 +92,7 @@ public final class VmNetworks implements AutoCloseable {
    * @throws IllegalStateException naming each conflict and what to do
    */
   public void checkPool() throws IOException {
-    String prefix = settings.nft().devicePrefix();
-    List<String> problems = pool.conflicts(HostRoutes.read(), d -> d.startsWith(prefix));
+    List<String> problems = pool.conflicts(HostRoutes.read(), this::ours);
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("\n", problems));
     }
@@ -195,7 +213,7 @@ public final class VmNetworks implements AutoCloseable {
       LOG.log(Level.WARNING, "cannot remove the network device " + n.device(), e);
     }
     if (!n.ports().isEmpty()) {
-      store.updateNetwork(n.withPorts(List.of()));
+      store.updatePorts(n.vmId(), List.of());
     }
   }
 
@@ -233,13 +251,16 @@ public final class VmNetworks implements AutoCloseable {
         keep.add(n.device());
         live.add(n);
       } else if (!n.ports().isEmpty()) {
-        store.updateNetwork(n.withPorts(List.of()));
+        store.updatePorts(n.vmId(), List.of());
       }
     }
     nft.rebuild(all);
     forwardPolicyWarning().ifPresent(report::add);
-    for (String gone : TapDevices.removeLeftovers(settings.nft().devicePrefix(), keep)) {
-      report.add("removed network device " + gone + ": no running VM owns it");
+    for (String tap : TapDevices.list(settings.nft().devicePrefix())) {
+      if (ours(tap) && !keep.contains(tap)) {
+        TapDevices.delete(tap);
+        report.add("removed network device " + tap + ": no running VM owns it");
+      }
     }
     for (VmNetwork n : live) {
       int guest = AddressPool.guestAddress(Ipv4Cidr.parse(n.subnet()));
@@ -283,10 +304,22 @@ public final class VmNetworks implements AutoCloseable {
   /** The daemon stops: its proxies close (VMs keep running; the next start binds them again). */
   @Override
   public void close() {
+    // each close waits until its port is really free: all at once, not one after another
+    List<Thread> closing = new ArrayList<>();
     for (String id : List.copyOf(proxies.keySet())) {
       List<PortProxy> open = proxies.remove(id);
       if (open != null) {
-        open.forEach(PortProxy::close);
+        for (PortProxy p : open) {
+          closing.add(Thread.ofVirtual().start(p::close));
+        }
+      }
+    }
+    for (Thread t : closing) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
   }

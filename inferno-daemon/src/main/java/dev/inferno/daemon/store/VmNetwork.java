@@ -14,8 +14,4 @@ public record VmNetwork(
   public VmNetwork {
     ports = List.copyOf(ports);
   }
-
-  public VmNetwork withPorts(List<PublishedPort> p) {
-    return new VmNetwork(vmId, device, subnet, mac, mtu, p);
-  }
 }

@@ -101,21 +101,11 @@ public final class VmStore {
    * VM's row holds it), so the caller can pick again.
    */
   public boolean insertNetwork(VmNetwork n) {
-    return writeNetwork("INSERT INTO vm_networks", n, " ON CONFLICT DO NOTHING");
-  }
-
-  /** Replaces a VM's network row (its ports changed). */
-  public void updateNetwork(VmNetwork n) {
-    writeNetwork("REPLACE INTO vm_networks", n, "");
-  }
-
-  private boolean writeNetwork(String verb, VmNetwork n, String suffix) {
     lock.lock();
     try (PreparedStatement ps =
         conn.prepareStatement(
-            verb
-                + " (vm_id, device, subnet, mac, mtu, ports) VALUES (?, ?, ?, ?, ?, ?)"
-                + suffix)) {
+            "INSERT INTO vm_networks (vm_id, device, subnet, mac, mtu, ports)"
+                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
       ps.setString(1, n.vmId());
       ps.setString(2, n.device());
       ps.setString(3, n.subnet());
@@ -126,6 +116,26 @@ public final class VmStore {
     } catch (SQLException | JsonProcessingException e) {
       throw new StoreException(
           "cannot record the network of VM " + n.vmId(),
+          e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Records a VM's published ports as they are now; a row that is gone (the VM was removed
+   * meanwhile) stays gone.
+   */
+  public void updatePorts(String vmId, List<PublishedPort> ports) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement("UPDATE vm_networks SET ports = ? WHERE vm_id = ?")) {
+      ps.setString(1, json.writeValueAsString(ports));
+      ps.setString(2, vmId);
+      ps.executeUpdate();
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException(
+          "cannot record the ports of VM " + vmId,
           e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
     } finally {
       lock.unlock();

@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -163,8 +164,8 @@ public final class VmService {
    * their TAP and published ports; what belonged to VMs that are gone is removed).
    */
   public List<String> restoreNetworks() throws IOException {
-    Set<String> all = new java.util.HashSet<>();
-    Set<String> running = new java.util.HashSet<>();
+    Set<String> all = new HashSet<>();
+    Set<String> running = new HashSet<>();
     for (VmRecord r : store.all()) {
       all.add(r.id());
       if (r.state() == VmState.RUNNING && live.containsKey(r.id())) {

@@ -237,6 +237,9 @@ class VmNetworkingTest {
     new Nftables(TestNetworks.settings().nft()).deleteTable();
     TapDevices.create(
         new TapDevices.Tap("iftdeadbeef0000", Ipv4Cidr.parse("10.213.1.0/30"), 1500, 0, 0));
+    // a device that only shares the prefix (another tool's, a test's) is not the daemon's
+    TapDevices.create(
+        new TapDevices.Tap("iftxother", Ipv4Cidr.parse("198.18.250.0/30"), 1500, 0, 0));
     vms.store()
         .insertNetwork(
             new VmNetwork(
@@ -251,6 +254,8 @@ class VmNetworkingTest {
     assertThat(listening(port)).as("published again").isTrue();
     assertThat(TapDevices.exists(net.device())).isTrue();
     assertThat(TapDevices.exists("iftdeadbeef0000")).as("leftover removed").isFalse();
+    assertThat(TapDevices.exists("iftxother")).as("not the daemon's: kept").isTrue();
+    TapDevices.delete("iftxother");
     assertThat(restarted.store().network("gone")).as("orphan allocation released").isEmpty();
     assertThat(report)
         .anyMatch(l -> l.contains("removed network device iftdeadbeef0000"))

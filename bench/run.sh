@@ -4,12 +4,12 @@
 # builds a Debian rootfs with debootstrap once and caches it).
 #
 #   bench/run.sh            all of them
-#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli
+#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/env.sh
-all=(init kiln-ingest kiln-start image cli)
+all=(init kiln-ingest kiln-start image cli net)
 (($#)) && set -- "$@" || set -- "${all[@]}"
 for name in "$@"; do
   printf '\n=== bench %s (%s)\n' "$name" "$(date -u +%Y-%m-%dT%H:%MZ)"
@@ -22,6 +22,7 @@ for name in "$@"; do
     kiln-start) bench/kiln-start/run.sh 20 200 ;;
     image) bench/image/run.sh ;;
     cli) bench/cli/run.sh 20 && bench/cli/run-latency.sh 20 ;;
+    net) bench/net/run.sh 20 5 ;;
     *) echo "unknown benchmark $name (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.PublishedPort;
 import dev.inferno.model.VmSummary;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,6 +100,18 @@ final class Format {
       s = s.substring(0, 19) + "…";
     }
     return "\"" + s + "\"";
+  }
+
+  /** The PORTS column: Docker's {@code 0.0.0.0:8080->80/tcp}, comma separated. */
+  static String ports(List<PublishedPort> ports) {
+    StringBuilder sb = new StringBuilder();
+    for (PublishedPort p : ports == null ? List.<PublishedPort>of() : ports) {
+      if (!sb.isEmpty()) {
+        sb.append(", ");
+      }
+      sb.append(p);
+    }
+    return sb.toString();
   }
 
   static String shortId(String id) {

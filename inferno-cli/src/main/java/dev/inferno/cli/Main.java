@@ -62,6 +62,7 @@ public final class Main {
     "kill",
     "rm",
     "ps",
+    "port",
     "inspect",
     "logs",
     "pull",
@@ -89,6 +90,7 @@ public final class Main {
       case "kill" -> new VmCommands.Kill();
       case "rm" -> new VmCommands.Rm();
       case "ps" -> new PsCommand();
+      case "port" -> new PortCommand();
       case "inspect" -> new VmCommands.Inspect();
       case "logs" -> new LogsCommand();
       case "pull" -> new ImageCommands.Pull();

@@ -57,10 +57,12 @@ final class PsCommand implements Verb {
                 noTrunc ? "\"" + String.join(" ", v.command()) + "\"" : Format.command(v.command()),
                 Format.ago(v.createdAt(), now),
                 Format.status(v, now),
+                Format.ports(v.ports()),
                 String.valueOf(v.name())));
       }
       sb.append(
-          Format.table(List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"), rows));
+          Format.table(
+              List.of("VM ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"), rows));
     }
     System.out.print(sb);
     System.out.flush();

@@ -64,6 +64,28 @@ final class RunCommand implements Verb {
       Verb.option(String.class, "platform", "os/arch[/variant] to pull", "--platform");
   private final OptionSpec pullOpt =
       Verb.option(String.class, "pull", "missing (default), always or never", "--pull");
+  private final OptionSpec publishOpt =
+      Verb.repeated(
+          String.class,
+          "publish",
+          "publish a port: [IP:][HOSTPORT:]PORT[/tcp|udp] (no HOSTPORT: a random one)",
+          "-p",
+          "--publish");
+  private final OptionSpec publishAllOpt =
+      Verb.flag(
+          "publish every port the image EXPOSEs on a random host port", "-P", "--publish-all");
+  private final OptionSpec networkOpt =
+      Verb.option(
+          String.class, "network", "default (own address, NAT out) or none (only lo)", "--network");
+  // Docker's -h is inferno's --help on every verb, so only the long name
+  private final OptionSpec hostnameOpt =
+      Verb.option(String.class, "hostname", "the VM's hostname", "--hostname");
+  private final OptionSpec dnsOpt =
+      Verb.repeated(String.class, "dns", "a nameserver (IPv4) for the VM", "--dns");
+  private final OptionSpec dnsSearchOpt =
+      Verb.repeated(String.class, "domain", "a DNS search domain for the VM", "--dns-search");
+  private final OptionSpec addHostOpt =
+      Verb.repeated(String.class, "host:ip", "add a line to the VM's /etc/hosts", "--add-host");
   private final PositionalParamSpec imageParam = Verb.positional("0", "1", "IMAGE", null);
   private final PositionalParamSpec cmdParam =
       Verb.positional("1..*", "0..*", "CMD", "command and arguments");
@@ -89,6 +111,13 @@ final class RunCommand implements Verb {
             .addOption(vmmOpt)
             .addOption(platformOpt)
             .addOption(pullOpt)
+            .addOption(publishOpt)
+            .addOption(publishAllOpt)
+            .addOption(networkOpt)
+            .addOption(hostnameOpt)
+            .addOption(dnsOpt)
+            .addOption(dnsSearchOpt)
+            .addOption(addHostOpt)
             .addPositional(imageParam)
             .addPositional(cmdParam);
     spec.usageMessage().sortOptions(false);
@@ -167,21 +196,34 @@ final class RunCommand implements Verb {
       }
     }
     return new RunRequest(
-        image,
-        nameOpt.getValue(),
-        envs.isEmpty() ? null : envs,
-        entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint),
-        cmd.isEmpty() ? null : cmd,
-        workdirOpt.getValue(),
-        userOpt.getValue(),
-        cpusOpt.getValue(),
-        memoryBytes,
-        stopSignalOpt.getValue(),
-        stopTimeoutOpt.getValue(),
-        vmmOpt.getValue(),
-        platformOpt.getValue(),
-        null,
-        Boolean.TRUE.equals(rmOpt.getValue()) ? Boolean.TRUE : null);
+            image,
+            nameOpt.getValue(),
+            envs.isEmpty() ? null : envs,
+            entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint),
+            cmd.isEmpty() ? null : cmd,
+            workdirOpt.getValue(),
+            userOpt.getValue(),
+            cpusOpt.getValue(),
+            memoryBytes,
+            stopSignalOpt.getValue(),
+            stopTimeoutOpt.getValue(),
+            vmmOpt.getValue(),
+            platformOpt.getValue(),
+            null,
+            Boolean.TRUE.equals(rmOpt.getValue()) ? Boolean.TRUE : null)
+        .withNetwork(
+            orNull(Verb.list(publishOpt)),
+            Boolean.TRUE.equals(publishAllOpt.getValue()) ? Boolean.TRUE : null,
+            networkOpt.getValue(),
+            hostnameOpt.getValue(),
+            orNull(Verb.list(dnsOpt)),
+            orNull(Verb.list(dnsSearchOpt)),
+            orNull(Verb.list(addHostOpt)));
+  }
+
+  /** An option not given is null in the request: the daemon's default applies. */
+  private static List<String> orNull(List<String> l) {
+    return l.isEmpty() ? null : l;
   }
 
   private static void addEnv(List<String> envs, String e) {

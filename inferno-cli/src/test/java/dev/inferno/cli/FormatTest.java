@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.PublishedPort;
 import dev.inferno.model.VmState;
 import dev.inferno.model.VmSummary;
 import java.time.Duration;
@@ -53,6 +54,18 @@ class FormatTest {
 
   private static VmSummary vm(VmState state, Instant started, Instant finished, ExitRecord exit) {
     return new VmSummary("id", "n", "img", List.of(), state, null, started, finished, exit);
+  }
+
+  @Test
+  void portsColumnLikeDocker() {
+    assertThat(Format.ports(List.of())).isEmpty();
+    assertThat(
+            Format.ports(
+                List.of(
+                    new PublishedPort("", 8080, 80, "tcp"),
+                    new PublishedPort("127.0.0.1", 5353, 53, "udp"),
+                    new PublishedPort("::1", 9000, 90, "tcp"))))
+        .isEqualTo("0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp, [::1]:9000->90/tcp");
   }
 
   @Test

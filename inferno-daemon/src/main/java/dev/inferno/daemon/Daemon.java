@@ -10,6 +10,7 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.config.DaemonConfig;
 import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.network.VmNetworks;
 import dev.inferno.daemon.store.Database;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.vm.Defaults;
@@ -37,24 +38,40 @@ public final class Daemon implements AutoCloseable {
 
   public static Daemon start(
       DaemonConfig cfg, ImageBackend images, VmBackend backend, PeerPolicy peers) throws Exception {
+    return start(cfg, images, backend, peers, VmNetworks.Settings.defaults(cfg.networkPool()));
+  }
+
+  /** As above, with the host side of the VMs' network named by {@code net} (tests isolate it). */
+  public static Daemon start(
+      DaemonConfig cfg,
+      ImageBackend images,
+      VmBackend backend,
+      PeerPolicy peers,
+      VmNetworks.Settings net)
+      throws Exception {
     Files.createDirectories(cfg.stateDir());
     Database db = Database.open(cfg.database());
+    VmNetworks networks = null;
     try {
       ObjectMapper json = ApiJson.mapper();
       EventBus events = new EventBus();
+      VmStore store = new VmStore(db, json);
+      networks = new VmNetworks(store, net);
+      networks.checkPool();
       VmService vms =
           new VmService(
-              new VmStore(db, json),
+              store,
               images,
               backend,
               events,
               new Defaults(
-                  cfg.defaultCpus(),
-                  cfg.defaultMemoryBytes(),
-                  cfg.vmm(),
-                  cfg.stopTimeoutSeconds()));
+                  cfg.defaultCpus(), cfg.defaultMemoryBytes(), cfg.vmm(), cfg.stopTimeoutSeconds()),
+              networks);
       for (String line : vms.reconcile()) {
         LOG.info("reconcile: " + line);
+      }
+      for (String line : vms.restoreNetworks()) {
+        LOG.info("network: " + line);
       }
       String vmm = cfg.vmm().equals("auto") ? backend.defaultVmm() : cfg.vmm();
       Routes routes =
@@ -68,6 +85,9 @@ public final class Daemon implements AutoCloseable {
       LOG.info("inferno " + VERSION + " listening on " + cfg.socket());
       return new Daemon(db, vms, server, handler);
     } catch (Exception e) {
+      if (networks != null) {
+        networks.close();
+      }
       db.close();
       throw e;
     }
@@ -105,6 +125,7 @@ public final class Daemon implements AutoCloseable {
     try {
       vms.events().shutdown();
       server.close();
+      vms.networks().close();
     } finally {
       db.close();
     }

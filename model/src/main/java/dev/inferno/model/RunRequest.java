@@ -21,6 +21,13 @@ import java.util.List;
  * @param platform os/arch[/variant] to pull
  * @param pull missing, always or never
  * @param autoRemove remove the VM's record and logs when it exits ({@code --rm})
+ * @param ports published ports, Docker's {@code -p} strings ({@code [IP:][HOSTPORT:]PORT[/PROTO]})
+ * @param publishAll publish every port the image EXPOSEs on a random host port ({@code -P})
+ * @param network "default" (its own TAP, NAT out) or "none" (only lo); null is "default"
+ * @param hostname the guest's hostname; null: the first 12 digits of the VM id
+ * @param dns nameservers (IPv4); null: the host's upstream ones
+ * @param dnsSearch search domains; null: the host's
+ * @param extraHosts {@code HOST:IP} lines for the guest's /etc/hosts ({@code --add-host})
  */
 public record RunRequest(
     String image,
@@ -37,7 +44,56 @@ public record RunRequest(
     String vmm,
     String platform,
     String pull,
-    Boolean autoRemove) {
+    Boolean autoRemove,
+    List<String> ports,
+    Boolean publishAll,
+    String network,
+    String hostname,
+    List<String> dns,
+    List<String> dnsSearch,
+    List<String> extraHosts) {
+
+  /** A request without network settings (the default network). */
+  public RunRequest(
+      String image,
+      String name,
+      List<String> env,
+      List<String> entrypoint,
+      List<String> cmd,
+      String workdir,
+      String user,
+      Double cpus,
+      Long memoryBytes,
+      String stopSignal,
+      Integer stopTimeoutSeconds,
+      String vmm,
+      String platform,
+      String pull,
+      Boolean autoRemove) {
+    this(
+        image,
+        name,
+        env,
+        entrypoint,
+        cmd,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        platform,
+        pull,
+        autoRemove,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
 
   /** A request for an image with every other field defaulted. */
   public static RunRequest of(String image) {
@@ -61,7 +117,14 @@ public record RunRequest(
         vmm,
         platform,
         pull,
-        autoRemove);
+        autoRemove,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts);
   }
 
   public RunRequest withCmd(List<String> c) {
@@ -80,7 +143,14 @@ public record RunRequest(
         vmm,
         platform,
         pull,
-        autoRemove);
+        autoRemove,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts);
   }
 
   public RunRequest withAutoRemove(boolean rm) {
@@ -99,7 +169,14 @@ public record RunRequest(
         vmm,
         platform,
         pull,
-        rm);
+        rm,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts);
   }
 
   public RunRequest withPull(String p) {
@@ -118,6 +195,47 @@ public record RunRequest(
         vmm,
         platform,
         p,
-        autoRemove);
+        autoRemove,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts);
+  }
+
+  /** The same request with these network settings. */
+  public RunRequest withNetwork(
+      List<String> ports,
+      Boolean publishAll,
+      String network,
+      String hostname,
+      List<String> dns,
+      List<String> dnsSearch,
+      List<String> extraHosts) {
+    return new RunRequest(
+        image,
+        name,
+        env,
+        entrypoint,
+        cmd,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        platform,
+        pull,
+        autoRemove,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts);
   }
 }

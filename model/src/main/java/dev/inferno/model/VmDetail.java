@@ -19,6 +19,7 @@ import java.util.List;
  * @param pid the VMM's host pid while running, or null
  * @param vmm the VMM that runs (or ran) it: firecracker or qemu
  * @param request the request it was created from, as received
+ * @param networkSettings its network (address, MAC, published ports)
  */
 public record VmDetail(
     String id,
@@ -33,4 +34,38 @@ public record VmDetail(
     ExitRecord exit,
     Long pid,
     String vmm,
-    RunRequest request) {}
+    RunRequest request,
+    NetworkSettings networkSettings) {
+
+  /** A detail without network settings (a VM on no network). */
+  public VmDetail(
+      String id,
+      String name,
+      String image,
+      String imageDigest,
+      List<String> command,
+      VmState state,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt,
+      ExitRecord exit,
+      Long pid,
+      String vmm,
+      RunRequest request) {
+    this(
+        id,
+        name,
+        image,
+        imageDigest,
+        command,
+        state,
+        createdAt,
+        startedAt,
+        finishedAt,
+        exit,
+        pid,
+        vmm,
+        request,
+        NetworkSettings.NONE);
+  }
+}

@@ -15,6 +15,7 @@ import java.util.List;
  * @param startedAt when the VMM started, or null
  * @param finishedAt when it exited, or null
  * @param exit the exit record once exited, or null
+ * @param ports the published ports while it runs (ps's PORTS)
  */
 public record VmSummary(
     String id,
@@ -25,4 +26,23 @@ public record VmSummary(
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
-    ExitRecord exit) {}
+    ExitRecord exit,
+    List<PublishedPort> ports) {
+  public VmSummary {
+    ports = ports == null ? List.of() : List.copyOf(ports);
+  }
+
+  /** A row without published ports. */
+  public VmSummary(
+      String id,
+      String name,
+      String image,
+      List<String> command,
+      VmState state,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt,
+      ExitRecord exit) {
+    this(id, name, image, command, state, createdAt, startedAt, finishedAt, exit, List.of());
+  }
+}

@@ -198,5 +198,14 @@ public final class Inferno implements AutoCloseable {
         daemon.destroyForcibly();
       }
     }
+    if (serverCmd.contains("server")) {
+      // the real daemon's nftables table is host-wide and outlives it (by design: running VMs keep
+      // their rules); a test's daemon is gone for good, so is its table (tests run one at a time)
+      new ProcessBuilder("nft", "delete", "table", "inet", "inferno")
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor();
+    }
   }
 }

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.network.AddressPool;
+import dev.inferno.daemon.network.Ipv4Cidr;
+import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmIds;
@@ -13,6 +16,7 @@ import dev.inferno.model.Created;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
+import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
@@ -25,6 +29,7 @@ import dev.inferno.model.stream.Frame;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -104,7 +109,7 @@ public final class Routes {
             images.count()));
   }
 
-  static VmSummary summary(VmRecord r) {
+  static VmSummary summary(VmRecord r, VmNetwork net) {
     return new VmSummary(
         r.id(),
         r.name(),
@@ -114,10 +119,31 @@ public final class Routes {
         r.createdAt(),
         r.startedAt(),
         r.finishedAt(),
-        r.exit());
+        r.exit(),
+        net == null ? List.of() : net.ports());
   }
 
-  static VmDetail detail(VmRecord r) {
+  private VmDetail detail(VmRecord r) {
+    return detail(r, vms.store().network(r.id()).orElse(null));
+  }
+
+  /** Docker's NetworkSettings, where it fits, from the VM's allocation (none: no network). */
+  static NetworkSettings networkSettings(VmNetwork n) {
+    if (n == null) {
+      return NetworkSettings.NONE;
+    }
+    Ipv4Cidr slot = Ipv4Cidr.parse(n.subnet());
+    return new NetworkSettings(
+        "default",
+        Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)),
+        slot.prefix(),
+        Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
+        n.mac(),
+        n.device(),
+        n.ports());
+  }
+
+  static VmDetail detail(VmRecord r, VmNetwork net) {
     return new VmDetail(
         r.id(),
         r.name(),
@@ -131,11 +157,16 @@ public final class Routes {
         r.exit(),
         r.pid(),
         r.vmm(),
-        r.request());
+        r.request(),
+        networkSettings(net));
   }
 
   private void listVms(Exchange ex) throws Exception {
-    ex.send(200, vms.list(ex.flag("all")).stream().map(Routes::summary).toList());
+    Map<String, VmNetwork> nets = new HashMap<>();
+    for (VmNetwork n : vms.store().networks()) {
+      nets.put(n.vmId(), n);
+    }
+    ex.send(200, vms.list(ex.flag("all")).stream().map(r -> summary(r, nets.get(r.id()))).toList());
   }
 
   private void create(Exchange ex) throws Exception {

@@ -20,6 +20,7 @@ import java.util.List;
  * @param user User, or null
  * @param stopSignal StopSignal, or null
  * @param disk the read-only ext4 disk holding the image's root
+ * @param exposedPorts ExposedPorts' keys ("80/tcp", "53/udp"), for {@code -P}
  */
 public record ImageInfo(
     String reference,
@@ -33,10 +34,42 @@ public record ImageInfo(
     String workdir,
     String user,
     String stopSignal,
-    Path disk) {
+    Path disk,
+    List<String> exposedPorts) {
   public ImageInfo {
     entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
     cmd = cmd == null ? List.of() : List.copyOf(cmd);
     env = env == null ? List.of() : List.copyOf(env);
+    exposedPorts = exposedPorts == null ? List.of() : List.copyOf(exposedPorts);
+  }
+
+  /** An image that exposes no ports. */
+  public ImageInfo(
+      String reference,
+      String manifestDigest,
+      String configDigest,
+      long sizeBytes,
+      Instant createdAt,
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      String stopSignal,
+      Path disk) {
+    this(
+        reference,
+        manifestDigest,
+        configDigest,
+        sizeBytes,
+        createdAt,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        stopSignal,
+        disk,
+        List.of());
   }
 }

@@ -18,6 +18,11 @@ import java.util.List;
  * @param stopSignal signal name for stop (e.g. SIGTERM)
  * @param stopTimeoutSeconds grace before a stop turns into a kill
  * @param vmm "firecracker", "qemu" or "auto"
+ * @param nic the VM's network interface, or null for none (only lo: {@code --network none})
+ * @param hostname the guest's hostname
+ * @param nameservers the guest's resolv.conf nameservers
+ * @param search its search domains
+ * @param hosts extra /etc/hosts lines ("IP NAME")
  */
 public record LaunchSpec(
     String id,
@@ -31,9 +36,73 @@ public record LaunchSpec(
     long memoryBytes,
     String stopSignal,
     int stopTimeoutSeconds,
-    String vmm) {
+    String vmm,
+    GuestNic nic,
+    String hostname,
+    List<String> nameservers,
+    List<String> search,
+    List<String> hosts) {
   public LaunchSpec {
     argv = List.copyOf(argv);
     env = List.copyOf(env);
+    nameservers = List.copyOf(nameservers);
+    search = List.copyOf(search);
+    hosts = List.copyOf(hosts);
+  }
+
+  /** The same VM with this network interface. */
+  public LaunchSpec withNic(GuestNic n) {
+    return new LaunchSpec(
+        id,
+        name,
+        image,
+        argv,
+        env,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        n,
+        hostname,
+        nameservers,
+        search,
+        hosts);
+  }
+
+  /** A VM on no network, with the default hostname (the first 12 digits of its id). */
+  public LaunchSpec(
+      String id,
+      String name,
+      ImageInfo image,
+      List<String> argv,
+      List<String> env,
+      String workdir,
+      String user,
+      int cpus,
+      long memoryBytes,
+      String stopSignal,
+      int stopTimeoutSeconds,
+      String vmm) {
+    this(
+        id,
+        name,
+        image,
+        argv,
+        env,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        null,
+        id.length() > 12 ? id.substring(0, 12) : id,
+        List.of(),
+        List.of(),
+        List.of());
   }
 }

@@ -19,6 +19,18 @@ public interface VmBackend {
    */
   VmHandle start(LaunchSpec spec);
 
+  /**
+   * Who must own the TAP of the VM about to be started with this spec, reserving that identity for
+   * it (the jailed Firecracker runs as the VM's own uid, which can open only a TAP it owns). A VM
+   * that is then not started is given back with {@link #releaseTapOwner}.
+   */
+  default GuestNic.Owner tapOwner(LaunchSpec spec) {
+    return GuestNic.Owner.ROOT;
+  }
+
+  /** Gives back what {@link #tapOwner} reserved, for a VM that was not started after all. */
+  default void releaseTapOwner(LaunchSpec spec) {}
+
   /** After a daemon restart: what became of a VM the database says was running. */
   Adoption adopt(String id);
 

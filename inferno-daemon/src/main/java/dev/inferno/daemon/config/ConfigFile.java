@@ -1,5 +1,7 @@
 package dev.inferno.daemon.config;
 
+import dev.inferno.daemon.network.AddressPool;
+import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.model.units.Sizes;
 import java.io.IOException;
 import java.io.Reader;
@@ -80,6 +82,10 @@ public final class ConfigFile {
 
       # Largest JSON request body the API accepts.
       max-request-body = 1m
+
+      # Every VM gets a /30 from this IPv4 pool (its TAP holds .1, the guest .2): a /16 is 16384
+      # VMs. It must not overlap a network the host routes; the daemon checks at start.
+      network-pool = 172.30.0.0/16
       """;
 
   private static final Set<String> KEYS =
@@ -103,6 +109,7 @@ public final class ConfigFile {
           "insecure-registries",
           "image-scratch",
           "max-request-body",
+          "network-pool",
           "qemu-accel");
 
   private ConfigFile() {}
@@ -201,9 +208,19 @@ public final class ConfigFile {
           list(s.get("insecure-registries")),
           s.get("image-scratch").isEmpty() ? null : Path.of(s.get("image-scratch")),
           accel,
-          Sizes.parse(s.get("max-request-body")));
+          Sizes.parse(s.get("max-request-body")),
+          networkPool(s.get("network-pool")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
+    }
+  }
+
+  /** The pool, checked: a prefix with no host bits, large enough for one VM's /30. */
+  private static Ipv4Cidr networkPool(String v) {
+    try {
+      return new AddressPool(Ipv4Cidr.parse(v)).pool();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("network-pool: " + e.getMessage(), e);
     }
   }
 

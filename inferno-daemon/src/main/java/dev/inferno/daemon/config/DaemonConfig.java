@@ -1,5 +1,6 @@
 package dev.inferno.daemon.config;
 
+import dev.inferno.daemon.network.Ipv4Cidr;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -27,6 +28,7 @@ import java.util.List;
  * @param imageScratch a tmpfs to unpack layers into before the image disk is built, or null
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
+ * @param networkPool the IPv4 prefix VMs' /30s come from
  */
 public record DaemonConfig(
     Path stateDir,
@@ -49,7 +51,8 @@ public record DaemonConfig(
     List<String> insecureRegistries,
     Path imageScratch,
     String qemuAccel,
-    long maxBodyBytes) {
+    long maxBodyBytes,
+    Ipv4Cidr networkPool) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }

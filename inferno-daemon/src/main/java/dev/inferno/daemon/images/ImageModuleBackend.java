@@ -116,7 +116,18 @@ public final class ImageModuleBackend implements ImageBackend {
         text(c, "WorkingDir"),
         text(c, "User"),
         text(c, "StopSignal"),
-        i.disk());
+        i.disk(),
+        keys(c, "ExposedPorts"));
+  }
+
+  /** The keys of an object field ({"80/tcp": {}} is how ExposedPorts lists ports). */
+  private static List<String> keys(ObjectNode c, String field) {
+    List<String> out = new ArrayList<>();
+    JsonNode n = c == null ? null : c.get(field);
+    if (n != null && n.isObject()) {
+      n.fieldNames().forEachRemaining(out::add);
+    }
+    return out;
   }
 
   private static List<String> strings(ObjectNode c, String field) {

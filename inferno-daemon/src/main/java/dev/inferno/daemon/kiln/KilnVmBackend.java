@@ -1,6 +1,7 @@
 package dev.inferno.daemon.kiln;
 
 import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
@@ -20,11 +21,13 @@ import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.MergedConfig;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
+import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.Vmm;
+import dev.inferno.kiln.vm.VmmException;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.stream.Frame;
@@ -153,33 +156,68 @@ public final class KilnVmBackend implements VmBackend {
    * when it created the VM ({@link DockerRun#merge}); this is Docker's start step (HOSTNAME, PATH).
    */
   static RunConfig runConfig(LaunchSpec s) {
-    String hostname = RunConfig.defaultHostname(s.id());
+    String hostname = s.hostname();
     // argv is entrypoint + cmd already
     MergedConfig merged =
         new MergedConfig(s.argv(), List.of(), s.env(), s.workdir(), s.user(), s.stopSignal());
     return RunConfig.builder(s.id(), DockerRun.process(merged, hostname))
         .hostname(hostname)
         .stopTimeoutSecs(s.stopTimeoutSeconds())
+        .dns(new RunConfig.Dns(s.nameservers(), s.search()))
+        .hosts(s.hosts())
+        .network(
+            s.nic() == null
+                ? null
+                : new RunConfig.Network(
+                    s.nic().mac(), s.nic().address(), s.nic().gateway(), s.nic().mtu()))
         .build();
+  }
+
+  /** kiln's spec of the VM. */
+  private VmSpec vmSpec(LaunchSpec s) {
+    return new VmSpec(
+        s.id(),
+        kernel,
+        init,
+        runConfig(s),
+        s.image().disk(),
+        writableDiskBytes,
+        s.cpus(),
+        (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
+        Duration.ofSeconds(s.stopTimeoutSeconds()),
+        VmmKind.parse(s.vmm()),
+        vmsDir.resolve(s.id()),
+        s.nic() == null ? null : new Nic(s.nic().device(), s.nic().mac()));
+  }
+
+  @Override
+  public GuestNic.Owner tapOwner(LaunchSpec s) {
+    try {
+      return supervisor
+          .tapOwner(vmSpec(s))
+          .map(o -> new GuestNic.Owner(o.uid(), o.gid()))
+          .orElse(GuestNic.Owner.ROOT);
+    } catch (VmmException | RuntimeException e) {
+      throw new BackendException(
+          BackendException.Kind.FAILED,
+          "cannot reserve the VMM's identity for VM " + s.name() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public void releaseTapOwner(LaunchSpec s) {
+    try {
+      supervisor.releaseTapOwner(vmSpec(s));
+    } catch (VmmException | RuntimeException e) {
+      // nothing was started with it; the next daemon start reconciles the jail identities
+    }
   }
 
   @Override
   public VmHandle start(LaunchSpec s) {
     try {
-      VmSpec spec =
-          new VmSpec(
-              s.id(),
-              kernel,
-              init,
-              runConfig(s),
-              s.image().disk(),
-              writableDiskBytes,
-              s.cpus(),
-              (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
-              Duration.ofSeconds(s.stopTimeoutSeconds()),
-              VmmKind.parse(s.vmm()),
-              vmsDir.resolve(s.id()),
-              null);
+      VmSpec spec = vmSpec(s);
       KilnVm vm = new KilnVm(supervisor.start(spec), Instant.now());
       vms.put(s.id(), vm);
       forward(vm.vm, s.name());

@@ -187,7 +187,8 @@ public final class PortParser {
               + s
               + "' is not an IPv4 address; put an IPv6 address in brackets, e.g. [::1]:8080:80");
     }
-    return s;
+    // as Docker: 0.0.0.0 is every address, which DNAT matches by port alone (no daddr is 0.0.0.0)
+    return s.equals("0.0.0.0") ? "" : s;
   }
 
   private static String ipv6(String spec, String s) {

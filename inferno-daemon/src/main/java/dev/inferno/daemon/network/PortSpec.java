@@ -1,5 +1,8 @@
 package dev.inferno.daemon.network;
 
+import dev.inferno.model.PublishedPort;
+import java.util.Locale;
+
 /**
  * One published port: host address (empty = all of the host's addresses), host port (0 = let the
  * kernel pick one), the guest's port and the protocol. Shown the way Docker shows it, e.g. {@code
@@ -29,14 +32,24 @@ public record PortSpec(String hostIp, int hostPort, int guestPort, Protocol prot
 
   /** The host address as Docker prints it: 0.0.0.0 for all, IPv6 in brackets. */
   public String displayHostIp() {
-    if (hostIp.isEmpty()) {
-      return "0.0.0.0";
-    }
-    return hostIp.contains(":") ? "[" + hostIp + "]" : hostIp;
+    return toModel().displayHostIp();
+  }
+
+  /** The API's form (which owns how Docker shows a port). */
+  public PublishedPort toModel() {
+    return new PublishedPort(hostIp, hostPort, guestPort, protocol.id());
+  }
+
+  public static PortSpec fromModel(PublishedPort p) {
+    return new PortSpec(
+        p.hostIp(),
+        p.hostPort(),
+        p.port(),
+        Protocol.valueOf(p.protocol().toUpperCase(Locale.ROOT)));
   }
 
   @Override
   public String toString() {
-    return displayHostIp() + ":" + hostPort + "->" + guestPort + "/" + protocol.id();
+    return toModel().toString();
   }
 }

@@ -24,10 +24,17 @@ public final class TapDevices {
 
   /** The TAP of a VM: inf + 12 hex digits of its id. */
   public static String nameFor(String vmId) {
-    if (vmId.length() < 12) {
-      throw new IllegalArgumentException("VM id " + vmId + " is shorter than 12 characters");
+    return nameFor(PREFIX, vmId);
+  }
+
+  /** The TAP of a VM: prefix + as many digits of its id as fit in the kernel's 15 characters. */
+  public static String nameFor(String prefix, String vmId) {
+    int digits = 15 - prefix.length();
+    if (vmId.length() < digits) {
+      throw new IllegalArgumentException(
+          "VM id " + vmId + " is shorter than " + digits + " characters");
     }
-    return PREFIX + vmId.substring(0, 12);
+    return prefix + vmId.substring(0, digits);
   }
 
   /** What a TAP is created with. uid/gid own it, so a jailed VMM running as them can open it. */

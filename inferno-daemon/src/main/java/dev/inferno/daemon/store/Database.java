@@ -45,7 +45,19 @@ public final class Database implements AutoCloseable {
           );
           CREATE INDEX vms_state ON vms(state);
           """,
-          ImageTables.V1);
+          ImageTables.V1,
+          // a VM's network allocation (issue 10): deleted with the VM by VmStore.delete; no
+          // foreign key, since VmStore.update replaces the vms row
+          """
+          CREATE TABLE vm_networks (
+            vm_id   TEXT PRIMARY KEY,
+            device  TEXT NOT NULL UNIQUE,
+            subnet  TEXT NOT NULL UNIQUE,
+            mac     TEXT NOT NULL,
+            mtu     INTEGER NOT NULL,
+            ports   TEXT NOT NULL
+          );
+          """);
 
   private final Connection conn;
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.PublishedPort;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
 import java.sql.Connection;
@@ -67,13 +68,131 @@ public final class VmStore {
     }
   }
 
+  /** Deletes the VM and its network allocation (which frees its address) in one transaction. */
   public boolean delete(String id) {
     lock.lock();
-    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vms WHERE id = ?")) {
-      ps.setString(1, id);
-      return ps.executeUpdate() == 1;
+    try {
+      boolean auto = conn.getAutoCommit();
+      conn.setAutoCommit(false);
+      try (PreparedStatement net =
+              conn.prepareStatement("DELETE FROM vm_networks WHERE vm_id = ?");
+          PreparedStatement vm = conn.prepareStatement("DELETE FROM vms WHERE id = ?")) {
+        net.setString(1, id);
+        net.executeUpdate();
+        vm.setString(1, id);
+        boolean deleted = vm.executeUpdate() == 1;
+        conn.commit();
+        return deleted;
+      } catch (SQLException e) {
+        conn.rollback();
+        throw e;
+      } finally {
+        conn.setAutoCommit(auto);
+      }
     } catch (SQLException e) {
       throw new StoreException("cannot delete VM " + id, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Records a VM's network allocation; false when its device or subnet is already taken (another
+   * VM's row holds it), so the caller can pick again.
+   */
+  public boolean insertNetwork(VmNetwork n) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO vm_networks (vm_id, device, subnet, mac, mtu, ports)"
+                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+      ps.setString(1, n.vmId());
+      ps.setString(2, n.device());
+      ps.setString(3, n.subnet());
+      ps.setString(4, n.mac());
+      ps.setInt(5, n.mtu());
+      ps.setString(6, json.writeValueAsString(n.ports()));
+      return ps.executeUpdate() == 1;
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException(
+          "cannot record the network of VM " + n.vmId(),
+          e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Records a VM's published ports as they are now; a row that is gone (the VM was removed
+   * meanwhile) stays gone.
+   */
+  public void updatePorts(String vmId, List<PublishedPort> ports) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement("UPDATE vm_networks SET ports = ? WHERE vm_id = ?")) {
+      ps.setString(1, json.writeValueAsString(ports));
+      ps.setString(2, vmId);
+      ps.executeUpdate();
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException(
+          "cannot record the ports of VM " + vmId,
+          e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Forgets a VM's network allocation (a create that failed after allocating). */
+  public void deleteNetwork(String vmId) {
+    lock.lock();
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vm_networks WHERE vm_id = ?")) {
+      ps.setString(1, vmId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("cannot delete the network of VM " + vmId, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public Optional<VmNetwork> network(String vmId) {
+    List<VmNetwork> l = networks("WHERE vm_id = ?", vmId);
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
+  }
+
+  /** Every VM's network allocation. */
+  public List<VmNetwork> networks() {
+    return networks("");
+  }
+
+  private List<VmNetwork> networks(String where, Object... args) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT vm_id, device, subnet, mac, mtu, ports FROM vm_networks "
+                + where
+                + " ORDER BY vm_id")) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      List<VmNetwork> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new VmNetwork(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getInt(5),
+                  json.readValue(rs.getString(6), new TypeReference<List<PublishedPort>>() {})));
+        }
+      }
+      return out;
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException(
+          "cannot read the network table",
+          e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
     } finally {
       lock.unlock();
     }

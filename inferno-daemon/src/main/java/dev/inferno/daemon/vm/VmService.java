@@ -1,6 +1,7 @@
 package dev.inferno.daemon.vm;
 
 import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
@@ -8,6 +9,13 @@ import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmBackend.FrameSink;
 import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.network.AddressPool;
+import dev.inferno.daemon.network.HostResolvers;
+import dev.inferno.daemon.network.Ipv4Cidr;
+import dev.inferno.daemon.network.PortInUseException;
+import dev.inferno.daemon.network.PortSpec;
+import dev.inferno.daemon.network.VmNetworks;
+import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
@@ -20,8 +28,10 @@ import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
 import java.io.IOException;
+import java.net.BindException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,6 +61,7 @@ public final class VmService {
   private final VmBackend backend;
   private final EventBus events;
   private final Defaults defaults;
+  private final VmNetworks networks;
   private final Map<String, VmHandle> live = new ConcurrentHashMap<>();
 
   /** Completed once a VM's exit is recorded; present from creation until removal. */
@@ -60,8 +71,14 @@ public final class VmService {
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
   public VmService(
-      VmStore store, ImageBackend images, VmBackend backend, EventBus events, Defaults defaults) {
+      VmStore store,
+      ImageBackend images,
+      VmBackend backend,
+      EventBus events,
+      Defaults defaults,
+      VmNetworks networks) {
     this.store = store;
+    this.networks = networks;
     this.resolver = new Resolver(store);
     this.images = images;
     this.backend = backend;
@@ -79,6 +96,10 @@ public final class VmService {
 
   public EventBus events() {
     return events;
+  }
+
+  public VmNetworks networks() {
+    return networks;
   }
 
   /**
@@ -138,6 +159,22 @@ public final class VmService {
     return report;
   }
 
+  /**
+   * After {@link #reconcile}: the host's network in line with the database (VMs still running keep
+   * their TAP and published ports; what belonged to VMs that are gone is removed).
+   */
+  public List<String> restoreNetworks() throws IOException {
+    Set<String> all = new HashSet<>();
+    Set<String> running = new HashSet<>();
+    for (VmRecord r : store.all()) {
+      all.add(r.id());
+      if (r.state() == VmState.RUNNING && live.containsKey(r.id())) {
+        running.add(r.id());
+      }
+    }
+    return networks.restore(all, running);
+  }
+
   /** What {@link #create} returns: the new record (running unless start failed). */
   public record Launched(VmRecord vm, List<String> warnings) {}
 
@@ -148,9 +185,14 @@ public final class VmService {
    */
   public Launched create(RunRequest req, boolean pin) {
     validate(req);
+    NetworkOptions net = NetworkOptions.of(req);
     String pull = req.pull() == null ? "missing" : req.pull();
     ImageInfo image = image(req.image(), req.platform(), pull);
+    List<PortSpec> publish = net.published(image);
     List<String> warnings = new ArrayList<>();
+    HostResolvers.Resolvers resolvers = resolvers(net, warnings);
+    List<String> dns = net.dns() != null ? net.dns() : resolvers.nameservers();
+    List<String> dnsSearch = net.dnsSearch() != null ? net.dnsSearch() : resolvers.search();
 
     // Docker's merge of the image's config and the request (kiln's DockerRun owns the rules)
     MergedConfig run;
@@ -206,14 +248,15 @@ public final class VmService {
             vmm,
             req.platform(),
             pull,
-            autoRemove);
+            autoRemove,
+            req.ports(),
+            req.publishAll(),
+            net.network(),
+            req.hostname(),
+            dns,
+            dnsSearch,
+            req.extraHosts());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
-    exits.put(rec.id(), new CompletableFuture<>());
-    if (pin) {
-      pin(rec.id());
-    }
-    events.publish("created", rec.id(), rec.name(), null);
-
     LaunchSpec spec =
         new LaunchSpec(
             rec.id(),
@@ -227,11 +270,26 @@ public final class VmService {
             memory,
             stopSignal,
             stopTimeout,
-            vmm);
+            vmm,
+            null,
+            net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
+            net.attached() ? dns : List.of(),
+            net.attached() ? dnsSearch : List.of(),
+            net.hosts());
+    if (net.attached()) {
+      spec = spec.withNic(attach(rec, spec, publish));
+    }
+    exits.put(rec.id(), new CompletableFuture<>());
+    if (pin) {
+      pin(rec.id());
+    }
+    events.publish("created", rec.id(), rec.name(), null);
+
     VmHandle vm;
     try {
       vm = backend.start(spec);
     } catch (RuntimeException e) {
+      networks.release(rec.id());
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
       recordExit(rec, failed);
@@ -252,6 +310,59 @@ public final class VmService {
     events.publish("started", rec.id(), rec.name(), null);
     watch(rec.id(), vm);
     return new Launched(running, warnings);
+  }
+
+  /** The host's resolvers, unless the request names its own; why they may be short. */
+  private static HostResolvers.Resolvers resolvers(NetworkOptions net, List<String> warnings) {
+    if (!net.attached() || (net.dns() != null && net.dnsSearch() != null)) {
+      return new HostResolvers.Resolvers(List.of(), List.of(), List.of());
+    }
+    try {
+      HostResolvers.Resolvers r = HostResolvers.read();
+      if (net.dns() == null) {
+        warnings.addAll(r.warnings());
+      }
+      return r;
+    } catch (IOException e) {
+      warnings.add("cannot read the host's resolv.conf (" + e.getMessage() + "): use --dns");
+      return new HostResolvers.Resolvers(List.of(), List.of(), List.of());
+    }
+  }
+
+  /**
+   * The VM's network: address, TAP, published ports. When it cannot be had (a port in use, the pool
+   * exhausted, the host refusing), the record just inserted goes too: nothing is left.
+   */
+  private GuestNic attach(VmRecord rec, LaunchSpec spec, List<PortSpec> publish) {
+    VmNetwork n;
+    GuestNic.Owner owner;
+    try {
+      owner = backend.tapOwner(spec);
+    } catch (RuntimeException e) {
+      store.delete(rec.id());
+      throw e;
+    }
+    try {
+      n = networks.attach(rec.id(), publish, owner.uid(), owner.gid());
+    } catch (IOException | RuntimeException e) {
+      backend.releaseTapOwner(spec);
+      store.delete(rec.id());
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      throw switch (e) {
+        case PortInUseException p -> ApiException.conflict(msg);
+        case AddressPool.PoolExhaustedException p -> ApiException.conflict(msg);
+        case BindException b -> ApiException.badRequest(msg);
+        default ->
+            ApiException.internal("cannot set up the network of VM " + rec.name() + ": " + msg, e);
+      };
+    }
+    Ipv4Cidr slot = Ipv4Cidr.parse(n.subnet());
+    return new GuestNic(
+        n.device(),
+        n.mac(),
+        Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)) + "/" + slot.prefix(),
+        Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
+        n.mtu());
   }
 
   private VmRecord insert(
@@ -390,6 +501,7 @@ public final class VmService {
 
   private void onExit(String id, ExitRecord e) {
     live.remove(id);
+    networks.release(id); // Docker frees published ports when a container stops
     try {
       var rec = store.get(id);
       if (rec.isEmpty()) {
@@ -486,6 +598,7 @@ public final class VmService {
   }
 
   private void removeRecord(VmRecord r) {
+    networks.release(r.id());
     backend.remove(r.id());
     if (store.delete(r.id())) {
       events.publish("removed", r.id(), r.name(), null);

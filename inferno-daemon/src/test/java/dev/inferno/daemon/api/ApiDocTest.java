@@ -11,7 +11,9 @@ import dev.inferno.model.Created;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
+import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
+import dev.inferno.model.PublishedPort;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
@@ -67,6 +69,8 @@ class ApiDocTest {
             Event.class,
             ExitRecord.class,
             ImageSummary.class,
+            NetworkSettings.class,
+            PublishedPort.class,
             Progress.class,
             PullRequest.class,
             RunRequest.class,

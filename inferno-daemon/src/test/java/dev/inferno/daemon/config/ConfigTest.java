@@ -58,6 +58,15 @@ class ConfigTest {
     Files.writeString(file, "log-max-size = 1k\n");
     assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
         .hasMessageContaining("log-max-size must be at least 4k");
+    assertThat(c.networkPool()).hasToString("172.30.0.0/16");
+    Files.writeString(file, "network-pool = 10.213.0.0/20\n");
+    assertThat(ConfigFile.build(ConfigFile.read(file)).networkPool()).hasToString("10.213.0.0/20");
+    Files.writeString(file, "network-pool = 10.213.0.1/16\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("network-pool: '10.213.0.1/16' has host bits set");
+    Files.writeString(file, "network-pool = 10.0.0.0/31\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("smaller than one VM's /30");
     Files.writeString(file, "log-max-size = 8m\nlog-max-files = 2\nlog-sink = /run/v.sock\n");
     c = ConfigFile.build(ConfigFile.read(file));
     assertThat(c.logMaxBytes()).isEqualTo(8L << 20);

@@ -2,6 +2,7 @@ package dev.inferno.daemon.kiln;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.kiln.logs.LogRecord;
@@ -60,6 +61,70 @@ class KilnVmBackendTest {
     assertThat(c.ports().control()).isEqualTo(10003);
     // what init reads
     assertThat(c.toJson()).startsWith("{\"version\":2,\"vm_id\":\"0123456789abcdef\"");
+  }
+
+  @Test
+  void theNetworkReachesTheRunConfigAndNoneLeavesItOut() {
+    ImageInfo img =
+        new ImageInfo(
+            "busybox",
+            "sha256:m",
+            "sha256:c",
+            1,
+            null,
+            List.of(),
+            List.of("sh"),
+            List.of(),
+            null,
+            null,
+            null,
+            Path.of("/d.ext4"));
+    LaunchSpec s =
+        new LaunchSpec(
+            "0123456789abcdef",
+            "web",
+            img,
+            List.of("httpd"),
+            List.of(),
+            "/",
+            null,
+            1,
+            256L << 20,
+            "SIGTERM",
+            10,
+            "qemu",
+            new GuestNic(
+                "inf0123456789ab", "02:11:22:33:44:55", "172.30.0.6/30", "172.30.0.5", 1500),
+            "web1",
+            List.of("192.0.2.53"),
+            List.of("example.com"),
+            List.of("10.0.0.5 db"));
+    RunConfig c = KilnVmBackend.runConfig(s);
+    assertThat(c.hostname()).isEqualTo("web1");
+    assertThat(c.process().env()).contains("HOSTNAME=web1");
+    assertThat(c.network())
+        .isEqualTo(new RunConfig.Network("02:11:22:33:44:55", "172.30.0.6/30", "172.30.0.5", 1500));
+    assertThat(c.dns().nameservers()).containsExactly("192.0.2.53");
+    assertThat(c.dns().search()).containsExactly("example.com");
+    assertThat(c.hosts()).containsExactly("10.0.0.5 db");
+    assertThat(c.toJson()).contains("\"network\":{").contains("\"172.30.0.6/30\"");
+    // --network none: only lo, no resolvers
+    LaunchSpec none =
+        new LaunchSpec(
+            "0123456789abcdef",
+            "web",
+            img,
+            List.of("true"),
+            List.of(),
+            "/",
+            null,
+            1,
+            256L << 20,
+            "SIGTERM",
+            10,
+            "qemu");
+    assertThat(KilnVmBackend.runConfig(none).network()).isNull();
+    assertThat(KilnVmBackend.runConfig(none).dns().nameservers()).isEmpty();
   }
 
   @Test

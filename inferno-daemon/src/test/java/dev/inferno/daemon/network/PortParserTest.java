@@ -37,6 +37,12 @@ class PortParserTest {
         .containsExactly(expected.split(" "));
   }
 
+  @Test
+  void anExplicitAllAddressesIsAllAddresses() {
+    assertThat(PortParser.parse("0.0.0.0:8080:80").getFirst().allAddresses()).isTrue();
+    assertThat(PortParser.parse("127.0.0.1:8080:80").getFirst().allAddresses()).isFalse();
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',

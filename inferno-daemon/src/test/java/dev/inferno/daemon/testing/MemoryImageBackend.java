@@ -70,12 +70,17 @@ public final class MemoryImageBackend implements ImageBackend {
 
   /** Makes {@code reference} pullable, running {@code cmd} by default. */
   public MemoryImageBackend publish(String reference, List<String> cmd) {
-    ImageInfo img = image(ImageRef.parse(reference).toString(), cmd);
+    return publish(reference, cmd, List.of());
+  }
+
+  /** As above, with these ExposedPorts ("80/tcp") in its config. */
+  public MemoryImageBackend publish(String reference, List<String> cmd, List<String> exposed) {
+    ImageInfo img = image(ImageRef.parse(reference).toString(), cmd, exposed);
     registry.put(img.reference(), img);
     return this;
   }
 
-  private static ImageInfo image(String ref, List<String> cmd) {
+  private static ImageInfo image(String ref, List<String> cmd, List<String> exposed) {
     String config = "sha256:" + sha256(ref + "\0" + String.join("\0", cmd));
     String manifest = "sha256:" + sha256("manifest " + config);
     return new ImageInfo(
@@ -90,7 +95,8 @@ public final class MemoryImageBackend implements ImageBackend {
         null,
         null,
         null,
-        Path.of("/nonexistent/" + config.substring(7) + ".ext4"));
+        Path.of("/nonexistent/" + config.substring(7) + ".ext4"),
+        exposed);
   }
 
   @Override
@@ -163,7 +169,7 @@ public final class MemoryImageBackend implements ImageBackend {
       throw new BackendException(
           BackendException.Kind.INVALID, "not an image archive: needs reference and cmd");
     }
-    ImageInfo img = image(normalize(ref), cmd.stream().map(String::valueOf).toList());
+    ImageInfo img = image(normalize(ref), cmd.stream().map(String::valueOf).toList(), List.of());
     progress.progress("Loaded image", null, img.sizeBytes(), img.sizeBytes());
     local.put(img.reference(), img);
     return List.of(img);

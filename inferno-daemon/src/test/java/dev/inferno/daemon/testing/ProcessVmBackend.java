@@ -1,6 +1,7 @@
 package dev.inferno.daemon.testing;
 
 import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
@@ -32,9 +33,39 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ProcessVmBackend implements VmBackend {
   private final Map<String, Proc> vms = new ConcurrentHashMap<>();
+  private volatile LaunchSpec lastSpec;
+
+  private volatile GuestNic.Owner tapOwner = GuestNic.Owner.ROOT;
+  private final List<String> releasedTapOwners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Makes {@link #tapOwner} answer this, as a jailing VMM's driver would. */
+  public void tapOwner(GuestNic.Owner owner) {
+    tapOwner = owner;
+  }
+
+  @Override
+  public GuestNic.Owner tapOwner(LaunchSpec spec) {
+    return tapOwner;
+  }
+
+  @Override
+  public void releaseTapOwner(LaunchSpec spec) {
+    releasedTapOwners.add(spec.id());
+  }
+
+  /** The VMs whose TAP owner was given back (never started). */
+  public List<String> releasedTapOwners() {
+    return releasedTapOwners;
+  }
+
+  /** The spec of the VM started last: what the daemon handed kiln. */
+  public LaunchSpec lastSpec() {
+    return lastSpec;
+  }
 
   @Override
   public VmHandle start(LaunchSpec spec) {
+    lastSpec = spec;
     Proc vm = new Proc(spec.id(), Instant.now());
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");

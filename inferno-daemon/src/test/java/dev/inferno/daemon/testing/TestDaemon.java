@@ -41,7 +41,7 @@ public final class TestDaemon implements AutoCloseable {
     this.socket = dir.resolve("inferno.sock");
     this.images = images;
     this.vms = vms;
-    this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers);
+    this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers, TestNetworks.settings());
   }
 
   public static DaemonConfig config(Path dir, String maxBody) throws IOException {
@@ -57,5 +57,6 @@ public final class TestDaemon implements AutoCloseable {
   public void close() throws Exception {
     vms.killAll();
     daemon.close();
+    TestNetworks.cleanUp();
   }
 }

@@ -34,7 +34,10 @@ public final class TestServerMain {
             ConfigFile.build(s),
             images,
             new ProcessVmBackend(),
-            PeerPolicy.standard("inferno", Path.of("/etc/group")));
+            PeerPolicy.standard("inferno", Path.of("/etc/group")),
+            TestNetworks.settings());
+    // registered before serveUntilExit's: hooks run concurrently, this one cleans what is left
+    Runtime.getRuntime().addShutdownHook(new Thread(TestNetworks::cleanUp));
     d.serveUntilExit();
   }
 }

@@ -9,11 +9,13 @@ import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.network.VmNetworks;
 import dev.inferno.daemon.store.Database;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.testing.MemoryImageBackend;
 import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.daemon.testing.TestNetworks;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
@@ -43,21 +45,28 @@ class VmServiceTest {
   void setUp() throws Exception {
     db = Database.open(dir.resolve("db"));
     vms = service(db, backend);
+    vms.restoreNetworks(); // the daemon's start: the (test) nftables table exists from here
   }
 
-  VmService service(Database d, VmBackend b) {
-    return new VmService(
-        new VmStore(d, ApiJson.mapper()),
-        images,
-        b,
-        events,
-        new Defaults(1, 256L << 20, "auto", 2));
+  VmService service(Database d, VmBackend b) throws Exception {
+    VmStore store = new VmStore(d, ApiJson.mapper());
+    VmService s =
+        new VmService(
+            store,
+            images,
+            b,
+            events,
+            new Defaults(1, 256L << 20, "auto", 2),
+            new VmNetworks(store, TestNetworks.settings()));
+    return s;
   }
 
   @AfterEach
   void tearDown() throws Exception {
     backend.killAll();
+    vms.networks().close();
     db.close();
+    TestNetworks.cleanUp();
   }
 
   static RunRequest sh(String script) {

@@ -35,7 +35,7 @@ class RecordsTest {
                 + "\"command\":[\"sh\",\"-c\",\"exit 3\"],\"state\":\"exited\","
                 + "\"createdAt\":\"2026-11-28T19:00:01.500Z\",\"startedAt\":\"2026-11-28T19:00:01.500Z\","
                 + "\"finishedAt\":null,\"exit\":{\"code\":3,\"signal\":null,\"oom\":false,"
-                + "\"reason\":null,\"finishedAt\":\"2026-11-28T19:00:01.500Z\"}}");
+                + "\"reason\":null,\"finishedAt\":\"2026-11-28T19:00:01.500Z\"},\"ports\":[]}");
     assertThat(Json.read(Json.write(vm), VmSummary.class)).isEqualTo(vm);
     assertThat(Json.read(Json.pretty(vm), VmSummary.class)).isEqualTo(vm);
   }

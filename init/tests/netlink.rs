@@ -61,7 +61,7 @@ fn netlink_configures_eth0_in_a_network_namespace() {
         return;
     }
     let tag = format!("{:05x}", (std::process::id() ^ Instant::now().elapsed().subsec_nanos()) & 0xfffff);
-    let ns = Netns { name: format!("inft{tag}"), host_link: format!("inft{tag}h") };
+    let ns = Netns { name: format!("itst{tag}"), host_link: format!("itst{tag}h") };
     // 198.18.0.0/15 is the benchmarking range: no real network uses it
     let third = (std::process::id() % 250) as u8;
     let (host, guest) = (format!("198.18.{third}.1"), format!("198.18.{third}.2"));
@@ -128,7 +128,7 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     let tag = format!("{:05x}", std::process::id() & 0xfffff);
     let third = (std::process::id() % 250) as u8;
     let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
-    let tap = make_tap(&format!("inftg{tag}"), &host);
+    let tap = make_tap(&format!("itstg{tag}"), &host);
 
     let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -210,7 +210,7 @@ fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
     let tag = format!("{:05x}", std::process::id() & 0xfffff);
     let third = (std::process::id() % 250) as u8;
     let (host, guest) = (format!("198.19.{third}.5"), format!("198.19.{third}.6"));
-    let tap = make_tap(&format!("inftr{tag}"), &host);
+    let tap = make_tap(&format!("itstr{tag}"), &host);
     let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {

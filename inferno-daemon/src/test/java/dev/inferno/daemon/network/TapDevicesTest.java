@@ -22,7 +22,7 @@ class TapDevicesTest {
   @BeforeEach
   void setUp() {
     Assumptions.assumeTrue(NetTesting.isRoot(), "creating TAP devices needs root");
-    prefix = "inft" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+    prefix = "tdev" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
     // 198.18.0.0/15 is the benchmarking range: no real network uses it
     slot =
         new Ipv4Cidr(

@@ -197,7 +197,7 @@ class FirecrackerDriverTest {
 
   /** A TAP (random name) owned as given, or by nobody in particular when owner is null. */
   private static String tap(TapOwner owner) throws Exception {
-    String name = "inft" + java.util.HexFormat.of().toHexDigits(new java.util.Random().nextInt());
+    String name = "ktap" + java.util.HexFormat.of().toHexDigits(new java.util.Random().nextInt());
     List<String> cmd = new ArrayList<>(List.of("ip", "tuntap", "add", "name", name, "mode", "tap"));
     if (owner != null) {
       cmd.addAll(List.of("user", Integer.toString(owner.uid()), "group", "" + owner.gid()));

@@ -62,7 +62,7 @@ class QemuNicTest {
     Assumptions.assumeTrue(
         "root".equals(System.getProperty("user.name")), "skipped: creating a TAP needs root");
     ThreadLocalRandom r = ThreadLocalRandom.current();
-    tap = "inft" + HexFormat.of().toHexDigits(r.nextInt()); // 12 characters
+    tap = "ktap" + HexFormat.of().toHexDigits(r.nextInt()); // 12 characters
     int base = r.nextInt(1 << 14) * 4;
     hostIp = "198.18." + (base >> 8) + "." + ((base & 0xff) + 1);
     guestIp = "198.18." + (base >> 8) + "." + ((base & 0xff) + 2);

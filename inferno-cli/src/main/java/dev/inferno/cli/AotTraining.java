@@ -126,9 +126,9 @@ public final class AotTraining {
         true);
     TimeArgs.query(TimeArgs.parse("1h30m", now));
     // what every command does besides: read the environment (its first read initialises classes
-    // of its own) and leave through System.exit (which loads the JDK's logging to log the exit)
+    // of its own); commands leave through Runtime.halt (Main.main), this run returns normally so
+    // the JVM writes the cache
     System.getenv("INFERNO_SOCKET");
-    System.exit(0);
   }
 
   /** Answers like the daemon: VMs and images as lists, a created VM, 404 for the rest. */

@@ -84,6 +84,7 @@ public final class AotTraining {
               new String[] {"ps", "-a", "--format", "json"},
               new String[] {"run", "-d", "--name", "x1", "busybox", "true"},
               new String[] {"inspect", "x1"},
+              new String[] {"logs", "x1"},
               new String[] {"images"})) {
         if (!all && Main.leanCommand(line[0]) == null) {
           continue;

@@ -90,9 +90,7 @@ record Grammar(String name, String description, List<Option> options, List<Param
     int index = 0;
     for (Param p : params) {
       String arity = p.min() + (p.many() ? "..*" : p.min() == 1 ? "" : "..1");
-      spec.addPositional(
-          Verb.positional(
-              p.many() ? index + "..*" : String.valueOf(index), arity, p.label(), p.description()));
+      spec.addPositional(Verb.positional(String.valueOf(index), arity, p.label(), p.description()));
       index++;
     }
     return spec;
@@ -119,12 +117,18 @@ record Grammar(String name, String description, List<Option> options, List<Param
     Map<Object, Object> v = new IdentityHashMap<>();
     List<String> positional = new ArrayList<>();
     boolean optionsEnded = false;
+    boolean listParam = !params.isEmpty() && params.getLast().many();
+    boolean interrupted = false; // an option came between positionals
     for (int i = from; i < args.length; i++) {
       String a = args[i];
       if (optionsEnded || !a.startsWith("-")) {
+        if (interrupted && listParam) {
+          return null; // picocli does not resume a list parameter after an option
+        }
         positional.add(a);
         continue;
       }
+      interrupted = !positional.isEmpty();
       if (a.equals("-")) {
         return null;
       }

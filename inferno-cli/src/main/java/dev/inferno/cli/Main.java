@@ -163,10 +163,7 @@ public final class Main {
       case "stop" -> new VmCommands.Stop();
       case "kill" -> new VmCommands.Kill();
       case "rm" -> new VmCommands.Rm();
-      case "inspect" -> new VmCommands.Inspect();
-      case "logs" -> new LogsCommand();
       case "pull" -> new ImageCommands.Pull();
-      case "images" -> new ImageCommands.Images();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
       case "login" -> new AuthCommands.Login();
@@ -184,6 +181,9 @@ public final class Main {
   static LeanVerb leanCommand(String name) {
     return switch (name) {
       case "ps" -> new PsCommand();
+      case "images" -> new ImageCommands.Images();
+      case "inspect" -> new VmCommands.Inspect();
+      case "logs" -> new LogsCommand();
       default -> null;
     };
   }

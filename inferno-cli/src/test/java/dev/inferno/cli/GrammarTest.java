@@ -28,19 +28,33 @@ class GrammarTest {
     return Stream.of(Main.COMMANDS).filter(c -> Main.leanCommand(c) != null).toList();
   }
 
-  /** Command lines after the verb: plain ones the lean parser must take, then ones it must not. */
-  private static final List<List<String>> PLAIN =
-      List.of(
-          List.of(),
-          List.of("-a"),
-          List.of("-aq"),
-          List.of("-qa", "--no-trunc"),
-          List.of("--all", "--quiet"),
-          List.of("--format", "json"),
-          List.of("--format=json", "-a"),
-          List.of("--socket", "/x/s.sock", "-a"),
-          List.of("--socket=/x/s.sock"),
-          List.of("--"));
+  /** Command lines after the verb that the lean parser must take; then ones it must not. */
+  private static final Map<String, List<List<String>>> PLAIN =
+      Map.of(
+          "ps",
+          List.of(
+              List.of(),
+              List.of("-a"),
+              List.of("-aq"),
+              List.of("-qa", "--no-trunc"),
+              List.of("--all", "--quiet"),
+              List.of("--format", "json"),
+              List.of("--format=json", "-a"),
+              List.of("--socket", "/x/s.sock", "-a"),
+              List.of("--socket=/x/s.sock"),
+              List.of("--")),
+          "images",
+          List.of(List.of(), List.of("-q"), List.of("--digests", "--format", "json")),
+          "inspect",
+          List.of(
+              List.of("a"), List.of("a", "b", "c"), List.of("--", "-a"), List.of("--", "a", "b")),
+          "logs",
+          List.of(
+              List.of("x"),
+              List.of("-f", "x"),
+              List.of("-ft", "--tail", "5", "x"),
+              List.of("x", "-n", "all", "--since=10m", "--until", "2026-11-28T19:00:00Z"),
+              List.of("--", "-x")));
 
   private static final List<List<String>> ODD =
       List.of(
@@ -58,7 +72,15 @@ class GrammarTest {
           List.of("-"),
           List.of("x"),
           List.of("--all=true"),
-          List.of("--", "x"),
+          List.of("--", "x", "y"),
+          List.of("x", "y", "-"),
+          List.of("x", "--", "y"),
+          List.of("x", "--socket", "/x/s.sock", "y"),
+          List.of("-f", "x", "-t"),
+          List.of("x", "-q", "y"),
+          List.of("--tail"),
+          List.of("-n5", "x"),
+          List.of("-n=5", "x"),
           List.of("--socket"),
           List.of("-V"));
 
@@ -110,11 +132,13 @@ class GrammarTest {
 
   @Test
   void plainLinesParseAsPicocliParsesThem() {
-    assertThat(hot()).contains("ps");
-    for (List<String> args : PLAIN) {
-      Object lean = lean("ps", args);
-      assertThat(lean).as("ps %s", args).isNotNull().isEqualTo(picocli("ps", args));
-    }
+    assertThat(PLAIN.keySet()).containsExactlyInAnyOrderElementsOf(hot());
+    PLAIN.forEach((verb, lines) -> {
+      for (List<String> args : lines) {
+        Object lean = lean(verb, args);
+        assertThat(lean).as("%s %s", verb, args).isNotNull().isEqualTo(picocli(verb, args));
+      }
+    });
   }
 
   @Test

@@ -3,6 +3,7 @@
 # of N runs each, interleaved in one run. Goal (issues 6, 9): inferno ps -a <= 1.5x that floor.
 #
 #   bench/cli/run.sh [N]        default N=25; needs a build (./mvnw -pl inferno-cli -am package)
+#   BASELINE=/other/checkout/bin/inferno bench/cli/run.sh [N]   also that launcher's ps -a, interleaved
 #
 # The daemon is the daemon's TestServerMain (test-jar: its API, store and services, with host
 # processes standing in for VMs — `ps` measures the CLI, not kiln) with 10 exited VMs in its table,
@@ -56,25 +57,29 @@ cli_flags=(--enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSe
 labels=("java Hello (default flags)"
   "java Hello (the CLI's flags: C1 only, Serial GC, no perf data)"
   "inferno ps -a (AOT cache)"
-  "inferno ps -a (no AOT cache)")
+  "inferno ps -a (no AOT cache)"
+  "baseline: $(basename "$(dirname "$(dirname "${BASELINE:-x/x/x}")")") ps -a (AOT cache)")
+commands="0 1 2 3"
+if [ -n "${BASELINE:-}" ]; then commands="0 1 2 3 4"; "$BASELINE" ps -a > /dev/null; fi
 run_one() { # how to measure (ms or cpu), index of the command in labels
   case $2 in
     0) $1 "$java" -cp "$work" Hello ;;
     1) $1 "$java" "${cli_flags[@]}" -cp "$work" Hello ;;
     2) $1 "$inferno" ps -a ;;
     3) $1 env INFERNO_NO_AOT=1 "$inferno" ps -a ;;
+    4) $1 "$BASELINE" ps -a ;;
   esac
 }
-for k in 0 1 2 3; do run_one ms "$k" > /dev/null; done # warm the page cache
+for k in $commands; do run_one ms "$k" > /dev/null; done # warm the page cache
 # interleaved, so a change in the machine's load falls on every command alike
 for _ in $(seq "$n"); do
-  for k in 0 1 2 3; do
+  for k in $commands; do
     run_one ms "$k" >> "$work/t$k"
     if [ -n "$perf" ]; then run_one cpu "$k" >> "$work/c$k"; fi
   done
 done
 echo "median of $n runs each, interleaved ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)): wall, CPU"
-for k in 0 1 2 3; do
+for k in $commands; do
   c=; if [ -n "$perf" ]; then c="$(median < "$work/c$k") ms"; fi
   printf '%-64s %8s ms %11s\n' "${labels[$k]}" "$(median < "$work/t$k")" "$c"
 done

@@ -6,6 +6,8 @@
 # no guest boots in the background of the next one.
 #
 #   bench/cli/run-latency.sh [N]     default N=20; needs kernel/build.sh, init/build.sh and a build
+#   BASELINE=/other/checkout/bin/inferno bench/cli/run-latency.sh [N]
+#                                    also times that launcher's `run -d`, interleaved with this one's
 #
 # The real daemon: image module, kiln, QEMU (TCG here: KVM does not work on the build machine; the
 # VMM process starts the same way under KVM), the busybox image from scripts/make-busybox-image.sh.
@@ -62,13 +64,23 @@ for _ in $(seq "$n"); do
   echo "$out * 1000" | bc -l >> "$work/api"
   settle "$(jq -r .id "$work/resp")"
 done
-for _ in $(seq "$n"); do
-  s=$EPOCHREALTIME
-  id=$("$inferno" run -d busybox:latest true)
-  e=$EPOCHREALTIME
-  echo "($e - $s) * 1000" | bc -l >> "$work/cli"
+baseline=${BASELINE:-}
+cli() { # one `run -d` through launcher $1, its wall time appended to file $2
+  local s=$EPOCHREALTIME
+  local id
+  id=$("$1" run -d busybox:latest true)
+  local e=$EPOCHREALTIME
+  echo "($e - $s) * 1000" | bc -l >> "$2"
   settle "$id"
+}
+if [ -n "$baseline" ]; then "$baseline" ps -a > /dev/null; fi # records its AOT cache if need be
+for _ in $(seq "$n"); do
+  cli "$inferno" "$work/cli"
+  if [ -n "$baseline" ]; then cli "$baseline" "$work/base"; fi
 done
 echo "median of $n runs each ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 printf '%-62s %8s ms\n' "POST /v1/vms (daemon create+start until the VMM runs)" "$(median < "$work/api")"
 printf '%-62s %8s ms\n' "inferno run -d busybox:latest true (CLI + daemon)" "$(median < "$work/cli")"
+if [ -n "$baseline" ]; then
+  printf '%-62s %8s ms\n' "the same through $baseline" "$(median < "$work/base")"
+fi

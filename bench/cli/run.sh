@@ -3,10 +3,13 @@
 # of N runs each, interleaved in one run. Goal (issues 6, 9): inferno ps -a <= 1.5x that floor.
 #
 #   bench/cli/run.sh [N]        default N=25; needs a build (./mvnw -pl inferno-cli -am package)
+#   BASELINE=/other/checkout/bin/inferno bench/cli/run.sh [N]   also that launcher's ps -a, interleaved
 #
 # The daemon is the daemon's TestServerMain (test-jar: its API, store and services, with host
 # processes standing in for VMs — `ps` measures the CLI, not kiln) with 10 exited VMs in its table,
-# so `ps -a` has rows to format. Times are wall clock per command, measured with bash's EPOCHREALTIME.
+# so `ps -a` has rows to format. Times are wall clock per command, measured with bash's EPOCHREALTIME;
+# where perf is installed, also the CPU time of each (task-clock: less swayed by other load on the
+# machine than wall time, which is what the goal is stated in).
 set -euo pipefail
 n=${1:-25}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,29 +46,44 @@ ms() { # wall time of one run of the command, in ms
   local e=$EPOCHREALTIME
   echo "($e - $s) * 1000" | bc -l
 }
+perf=$(command -v perf || true)
+if [ -n "$perf" ] && ! "$perf" stat -x, -e task-clock -o /dev/null true 2>/dev/null; then perf=; fi
+cpu() { # CPU time of one run of the command (all its threads), in ms
+  "$perf" stat -x, -e task-clock -o "$work/perf" "$@" > /dev/null 2>&1
+  awk -F, '/task-clock/ {print $1}' "$work/perf"
+}
 # the CLI's JVM flags (bin/inferno), without its AOT cache: a bare hello-world gets the JDK's CDS
 cli_flags=(--enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss1m)
 labels=("java Hello (default flags)"
   "java Hello (the CLI's flags: C1 only, Serial GC, no perf data)"
   "inferno ps -a (AOT cache)"
-  "inferno ps -a (no AOT cache)")
-run_one() { # index of the command in labels
-  case $1 in
-    0) ms "$java" -cp "$work" Hello ;;
-    1) ms "$java" "${cli_flags[@]}" -cp "$work" Hello ;;
-    2) ms "$inferno" ps -a ;;
-    3) ms env INFERNO_NO_AOT=1 "$inferno" ps -a ;;
+  "inferno ps -a (no AOT cache)"
+  "baseline: $(basename "$(dirname "$(dirname "${BASELINE:-x/x/x}")")") ps -a (AOT cache)")
+commands="0 1 2 3"
+if [ -n "${BASELINE:-}" ]; then commands="0 1 2 3 4"; "$BASELINE" ps -a > /dev/null; fi
+run_one() { # how to measure (ms or cpu), index of the command in labels
+  case $2 in
+    0) $1 "$java" -cp "$work" Hello ;;
+    1) $1 "$java" "${cli_flags[@]}" -cp "$work" Hello ;;
+    2) $1 "$inferno" ps -a ;;
+    3) $1 env INFERNO_NO_AOT=1 "$inferno" ps -a ;;
+    4) $1 "$BASELINE" ps -a ;;
   esac
 }
-for k in 0 1 2 3; do run_one "$k" > /dev/null; done # warm the page cache
+for k in $commands; do run_one ms "$k" > /dev/null; done # warm the page cache
 # interleaved, so a change in the machine's load falls on every command alike
 for _ in $(seq "$n"); do
-  for k in 0 1 2 3; do run_one "$k" >> "$work/t$k"; done
+  for k in $commands; do
+    run_one ms "$k" >> "$work/t$k"
+    if [ -n "$perf" ]; then run_one cpu "$k" >> "$work/c$k"; fi
+  done
 done
-echo "median wall time of $n runs each, interleaved ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
-for k in 0 1 2 3; do
-  printf '%-64s %8s ms\n' "${labels[$k]}" "$(median < "$work/t$k")"
+echo "median of $n runs each, interleaved ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)): wall, CPU"
+for k in $commands; do
+  c=; if [ -n "$perf" ]; then c="$(median < "$work/c$k") ms"; fi
+  printf '%-64s %8s ms %11s\n' "${labels[$k]}" "$(median < "$work/t$k")" "$c"
 done
-floor=$(median < "$work/t1")
-ps_aot=$(median < "$work/t2")
-printf 'inferno ps -a / java Hello with the same flags = %.2f (goal <= 1.5)\n' "$(echo "$ps_aot / $floor" | bc -l)"
+ratio() { printf '%.2f' "$(echo "$(median < "$work/$1") / $(median < "$work/$2")" | bc -l)"; }
+printf 'inferno ps -a / java Hello with the same flags = %s wall (goal <= 1.5)' "$(ratio t2 t1)"
+if [ -n "$perf" ]; then printf ', %s CPU' "$(ratio c2 c1)"; fi
+echo

@@ -142,25 +142,24 @@ final class ImageCommands {
     }
   }
 
-  static final class Images implements Verb {
-    private final OptionSpec digestsOpt = Verb.flag("show manifest digests", "--digests");
-    private final OptionSpec quietOpt = Verb.flag("only image ids", "-q", "--quiet");
-    private final OptionSpec formatOpt =
-        Verb.option(String.class, "format", "table (default) or json", "--format");
+  static final class Images extends LeanVerb {
+    static final Grammar.Option DIGESTS = Grammar.flag("show manifest digests", "--digests");
+    static final Grammar.Option QUIET = Grammar.flag("only image ids", "-q", "--quiet");
+    static final Grammar.Option FORMAT =
+        Grammar.option(String.class, "format", "table (default) or json", "--format");
+    static final Grammar GRAMMAR =
+        new Grammar("images", "List local images.", List.of(DIGESTS, QUIET, FORMAT), List.of());
 
     @Override
-    public CommandSpec spec() {
-      return Verb.command(this, "images", "List local images.")
-          .addOption(digestsOpt)
-          .addOption(quietOpt)
-          .addOption(formatOpt);
+    Grammar grammar() {
+      return GRAMMAR;
     }
 
     @Override
-    public int run() throws IOException {
-      boolean digests = digestsOpt.getValue();
-      boolean quiet = quietOpt.getValue();
-      String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
+    int run(Grammar.Args args) throws IOException {
+      boolean digests = args.flag(DIGESTS);
+      boolean quiet = args.flag(QUIET);
+      String format = args.value(FORMAT) == null ? "table" : args.value(FORMAT);
       if (!format.equals("table") && !format.equals("json")) {
         throw new CliException("invalid --format " + format + ": table or json");
       }

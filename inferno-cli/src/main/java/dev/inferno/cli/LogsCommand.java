@@ -13,49 +13,46 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code inferno logs}: history, then with -f everything new until the VM exits. */
-final class LogsCommand implements Verb {
+final class LogsCommand extends LeanVerb {
   static final DateTimeFormatter RFC3339_NANO =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
 
-  private final OptionSpec followOpt = Verb.flag("follow until the VM exits", "-f", "--follow");
-  private final OptionSpec tailOpt =
-      Verb.option(String.class, "tail", "only the last N lines (records)", "-n", "--tail");
-  private final OptionSpec sinceOpt =
-      Verb.option(
+  static final Grammar.Option FOLLOW = Grammar.flag("follow until the VM exits", "-f", "--follow");
+  static final Grammar.Option TAIL =
+      Grammar.option(String.class, "tail", "only the last N lines (records)", "-n", "--tail");
+  static final Grammar.Option SINCE =
+      Grammar.option(
           String.class,
           "since",
           "from this time: RFC 3339, Unix seconds, or a duration like 10m",
           "--since");
-  private final OptionSpec untilOpt =
-      Verb.option(String.class, "until", "before this time (same forms as --since)", "--until");
-  private final OptionSpec timestampsOpt =
-      Verb.flag("prefix each line with its time", "-t", "--timestamps");
-  private final PositionalParamSpec vmParam = Verb.positional("0", "1", "VM", null);
+  static final Grammar.Option UNTIL =
+      Grammar.option(String.class, "until", "before this time (same forms as --since)", "--until");
+  static final Grammar.Option TIMESTAMPS =
+      Grammar.flag("prefix each line with its time", "-t", "--timestamps");
+  static final Grammar.Param VM = new Grammar.Param("VM", 1, false, null);
+  static final Grammar GRAMMAR =
+      new Grammar(
+          "logs",
+          "Show a VM's output.",
+          List.of(FOLLOW, TAIL, SINCE, UNTIL, TIMESTAMPS),
+          List.of(VM));
 
   @Override
-  public CommandSpec spec() {
-    return Verb.command(this, "logs", "Show a VM's output.")
-        .addOption(followOpt)
-        .addOption(tailOpt)
-        .addOption(sinceOpt)
-        .addOption(untilOpt)
-        .addOption(timestampsOpt)
-        .addPositional(vmParam);
+  Grammar grammar() {
+    return GRAMMAR;
   }
 
   @Override
-  public int run() throws IOException {
-    boolean follow = followOpt.getValue();
-    String tail = tailOpt.getValue();
-    String since = sinceOpt.getValue();
-    String until = untilOpt.getValue();
-    boolean timestamps = timestampsOpt.getValue();
-    String vm = vmParam.getValue();
+  int run(Grammar.Args args) throws IOException {
+    boolean follow = args.flag(FOLLOW);
+    String tail = args.value(TAIL);
+    String since = args.value(SINCE);
+    String until = args.value(UNTIL);
+    boolean timestamps = args.flag(TIMESTAMPS);
+    String vm = args.param(VM);
     List<String> q = new ArrayList<>();
     if (follow) {
       q.add("follow=true");

@@ -1,8 +1,10 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.http.UnixHttpClient;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -17,23 +19,40 @@ public final class Main {
   public static final String VERSION = "0.1.0";
   static final Path DEFAULT_SOCKET = Path.of("/run/inferno/inferno.sock");
 
+  /** The global option every verb inherits. */
+  static final Grammar.Option SOCKET =
+      Grammar.option(
+          Path.class,
+          "socket",
+          "the daemon's socket (default: $INFERNO_SOCKET or /run/inferno/inferno.sock)",
+          "--socket");
+
   /** The --socket of the command line running now (null: $INFERNO_SOCKET or the default). */
   private static Path socket;
 
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(
-        run(
-            args,
-            new PrintWriter(
-                new java.io.OutputStreamWriter(
-                    System.out, java.nio.charset.Charset.defaultCharset()),
-                true),
-            new PrintWriter(
-                new java.io.OutputStreamWriter(
-                    System.err, java.nio.charset.Charset.defaultCharset()),
-                true)));
+    PrintWriter out =
+        new PrintWriter(
+            new java.io.OutputStreamWriter(System.out, java.nio.charset.Charset.defaultCharset()),
+            true);
+    PrintWriter err =
+        new PrintWriter(
+            new java.io.OutputStreamWriter(System.err, java.nio.charset.Charset.defaultCharset()),
+            true);
+    int code = run(args, out, err);
+    if (args.length > 0 && isDaemonVerb(args[0])) {
+      System.exit(code); // the daemon's shutdown hooks must run
+    }
+    // The CLI registers no shutdown hooks, so after flushing, halting is the same exit without
+    // System.exit's logging of it, which looks the JDK's logger up as a service in every jar on
+    // the classpath (a third of a `ps`'s own time, docs/benchmarks.md).
+    out.flush();
+    err.flush();
+    System.out.flush();
+    System.err.flush();
+    Runtime.getRuntime().halt(code);
   }
 
   /** Runs one command line; returns the exit code. */
@@ -45,10 +64,67 @@ public final class Main {
       return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
     }
     socket = null;
-    CommandLine cl = commandLine(subcommand(args));
+    String verb = subcommand(args);
+    if (verb != null) {
+      UnixHttpClient.warmUp(); // while this thread parses the arguments
+    }
+    Integer lean = lean(args, err);
+    if (lean != null) {
+      return lean;
+    }
+    CommandLine cl = commandLine(verb);
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
+  }
+
+  /**
+   * Runs a hot verb's plain command line without picocli (see {@link Grammar}); null when the
+   * arguments are not that, for picocli to parse, run or report.
+   */
+  private static Integer lean(String[] args, PrintWriter err) {
+    Path global = null;
+    int i = 0;
+    for (; i < args.length && args[i].startsWith("--socket"); i++) {
+      String value = args[i].startsWith("--socket=") ? args[i].substring(9) : null;
+      if (value == null && args[i].equals("--socket") && i + 1 < args.length) {
+        value = args[++i];
+      }
+      if (global != null || value == null || value.isEmpty() || value.startsWith("-")) {
+        return null;
+      }
+      try {
+        global = Path.of(value);
+      } catch (java.nio.file.InvalidPathException e) {
+        return null;
+      }
+    }
+    LeanVerb verb = i < args.length ? leanCommand(args[i]) : null;
+    if (verb == null) {
+      return null;
+    }
+    Grammar.Args parsed = verb.grammar().parse(args, i + 1, List.of(SOCKET));
+    if (parsed == null) {
+      return null;
+    }
+    Path local = parsed.value(SOCKET);
+    socket = local != null ? local : global;
+    try {
+      return verb.run(parsed);
+    } catch (Exception e) {
+      return failed(e, verb, err);
+    }
+  }
+
+  /** A verb failed: one line saying why; 125 for run (Docker's code for its own failures). */
+  private static int failed(Exception ex, Object verb, PrintWriter err) {
+    String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
+      msg = "talking to the daemon failed: " + msg;
+    }
+    err.println("inferno: " + msg);
+    err.flush();
+    return verb instanceof RunCommand ? 125 : 1;
   }
 
   private static boolean isDaemonVerb(String verb) {
@@ -84,17 +160,17 @@ public final class Main {
    * invocation needs (startup matters).
    */
   static Verb command(String name) {
+    LeanVerb lean = leanCommand(name);
+    if (lean != null) {
+      return lean;
+    }
     return switch (name) {
       case "run" -> new RunCommand();
       case "stop" -> new VmCommands.Stop();
       case "kill" -> new VmCommands.Kill();
       case "rm" -> new VmCommands.Rm();
-      case "ps" -> new PsCommand();
       case "port" -> new PortCommand();
-      case "inspect" -> new VmCommands.Inspect();
-      case "logs" -> new LogsCommand();
       case "pull" -> new ImageCommands.Pull();
-      case "images" -> new ImageCommands.Images();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
       case "login" -> new AuthCommands.Login();
@@ -108,13 +184,24 @@ public final class Main {
     };
   }
 
+  /** The hot verbs, which run without picocli when their arguments are plain; else null. */
+  static LeanVerb leanCommand(String name) {
+    return switch (name) {
+      case "ps" -> new PsCommand();
+      case "images" -> new ImageCommands.Images();
+      case "inspect" -> new VmCommands.Inspect();
+      case "logs" -> new LogsCommand();
+      default -> null;
+    };
+  }
+
   /** The subcommand the arguments name (after global options), when only it needs registering. */
   static String subcommand(String[] args) {
     int i = 0;
     while (i < args.length && args[i].startsWith("--socket")) {
       i += args[i].contains("=") ? 1 : 2;
     }
-    if (i < args.length && command(args[i]) != null && !args[i].equals("completion")) {
+    if (i < args.length && List.of(COMMANDS).contains(args[i]) && !args[i].equals("completion")) {
       return args[i];
     }
     return null; // help, completion, or a mistake: register everything
@@ -127,14 +214,7 @@ public final class Main {
   static CommandLine commandLine(String only) {
     CommandSpec root = CommandSpec.create().name("inferno").version("inferno version " + VERSION);
     root.usageMessage().description("Docker-shaped containers that are microVMs.");
-    root.addOption(
-        OptionSpec.builder("--socket")
-            .type(Path.class)
-            .paramLabel("<socket>")
-            .scopeType(CommandLine.ScopeType.INHERIT)
-            .description(
-                "the daemon's socket (default: $INFERNO_SOCKET or /run/inferno/inferno.sock)")
-            .build());
+    root.addOption(SOCKET.spec().toBuilder().scopeType(CommandLine.ScopeType.INHERIT).build());
     root.addOption(help());
     root.addOption(
         OptionSpec.builder("-V", "--version")
@@ -150,15 +230,8 @@ public final class Main {
       cl.addSubcommand("help", new CommandLine.HelpCommand()); // `inferno help VERB`
     }
     cl.setExecutionStrategy(Main::execute);
-    cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
-      String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-      if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
-        msg = "talking to the daemon failed: " + msg;
-      }
-      cmd.getErr().println("inferno: " + msg);
-      cmd.getErr().flush();
-      return cmd.getCommandSpec().userObject() instanceof RunCommand ? 125 : 1;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parse) -> failed(ex, cmd.getCommandSpec().userObject(), cmd.getErr()));
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       c.getErr().println("inferno: " + ex.getMessage());

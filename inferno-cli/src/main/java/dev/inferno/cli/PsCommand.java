@@ -5,33 +5,34 @@ import dev.inferno.model.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code inferno ps}. */
-final class PsCommand implements Verb {
-  private final OptionSpec allOpt = Verb.flag("show all VMs, not only running ones", "-a", "--all");
-  private final OptionSpec quietOpt = Verb.flag("only ids", "-q", "--quiet");
-  private final OptionSpec formatOpt =
-      Verb.option(
+final class PsCommand extends LeanVerb {
+  static final Grammar.Option ALL =
+      Grammar.flag("show all VMs, not only running ones", "-a", "--all");
+  static final Grammar.Option QUIET = Grammar.flag("only ids", "-q", "--quiet");
+  static final Grammar.Option FORMAT =
+      Grammar.option(
           String.class, "format", "table (default) or json (one object per line)", "--format");
-  private final OptionSpec noTruncOpt = Verb.flag("full ids and commands", "--no-trunc");
+  static final Grammar.Option NO_TRUNC = Grammar.flag("full ids and commands", "--no-trunc");
+  static final Grammar GRAMMAR =
+      new Grammar(
+          "ps",
+          "List VMs (running ones unless -a).",
+          List.of(ALL, QUIET, FORMAT, NO_TRUNC),
+          List.of());
 
   @Override
-  public CommandSpec spec() {
-    return Verb.command(this, "ps", "List VMs (running ones unless -a).")
-        .addOption(allOpt)
-        .addOption(quietOpt)
-        .addOption(formatOpt)
-        .addOption(noTruncOpt);
+  Grammar grammar() {
+    return GRAMMAR;
   }
 
   @Override
-  public int run() throws Exception {
-    boolean all = allOpt.getValue();
-    boolean quiet = quietOpt.getValue();
-    boolean noTrunc = noTruncOpt.getValue();
-    String format = formatOpt.getValue() == null ? "table" : formatOpt.getValue();
+  int run(Grammar.Args args) throws Exception {
+    boolean all = args.flag(ALL);
+    boolean quiet = args.flag(QUIET);
+    boolean noTrunc = args.flag(NO_TRUNC);
+    String format = args.value(FORMAT) == null ? "table" : args.value(FORMAT);
     if (!format.equals("table") && !format.equals("json")) {
       throw new CliException("invalid --format " + format + ": table or json");
     }

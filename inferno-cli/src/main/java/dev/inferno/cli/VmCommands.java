@@ -112,17 +112,21 @@ final class VmCommands {
     }
   }
 
-  static final class Inspect extends EachVm {
+  static final class Inspect extends LeanVerb {
+    static final Grammar.Param VMS = new Grammar.Param("VM", 1, true, null);
+    static final Grammar GRAMMAR =
+        new Grammar("inspect", "Show VMs in detail (JSON).", List.of(), List.of(VMS));
+
     @Override
-    public CommandSpec spec() {
-      return Verb.command(this, "inspect", "Show VMs in detail (JSON).").addPositional(vms);
+    Grammar grammar() {
+      return GRAMMAR;
     }
 
     @Override
-    public int run() {
+    int run(Grammar.Args args) {
       List<VmDetail> out = new ArrayList<>();
       int code = 0;
-      for (String ref : Verb.list(vms)) {
+      for (String ref : args.params(VMS)) {
         try {
           out.add(
               Main.client().call("GET", "/v1/vms/" + DaemonClient.enc(ref), null, VmDetail.class));

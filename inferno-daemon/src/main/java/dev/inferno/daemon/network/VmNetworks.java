@@ -63,8 +63,7 @@ public final class VmNetworks implements AutoCloseable {
 
   /**
    * Whether a device is one this daemon names (prefix + hex digits of a VM id): only those are its
-   * to remove. Other tools' devices that merely share the prefix are left
-   * alone.
+   * to remove. Other tools' devices that merely share the prefix are left alone.
    */
   boolean ours(String device) {
     String prefix = settings.nft().devicePrefix();

@@ -219,6 +219,9 @@ public final class Json {
       if (fraction) {
         return new BigDecimal(n).doubleValue();
       }
+      if (n.length() <= 18) {
+        return Long.parseLong(n); // fits: no BigInteger (its first use costs a CLI command)
+      }
       BigInteger bi = new BigInteger(n);
       return bi.bitLength() < 64 ? (Object) bi.longValue() : bi;
     } catch (NumberFormatException ex) {

@@ -82,7 +82,7 @@ final class Records {
     }
     if (raw == Instant.class) {
       try {
-        return Instant.parse(cast(v, String.class, where));
+        return instant(cast(v, String.class, where));
       } catch (DateTimeParseException e) {
         throw mismatch(where, "an ISO-8601 instant", v);
       }
@@ -108,6 +108,83 @@ final class Records {
       return record(cast(v, Map.class, where), raw, where);
     }
     throw new IllegalArgumentException("cannot bind JSON to " + type);
+  }
+
+  /**
+   * An instant as the daemon writes them (Instant.toString, UTC: 2026-11-28T19:00:01.5Z), read
+   * without java.time's formatters, whose first use costs a CLI command more than the rest of its
+   * decoding; every other form (offsets, years past 9999, leap seconds) goes to Instant.parse.
+   */
+  static Instant instant(String s) {
+    int n = s.length();
+    if (n >= 20
+        && n <= 30
+        && s.charAt(4) == '-'
+        && s.charAt(7) == '-'
+        && s.charAt(10) == 'T'
+        && s.charAt(13) == ':'
+        && s.charAt(16) == ':'
+        && s.charAt(n - 1) == 'Z'
+        && (n == 20 || (n >= 22 && s.charAt(19) == '.'))) {
+      int y = digits(s, 0, 4);
+      int mo = digits(s, 5, 7);
+      int d = digits(s, 8, 10);
+      int h = digits(s, 11, 13);
+      int mi = digits(s, 14, 16);
+      int sec = digits(s, 17, 19);
+      int fraction = n == 20 ? 0 : digits(s, 20, n - 1);
+      if (y >= 1
+          && mo >= 1
+          && mo <= 12
+          && d >= 1
+          && d <= daysInMonth(y, mo)
+          && h >= 0
+          && h < 24
+          && mi >= 0
+          && mi < 60
+          && sec >= 0
+          && sec < 60
+          && fraction >= 0) {
+        int nanos = fraction;
+        for (int i = n - 21; i < 9 && n > 20; i++) {
+          nanos *= 10;
+        }
+        return Instant.ofEpochSecond(epochDay(y, mo, d) * 86400L + h * 3600 + mi * 60 + sec, nanos);
+      }
+    }
+    return Instant.parse(s);
+  }
+
+  /** The decimal number in s[from, to), or -1 if that is not all digits. */
+  private static int digits(String s, int from, int to) {
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  }
+
+  private static int daysInMonth(int y, int mo) {
+    boolean leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return switch (mo) {
+      case 2 -> leap ? 29 : 28;
+      case 4, 6, 9, 11 -> 30;
+      default -> 31;
+    };
+  }
+
+  /** Days since 1970-01-01 of a proleptic Gregorian date, year >= 1 (Hinnant's days_from_civil). */
+  private static long epochDay(int y, int mo, int d) {
+    long yy = mo <= 2 ? y - 1 : y;
+    long era = yy / 400;
+    long yoe = yy - era * 400;
+    long doy = (153L * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
   }
 
   private static Object record(Map<?, ?> m, Class<?> type, String where) {

@@ -81,4 +81,47 @@ class RecordsTest {
     assertThatThrownBy(() -> Json.readList("{}", RunRequest.class))
         .hasMessage("expected a JSON array of RunRequest");
   }
+
+  @Test
+  void readsInstantsAsInstantParseDoes() {
+    java.util.Random random = new java.util.Random(42);
+    List<String> samples = new java.util.ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      // seconds from year 1 to 9999, and nanos cut to every precision Instant.toString writes
+      long s = -62135596800L + (long) (random.nextDouble() * 315537897599L);
+      Instant t = Instant.ofEpochSecond(s, random.nextInt(1_000_000_000));
+      samples.add(t.toString());
+      samples.add(t.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+      samples.add(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    }
+    samples.addAll(
+        List.of(
+            "1970-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2024-02-29T12:00:00.5Z",
+            "2000-02-29T00:00:00.1Z",
+            "2026-11-28T19:00:01.50Z",
+            "2026-11-28T19:00:01+02:00",
+            "+10000-01-01T00:00:00Z",
+            "2026-11-28T24:00:00Z",
+            "2026-11-28T19:00:01.Z",
+            "2026-11-28T23:59:60Z"));
+    for (String sample : samples) {
+      assertThat(Records.instant(sample)).as(sample).isEqualTo(Instant.parse(sample));
+    }
+    // what Instant.parse rejects is rejected the same way
+    for (String bad :
+        List.of(
+            "2023-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-28T19:00:01.1234567890Z",
+            "2026-11-28 19:00:01Z",
+            "2026-1a-28T19:00:01Z")) {
+      assertThatThrownBy(() -> Instant.parse(bad)).as(bad).isNotNull();
+      assertThatThrownBy(() -> Records.instant(bad))
+          .as(bad)
+          .isInstanceOf(java.time.format.DateTimeParseException.class);
+    }
+  }
 }

@@ -146,7 +146,9 @@ fn stop_request_lets_a_trap_handling_shell_exit_gracefully() {
 #[test]
 fn leftover_process_ignoring_sigterm_is_killed_after_grace() {
     let _g = vm_lock();
-    let script = "sh -c 'trap \"\" TERM; while true; do sleep 1; done' >/dev/null 2>&1 & echo started; exit 0";
+    // the main shell waits until the leftover ignores TERM: else init's TERM may land before the trap (a race)
+    let script = "sh -c 'trap \"\" TERM; touch /tmp/trapped; while true; do sleep 1; done' >/dev/null 2>&1 & \
+                  while [ ! -e /tmp/trapped ]; do sleep 1; done; echo started; exit 0";
     let (out, _, _) = boot("grace", &RunConfig::sh(script));
     assert_eq!(out.code(), 0);
     assert!(out.console.contains("sending SIGKILL"), "{}", out.console);

@@ -47,7 +47,7 @@ public final class Main {
     }
     // The CLI registers no shutdown hooks, so after flushing, halting is the same exit without
     // System.exit's logging of it, which looks the JDK's logger up as a service in every jar on
-    // the classpath (a third of a `ps`'s own time, docs/benchmarks.md).
+    // the classpath (2-20 ms, bench/cli/README.md).
     out.flush();
     err.flush();
     System.out.flush();

@@ -1,6 +1,5 @@
 package dev.inferno.cli;
 
-import dev.inferno.model.http.UnixHttpClient;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
@@ -64,15 +63,11 @@ public final class Main {
       return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
     }
     socket = null;
-    String verb = subcommand(args);
-    if (verb != null) {
-      UnixHttpClient.warmUp(); // while this thread parses the arguments
-    }
     Integer lean = lean(args, err);
     if (lean != null) {
       return lean;
     }
-    CommandLine cl = commandLine(verb);
+    CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
@@ -199,7 +194,7 @@ public final class Main {
     while (i < args.length && args[i].startsWith("--socket")) {
       i += args[i].contains("=") ? 1 : 2;
     }
-    if (i < args.length && List.of(COMMANDS).contains(args[i]) && !args[i].equals("completion")) {
+    if (i < args.length && command(args[i]) != null && !args[i].equals("completion")) {
       return args[i];
     }
     return null; // help, completion, or a mistake: register everything

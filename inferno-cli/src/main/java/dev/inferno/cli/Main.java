@@ -1,6 +1,5 @@
 package dev.inferno.cli;
 
-import dev.inferno.model.http.UnixHttpClient;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
@@ -47,7 +46,7 @@ public final class Main {
     }
     // The CLI registers no shutdown hooks, so after flushing, halting is the same exit without
     // System.exit's logging of it, which looks the JDK's logger up as a service in every jar on
-    // the classpath (a third of a `ps`'s own time, docs/benchmarks.md).
+    // the classpath (2-20 ms, bench/cli/README.md).
     out.flush();
     err.flush();
     System.out.flush();
@@ -64,15 +63,11 @@ public final class Main {
       return daemon(new String[] {args[1], "--help"}, err); // their options live in the daemon
     }
     socket = null;
-    String verb = subcommand(args);
-    if (verb != null) {
-      UnixHttpClient.warmUp(); // while this thread parses the arguments
-    }
     Integer lean = lean(args, err);
     if (lean != null) {
       return lean;
     }
-    CommandLine cl = commandLine(verb);
+    CommandLine cl = commandLine(subcommand(args));
     cl.setOut(out);
     cl.setErr(err);
     return cl.execute(args);
@@ -201,7 +196,7 @@ public final class Main {
     while (i < args.length && args[i].startsWith("--socket")) {
       i += args[i].contains("=") ? 1 : 2;
     }
-    if (i < args.length && List.of(COMMANDS).contains(args[i]) && !args[i].equals("completion")) {
+    if (i < args.length && command(args[i]) != null && !args[i].equals("completion")) {
       return args[i];
     }
     return null; // help, completion, or a mistake: register everything

@@ -31,24 +31,6 @@ public final class UnixHttpClient {
     this.socket = socket;
   }
 
-  /**
-   * Starts the JDK's one-time setup of unix-domain sockets on a background thread, so that it
-   * overlaps the caller's own start (parsing, say) instead of delaying its first request: the setup
-   * seeds a SecureRandom, which loads the security providers (~10 ms of every CLI command).
-   * Optional; a failure here is left for the real connect to report.
-   */
-  public static void warmUp() {
-    Thread.ofPlatform().daemon().name("unix-socket-warm-up").start(UnixHttpClient::openAndClose);
-  }
-
-  private static void openAndClose() {
-    try {
-      SocketChannel.open(StandardProtocolFamily.UNIX).close();
-    } catch (IOException | RuntimeException e) {
-      // the real connect reports what is wrong
-    }
-  }
-
   public Path socket() {
     return socket;
   }

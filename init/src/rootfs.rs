@@ -186,6 +186,9 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
         sys::do_sethostname(&c.hostname).map_err(|e| format!("cannot set the hostname {:?}: {e}", c.hostname))?;
     }
     mkdir_p("/etc", 0o755)?;
+    if !c.hostname.is_empty() {
+        write_etc("/etc/hostname", &format!("{}\n", c.hostname))?;
+    }
     write_etc("/etc/hosts", &hosts_file(c))?;
     if !c.nameservers.is_empty() {
         write_etc("/etc/resolv.conf", &resolv_conf(c))?;

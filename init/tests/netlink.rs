@@ -223,7 +223,10 @@ fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
     let mac = "02:42:c6:13:00:06";
     let cfg = RunConfig::sh(&format!(
         "cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; ls /sys/class/net; ip -4 addr show dev eth0; \
-         ip route; grep testvm /etc/hosts; echo hello from init | nc {host} {port}"
+         ip route; grep testvm /etc/hosts; cat /etc/hostname; \
+         for i in 1 2 3 4 5; do grep -q eth0 /proc/net/if_inet6 && break; sleep 1; done; \
+         ip -6 addr show dev eth0 | grep -o 'inet6 fe80::[^ ]*'; \
+         echo hello from init | nc {host} {port}"
     ))
     .set("network", network(mac, &format!("{guest}/30"), &host, 1400))
     .set("root", json::obj(vec![("writable_device", json::Value::Null)]));
@@ -241,6 +244,9 @@ fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
     assert!(stdout.contains(&format!("inet {guest}/30")), "{stdout}");
     assert!(stdout.contains(&format!("default via {host} dev eth0")), "{stdout}");
     assert!(stdout.contains(&format!("{guest}\ttestvm\n")), "/etc/hosts: {stdout}");
+    assert!(stdout.contains(&format!("{guest}\ttestvm\ntestvm\n")), "/etc/hosts, then /etc/hostname: {stdout}");
+    // IPv6: the kernel gives eth0 its link-local address once it is up (the loop above waits for it)
+    assert!(stdout.contains("inet6 fe80::"), "{stdout}");
     assert!(out.console.contains(&format!("network: {guest}/30 via {host} (mtu 1400, mac {mac})")), "{}", out.console);
     let (peer, said) = server.join().unwrap();
     assert_eq!((peer.as_str(), said.as_str()), (guest.as_str(), "hello from init\n"));

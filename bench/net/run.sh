@@ -16,38 +16,9 @@ set -euo pipefail
 n=${1:-20}
 rounds=${2:-5}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-inferno="$root/bin/inferno"
-kernel="$root/build/kernel/vmlinux"
-init="$root/build/init/init"
-[ -f "$kernel" ] && [ -f "$init" ] || { echo "run kernel/build.sh and init/build.sh first" >&2; exit 1; }
-work=$(mktemp -d)
-daemon_pid=
-cleanup() {
-  if [ -n "$daemon_pid" ]; then
-    INFERNO_SOCKET="$work/s.sock" "$inferno" ps -a -q 2>/dev/null | while read -r id; do
-      INFERNO_SOCKET="$work/s.sock" "$inferno" rm -f "$id" > /dev/null 2>&1 || true
-    done
-    kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../lib/daemon.sh
+source "$root/bench/lib/daemon.sh"
 
-: > "$work/daemon.conf"
-"$inferno" server --config "$work/daemon.conf" --state-dir "$work/state" --socket "$work/s.sock" \
-  --kernel "$kernel" --init "$init" --vmm qemu --qemu-accel tcg > "$work/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 200); do [ -S "$work/s.sock" ] && break; sleep 0.1; done
-export INFERNO_SOCKET="$work/s.sock"
-"$root/scripts/make-busybox-image.sh" "$work/layout" latest > /dev/null
-jq -c '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "busybox:latest"' \
-  "$work/layout/index.json" > "$work/index.json"
-mv "$work/index.json" "$work/layout/index.json"
-tar -C "$work/layout" -cf "$work/busybox.tar" .
-"$inferno" load -i "$work/busybox.tar" > /dev/null
-
-api() { curl -sS --unix-socket "$work/s.sock" "$@"; }
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
 create() { # $1: extra JSON fields; prints ms, removes the VM
   out=$(api -o "$work/resp" -w '%{time_total}' -X POST -H 'Content-Type: application/json' \
     -d "{\"image\":\"busybox:latest\",\"cmd\":[\"sleep\",\"100\"]$1}" http://inferno/v1/vms)

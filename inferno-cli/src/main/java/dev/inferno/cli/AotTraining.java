@@ -158,7 +158,8 @@ public final class AotTraining {
               t,
               t,
               t,
-              exit));
+              exit,
+              List.of()));
     }
     while (server.isOpen()) {
       SocketChannel accepted;

@@ -195,30 +195,29 @@ final class RunCommand implements Verb {
         throw new CliException(e.getMessage());
       }
     }
-    return new RunRequest(
-            image,
-            nameOpt.getValue(),
-            envs.isEmpty() ? null : envs,
-            entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint),
-            cmd.isEmpty() ? null : cmd,
-            workdirOpt.getValue(),
-            userOpt.getValue(),
-            cpusOpt.getValue(),
-            memoryBytes,
-            stopSignalOpt.getValue(),
-            stopTimeoutOpt.getValue(),
-            vmmOpt.getValue(),
-            platformOpt.getValue(),
-            null,
-            Boolean.TRUE.equals(rmOpt.getValue()) ? Boolean.TRUE : null)
-        .withNetwork(
-            orNull(Verb.list(publishOpt)),
-            Boolean.TRUE.equals(publishAllOpt.getValue()) ? Boolean.TRUE : null,
-            networkOpt.getValue(),
-            hostnameOpt.getValue(),
-            orNull(Verb.list(dnsOpt)),
-            orNull(Verb.list(dnsSearchOpt)),
-            orNull(Verb.list(addHostOpt)));
+    return RunRequest.builder(image)
+        .name(nameOpt.getValue())
+        .env(envs.isEmpty() ? null : envs)
+        .entrypoint(
+            entrypoint == null ? null : entrypoint.isEmpty() ? List.of() : List.of(entrypoint))
+        .cmd(cmd.isEmpty() ? null : cmd)
+        .workdir(workdirOpt.getValue())
+        .user(userOpt.getValue())
+        .cpus(cpusOpt.getValue())
+        .memoryBytes(memoryBytes)
+        .stopSignal(stopSignalOpt.getValue())
+        .stopTimeoutSeconds(stopTimeoutOpt.getValue())
+        .vmm(vmmOpt.getValue())
+        .platform(platformOpt.getValue())
+        .autoRemove(Boolean.TRUE.equals(rmOpt.getValue()) ? Boolean.TRUE : null)
+        .ports(orNull(Verb.list(publishOpt)))
+        .publishAll(Boolean.TRUE.equals(publishAllOpt.getValue()) ? Boolean.TRUE : null)
+        .network(networkOpt.getValue())
+        .hostname(hostnameOpt.getValue())
+        .dns(orNull(Verb.list(dnsOpt)))
+        .dnsSearch(orNull(Verb.list(dnsSearchOpt)))
+        .extraHosts(orNull(Verb.list(addHostOpt)))
+        .build();
   }
 
   /** An option not given is null in the request: the daemon's default applies. */

@@ -53,7 +53,8 @@ class FormatTest {
   }
 
   private static VmSummary vm(VmState state, Instant started, Instant finished, ExitRecord exit) {
-    return new VmSummary("id", "n", "img", List.of(), state, null, started, finished, exit);
+    return new VmSummary(
+        "id", "n", "img", List.of(), state, null, started, finished, exit, List.of());
   }
 
   @Test

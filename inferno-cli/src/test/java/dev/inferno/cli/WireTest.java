@@ -10,7 +10,9 @@ import dev.inferno.model.Created;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
+import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
+import dev.inferno.model.PublishedPort;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
@@ -51,14 +53,40 @@ class WireTest {
             "qemu",
             "linux/amd64",
             "never",
-            true);
+            true,
+            List.of("127.0.0.1:8080:80", "53/udp"),
+            true,
+            "default",
+            "web",
+            List.of("9.9.9.9"),
+            List.of("corp.example"),
+            List.of("db:10.0.0.7"));
+    PublishedPort port = new PublishedPort("", 8080, 80, "tcp");
     ImageSummary img =
         new ImageSummary("docker.io/library/busybox:latest", "sha256:a", "sha256:b", 4_400_000L, T);
     return List.of(
         new VmSummary(
-            "0123456789abcdef", "n", "busybox", List.of("sh"), VmState.RUNNING, T, T, null, null),
+            "0123456789abcdef",
+            "n",
+            "busybox",
+            List.of("sh"),
+            VmState.RUNNING,
+            T,
+            T,
+            null,
+            null,
+            List.of(port, new PublishedPort("127.0.0.1", 40679, 53, "udp"))),
         new VmSummary(
-            "0123456789abcdef", "n", "busybox", List.of(), VmState.EXITED, T, T, T2, exit),
+            "0123456789abcdef",
+            "n",
+            "busybox",
+            List.of(),
+            VmState.EXITED,
+            T,
+            T,
+            T2,
+            exit,
+            List.of()),
         new VmDetail(
             "id",
             "n",
@@ -72,7 +100,15 @@ class WireTest {
             null,
             42L,
             "qemu",
-            req),
+            req,
+            new NetworkSettings(
+                "default",
+                "172.30.0.2",
+                30,
+                "172.30.0.1",
+                "02:eb:de:8b:01:a6",
+                "inf0123456789ab",
+                List.of(port))),
         new VmDetail(
             "id",
             "n",
@@ -86,7 +122,8 @@ class WireTest {
             new ExitRecord(null, null, false, "vmm died", T2),
             null,
             "firecracker",
-            RunRequest.of("busybox")),
+            RunRequest.of("busybox"),
+            NetworkSettings.NONE),
         new Created("id", "n", List.of("memory rounded up")),
         new Created("id", "n", List.of()),
         new Progress("Downloading", "abc", 5L, 10L, null, null),

@@ -53,189 +53,219 @@ public record RunRequest(
     List<String> dnsSearch,
     List<String> extraHosts) {
 
-  /** A request without network settings (the default network). */
-  public RunRequest(
-      String image,
-      String name,
-      List<String> env,
-      List<String> entrypoint,
-      List<String> cmd,
-      String workdir,
-      String user,
-      Double cpus,
-      Long memoryBytes,
-      String stopSignal,
-      Integer stopTimeoutSeconds,
-      String vmm,
-      String platform,
-      String pull,
-      Boolean autoRemove) {
-    this(
-        image,
-        name,
-        env,
-        entrypoint,
-        cmd,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        pull,
-        autoRemove,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
-  }
-
   /** A request for an image with every other field defaulted. */
   public static RunRequest of(String image) {
-    return new RunRequest(
-        image, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return builder(image).build();
+  }
+
+  /** A request for an image; every field not set stays null (the default). */
+  public static Builder builder(String image) {
+    return new Builder().image(image);
+  }
+
+  public Builder toBuilder() {
+    return new Builder()
+        .image(image)
+        .name(name)
+        .env(env)
+        .entrypoint(entrypoint)
+        .cmd(cmd)
+        .workdir(workdir)
+        .user(user)
+        .cpus(cpus)
+        .memoryBytes(memoryBytes)
+        .stopSignal(stopSignal)
+        .stopTimeoutSeconds(stopTimeoutSeconds)
+        .vmm(vmm)
+        .platform(platform)
+        .pull(pull)
+        .autoRemove(autoRemove)
+        .ports(ports)
+        .publishAll(publishAll)
+        .network(network)
+        .hostname(hostname)
+        .dns(dns)
+        .dnsSearch(dnsSearch)
+        .extraHosts(extraHosts);
   }
 
   public RunRequest withName(String n) {
-    return new RunRequest(
-        image,
-        n,
-        env,
-        entrypoint,
-        cmd,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        pull,
-        autoRemove,
-        ports,
-        publishAll,
-        network,
-        hostname,
-        dns,
-        dnsSearch,
-        extraHosts);
+    return toBuilder().name(n).build();
   }
 
   public RunRequest withCmd(List<String> c) {
-    return new RunRequest(
-        image,
-        name,
-        env,
-        entrypoint,
-        c,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        pull,
-        autoRemove,
-        ports,
-        publishAll,
-        network,
-        hostname,
-        dns,
-        dnsSearch,
-        extraHosts);
+    return toBuilder().cmd(c).build();
   }
 
   public RunRequest withAutoRemove(boolean rm) {
-    return new RunRequest(
-        image,
-        name,
-        env,
-        entrypoint,
-        cmd,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        pull,
-        rm,
-        ports,
-        publishAll,
-        network,
-        hostname,
-        dns,
-        dnsSearch,
-        extraHosts);
+    return toBuilder().autoRemove(rm).build();
   }
 
   public RunRequest withPull(String p) {
-    return new RunRequest(
-        image,
-        name,
-        env,
-        entrypoint,
-        cmd,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        p,
-        autoRemove,
-        ports,
-        publishAll,
-        network,
-        hostname,
-        dns,
-        dnsSearch,
-        extraHosts);
+    return toBuilder().pull(p).build();
   }
 
-  /** The same request with these network settings. */
-  public RunRequest withNetwork(
-      List<String> ports,
-      Boolean publishAll,
-      String network,
-      String hostname,
-      List<String> dns,
-      List<String> dnsSearch,
-      List<String> extraHosts) {
-    return new RunRequest(
-        image,
-        name,
-        env,
-        entrypoint,
-        cmd,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        platform,
-        pull,
-        autoRemove,
-        ports,
-        publishAll,
-        network,
-        hostname,
-        dns,
-        dnsSearch,
-        extraHosts);
+  /** Sets fields one by one: the record has one component per {@code inferno run} option. */
+  public static final class Builder {
+    private String image;
+    private String name;
+    private List<String> env;
+    private List<String> entrypoint;
+    private List<String> cmd;
+    private String workdir;
+    private String user;
+    private Double cpus;
+    private Long memoryBytes;
+    private String stopSignal;
+    private Integer stopTimeoutSeconds;
+    private String vmm;
+    private String platform;
+    private String pull;
+    private Boolean autoRemove;
+    private List<String> ports;
+    private Boolean publishAll;
+    private String network;
+    private String hostname;
+    private List<String> dns;
+    private List<String> dnsSearch;
+    private List<String> extraHosts;
+
+    private Builder() {}
+
+    public Builder image(String v) {
+      image = v;
+      return this;
+    }
+
+    public Builder name(String v) {
+      name = v;
+      return this;
+    }
+
+    public Builder env(List<String> v) {
+      env = v;
+      return this;
+    }
+
+    public Builder entrypoint(List<String> v) {
+      entrypoint = v;
+      return this;
+    }
+
+    public Builder cmd(List<String> v) {
+      cmd = v;
+      return this;
+    }
+
+    public Builder workdir(String v) {
+      workdir = v;
+      return this;
+    }
+
+    public Builder user(String v) {
+      user = v;
+      return this;
+    }
+
+    public Builder cpus(Double v) {
+      cpus = v;
+      return this;
+    }
+
+    public Builder memoryBytes(Long v) {
+      memoryBytes = v;
+      return this;
+    }
+
+    public Builder stopSignal(String v) {
+      stopSignal = v;
+      return this;
+    }
+
+    public Builder stopTimeoutSeconds(Integer v) {
+      stopTimeoutSeconds = v;
+      return this;
+    }
+
+    public Builder vmm(String v) {
+      vmm = v;
+      return this;
+    }
+
+    public Builder platform(String v) {
+      platform = v;
+      return this;
+    }
+
+    public Builder pull(String v) {
+      pull = v;
+      return this;
+    }
+
+    public Builder autoRemove(Boolean v) {
+      autoRemove = v;
+      return this;
+    }
+
+    public Builder ports(List<String> v) {
+      ports = v;
+      return this;
+    }
+
+    public Builder publishAll(Boolean v) {
+      publishAll = v;
+      return this;
+    }
+
+    public Builder network(String v) {
+      network = v;
+      return this;
+    }
+
+    public Builder hostname(String v) {
+      hostname = v;
+      return this;
+    }
+
+    public Builder dns(List<String> v) {
+      dns = v;
+      return this;
+    }
+
+    public Builder dnsSearch(List<String> v) {
+      dnsSearch = v;
+      return this;
+    }
+
+    public Builder extraHosts(List<String> v) {
+      extraHosts = v;
+      return this;
+    }
+
+    public RunRequest build() {
+      return new RunRequest(
+          image,
+          name,
+          env,
+          entrypoint,
+          cmd,
+          workdir,
+          user,
+          cpus,
+          memoryBytes,
+          stopSignal,
+          stopTimeoutSeconds,
+          vmm,
+          platform,
+          pull,
+          autoRemove,
+          ports,
+          publishAll,
+          network,
+          hostname,
+          dns,
+          dnsSearch,
+          extraHosts);
+    }
   }
 }

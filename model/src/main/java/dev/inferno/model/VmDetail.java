@@ -35,37 +35,4 @@ public record VmDetail(
     Long pid,
     String vmm,
     RunRequest request,
-    NetworkSettings networkSettings) {
-
-  /** A detail without network settings (a VM on no network). */
-  public VmDetail(
-      String id,
-      String name,
-      String image,
-      String imageDigest,
-      List<String> command,
-      VmState state,
-      Instant createdAt,
-      Instant startedAt,
-      Instant finishedAt,
-      ExitRecord exit,
-      Long pid,
-      String vmm,
-      RunRequest request) {
-    this(
-        id,
-        name,
-        image,
-        imageDigest,
-        command,
-        state,
-        createdAt,
-        startedAt,
-        finishedAt,
-        exit,
-        pid,
-        vmm,
-        request,
-        NetworkSettings.NONE);
-  }
-}
+    NetworkSettings networkSettings) {}

@@ -31,18 +31,4 @@ public record VmSummary(
   public VmSummary {
     ports = ports == null ? List.of() : List.copyOf(ports);
   }
-
-  /** A row without published ports. */
-  public VmSummary(
-      String id,
-      String name,
-      String image,
-      List<String> command,
-      VmState state,
-      Instant createdAt,
-      Instant startedAt,
-      Instant finishedAt,
-      ExitRecord exit) {
-    this(id, name, image, command, state, createdAt, startedAt, finishedAt, exit, List.of());
-  }
 }

@@ -42,34 +42,4 @@ public record ImageInfo(
     env = env == null ? List.of() : List.copyOf(env);
     exposedPorts = exposedPorts == null ? List.of() : List.copyOf(exposedPorts);
   }
-
-  /** An image that exposes no ports. */
-  public ImageInfo(
-      String reference,
-      String manifestDigest,
-      String configDigest,
-      long sizeBytes,
-      Instant createdAt,
-      List<String> entrypoint,
-      List<String> cmd,
-      List<String> env,
-      String workdir,
-      String user,
-      String stopSignal,
-      Path disk) {
-    this(
-        reference,
-        manifestDigest,
-        configDigest,
-        sizeBytes,
-        createdAt,
-        entrypoint,
-        cmd,
-        env,
-        workdir,
-        user,
-        stopSignal,
-        disk,
-        List.of());
-  }
 }

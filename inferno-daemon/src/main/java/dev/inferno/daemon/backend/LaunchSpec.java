@@ -71,38 +71,4 @@ public record LaunchSpec(
         search,
         hosts);
   }
-
-  /** A VM on no network, with the default hostname (the first 12 digits of its id). */
-  public LaunchSpec(
-      String id,
-      String name,
-      ImageInfo image,
-      List<String> argv,
-      List<String> env,
-      String workdir,
-      String user,
-      int cpus,
-      long memoryBytes,
-      String stopSignal,
-      int stopTimeoutSeconds,
-      String vmm) {
-    this(
-        id,
-        name,
-        image,
-        argv,
-        env,
-        workdir,
-        user,
-        cpus,
-        memoryBytes,
-        stopSignal,
-        stopTimeoutSeconds,
-        vmm,
-        null,
-        id.length() > 12 ? id.substring(0, 12) : id,
-        List.of(),
-        List.of(),
-        List.of());
-  }
 }

@@ -31,7 +31,8 @@ class KilnVmBackendTest {
             "/srv",
             "nobody",
             "SIGQUIT",
-            Path.of("/d.ext4"));
+            Path.of("/d.ext4"),
+            List.of());
     LaunchSpec s =
         new LaunchSpec(
             "0123456789abcdef",
@@ -45,7 +46,12 @@ class KilnVmBackendTest {
             512L << 20,
             "SIGQUIT",
             7,
-            "qemu");
+            "qemu",
+            null,
+            "0123456789ab",
+            List.of(),
+            List.of(),
+            List.of());
     RunConfig c = KilnVmBackend.runConfig(s);
     assertThat(c.vmId()).isEqualTo("0123456789abcdef");
     assertThat(c.hostname()).isEqualTo("0123456789ab");
@@ -78,7 +84,8 @@ class KilnVmBackendTest {
             null,
             null,
             null,
-            Path.of("/d.ext4"));
+            Path.of("/d.ext4"),
+            List.of());
     LaunchSpec s =
         new LaunchSpec(
             "0123456789abcdef",
@@ -122,7 +129,12 @@ class KilnVmBackendTest {
             256L << 20,
             "SIGTERM",
             10,
-            "qemu");
+            "qemu",
+            null,
+            "0123456789ab",
+            List.of(),
+            List.of(),
+            List.of());
     assertThat(KilnVmBackend.runConfig(none).network()).isNull();
     assertThat(KilnVmBackend.runConfig(none).dns().nameservers()).isEmpty();
   }

@@ -84,10 +84,12 @@ class VmNetworkingTest {
   }
 
   static RunRequest sleeper(String name, String... ports) {
-    return RunRequest.of("busybox")
-        .withCmd(List.of("sleep", "100"))
-        .withName(name)
-        .withNetwork(List.of(ports), null, null, null, List.of("192.0.2.53"), null, null);
+    return RunRequest.builder("busybox")
+        .cmd(List.of("sleep", "100"))
+        .name(name)
+        .ports(List.of(ports))
+        .dns(List.of("192.0.2.53"))
+        .build();
   }
 
   static String table() throws IOException {
@@ -190,11 +192,11 @@ class VmNetworkingTest {
     int port = freePort();
     var r =
         vms.create(
-            RunRequest.of("busybox")
-                .withCmd(List.of("sh", "-c", "sleep 0.5"))
-                .withName("short")
-                .withNetwork(
-                    List.of("127.0.0.1:" + port + ":80"), null, null, null, null, null, null),
+            RunRequest.builder("busybox")
+                .cmd(List.of("sh", "-c", "sleep 0.5"))
+                .name("short")
+                .ports(List.of("127.0.0.1:" + port + ":80"))
+                .build(),
             false);
     String device = network("short").device();
     assertThat(listening(port)).isTrue();
@@ -304,7 +306,7 @@ class VmNetworkingTest {
         .hasMessageContaining("network pool 10.213.9.0/30 is exhausted");
     assertThat(vms.list(true)).extracting(VmRecord::name).containsExactly("only");
     // --network none needs no address
-    vms.create(sleeper("none").withNetwork(null, null, "none", null, null, null, null), false);
+    vms.create(sleeper("none").toBuilder().network("none").build(), false);
     assertThat(vms.store().network(vms.resolve("none").id())).isEmpty();
   }
 
@@ -318,24 +320,19 @@ class VmNetworkingTest {
             Map.entry(sleeper("pbad", "80/sctp"), "sctp is not supported"),
             Map.entry(sleeper("pname", "localhost:8080:80"), "is not an IPv4 address"),
             Map.entry(
-                sleeper("host").withNetwork(null, null, "host", null, null, null, null),
-                "cannot share the host's"),
+                sleeper("host").toBuilder().network("host").build(), "cannot share the host's"),
             Map.entry(
-                sleeper("nosuch").withNetwork(null, null, "mynet", null, null, null, null),
+                sleeper("nosuch").toBuilder().network("mynet").build(),
                 "unknown network \"mynet\""),
             Map.entry(
-                sleeper("noneports")
-                    .withNetwork(List.of("80"), null, "none", null, null, null, null),
+                sleeper("noneports").toBuilder().ports(List.of("80")).network("none").build(),
                 "--network none and publishing ports"),
             Map.entry(
-                sleeper("dns")
-                    .withNetwork(null, null, null, null, List.of("dns.google"), null, null),
+                sleeper("dns").toBuilder().dns(List.of("dns.google")).build(),
                 "invalid --dns \"dns.google\""),
+            Map.entry(sleeper("hn").toBuilder().hostname("bad_host!").build(), "invalid hostname"),
             Map.entry(
-                sleeper("hn").withNetwork(null, null, null, "bad_host!", null, null, null),
-                "invalid hostname"),
-            Map.entry(
-                sleeper("ah").withNetwork(null, null, null, null, null, null, List.of("db")),
+                sleeper("ah").toBuilder().extraHosts(List.of("db")).build(),
                 "invalid --add-host \"db\""),
             Map.entry(
                 sleeper("notmine", "192.0.2.77:" + freePort() + ":80"),
@@ -357,16 +354,13 @@ class VmNetworkingTest {
     images.publish("exposing", List.of("sh"), List.of("80/tcp", "53/udp"));
     var r =
         vms.create(
-            RunRequest.of("exposing")
-                .withCmd(List.of("sleep", "100"))
-                .withNetwork(
-                    List.of("127.0.0.1::8080"),
-                    true,
-                    null,
-                    "web1",
-                    null,
-                    null,
-                    List.of("db:10.0.0.5")),
+            RunRequest.builder("exposing")
+                .cmd(List.of("sleep", "100"))
+                .ports(List.of("127.0.0.1::8080"))
+                .publishAll(true)
+                .hostname("web1")
+                .extraHosts(List.of("db:10.0.0.5"))
+                .build(),
             false);
     assertThat(vms.store().network(r.vm().id()).orElseThrow().ports())
         .extracting(PublishedPort::privatePort)

@@ -74,22 +74,7 @@ class VmServiceTest {
   }
 
   static RunRequest request(List<String> entrypoint, List<String> cmd, String workdir) {
-    return new RunRequest(
-        "busybox",
-        null,
-        null,
-        entrypoint,
-        cmd,
-        workdir,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return RunRequest.builder("busybox").entrypoint(entrypoint).cmd(cmd).workdir(workdir).build();
   }
 
   @Test
@@ -169,22 +154,11 @@ class VmServiceTest {
   }
 
   static RunRequest sized(Double cpus, Long memoryBytes) {
-    return new RunRequest(
-        "busybox",
-        null,
-        null,
-        null,
-        List.of("true"),
-        null,
-        null,
-        cpus,
-        memoryBytes,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return RunRequest.builder("busybox")
+        .cmd(List.of("true"))
+        .cpus(cpus)
+        .memoryBytes(memoryBytes)
+        .build();
   }
 
   @Test

@@ -28,7 +28,8 @@ class RecordsTest {
             T,
             T,
             null,
-            new ExitRecord(3, null, false, null, T));
+            new ExitRecord(3, null, false, null, T),
+            List.of());
     assertThat(Json.write(vm))
         .isEqualTo(
             "{\"id\":\"0123456789abcdef\",\"name\":\"n\",\"image\":\"busybox\","

@@ -130,15 +130,7 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
     let tap = make_tap(&format!("itstg{tag}"), &host);
 
-    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut c, peer) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let mut said = String::new();
-        c.read_to_string(&mut said).unwrap();
-        (peer.ip().to_string(), said)
-    });
+    let (port, server) = host_listener(&host);
 
     let dir = work_dir("netlink-guest");
     let b = ImageBuilder::busybox(&dir);
@@ -165,6 +157,20 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     assert_eq!(peer, guest);
     assert_eq!(said, "hello from the guest side");
     eprintln!("guest network round trip in {:?}", started.elapsed());
+}
+
+/// A TCP listener on the host side of a TAP; the thread returns (peer address, what the peer sent).
+fn host_listener(host: &str) -> (u16, std::thread::JoinHandle<(String, String)>) {
+    let listener = TcpListener::bind((host, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, peer) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut said = String::new();
+        c.read_to_string(&mut said).unwrap();
+        (peer.ip().to_string(), said)
+    });
+    (port, server)
 }
 
 /// A TAP with `host`/30 on it, up; removed when the returned value drops.
@@ -211,15 +217,7 @@ fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
     let third = (std::process::id() % 250) as u8;
     let (host, guest) = (format!("198.19.{third}.5"), format!("198.19.{third}.6"));
     let tap = make_tap(&format!("itstr{tag}"), &host);
-    let listener = TcpListener::bind((host.as_str(), 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (mut c, peer) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let mut said = String::new();
-        c.read_to_string(&mut said).unwrap();
-        (peer.ip().to_string(), said)
-    });
+    let (port, server) = host_listener(&host);
     let mac = "02:42:c6:13:00:06";
     let cfg = RunConfig::sh(&format!(
         "cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; ls /sys/class/net; ip -4 addr show dev eth0; \

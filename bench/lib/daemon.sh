@@ -14,12 +14,16 @@ cleanup() {
       INFERNO_SOCKET="$work/s.sock" "$inferno" rm -f "$id" > /dev/null 2>&1 || true
     done
     kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true
+    nft delete table inet inferno_bench 2>/dev/null || true
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-: > "$work/daemon.conf"
+# its network named and numbered apart from a real daemon's on this host, whose rules and TAPs it
+# must not touch
+printf 'network-table = inferno_bench\nnetwork-tap-prefix = ib\nnetwork-pool = 10.215.0.0/16\n' \
+  > "$work/daemon.conf"
 "$inferno" server --config "$work/daemon.conf" --state-dir "$work/state" --socket "$work/s.sock" \
   --kernel "$kernel" --init "$init" --vmm qemu --qemu-accel tcg > "$work/daemon.log" 2>&1 &
 daemon_pid=$!

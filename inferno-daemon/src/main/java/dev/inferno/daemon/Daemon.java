@@ -38,7 +38,7 @@ public final class Daemon implements AutoCloseable {
 
   public static Daemon start(
       DaemonConfig cfg, ImageBackend images, VmBackend backend, PeerPolicy peers) throws Exception {
-    return start(cfg, images, backend, peers, VmNetworks.Settings.defaults(cfg.networkPool()));
+    return start(cfg, images, backend, peers, VmNetworks.Settings.of(cfg.network()));
   }
 
   /** As above, with the host side of the VMs' network named by {@code net} (tests isolate it). */

@@ -26,6 +26,15 @@ public final class Inferno implements AutoCloseable {
 
   public final Path dir;
   public final Path socket;
+
+  /**
+   * The nftables table, TAP prefix and address pool of the real daemons {@link #startKiln} runs.
+   */
+  public static final String NFT_TABLE = "inferno_e2e";
+
+  public static final String TAP_PREFIX = "ie";
+  public static final String POOL = "10.214.0.0/16";
+
   private final List<String> serverCmd;
   private Process daemon;
 
@@ -74,9 +83,20 @@ public final class Inferno implements AutoCloseable {
   /** As above, with these lines in its config file. */
   public static Inferno startKiln(Path dir, Path kernel, Path init, String config)
       throws Exception {
-    // without --config the daemon would read /etc/inferno: always give it one
+    // without --config the daemon would read /etc/inferno: always give it one; its network is
+    // named and numbered apart from a real daemon's on this host (whose rules and TAPs it must not
+    // touch)
     Path conf = dir.resolve("daemon.conf");
-    Files.writeString(conf, config);
+    Files.writeString(
+        conf,
+        "network-table = "
+            + NFT_TABLE
+            + "\nnetwork-tap-prefix = "
+            + TAP_PREFIX
+            + "\nnetwork-pool = "
+            + POOL
+            + "\n"
+            + config);
     Inferno i =
         new Inferno(
             dir,
@@ -199,9 +219,9 @@ public final class Inferno implements AutoCloseable {
       }
     }
     if (serverCmd.contains("server")) {
-      // the real daemon's nftables table is host-wide and outlives it (by design: running VMs keep
-      // their rules); a test's daemon is gone for good, so is its table (tests run one at a time)
-      new ProcessBuilder("nft", "delete", "table", "inet", "inferno")
+      // a daemon's nftables table is host-wide and outlives it (by design: running VMs keep their
+      // rules); a test's daemon is gone for good, so is its table (tests run one at a time)
+      new ProcessBuilder("nft", "delete", "table", "inet", NFT_TABLE)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .start()

@@ -27,14 +27,15 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Networking end to end on real guests: the real daemon ({@code inferno server}, its real {@code
- * table inet inferno}, {@code inf…} TAPs, proxies), QEMU (TCG) with a virtio-net NIC on the TAP,
- * the real kernel and init configuring eth0. busybox httpd in a VM answers through published ports
- * on loopback and on the host's own address; {@code -P} publishes an image's EXPOSE; a network
- * namespace plays "the outside" (veth, an HTTP server, dnsmasq) which a guest reaches by name
- * through NAT, seen with the host's address; VMs reach neither each other nor host services; {@code
- * --network none} has only lo; a published port survives a daemon restart; {@code rm -f} and 30
- * run/rm cycles leave no device, element or proxy. Needs root, build/kernel and build/init.
+ * Networking end to end on real guests: the real daemon ({@code inferno server}, its nftables
+ * table, TAPs and proxies, named apart from a real daemon's by {@link Inferno#startKiln}'s config),
+ * QEMU (TCG) with a virtio-net NIC on the TAP, the real kernel and init configuring eth0. busybox
+ * httpd in a VM answers through published ports on loopback and on the host's own address; {@code
+ * -P} publishes an image's EXPOSE; a network namespace plays "the outside" (veth, an HTTP server,
+ * dnsmasq) which a guest reaches by name through NAT, seen with the host's address; VMs reach
+ * neither each other nor host services; {@code --network none} has only lo; a published port
+ * survives a daemon restart; {@code rm -f} and 30 run/rm cycles leave no device, element or proxy.
+ * Needs root, build/kernel and build/init.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -99,8 +100,8 @@ class NetworkGuestTest {
   private void startOutside() throws Exception {
     stopOutsideQuietly();
     sh("ip", "netns", "add", NS);
-    // named apart from every TAP prefix ("inf", the test daemons' "ift"): their tables' rules match
-    // interface names by prefix
+    // named apart from every TAP prefix ("inf", the test daemons' "ift" and "ie"): their tables'
+    // rules match interface names by prefix
     sh("ip", "link", "add", "vethout0", "type", "veth", "peer", "name", "vethout1");
     sh("ip", "link", "set", "vethout1", "netns", NS);
     sh("ip", "addr", "add", HOST_ON_OUTSIDE + "/24", "dev", "vethout0");
@@ -210,7 +211,7 @@ class NetworkGuestTest {
     assertThat(inferno.run("ps").out())
         .contains("127.0.0.1:" + h + "->80/tcp, 0.0.0.0:" + h2 + "->80/tcp");
     Map<?, ?> net = networkSettings("web");
-    assertThat((String) net.get("ipAddress")).startsWith("172.30.");
+    assertThat((String) net.get("ipAddress")).startsWith("10.214.");
     assertThat(nft()).contains("tcp . " + h2 + " : " + net.get("ipAddress") + " . 80");
 
     // the daemon dies (kill -9) and comes back: the VM runs on, its ports are published again
@@ -245,7 +246,7 @@ class NetworkGuestTest {
     assertThat(r.code()).as(r.toString()).isZero();
     assertThat(r.out())
         .as(r.toString())
-        .contains("gw=172.30.")
+        .contains("gw=10.214.")
         .contains("REACHED-OUTSIDE")
         .contains("probed")
         .doesNotContain("REACHED-VM")
@@ -319,7 +320,7 @@ class NetworkGuestTest {
         .contains("nameserver " + OUTSIDE)
         .contains("resolved=" + OUTSIDE + "\n")
         .endsWith("\n" + HOST_ON_OUTSIDE + "\n");
-    assertThat(r.out()).containsPattern("172\\.30\\.[0-9]+\\.[0-9]+\\s+web1");
+    assertThat(r.out()).containsPattern("10\\.214\\.[0-9]+\\.[0-9]+\\s+web1");
   }
 
   @Test
@@ -366,7 +367,7 @@ class NetworkGuestTest {
   }
 
   static String nft() throws Exception {
-    return sh("nft", "list", "table", "inet", "inferno");
+    return sh("nft", "list", "table", "inet", Inferno.NFT_TABLE);
   }
 
   /** The host's links by name (TAPs included), sorted. */

@@ -2,6 +2,7 @@ package dev.inferno.daemon.config;
 
 import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.Ipv4Cidr;
+import dev.inferno.daemon.network.Nftables;
 import dev.inferno.model.units.Sizes;
 import java.io.IOException;
 import java.io.Reader;
@@ -86,6 +87,13 @@ public final class ConfigFile {
       # Every VM gets a /30 from this IPv4 pool (its TAP holds .1, the guest .2): a /16 is 16384
       # VMs. It must not overlap a network the host routes; the daemon checks at start.
       network-pool = 172.30.0.0/16
+
+      # The daemon's own nftables table (`table inet NAME`) and the name prefix of its VMs' TAPs
+      # (1-3 letters; the TAP is the prefix + the VM id's first digits, 15 characters). Change them
+      # only to run a second daemon on this host (tests, benchmarks) that must not touch the first
+      # one's rules and devices; give that one another network-pool too.
+      network-table = inferno
+      network-tap-prefix = inf
       """;
 
   private static final Set<String> KEYS =
@@ -110,6 +118,8 @@ public final class ConfigFile {
           "image-scratch",
           "max-request-body",
           "network-pool",
+          "network-table",
+          "network-tap-prefix",
           "qemu-accel");
 
   private ConfigFile() {}
@@ -209,19 +219,35 @@ public final class ConfigFile {
           s.get("image-scratch").isEmpty() ? null : Path.of(s.get("image-scratch")),
           accel,
           Sizes.parse(s.get("max-request-body")),
-          networkPool(s.get("network-pool")));
+          network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
     }
   }
 
-  /** The pool, checked: a prefix with no host bits, large enough for one VM's /30. */
-  private static Ipv4Cidr networkPool(String v) {
+  /**
+   * The host side of the VMs' network, checked: the pool a prefix with no host bits, large enough
+   * for one VM's /30; the table a valid nftables name; the prefix short enough that a TAP keeps 12
+   * digits of the VM id.
+   */
+  private static Nftables.Config network(String table, String pool, String tapPrefix) {
+    Ipv4Cidr cidr;
     try {
-      return new AddressPool(Ipv4Cidr.parse(v)).pool();
+      cidr = new AddressPool(Ipv4Cidr.parse(pool)).pool();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network-pool: " + e.getMessage(), e);
     }
+    if (!tapPrefix.matches("[a-z]{1,3}")) {
+      throw new IllegalArgumentException(
+          "network-tap-prefix: \"" + tapPrefix + "\" must be 1 to 3 lower-case letters");
+    }
+    if (!table.matches("[a-z][a-z0-9_]{0,31}")) {
+      throw new IllegalArgumentException(
+          "network-table: \""
+              + table
+              + "\" must be a letter, then up to 31 lower-case letters, digits or _");
+    }
+    return new Nftables.Config(table, cidr, tapPrefix, false);
   }
 
   private static List<String> list(String v) {

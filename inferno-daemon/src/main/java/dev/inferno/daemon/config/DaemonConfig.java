@@ -1,6 +1,6 @@
 package dev.inferno.daemon.config;
 
-import dev.inferno.daemon.network.Ipv4Cidr;
+import dev.inferno.daemon.network.Nftables;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -28,7 +28,7 @@ import java.util.List;
  * @param imageScratch a tmpfs to unpack layers into before the image disk is built, or null
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
- * @param networkPool the IPv4 prefix VMs' /30s come from
+ * @param network the host side of the VMs' network: nftables table, address pool, TAP prefix
  */
 public record DaemonConfig(
     Path stateDir,
@@ -52,7 +52,7 @@ public record DaemonConfig(
     Path imageScratch,
     String qemuAccel,
     long maxBodyBytes,
-    Ipv4Cidr networkPool) {
+    Nftables.Config network) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }

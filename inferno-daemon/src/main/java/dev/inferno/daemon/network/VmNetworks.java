@@ -37,8 +37,8 @@ public final class VmNetworks implements AutoCloseable {
    * @param mtu the links' MTU
    */
   public record Settings(Nftables.Config nft, int mtu) {
-    public static Settings defaults(Ipv4Cidr pool) {
-      return new Settings(Nftables.Config.defaults(pool, false), TapDevices.DEFAULT_MTU);
+    public static Settings of(Nftables.Config nft) {
+      return new Settings(nft, TapDevices.DEFAULT_MTU);
     }
   }
 

@@ -58,9 +58,22 @@ class ConfigTest {
     Files.writeString(file, "log-max-size = 1k\n");
     assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
         .hasMessageContaining("log-max-size must be at least 4k");
-    assertThat(c.networkPool()).hasToString("172.30.0.0/16");
+    assertThat(c.network().pool()).hasToString("172.30.0.0/16");
+    assertThat(c.network().table()).isEqualTo("inferno");
+    assertThat(c.network().devicePrefix()).isEqualTo("inf");
+    Files.writeString(file, "network-table = inferno_two\nnetwork-tap-prefix = ib\n");
+    c = ConfigFile.build(ConfigFile.read(file));
+    assertThat(c.network().table()).isEqualTo("inferno_two");
+    assertThat(c.network().devicePrefix()).isEqualTo("ib");
+    Files.writeString(file, "network-tap-prefix = infer\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("network-tap-prefix: \"infer\" must be 1 to 3 lower-case letters");
+    Files.writeString(file, "network-table = inferno-two\n");
+    assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
+        .hasMessageContaining("network-table: \"inferno-two\" must be");
     Files.writeString(file, "network-pool = 10.213.0.0/20\n");
-    assertThat(ConfigFile.build(ConfigFile.read(file)).networkPool()).hasToString("10.213.0.0/20");
+    assertThat(ConfigFile.build(ConfigFile.read(file)).network().pool())
+        .hasToString("10.213.0.0/20");
     Files.writeString(file, "network-pool = 10.213.0.1/16\n");
     assertThatThrownBy(() -> ConfigFile.build(ConfigFile.read(file)))
         .hasMessageContaining("network-pool: '10.213.0.1/16' has host bits set");

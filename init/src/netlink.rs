@@ -25,7 +25,8 @@ pub const NLM_F_EXCL: u16 = 0x200;
 pub const NLM_F_CREATE: u16 = 0x400;
 
 const AF_UNSPEC: u8 = 0;
-const AF_INET: u8 = 2;
+// the address family byte of ifaddrmsg/rtmsg: sys's AF_INET, which the socket calls use
+const AF_INET: u8 = sys::AF_INET as u8;
 const IFF_UP: u32 = 0x1;
 const IFLA_MTU: u16 = 4;
 const IFA_ADDRESS: u16 = 1;

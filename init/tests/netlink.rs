@@ -125,11 +125,7 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
         return;
     }
     let _l = vm_lock();
-    let tag = format!("{:05x}", std::process::id() & 0xfffff);
-    let third = (std::process::id() % 250) as u8;
-    let (host, guest) = (format!("198.19.{third}.1"), format!("198.19.{third}.2"));
-    let tap = make_tap(&format!("itstg{tag}"), &host);
-
+    let (host, guest, tap) = guest_tap('g', 1);
     let (port, server) = host_listener(&host);
 
     let dir = work_dir("netlink-guest");
@@ -157,6 +153,16 @@ fn netlink_configures_eth0_of_a_qemu_guest_over_a_tap() {
     assert_eq!(peer, guest);
     assert_eq!(said, "hello from the guest side");
     eprintln!("guest network round trip in {:?}", started.elapsed());
+}
+
+/// A TAP for one guest test (`itst` + `kind` + this process's tag) with the host side at 198.19.N.`host_last`/30;
+/// (host address, guest address = host + 1, the TAP, removed when it drops).
+fn guest_tap(kind: char, host_last: u8) -> (String, String, Netns) {
+    let tag = format!("{:05x}", std::process::id() & 0xfffff);
+    let third = (std::process::id() % 250) as u8;
+    let (host, guest) = (format!("198.19.{third}.{host_last}"), format!("198.19.{third}.{}", host_last + 1));
+    let tap = make_tap(&format!("itst{kind}{tag}"), &host);
+    (host, guest, tap)
 }
 
 /// A TCP listener on the host side of a TAP; the thread returns (peer address, what the peer sent).
@@ -213,10 +219,7 @@ fn init_configures_eth0_from_the_run_config_and_reaches_the_host() {
         return;
     }
     let _l = vm_lock();
-    let tag = format!("{:05x}", std::process::id() & 0xfffff);
-    let third = (std::process::id() % 250) as u8;
-    let (host, guest) = (format!("198.19.{third}.5"), format!("198.19.{third}.6"));
-    let tap = make_tap(&format!("itstr{tag}"), &host);
+    let (host, guest, tap) = guest_tap('r', 5);
     let (port, server) = host_listener(&host);
     let mac = "02:42:c6:13:00:06";
     let cfg = RunConfig::sh(&format!(

@@ -3,6 +3,7 @@ package dev.inferno.daemon.config;
 import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.daemon.network.Nftables;
+import dev.inferno.daemon.network.TapDevices;
 import dev.inferno.model.units.Sizes;
 import java.io.IOException;
 import java.io.Reader;
@@ -237,16 +238,14 @@ public final class ConfigFile {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("network-pool: " + e.getMessage(), e);
     }
-    if (!tapPrefix.matches("[a-z]{1,3}")) {
-      throw new IllegalArgumentException(
-          "network-tap-prefix: \"" + tapPrefix + "\" must be 1 to 3 lower-case letters");
-    }
-    if (!table.matches("[a-z][a-z0-9_]{0,31}")) {
-      throw new IllegalArgumentException(
-          "network-table: \""
-              + table
-              + "\" must be a letter, then up to 31 lower-case letters, digits or _");
-    }
+    TapDevices.prefixProblem(tapPrefix)
+        .ifPresent(p -> {
+          throw new IllegalArgumentException("network-tap-prefix: " + p);
+        });
+    Nftables.Config.tableProblem(table)
+        .ifPresent(p -> {
+          throw new IllegalArgumentException("network-table: " + p);
+        });
     return new Nftables.Config(table, cidr, tapPrefix, false);
   }
 

@@ -3,6 +3,7 @@ package dev.inferno.daemon.network;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The daemon's firewall and NAT: one nftables table of its own ({@code table inet inferno}), never
@@ -34,12 +35,21 @@ public final class Nftables {
    */
   public record Config(String table, Ipv4Cidr pool, String devicePrefix, boolean hostDns) {
     public Config {
-      if (!table.matches("[a-z][a-z0-9_]{0,31}")) {
-        throw new IllegalArgumentException("bad nftables table name " + table);
-      }
+      tableProblem(table)
+          .ifPresent(p -> {
+            throw new IllegalArgumentException("bad nftables table name " + p);
+          });
       if (!devicePrefix.matches("[a-z][a-z0-9]{0,14}")) {
         throw new IllegalArgumentException("bad interface prefix " + devicePrefix);
       }
+    }
+
+    /** Why {@code table} cannot name a table of the daemon's, if it cannot: the one rule for it. */
+    public static Optional<String> tableProblem(String table) {
+      return table.matches("[a-z][a-z0-9_]{0,31}")
+          ? Optional.empty()
+          : Optional.of(
+              "\"" + table + "\" must be a letter, then up to 31 lower-case letters, digits or _");
     }
 
     public static Config defaults(Ipv4Cidr pool, boolean hostDns) {

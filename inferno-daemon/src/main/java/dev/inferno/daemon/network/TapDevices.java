@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -25,6 +26,16 @@ public final class TapDevices {
   /** The TAP of a VM: inf + 12 hex digits of its id. */
   public static String nameFor(String vmId) {
     return nameFor(PREFIX, vmId);
+  }
+
+  /**
+   * Why {@code prefix} cannot name a daemon's TAPs, if it cannot: 1 to 3 lower-case letters, so a
+   * TAP keeps 12 digits of the VM id (as many as Docker's short id) within 15 characters.
+   */
+  public static Optional<String> prefixProblem(String prefix) {
+    return prefix.matches("[a-z]{1,3}")
+        ? Optional.empty()
+        : Optional.of("\"" + prefix + "\" must be 1 to 3 lower-case letters");
   }
 
   /** The TAP of a VM: prefix + as many digits of its id as fit in the kernel's 15 characters. */

@@ -4,7 +4,8 @@ codecs are tested against the files it writes, never against this script."""
 import json, struct, zlib, pathlib
 
 HERE = pathlib.Path(__file__).parent
-TYPES = {"HELLO": 1, "LOG": 2, "ACK": 3, "EXIT": 4, "EXIT_ACK": 5, "CONTROL": 6, "CONTROL_REPLY": 7, "METRICS": 8}
+TYPES = {"HELLO": 1, "LOG": 2, "ACK": 3, "EXIT": 4, "EXIT_ACK": 5, "CONTROL": 6, "CONTROL_REPLY": 7, "METRICS": 8,
+         "OPEN": 9, "STARTED": 10, "DATA": 11, "EOF": 12, "WINDOW": 13, "RESIZE": 14, "SIGNAL": 15, "CLOSED": 16}
 
 
 def frame(ftype, payload, version=1):
@@ -22,6 +23,20 @@ def encode(f):
         p = struct.pack(">Q", int(f["seq"]))
     elif t == "EXIT_ACK":
         p = b""
+    elif t in ("OPEN", "CLOSED"):
+        p = struct.pack(">I", f["session"]) + f["json"].encode()
+    elif t == "STARTED":
+        p = struct.pack(">II", f["session"], f["pid"])
+    elif t == "DATA":
+        p = struct.pack(">IB", f["session"], f["stream"]) + bytes.fromhex(f["data_hex"])
+    elif t == "EOF":
+        p = struct.pack(">IB", f["session"], f["stream"])
+    elif t == "WINDOW":
+        p = struct.pack(">IBI", f["session"], f["stream"], f["bytes"])
+    elif t == "RESIZE":
+        p = struct.pack(">IHH", f["session"], f["rows"], f["cols"])
+    elif t == "SIGNAL":
+        p = struct.pack(">II", f["session"], f["signal"])
     else:
         p = f["json"].encode()
     return frame(TYPES[t], p)
@@ -50,11 +65,35 @@ metrics = {"type": "METRICS", "json": '{"time_ns":1764355200000000000,"cpu":{"us
            '"cgroup_current_bytes":1048576},"disk":{"read_bytes":4096,"write_bytes":0},'
            '"network":{"rx_bytes":0,"tx_bytes":0},"log_dropped_bytes":0}'}
 
+# Sessions (section 10)
+open_exec = {"type": "OPEN", "session": 1, "json": '{"kind":"exec","argv":["sh","-c","echo hi"],"env":["PATH=/usr/bin:/bin",'
+             '"TERM=xterm"],"user":"nobody","workdir":"/tmp","tty":true,"stdin":true,"console_size":[24,80]}'}
+open_get = {"type": "OPEN", "session": 2, "json": '{"kind":"archive-get","path":"/var/log/app.log"}'}
+open_put = {"type": "OPEN", "session": 3, "json": '{"kind":"archive-put","path":"/srv/data"}'}
+open_top = {"type": "OPEN", "session": 4294967295, "json": '{"kind":"top"}'}
+started = {"type": "STARTED", "session": 1, "pid": 42}
+data_stdin = {"type": "DATA", "session": 0, "stream": 0, "data_hex": b"hello\x04\n".hex()}
+data_stderr = {"type": "DATA", "session": 7, "stream": 2, "data_hex": bytes([0x00, 0xFF, 0x49, 0x46, 0x01]).hex()}
+data_max = {"type": "DATA", "session": 1, "stream": 1, "data_hex": bytes(i % 253 for i in range(65531)).hex()}
+eof = {"type": "EOF", "session": 0, "stream": 0}
+window = {"type": "WINDOW", "session": 1, "stream": 1, "bytes": 262144}
+window_max = {"type": "WINDOW", "session": 4294967295, "stream": 2, "bytes": 4294967295}
+resize = {"type": "RESIZE", "session": 0, "rows": 50, "cols": 132}
+sig = {"type": "SIGNAL", "session": 2, "signal": 15}
+closed = {"type": "CLOSED", "session": 1, "json": '{"code":3,"signal":null,"oom":false,"started_ns":1764355200000000000,'
+          '"finished_ns":1764355201000000000,"error":null}'}
+closed_127 = {"type": "CLOSED", "session": 5, "json": '{"code":127,"signal":null,"oom":false,"started_ns":0,'
+              '"finished_ns":0,"error":"exec: \\"nosuch\\": executable file not found in $PATH"}'}
+
 singles = {
     "hello.bin": hello, "log-stdout.bin": log1, "log-stderr-binary.bin": log2, "log-init.bin": log_init,
     "log-max.bin": log_max, "ack.bin": ack, "ack-max.bin": ack_max, "exit.bin": exit_, "exit-error.bin": exit_err,
     "exit-ack.bin": exit_ack, "control-stop.bin": stop, "control-signal.bin": signal,
     "control-reply.bin": reply, "metrics.bin": metrics,
+    "open-exec.bin": open_exec, "open-archive-get.bin": open_get, "open-archive-put.bin": open_put,
+    "open-top.bin": open_top, "started.bin": started, "data-stdin.bin": data_stdin, "data-stderr.bin": data_stderr,
+    "data-max.bin": data_max, "eof.bin": eof, "window.bin": window, "window-max.bin": window_max,
+    "resize.bin": resize, "signal.bin": sig, "closed.bin": closed, "closed-127.bin": closed_127,
 }
 vectors = []
 for name, f in singles.items():
@@ -74,6 +113,11 @@ stream = (b"garbage\x00IF" + encode(hello) + cut + encode(log1) + bytes(bad_crc)
           + encode(log2) + unknown + encode(ack) + b"IF\x01")
 (HERE / "stream-resync.bin").write_bytes(stream)
 vectors.append({"file": "stream-resync.bin", "frames": [hello, log1, log2, ack], "encodes": False})
+
+# A session conversation as one stream: the frames of one exec, interleaved with session 0's stdin.
+conversation = [open_exec, started, data_stdin, window, data_stderr, eof, resize, closed]
+(HERE / "session-stream.bin").write_bytes(b"".join(encode(f) for f in conversation))
+vectors.append({"file": "session-stream.bin", "frames": conversation, "encodes": True})
 
 (HERE / "vectors.json").write_text(json.dumps({
     "comment": "Golden vectors of docs/PROTOCOL.md. u64 fields are decimal strings; byte fields are hex. "

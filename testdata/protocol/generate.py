@@ -71,6 +71,7 @@ open_exec = {"type": "OPEN", "session": 1, "json": '{"kind":"exec","argv":["sh",
 open_get = {"type": "OPEN", "session": 2, "json": '{"kind":"archive-get","path":"/var/log/app.log"}'}
 open_put = {"type": "OPEN", "session": 3, "json": '{"kind":"archive-put","path":"/srv/data"}'}
 open_top = {"type": "OPEN", "session": 4294967295, "json": '{"kind":"top"}'}
+open_stat = {"type": "OPEN", "session": 6, "json": '{"kind":"stat","path":"/srv/data"}'}
 started = {"type": "STARTED", "session": 1, "pid": 42}
 data_stdin = {"type": "DATA", "session": 0, "stream": 0, "data_hex": b"hello\x04\n".hex()}
 data_stderr = {"type": "DATA", "session": 7, "stream": 2, "data_hex": bytes([0x00, 0xFF, 0x49, 0x46, 0x01]).hex()}
@@ -91,7 +92,7 @@ singles = {
     "exit-ack.bin": exit_ack, "control-stop.bin": stop, "control-signal.bin": signal,
     "control-reply.bin": reply, "metrics.bin": metrics,
     "open-exec.bin": open_exec, "open-archive-get.bin": open_get, "open-archive-put.bin": open_put,
-    "open-top.bin": open_top, "started.bin": started, "data-stdin.bin": data_stdin, "data-stderr.bin": data_stderr,
+    "open-top.bin": open_top, "open-stat.bin": open_stat, "started.bin": started, "data-stdin.bin": data_stdin, "data-stderr.bin": data_stderr,
     "data-max.bin": data_max, "eof.bin": eof, "window.bin": window, "window-max.bin": window_max,
     "resize.bin": resize, "signal.bin": sig, "closed.bin": closed, "closed-127.bin": closed_127,
 }

@@ -17,7 +17,7 @@ public interface ExecProcess extends AutoCloseable {
 
   int session();
 
-  /** The process's pid in the guest (0 for archive and top sessions run by init's child). */
+  /** The process's pid in the guest (for archive, stat and top sessions: init's child that does the work). */
   int pid();
 
   /**

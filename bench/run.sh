@@ -4,12 +4,12 @@
 # builds a Debian rootfs with debootstrap once and caches it).
 #
 #   bench/run.sh            all of them
-#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net
+#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net, exec
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/env.sh
-all=(init kiln-ingest kiln-start image cli net)
+all=(init kiln-ingest kiln-start image cli net exec)
 (($#)) && set -- "$@" || set -- "${all[@]}"
 for name in "$@"; do
   printf '\n=== bench %s (%s)\n' "$name" "$(date -u +%Y-%m-%dT%H:%MZ)"
@@ -23,6 +23,7 @@ for name in "$@"; do
     image) bench/image/run.sh ;;
     cli) bench/cli/run.sh 20 && bench/cli/run-latency.sh 20 ;;
     net) bench/net/run.sh 20 5 ;;
+    exec) bench/exec/run.sh 30 3 16 ;;
     *) echo "unknown benchmark $name (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -80,7 +80,7 @@ impl Writer<'_> {
         let shown = fs_path.display();
         if ft.is_symlink() {
             let target = fs::read_link(fs_path).map_err(|e| format!("{shown}: {e}"))?;
-            return self.header(&name, Some(target.as_os_str().as_bytes()), b'2', meta, 0);
+            return self.header(&name, Some(target.as_os_str().as_bytes()), b'2', Attrs::of(meta), 0);
         }
         if ft.is_file() {
             let size = meta.len();
@@ -91,7 +91,7 @@ impl Writer<'_> {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()), // removed meanwhile
                 Err(e) => return Err(format!("{shown}: {e}")),
             };
-            self.header(&name, None, b'0', meta, size)?;
+            self.header(&name, None, b'0', Attrs::of(meta), size)?;
             // exactly `size` bytes whatever the file does meanwhile: cut when it grew, zeros when it shrank
             let copied = io::copy(&mut file.take(size), self.out).map_err(|e| format!("{shown}: {e}"))?;
             let mut missing = size - copied;
@@ -108,7 +108,7 @@ impl Writer<'_> {
         if !name.ends_with(b"/") {
             name.push(b'/');
         }
-        self.header(&name, None, b'5', meta, 0)?;
+        self.header(&name, None, b'5', Attrs::of(meta), 0)?;
         let mut children: Vec<Vec<u8>> = fs::read_dir(fs_path)
             .map_err(|e| format!("{shown}: {e}"))?
             .map(|d| d.map(|d| d.file_name().into_vec()))
@@ -130,14 +130,7 @@ impl Writer<'_> {
     }
 
     /// One ustar header, preceded by a pax header when the name, link target, size, uid or gid does not fit.
-    fn header(
-        &mut self,
-        name: &[u8],
-        link: Option<&[u8]>,
-        kind: u8,
-        meta: &fs::Metadata,
-        size: u64,
-    ) -> Result<(), String> {
+    fn header(&mut self, name: &[u8], link: Option<&[u8]>, kind: u8, a: Attrs, size: u64) -> Result<(), String> {
         let mut pax: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut h = [0u8; BLOCK];
         match split_ustar_name(name) {
@@ -157,8 +150,8 @@ impl Writer<'_> {
             let n = link.len().min(100);
             h[157..157 + n].copy_from_slice(&link[..n]);
         }
-        octal(&mut h[100..108], u64::from(meta.mode() & 0o7777));
-        for (range, id, key) in [(108..116, meta.uid(), "uid"), (116..124, meta.gid(), "gid")] {
+        octal(&mut h[100..108], u64::from(a.mode & 0o7777));
+        for (range, id, key) in [(108..116, a.uid, "uid"), (116..124, a.gid, "gid")] {
             if u64::from(id) > MAX_OCTAL_7 {
                 pax.push((key, id.to_string().into_bytes()));
             }
@@ -168,7 +161,7 @@ impl Writer<'_> {
             pax.push(("size", size.to_string().into_bytes()));
         }
         octal(&mut h[124..136], size.min(MAX_OCTAL_11));
-        octal(&mut h[136..148], meta.mtime().clamp(0, MAX_OCTAL_11 as i64) as u64);
+        octal(&mut h[136..148], a.mtime.clamp(0, MAX_OCTAL_11 as i64) as u64);
         h[156] = kind;
         if !pax.is_empty() {
             let data = pax_records(&pax);
@@ -178,7 +171,7 @@ impl Writer<'_> {
             octal(&mut ph[108..116], 0);
             octal(&mut ph[116..124], 0);
             octal(&mut ph[124..136], data.len() as u64);
-            octal(&mut ph[136..148], meta.mtime().clamp(0, MAX_OCTAL_11 as i64) as u64);
+            octal(&mut ph[136..148], a.mtime.clamp(0, MAX_OCTAL_11 as i64) as u64);
             ph[156] = b'x';
             finish_header(&mut ph);
             self.put(&ph)?;
@@ -195,7 +188,7 @@ fn split_ustar_name(name: &[u8]) -> Option<(&[u8], &[u8])> {
     if name.len() <= 100 {
         return Some((&[], name));
     }
-    // the last `/` that leaves a non-empty name of at most 100 bytes and a prefix of at most 155
+    // the first `/` that leaves a non-empty name of at most 100 bytes and a prefix of at most 155
     (0..name.len())
         .filter(|&i| name[i] == b'/' && i <= 155 && name.len() - i - 1 <= 100 && name.len() - i - 1 > 0)
         .map(|i| (&name[..i], &name[i + 1..]))
@@ -376,6 +369,10 @@ struct Attrs {
 }
 
 impl Attrs {
+    fn of(m: &fs::Metadata) -> Attrs {
+        Attrs { mode: m.mode() & 0o7777, uid: m.uid(), gid: m.gid(), mtime: m.mtime() }
+    }
+
     /// Owner, then mode (chown clears setuid/setgid), then times; never through a final symlink.
     fn apply(&self, path: &Path, chmod: bool) -> io::Result<()> {
         std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))?;
@@ -659,5 +656,385 @@ impl Input<'_> {
         let mut buf = [0u8; 64 * 1024];
         while self.fill(&mut buf)? == buf.len() {}
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh directory under the system's temp dir, removed when dropped.
+    pub(crate) struct TempDir(pub PathBuf);
+
+    impl TempDir {
+        pub(crate) fn new(tag: &str) -> TempDir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let p = std::env::temp_dir().join(format!("inferno-{tag}-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&p);
+            fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        pub(crate) fn path(&self, rel: &str) -> PathBuf {
+            self.0.join(rel)
+        }
+        pub(crate) fn str(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Everything under `root` that a copy must keep: path, type, mode, owner, mtime, and content or target.
+    fn snapshot(root: &Path) -> Vec<String> {
+        fn walk(root: &Path, p: &Path, out: &mut Vec<String>) {
+            let m = fs::symlink_metadata(p).unwrap();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let what = if m.file_type().is_symlink() {
+                format!("link->{}", fs::read_link(p).unwrap().display())
+            } else if m.is_dir() {
+                "dir".to_string()
+            } else {
+                format!("file:{}", String::from_utf8_lossy(&fs::read(p).unwrap()))
+            };
+            // a symlink's own mode is always 0777 on Linux and not settable: not compared
+            let mode = if m.file_type().is_symlink() { 0 } else { m.mode() & 0o7777 };
+            out.push(format!("{rel} {what} mode={mode:o} {}:{} mtime={}", m.uid(), m.gid(), m.mtime()));
+            if m.is_dir() {
+                let mut names: Vec<_> = fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name()).collect();
+                names.sort();
+                for n in names {
+                    walk(root, &p.join(n), out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(root, root, &mut out);
+        out
+    }
+
+    fn set(p: &Path, mode: u32, uid: u32, gid: u32, mtime: i64) {
+        std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
+        if !fs::symlink_metadata(p).unwrap().file_type().is_symlink() {
+            fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+        }
+        sys::set_mtime_nofollow(p, mtime).unwrap();
+    }
+
+    const LONG_100: &str =
+        "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456789k";
+
+    /// A tree with every kind the archive keeps, special mode bits, owners, and names past ustar's limits.
+    fn sample_tree(t: &TempDir) -> PathBuf {
+        let top = t.path("src/data");
+        let deep = top.join(LONG_100).join(LONG_100).join(LONG_100); // > 255 bytes: pax path
+        fs::create_dir_all(&deep).unwrap();
+        fs::write(deep.join("deep.txt"), "deep").unwrap();
+        fs::write(top.join(format!("{LONG_100}.txt")), "long name").unwrap(); // > 100 bytes: ustar prefix
+        fs::write(top.join("setuid"), "#!/bin/sh\n").unwrap();
+        fs::write(top.join("plain"), vec![b'x'; 70_000]).unwrap();
+        fs::create_dir(top.join("empty")).unwrap();
+        fs::create_dir(top.join("sticky")).unwrap();
+        symlink("plain", top.join("rel-link")).unwrap();
+        symlink("/nowhere/at/all", top.join("dangling")).unwrap();
+        symlink(format!("../{LONG_100}/{LONG_100}"), top.join("long-target")).unwrap(); // > 100: pax linkpath
+        set(&top.join("setuid"), 0o4755, 0, 0, 1_700_000_000);
+        set(&top.join("plain"), 0o640, 1234, 5678, 1_600_000_000);
+        set(&top.join(format!("{LONG_100}.txt")), 0o600, 3_000_000, 7, 1_650_000_000); // uid beyond ustar: pax uid
+        set(&deep.join("deep.txt"), 0o644, 0, 0, 1_500_000_000);
+        set(&top.join("rel-link"), 0, 42, 43, 1_400_000_000);
+        set(&top.join("sticky"), 0o1777, 0, 0, 1_300_000_000);
+        set(&top.join("empty"), 0o2750, 0, 99, 1_200_000_000);
+        for d in [deep.clone(), deep.parent().unwrap().into(), top.join(LONG_100), top.clone()] {
+            set(&d, 0o755, 0, 0, 1_100_000_000);
+        }
+        top
+    }
+
+    fn archive_of(path: &Path) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_archive(path.to_str().unwrap(), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn round_trip_keeps_types_modes_owners_times_and_long_names() {
+        let t = TempDir::new("arch-rt");
+        let top = sample_tree(&t);
+        let tar = archive_of(&top);
+        assert_eq!(tar.len() % BLOCK, 0);
+        assert!(tar.ends_with(&[0u8; 2 * BLOCK]));
+        fs::create_dir(t.path("dst")).unwrap();
+        extract_archive(&mut tar.as_slice(), t.path("dst").to_str().unwrap()).unwrap();
+        let (src, dst) = (snapshot(&t.path("src")), snapshot(&t.path("dst")));
+        assert_eq!(src[1..], dst[1..]); // [0] is the roots themselves
+        assert!(dst.iter().any(|l| l.starts_with("data/setuid file:") && l.contains("mode=4755")), "{dst:#?}");
+        assert!(dst.iter().any(|l| l.contains("3000000:7")), "{dst:#?}");
+    }
+
+    #[test]
+    fn entries_are_named_after_the_last_component_in_sorted_order() {
+        let t = TempDir::new("arch-names");
+        let top = sample_tree(&t);
+        let out = Command::new("tar").arg("-tf").arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let names = pipe_through(out, &archive_of(&Path::new(&format!("{}/", top.display()))));
+        let names: Vec<&str> = names.lines().collect();
+        // depth-first, siblings in byte order: the order the snapshot walks in
+        let expected: Vec<String> = snapshot(&t.path("src"))[1..]
+            .iter()
+            .map(|l| {
+                let mut f = l.split(' ');
+                let (name, what) = (f.next().unwrap(), f.next().unwrap());
+                if what == "dir" {
+                    format!("{name}/")
+                } else {
+                    name.to_string()
+                }
+            })
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(names[0], "data/");
+    }
+
+    fn pipe_through(mut child: std::process::Child, input: &[u8]) -> String {
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_symlink_is_archived_as_itself_even_at_the_top() {
+        let t = TempDir::new("arch-toplink");
+        fs::write(t.path("target"), "secret").unwrap();
+        symlink(t.path("target"), t.path("link")).unwrap();
+        let tar = archive_of(&t.path("link"));
+        assert_eq!(tar.len(), 3 * BLOCK, "one header, no data, the end marker");
+        let h = Header::parse(tar[..BLOCK].try_into().unwrap()).unwrap();
+        assert_eq!(
+            (h.name.as_slice(), h.kind, h.link),
+            (&b"link"[..], b'2', t.path("target").as_os_str().as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_named_in_the_error() {
+        let err = write_archive("/no/such/path", &mut Vec::new()).unwrap_err();
+        assert_eq!(err, "/no/such/path: no such file or directory");
+    }
+
+    #[test]
+    fn gnu_tar_reads_what_the_writer_writes() {
+        let t = TempDir::new("arch-gnuread");
+        let top = sample_tree(&t);
+        fs::create_dir(t.path("dst")).unwrap();
+        let child = Command::new("tar")
+            .args(["--numeric-owner", "-xpf", "-", "-C", t.path("dst").to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        pipe_through(child, &archive_of(&top));
+        assert_eq!(snapshot(&t.path("src"))[1..], snapshot(&t.path("dst"))[1..]);
+    }
+
+    #[test]
+    fn extracts_what_gnu_tar_writes_in_gnu_and_pax_formats() {
+        for format in ["gnu", "pax", "ustar"] {
+            let t = TempDir::new("arch-gnuwrite");
+            let top = sample_tree(&t);
+            if format == "ustar" {
+                // ustar itself holds neither a 300-byte path nor a 3000000 uid nor a long link target
+                fs::remove_dir_all(top.join(LONG_100)).unwrap();
+                fs::remove_file(top.join(format!("{LONG_100}.txt"))).unwrap();
+                fs::remove_file(top.join("long-target")).unwrap();
+                set(&top, 0o755, 0, 0, 1_100_000_000);
+            }
+            fs::hard_link(top.join("plain"), top.join("zz-hard")).unwrap();
+            set(&top, 0o755, 0, 0, 1_100_000_000);
+            let out = Command::new("tar")
+                .args([
+                    "--numeric-owner",
+                    &format!("--format={format}"),
+                    "-cf",
+                    "-",
+                    "-C",
+                    t.path("src").to_str().unwrap(),
+                    "data",
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+            fs::create_dir(t.path("dst")).unwrap();
+            extract_archive(&mut out.stdout.as_slice(), t.path("dst").to_str().unwrap()).unwrap();
+            assert_eq!(snapshot(&t.path("src"))[1..], snapshot(&t.path("dst"))[1..], "{format}");
+            let (a, b) =
+                (fs::metadata(t.path("dst/data/plain")).unwrap(), fs::metadata(t.path("dst/data/zz-hard")).unwrap());
+            assert_eq!(a.ino(), b.ino(), "{format}: the hard link is one file");
+        }
+    }
+
+    /// One raw ustar entry, built here independently of the writer, to craft archives the writer never makes.
+    fn raw(name: &str, kind: u8, link: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = [0u8; BLOCK];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[108..116].copy_from_slice(b"0000000\0");
+        h[116..124].copy_from_slice(b"0000000\0");
+        h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+        h[136..148].copy_from_slice(b"14000000000\0");
+        h[156] = kind;
+        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[257..265].copy_from_slice(b"ustar\x0000");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| b as u32).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        let mut out = h.to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+        out
+    }
+
+    fn tar(entries: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = entries.concat();
+        out.extend_from_slice(&[0u8; 2 * BLOCK]);
+        out
+    }
+
+    /// Unpacks into `t/dst/in` and returns the error; `t/dst` holds nothing but `in` afterwards (nothing escaped).
+    fn extract_hostile(t: &TempDir, archive: &[u8]) -> String {
+        fs::create_dir_all(t.path("dst/in")).unwrap();
+        let err = extract_archive(&mut &archive[..], t.path("dst/in").to_str().unwrap()).unwrap_err();
+        let outside: Vec<_> = fs::read_dir(t.path("dst")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(outside, ["in"], "nothing may be written beside the destination");
+        err
+    }
+
+    #[test]
+    fn refuses_dot_dot_names() {
+        let t = TempDir::new("arch-dotdot");
+        for name in ["../x", "a/../../x", "./../x"] {
+            let err = extract_hostile(&t, &tar(&[raw(name, b'0', "", b"evil")]));
+            assert!(err.contains("`..`"), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn absolute_names_are_taken_relative() {
+        let t = TempDir::new("arch-abs");
+        fs::create_dir(t.path("dst")).unwrap();
+        let archive = tar(&[raw("/etc/x", b'0', "", b"inside"), raw("./y", b'0', "", b"y")]);
+        extract_archive(&mut archive.as_slice(), t.path("dst").to_str().unwrap()).unwrap();
+        assert_eq!(fs::read_to_string(t.path("dst/etc/x")).unwrap(), "inside");
+        assert_eq!(fs::read_to_string(t.path("dst/y")).unwrap(), "y");
+    }
+
+    #[test]
+    fn never_passes_through_a_symlink() {
+        let t = TempDir::new("arch-symparent");
+        // a symlink to outside, then a file under it
+        let err = extract_hostile(&t, &tar(&[raw("l", b'2', "..", b""), raw("l/x", b'0', "", b"evil")]));
+        assert!(err.contains("symlink l"), "{err}");
+        fs::remove_dir_all(t.path("dst")).unwrap();
+        // the same through a directory that is later replaced by the symlink
+        let err = extract_hostile(
+            &t,
+            &tar(&[raw("d/", b'5', "", b""), raw("d", b'2', "..", b""), raw("d/x", b'0', "", b"evil")]),
+        );
+        assert!(err.contains("symlink d"), "{err}");
+    }
+
+    #[test]
+    fn an_existing_symlink_is_replaced_not_written_through() {
+        let t = TempDir::new("arch-replace");
+        fs::create_dir_all(t.path("dst/in")).unwrap();
+        fs::write(t.path("dst/outside"), "keep").unwrap();
+        symlink("../outside", t.path("dst/in/f")).unwrap();
+        fs::create_dir(t.path("dst/in/d")).unwrap();
+        fs::write(t.path("dst/in/d/old"), "old").unwrap();
+        let archive = tar(&[raw("f", b'0', "", b"new"), raw("d/", b'5', "", b""), raw("d/n", b'0', "", b"n")]);
+        extract_archive(&mut archive.as_slice(), t.path("dst/in").to_str().unwrap()).unwrap();
+        assert_eq!(fs::read_to_string(t.path("dst/outside")).unwrap(), "keep");
+        assert_eq!(fs::read_to_string(t.path("dst/in/f")).unwrap(), "new");
+        assert!(!fs::symlink_metadata(t.path("dst/in/f")).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(t.path("dst/in/d/old")).unwrap(), "old", "directories merge");
+        assert_eq!(fs::read_to_string(t.path("dst/in/d/n")).unwrap(), "n");
+    }
+
+    #[test]
+    fn hard_links_stay_inside() {
+        let t = TempDir::new("arch-hardlink");
+        fs::create_dir_all(t.path("dst/in")).unwrap();
+        fs::write(t.path("dst/secret"), "s").unwrap();
+        let err = extract_archive(
+            &mut tar(&[raw("h", b'1', "../secret", b"")]).as_slice(),
+            t.path("dst/in").to_str().unwrap(),
+        )
+        .unwrap_err();
+        assert!(err.contains("`..`"), "{err}");
+        let archive = tar(&[raw("l", b'2', "..", b""), raw("h", b'1', "l/secret", b"")]);
+        let err = extract_archive(&mut archive.as_slice(), t.path("dst/in").to_str().unwrap()).unwrap_err();
+        assert!(err.contains("symlink l"), "{err}");
+        assert!(!t.path("dst/in/h").exists());
+    }
+
+    #[test]
+    fn refuses_truncated_and_corrupt_archives() {
+        let t = TempDir::new("arch-trunc");
+        let whole = tar(&[raw("a", b'0', "", &[7u8; 3000]), raw("b", b'0', "", b"b")]);
+        for cut in [100, BLOCK + 1000, BLOCK * 7 + 10, BLOCK * 8] {
+            fs::create_dir_all(t.path(&format!("c{cut}"))).unwrap();
+            let err = extract_archive(&mut &whole[..cut], t.path(&format!("c{cut}")).to_str().unwrap()).unwrap_err();
+            assert!(err.contains("truncated"), "cut at {cut}: {err}");
+        }
+        assert!(extract_archive(&mut &b""[..], t.str()).unwrap_err().contains("truncated"));
+        let mut corrupt = whole.clone();
+        corrupt[10] ^= 1;
+        let err = extract_archive(&mut corrupt.as_slice(), t.str()).unwrap_err();
+        assert!(err.contains("checksum"), "{err}");
+        let err = extract_archive(&mut whole.as_slice(), t.path("nope").to_str().unwrap()).unwrap_err();
+        assert!(err.ends_with("nope: no such directory"), "{err}");
+    }
+
+    #[test]
+    fn pax_records_carry_what_ustar_cannot() {
+        let mut out = Vec::new();
+        let attrs = Attrs { mode: 0o644, uid: 3_000_000, gid: 1, mtime: 5 };
+        let name = "n/".repeat(200);
+        Writer { out: &mut out }.header(name.as_bytes(), None, b'0', attrs, 8 << 30).unwrap();
+        let h = Header::parse(out[..BLOCK].try_into().unwrap()).unwrap();
+        assert_eq!(h.kind, b'x');
+        let pax = Pax::parse(&out[BLOCK..BLOCK + h.size as usize]).unwrap();
+        assert_eq!((pax.path.as_deref(), pax.size, pax.uid), (Some(name.as_bytes()), Some(8 << 30), Some(3_000_000)));
+        let entry = Header::parse(out[out.len() - BLOCK..].try_into().unwrap()).unwrap();
+        assert_eq!((entry.kind, entry.gid, entry.mtime), (b'0', 1, 5));
+        // a record's length counts its own digits: 9 + 1 = 10 and 99 + 1 = 100 sit on the edges
+        for len in 5..200 {
+            let data = pax_records(&[("k", vec![b'v'; len])]);
+            let text = String::from_utf8(data.clone()).unwrap();
+            assert_eq!(text.split(' ').next().unwrap().parse::<usize>().unwrap(), data.len(), "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_base256_and_octal_numbers() {
+        assert_eq!(number(b"0000644\0").unwrap(), 0o644);
+        assert_eq!(number(b"  644 \0\0").unwrap(), 0o644);
+        assert_eq!(number(&[0x80, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1]).unwrap(), (2 << 32) + 1);
+        assert_eq!(number(&[0xff; 12]).unwrap(), -1);
+        assert!(number(b"0000a44\0").is_err());
     }
 }

@@ -784,7 +784,7 @@ pub(crate) mod tests {
         let t = TempDir::new("arch-names");
         let top = sample_tree(&t);
         let out = Command::new("tar").arg("-tf").arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-        let names = pipe_through(out, &archive_of(&Path::new(&format!("{}/", top.display()))));
+        let names = pipe_through(out, &archive_of(Path::new(&format!("{}/", top.display()))));
         let names: Vec<&str> = names.lines().collect();
         // depth-first, siblings in byte order: the order the snapshot walks in
         let expected: Vec<String> = snapshot(&t.path("src"))[1..]

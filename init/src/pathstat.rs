@@ -124,3 +124,90 @@ pub fn rfc3339_nano(secs: i64, nanos: i64) -> String {
     s.push('Z');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::tests::TempDir;
+    use crate::json;
+    use crate::sys;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    fn stat(path: &Path) -> json::Value {
+        json::parse(&stat_json(path.to_str().unwrap()).unwrap()).unwrap()
+    }
+
+    fn fields(v: &json::Value) -> (String, u64, u64, String, String) {
+        let s = |k| v.get(k).unwrap().as_str().unwrap().to_string();
+        let n = |k| v.get(k).unwrap().as_u64().unwrap();
+        (s("name"), n("size"), n("mode"), s("mtime"), s("linkTarget"))
+    }
+
+    #[test]
+    fn describes_files_directories_and_symlinks_as_docker_does() {
+        let t = TempDir::new("pathstat");
+        let f = t.path("file.txt");
+        fs::write(&f, "hello").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o4750)).unwrap();
+        sys::set_mtime_nofollow(&f, 1_700_000_000).unwrap();
+        assert_eq!(
+            fields(&stat(&f)),
+            ("file.txt".into(), 5, MODE_SETUID | 0o750, "2023-11-14T22:13:20Z".into(), String::new())
+        );
+
+        let d = t.path("data");
+        fs::create_dir(&d).unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o3755)).unwrap();
+        let (name, _, mode, _, link) = fields(&stat(Path::new(&format!("{}/", d.display()))));
+        assert_eq!((name.as_str(), mode, link.as_str()), ("data", MODE_DIR | MODE_SETGID | MODE_STICKY | 0o755, ""));
+        // the example of PROTOCOL.md §10: a 0755 directory
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(fields(&stat(&d)).2, 2_147_484_141);
+
+        // a symlink is described itself, its target fully resolved (here through a second link)
+        symlink("data", t.path("hop")).unwrap();
+        symlink("hop", t.path("link")).unwrap();
+        let real = fs::canonicalize(&d).unwrap().display().to_string();
+        assert_eq!(
+            fields(&stat(&t.path("link"))),
+            ("link".into(), 3, MODE_SYMLINK | 0o777, fields(&stat(&t.path("link"))).3, real)
+        );
+        symlink("../gone/x", t.path("dangling")).unwrap();
+        let expected = fs::canonicalize(&t.0).unwrap().parent().unwrap().join("gone/x").display().to_string();
+        assert_eq!(fields(&stat(&t.path("dangling"))).4, expected);
+
+        assert_eq!(fields(&stat(Path::new("/dev/null"))).2, MODE_DEVICE | MODE_CHAR_DEVICE | 0o666);
+        assert_eq!(fields(&stat(Path::new("/"))).0, "/");
+    }
+
+    #[test]
+    fn a_missing_path_is_an_error_naming_it() {
+        assert_eq!(stat_json("/no/such/thing").unwrap_err(), "/no/such/thing: no such file or directory");
+        assert_eq!(stat_json("/etc/passwd/x").unwrap_err(), "/etc/passwd/x: no such file or directory");
+    }
+
+    #[test]
+    fn utc_calendar_and_rfc3339() {
+        let cases = [
+            (0, "1970-01-01T00:00:00Z"),
+            (-1, "1969-12-31T23:59:59Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_709_164_800, "2024-02-29T00:00:00Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"),
+            (1_796_384_400, "2026-12-04T11:40:00Z"),
+        ];
+        for (secs, text) in cases {
+            assert_eq!(rfc3339_nano(secs, 0), text, "{secs}");
+        }
+        // and against GNU date over a spread of days (leap years, century rules, far future)
+        let secs: Vec<i64> = (0..40).map(|i| -2_208_988_800 + i * 197_912_345_677 / 10).collect();
+        let args: Vec<String> = secs.iter().map(|s| format!("@{s}")).collect();
+        for (s, arg) in secs.iter().zip(&args) {
+            let out =
+                std::process::Command::new("date").args(["-u", "-d", arg, "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+            assert_eq!(rfc3339_nano(*s, 0), String::from_utf8(out.stdout).unwrap().trim(), "{s}");
+        }
+        assert_eq!(rfc3339_nano(0, 120_000_000), "1970-01-01T00:00:00.12Z");
+        assert_eq!(rfc3339_nano(0, 5), "1970-01-01T00:00:00.000000005Z");
+    }
+}

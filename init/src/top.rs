@@ -123,3 +123,122 @@ fn tty_name(tty_nr: u32) -> String {
         _ => "?".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::tests::TempDir;
+
+    #[allow(clippy::too_many_arguments)] // one per column of the fake entry: clearer than a struct here
+    /// A /proc entry: stat with the given fields, status with the euid, cmdline as NUL-separated args.
+    fn process(
+        proc: &TempDir,
+        pid: u32,
+        comm: &str,
+        state: &str,
+        ppid: u32,
+        tty: u32,
+        cpu: (u64, u64),
+        start: u64,
+        euid: u32,
+        args: &[&str],
+    ) {
+        let dir = proc.path(&pid.to_string());
+        fs::create_dir(&dir).unwrap();
+        let stat = format!(
+            "{pid} ({comm}) {state} {ppid} {pid} {pid} {tty} -1 4194560 10 0 0 0 {} {} 0 0 20 0 1 0 {start} 1000 10 0\n",
+            cpu.0, cpu.1
+        );
+        fs::write(dir.join("stat"), stat).unwrap();
+        fs::write(dir.join("status"), format!("Name:\t{comm}\nUid:\t0\t{euid}\t{euid}\t{euid}\nGid:\t0\t0\t0\t0\n"))
+            .unwrap();
+        let cmdline: Vec<u8> = args.iter().flat_map(|a| a.bytes().chain([0])).collect();
+        fs::write(dir.join("cmdline"), cmdline).unwrap();
+    }
+
+    #[test]
+    fn lists_processes_as_ps_ef_does() {
+        let proc = TempDir::new("top");
+        let now = 1_796_385_000; // 2026-12-04T11:50:00Z
+        let boot = now - 2 * 86_400;
+        fs::write(proc.path("stat"), format!("cpu  1 2 3 4\nbtime {boot}\nprocesses 99\n")).unwrap();
+        fs::write(proc.path("uptime"), "172800.00 300000.00\n").unwrap();
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n";
+        process(&proc, 1, "init", "S", 0, 0, (8_640_000, 500), 5, 0, &["/inferno/init"]);
+        process(&proc, 2, "kthreadd", "S", 0, 0, (0, 0), 5, 0, &[]);
+        process(
+            &proc,
+            42,
+            "my (odd) app",
+            "R",
+            1,
+            (136 << 8) | 3,
+            (300_000, 60_000),
+            (2 * 86_400 - 1000) * 100,
+            65534,
+            &["python3", "-m", "http.server"],
+        );
+        process(&proc, 7, "sh", "Z", 1, (4 << 8) | 64, (0, 0), 86_400 * 100, 1234, &[]);
+        fs::create_dir(proc.path("123")).unwrap(); // exited between the listing and the read: left out
+        fs::create_dir(proc.path("sys")).unwrap();
+        let expected = concat!(
+            r#"{"Titles":["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],"Processes":["#,
+            r#"["root","1","0","50","Dec02","?","1-00:00:05","/inferno/init"],"#,
+            r#"["root","2","0","0","Dec02","?","00:00:00","[kthreadd]"],"#,
+            r#"["1234","7","1","0","Dec03","ttyS0","00:00:00","[sh] <defunct>"],"#,
+            r#"["nobody","42","1","99","11:33","pts/3","01:00:00","python3 -m http.server"]]}"#
+        );
+        assert_eq!(render(proc.str(), passwd, now), expected);
+    }
+
+    #[test]
+    fn an_empty_or_missing_proc_gives_no_processes() {
+        let expected = r#"{"Titles":["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],"Processes":[]}"#;
+        assert_eq!(render("/no/such/proc", "", 0), expected);
+    }
+
+    #[test]
+    fn start_times_and_terminals() {
+        let now = 1_796_385_000; // 2026-12-04T11:50:00Z
+        assert_eq!(stime(now - 11 * 3600 - 50 * 60, now), "00:00");
+        assert_eq!(stime(now - 11 * 3600 - 51 * 60, now), "Dec03");
+        assert_eq!(stime(now - 300 * 86_400, now), "Feb07");
+        assert_eq!(stime(now - 340 * 86_400, now), "2025"); // Dec29 of last year: procps shows the year
+
+        assert_eq!(cpu_time(59), "00:00:59");
+        assert_eq!(cpu_time(100 * 86_400 + 3661), "100-01:01:01");
+        assert_eq!(tty_name((137 << 8) | 5), "pts/261");
+        assert_eq!(tty_name((136 << 8) | (1 << 20) | 2), "pts/258"); // minor's high bits (256 + 2)
+        assert_eq!(tty_name((4 << 8) | 1), "tty1");
+        assert_eq!(tty_name((5 << 8) | 1), "console");
+        assert_eq!(tty_name((229 << 8) | 1), "hvc1");
+    }
+
+    #[test]
+    fn agrees_with_ps_on_the_real_proc() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        let top = crate::json::parse(&top_json("/proc")).unwrap();
+        let ps = std::process::Command::new("ps")
+            .env("TZ", "UTC")
+            .args(["-o", "user=,pid=,ppid=,c=,stime=,tty=,time=,args=", "-p", &pid.to_string()])
+            .output()
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        let ps = String::from_utf8(ps.stdout).unwrap();
+        let ps: Vec<&str> = ps.split_whitespace().collect();
+        let row = top
+            .get("Processes")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r.as_array().unwrap()[1].as_str() == Some(&pid.to_string()));
+        let row: Vec<&str> =
+            row.expect("the child is listed").as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        assert_eq!(row[..7], ps[..7]);
+        assert_eq!(row[7], ps[7..].join(" "));
+        assert_eq!(row[7], "sleep 30");
+    }
+}

@@ -109,6 +109,11 @@ impl Writer<'_> {
             name.push(b'/');
         }
         self.header(&name, None, b'5', Attrs::of(meta), 0)?;
+        // /proc and /sys are mounted in the guest but are no files of the container: their mount points stay
+        // empty directories, as in `docker cp` of the image's root (and /proc/kcore is no file to copy)
+        if matches!(sys::fs_type(fs_path), Ok(sys::PROC_SUPER_MAGIC | sys::SYSFS_MAGIC)) {
+            return Ok(());
+        }
         let mut children: Vec<Vec<u8>> = fs::read_dir(fs_path)
             .map_err(|e| format!("{shown}: {e}"))?
             .map(|d| d.map(|d| d.file_name().into_vec()))
@@ -340,7 +345,10 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
                 clear(&target, false).map_err(fail)?;
                 let mut file =
                     fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&target).map_err(fail)?;
-                r.copy(size, &mut file, &shown)?;
+                if let Err(e) = r.copy(size, &mut file, &shown) {
+                    let _ = fs::remove_file(&target); // no half file left behind
+                    return Err(e);
+                }
                 drop(file);
                 r.skip_padding(size, &shown)?;
                 attrs.apply(&target, true).map_err(fail)?;
@@ -351,10 +359,10 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
     for (rel, attrs) in dirs.iter().rev() {
         let shown = rel.display();
         // re-checked: a later entry may have replaced this directory (or a parent) with a symlink
-        let path = parent_inside(root, rel, false).map_err(|e| format!("{shown}: {e}"))?;
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => attrs.apply(&path, true).map_err(|e| format!("{shown}: {e}"))?,
-            _ => {}
+        // (then it is left alone: what replaced it got its own attributes)
+        let Ok(path) = parent_inside(root, rel, false) else { continue };
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            attrs.apply(&path, true).map_err(|e| format!("{shown}: {e}"))?;
         }
     }
     Ok(())
@@ -975,6 +983,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_directory_replaced_later_keeps_what_replaced_it() {
+        let t = TempDir::new("arch-dirfile");
+        let archive = tar(&[raw("a/", b'5', "", b""), raw("a/b/", b'5', "", b""), raw("a", b'0', "", b"file")]);
+        extract_archive(&mut archive.as_slice(), t.str()).unwrap();
+        assert_eq!(fs::read_to_string(t.path("a")).unwrap(), "file");
+    }
+
+    #[test]
+    fn proc_and_sys_are_archived_as_empty_directories() {
+        for path in ["/proc", "/sys"] {
+            let tar = archive_of(Path::new(path));
+            assert_eq!(tar.len(), 3 * BLOCK, "{path}: its directory entry and the end marker only");
+            let h = Header::parse(tar[..BLOCK].try_into().unwrap()).unwrap();
+            assert_eq!((h.kind, h.name), (b'5', format!("{}/", &path[1..]).into_bytes()));
+        }
+    }
+
+    #[test]
     fn hard_links_stay_inside() {
         let t = TempDir::new("arch-hardlink");
         fs::create_dir_all(t.path("dst/in")).unwrap();
@@ -1000,6 +1026,7 @@ pub(crate) mod tests {
             let err = extract_archive(&mut &whole[..cut], t.path(&format!("c{cut}")).to_str().unwrap()).unwrap_err();
             assert!(err.contains("truncated"), "cut at {cut}: {err}");
         }
+        assert!(!t.path(&format!("c{}/a", BLOCK + 1000)).exists(), "no half file is left behind");
         assert!(extract_archive(&mut &b""[..], t.str()).unwrap_err().contains("truncated"));
         let mut corrupt = whole.clone();
         corrupt[10] ^= 1;

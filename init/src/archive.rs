@@ -355,7 +355,7 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
             }
         }
     }
-    // deepest first, so that a directory's mtime is set after its children were written
+    // last, so that writing into a directory does not move its mtime again (and a read-only one gets filled)
     for (rel, attrs) in dirs.iter().rev() {
         let shown = rel.display();
         // re-checked: a later entry may have replaced this directory (or a parent) with a symlink

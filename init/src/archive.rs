@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -16,6 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::sys;
 
 const BLOCK: usize = 512;
+/// The size of the reads and writes either side makes (and of each one's buffer).
+const IO_BUFFER: usize = 64 * 1024;
 /// Pax and GNU long-name data is held in memory: bounded, so that a hostile archive cannot exhaust it.
 const MAX_META: u64 = 1 << 20;
 /// The largest value of an 11-digit octal field (size, mtime) and of a 7-digit one (uid, gid).
@@ -48,7 +50,9 @@ pub fn base_name(path: &str) -> Vec<u8> {
 /// under it, depth-first in byte order of the names; symlinks are never followed, not even `path` itself.
 pub fn write_archive(path: &str, out: &mut dyn Write) -> Result<(), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| path_error(path, &e))?;
-    let mut w = Writer { out };
+    // 512-byte headers and padding: buffered, so a pipe or socket sees few large writes
+    let mut buffered = io::BufWriter::with_capacity(IO_BUFFER, out);
+    let mut w = Writer { out: &mut buffered };
     w.entry(Path::new(path), base_name(path), &meta)?;
     w.put(&[0u8; 2 * BLOCK])?;
     w.out.flush().map_err(write_error)
@@ -245,7 +249,7 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
         Ok(m) if m.is_dir() => {}
         _ => return Err(format!("{dir}: no such directory")),
     }
-    let mut r = Input { r: input, offset: 0 };
+    let mut r = Input { r: io::BufReader::with_capacity(IO_BUFFER, input), offset: 0 };
     let mut dirs: Vec<(PathBuf, Attrs)> = Vec::new();
     let mut dir_index: HashMap<PathBuf, usize> = HashMap::new();
     let mut pax = Pax::default();
@@ -586,7 +590,7 @@ impl Pax {
 
 /// The input, counted in bytes for the error messages.
 struct Input<'a> {
-    r: &'a mut dyn Read,
+    r: io::BufReader<&'a mut dyn Read>,
     offset: u64,
 }
 
@@ -620,17 +624,22 @@ impl Input<'_> {
         format!("the archive is truncated: it ends at byte {} inside {what}", self.offset)
     }
 
-    /// Copies `n` bytes to `out`, streaming.
+    /// Copies `n` bytes to `out`, streaming through the input's buffer.
     fn copy(&mut self, mut n: u64, out: &mut dyn Write, what: &str) -> Result<(), String> {
-        let mut buf = [0u8; 64 * 1024];
         while n > 0 {
-            let want = n.min(buf.len() as u64) as usize;
-            let got = self.fill(&mut buf[..want])?;
-            if got == 0 {
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading the archive: {e}")),
+            };
+            if chunk.is_empty() {
                 return Err(self.truncated(what));
             }
-            out.write_all(&buf[..got]).map_err(|e| format!("{what}: {e}"))?;
-            n -= got as u64;
+            let k = chunk.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            out.write_all(&chunk[..k]).map_err(|e| format!("{what}: {e}"))?;
+            self.r.consume(k);
+            self.offset += k as u64;
+            n -= k as u64;
         }
         Ok(())
     }
@@ -661,9 +670,18 @@ impl Input<'_> {
 
     /// Reads what follows the end marker (tar pads to 10 KiB records), so the writer never sees a broken pipe.
     fn drain(&mut self) -> Result<(), String> {
-        let mut buf = [0u8; 64 * 1024];
-        while self.fill(&mut buf)? == buf.len() {}
-        Ok(())
+        loop {
+            let n = match self.r.fill_buf() {
+                Ok(c) => c.len(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading the archive: {e}")),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            self.r.consume(n);
+            self.offset += n as u64;
+        }
     }
 }
 
@@ -980,6 +998,28 @@ pub(crate) mod tests {
         assert!(!fs::symlink_metadata(t.path("dst/in/f")).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(t.path("dst/in/d/old")).unwrap(), "old", "directories merge");
         assert_eq!(fs::read_to_string(t.path("dst/in/d/n")).unwrap(), "n");
+    }
+
+    /// Hands out a few bytes per read, as a pipe or socket may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn unpacks_input_that_arrives_in_small_pieces() {
+        let t = TempDir::new("arch-trickle");
+        let top = sample_tree(&t);
+        let tar = archive_of(&top);
+        fs::create_dir(t.path("dst")).unwrap();
+        extract_archive(&mut Trickle(&tar), t.path("dst").to_str().unwrap()).unwrap();
+        assert_eq!(snapshot(&t.path("src"))[1..], snapshot(&t.path("dst"))[1..]);
     }
 
     #[test]

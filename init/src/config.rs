@@ -320,18 +320,24 @@ fn check_mac(what: &str, mac: &str) -> Result<(), String> {
     }
 }
 
+/// A process object: the run config's `process`, or an exec session's OPEN (PROTOCOL.md §10), whose fields
+/// are the same; `path` names it in errors ("process", "exec").
+pub fn parse_process(v: &Value, path: &str) -> Result<Process, String> {
+    process(&Obj::new(v, path)?)
+}
+
 fn process(p: &Obj) -> Result<Process, String> {
     let d = Process::default();
-    let argv = p.strings("argv")?.ok_or("process.argv is missing")?;
+    let argv = p.strings("argv")?.ok_or_else(|| format!("{} is missing", p.name("argv")))?;
     if argv.is_empty() {
-        return Err("process.argv must not be empty".into());
+        return Err(format!("{} must not be empty", p.name("argv")));
     }
     let workdir = p.str("workdir")?.unwrap_or(d.workdir);
     if !workdir.starts_with('/') {
-        return Err(format!("process.workdir must be an absolute path, not {workdir:?}"));
+        return Err(format!("{} must be an absolute path, not {workdir:?}", p.name("workdir")));
     }
     let stop_signal = match p.str("stop_signal")? {
-        Some(s) => crate::spec::parse_signal(&s).map_err(|e| format!("process.stop_signal: {e}"))?,
+        Some(s) => crate::spec::parse_signal(&s).map_err(|e| format!("{}: {e}", p.name("stop_signal")))?,
         None => d.stop_signal,
     };
     Ok(Process {
@@ -342,7 +348,7 @@ fn process(p: &Obj) -> Result<Process, String> {
         stop_signal,
         tty: p.bool("tty")?.unwrap_or(false),
         stdin: p.bool("stdin")?.unwrap_or(false),
-        console_size: console_size(p.field("console_size"), "process.console_size")?,
+        console_size: console_size(p.field("console_size"), &p.name("console_size"))?,
     })
 }
 

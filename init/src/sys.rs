@@ -829,3 +829,31 @@ pub fn if_index(name: &str) -> io::Result<u32> {
     r?;
     Ok(req.index as u32)
 }
+
+// --- archive support (init/src/archive.rs): what std::os::unix lacks for unpacking a tar ---
+
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+/// open(2) flag: fail on a final symlink instead of following it (a file swapped for a symlink mid-walk).
+pub const O_NOFOLLOW: c_int = 0o400000;
+const AT_FDCWD: c_int = -100;
+const AT_SYMLINK_NOFOLLOW: c_int = 0x100;
+
+extern "C" {
+    fn utimensat(dirfd: c_int, path: *const i8, times: *const Timespec, flags: c_int) -> c_int;
+}
+
+/// Sets a path's access and modification time to `mtime` (seconds since the epoch) without following a final
+/// symlink (utimensat(2) with AT_SYMLINK_NOFOLLOW), so a symlink's own time is set, never its target's.
+pub fn set_mtime_nofollow(path: &std::path::Path, mtime: i64) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{path:?} contains a NUL byte")))?;
+    let times = [Timespec { sec: mtime, nsec: 0 }, Timespec { sec: mtime, nsec: 0 }];
+    // SAFETY: c is a NUL-terminated path and times two valid struct timespec, both read only during the call.
+    check(unsafe { utimensat(AT_FDCWD, c.as_ptr(), times.as_ptr(), AT_SYMLINK_NOFOLLOW) }).map(|_| ())
+}

@@ -448,9 +448,8 @@ impl Sessions {
     pub fn on_disconnect(&mut self) {
         self.main.pending.clear();
         for (_, mut e) in std::mem::take(&mut self.execs) {
-            if e.exit.is_none() {
-                let _ = sys::do_kill(-e.pid, sys::SIGKILL);
-            }
+            // the group, also after the reap: background processes of the session go too
+            let _ = sys::do_kill(-e.pid, sys::SIGKILL);
             e.stdin.close();
             for s in &mut e.outs {
                 sys::do_close(s.fd);

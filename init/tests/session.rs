@@ -106,9 +106,9 @@ fn exec_sessions_beside_a_running_main() {
         let order = g.session_order(1);
         assert_eq!(order.first().map(String::as_str), Some("STARTED"), "{order:?}");
         assert_eq!(order.last().map(String::as_str), Some("CLOSED"), "{order:?}");
-        for eof in ["EOF1", "EOF2"] {
-            let at = order.iter().position(|k| k == eof).unwrap_or_else(|| panic!("no {eof}: {order:?}"));
-            assert!(order[at + 1..].iter().all(|k| !k.starts_with("DATA")), "DATA after {eof}: {order:?}");
+        for k in 1..=2 {
+            let at = order.iter().position(|o| *o == format!("EOF{k}")).unwrap_or_else(|| panic!("{order:?}"));
+            assert!(order[at + 1..].iter().all(|o| *o != format!("DATA{k}")), "DATA{k} after its EOF: {order:?}");
         }
     }
 
@@ -144,12 +144,12 @@ fn exec_sessions_beside_a_running_main() {
     // a terminal exec: its size, one stream
     let r = host.run_session(
         7,
-        r#"{"kind":"exec","argv":["sh","-c","tty; stty size"],"tty":true,"console_size":[24,80]}"#,
+        r#"{"kind":"exec","argv":["sh","-c","tty; stty size; readlink /dev/ptmx"],"tty":true,"console_size":[24,80]}"#,
         T,
     );
     assert_eq!(code(&r), 0);
     let text = host.lock().session_text(7, 1);
-    assert!(text.starts_with("/dev/pts/") && text.ends_with("\r\n24 80\r\n"), "{text:?}");
+    assert!(text.starts_with("/dev/pts/") && text.ends_with("\r\n24 80\r\npts/ptmx\r\n"), "{text:?}");
 
     // SIGNAL ends a sleeping exec: 128+15
     host.send_session(&Message::Open { session: 8, json: r#"{"kind":"exec","argv":["sleep","100"]}"#.into() });
@@ -177,6 +177,15 @@ fn exec_sessions_beside_a_running_main() {
     host.send_session(&Message::Window { session: 9, stream: 1, bytes: 1 << 20 });
     assert_eq!(code(&host.wait_closed(9, T)), 0);
     assert_eq!(host.lock().session_data(9, 1), vec![0u8; 1 << 20]);
+
+    // a background process holding stdout open: CLOSED 2 s after the reap, not when it ends
+    let t0 = Instant::now();
+    let r = host.run_session(13, r#"{"kind":"exec","argv":["sh","-c","sleep 8 & echo bg"]}"#, T);
+    let took = t0.elapsed();
+    assert_eq!(code(&r), 0);
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "CLOSED after {took:?}");
+    assert_eq!(host.lock().session_text(13, 1), "bg\n");
+    assert_eq!(host.lock().session_order(13), vec!["STARTED", "DATA1", "EOF1", "EOF2", "CLOSED"]);
 
     // the session channel drops: its execs are killed (process group) and forgotten
     host.send_session(&Message::Open { session: 10, json: r#"{"kind":"exec","argv":["sleep","999"]}"#.into() });

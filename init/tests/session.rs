@@ -54,6 +54,37 @@ fn main_stdin_is_a_pipe_fed_by_session_0_and_eof_ends_it() {
     assert_eq!(granted, 12);
 }
 
+/// Pseudo-random bytes (xorshift), reproducible.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn ten_mib_of_stdin_reach_the_workload_intact_within_credit() {
+    let _g = vm_lock();
+    let cfg = RunConfig::sh("sha256sum | cut -d' ' -f1").process("stdin", Value::Bool(true));
+    let vm = start("stdin-10m", &cfg);
+    let host = vm.host.clone();
+    let input = noise(10 << 20);
+    std::fs::write(vm.dir.join("input"), &input).unwrap();
+    let want = sha256(&vm.dir.join("input"));
+    let t0 = Instant::now();
+    host.send_stdin(0, &input);
+    host.send_session(&Message::Eof { session: 0, stream: 0 });
+    let out = vm.wait(T);
+    eprintln!("10 MiB of stdin sent and consumed {:?} after the VM started booting", t0.elapsed());
+    assert_eq!(out.code(), 0, "{}", out.console);
+    assert_eq!(host.lock().stream_text(1), format!("{want}\n"));
+}
+
 #[test]
 fn a_terminal_main_has_its_size_resizes_and_ctrl_c_interrupts_the_foreground() {
     let _g = vm_lock();

@@ -409,9 +409,10 @@ impl Sessions {
         out.push(Message::Closed { session: id, json: report(code, signal, e.started_ns, finished, None) });
     }
 
-    /// When the next linger deadline falls.
+    /// When the next linger deadline falls. Past deadlines do not count: what is left then waits for credit,
+    /// which arrives as an event (a past deadline here would make init's poll spin).
     pub fn timer(&self, now: Instant) -> Option<Duration> {
-        self.execs.values().filter_map(|e| e.reaped_at).map(|t| (t + LINGER).saturating_duration_since(now)).min()
+        self.execs.values().filter_map(|e| e.reaped_at).map(|t| t + LINGER).filter(|&d| d > now).map(|d| d - now).min()
     }
 
     /// Linger deadlines: 2 s after the reap, a stream still held open (by a background process) is drained of
@@ -584,6 +585,40 @@ mod tests {
             ]
         );
         assert!(src.done);
+    }
+
+    #[test]
+    fn the_linger_timer_never_asks_for_a_past_deadline() {
+        let (r, w) = pipe();
+        let mut s = Sessions::new(false, false);
+        let now = Instant::now();
+        let mut held = Source::new(r, 1);
+        held.credit = 0; // the host's reader is slow: the stream waits for its WINDOW
+        let mut e = Exec {
+            pid: -1,
+            stdin: Sink::new(-1, false, false),
+            outs: [held, Source::new(-1, 2)],
+            tty: -1,
+            started_ns: 0,
+            exit: Some((0, None, 0)),
+            reaped_at: Some(now - Duration::from_millis(500)),
+        };
+        e.outs[1].done = true;
+        s.execs.insert(1, e);
+        assert_eq!(s.timer(now), Some(Duration::from_millis(1500)));
+        let later = now + Duration::from_secs(3);
+        let mut out = Vec::new();
+        s.tick(later, &mut out);
+        assert!(out.is_empty() && s.has_execs(), "a stream without credit is not cut: {out:?}");
+        assert_eq!(s.timer(later), None);
+        // the WINDOW comes: what is there is sent, then the held stream ends and the session closes
+        sys::write_all(w, b"late");
+        s.on_frame(Message::Window { session: 1, stream: 1, bytes: 100 }, &mut out);
+        s.tick(later, &mut out);
+        assert_eq!(out[0], Message::Data { session: 1, stream: 1, data: b"late".to_vec() });
+        assert_eq!(out[1], Message::Eof { session: 1, stream: 1 });
+        assert!(matches!(out[2], Message::Closed { session: 1, .. }) && !s.has_execs());
+        sys::do_close(w);
     }
 
     #[test]

@@ -633,7 +633,8 @@ mod tests {
         assert_eq!(out, vec![Message::Window { session: 0, stream: 0, bytes: 5 }]);
         let mut buf = [0u8; 64];
         // canonical mode: one line per read, then ^D at the start of a line reads as end of file
-        assert_eq!(&buf[..sys::do_read(slave, &mut buf).unwrap()], b"line\n");
+        let n = sys::do_read(slave, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"line\n");
         assert_eq!(sys::do_read(slave, &mut buf).unwrap(), 0);
         // later stdin is not written any more, its credit still returned
         out.clear();

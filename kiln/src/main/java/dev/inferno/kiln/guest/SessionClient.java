@@ -70,7 +70,7 @@ final class SessionClient implements GuestExec {
   }
 
   /** One connection of the channel and the sessions opened on it. */
-  private final class Connection {
+  private static final class Connection {
     final SocketChannel ch;
     final ReentrantLock writeLock = new ReentrantLock();
     boolean ready; // HELLO came

@@ -174,6 +174,9 @@ class RunConfigTest {
     assertThat(p.consoleSize()).isNull();
     assertThat(p.withTerminal(true, true, new ConsoleSize(24, 80)).consoleSize().cols())
         .isEqualTo(80);
+    RunConfig c = RunConfig.builder("a", p).build();
+    assertThat(c.toBuilder().process(p.withTerminal(false, true, null)).build().process().stdin())
+        .isTrue();
   }
 
   @Test

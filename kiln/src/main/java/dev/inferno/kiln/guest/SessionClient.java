@@ -154,6 +154,12 @@ final class SessionClient implements GuestExec {
           if (!GuestLink.acceptHello(h, Channel.SESSION, vmId, stats)) {
             return false;
           }
+          if (c.ready) {
+            // init saw a reconnect we did not (virtio-serial): its side started afresh
+            c.mainCredit = INITIAL_WINDOW;
+            c.sessions.values().forEach(s -> s.end(lost(CHANNEL_CLOSED), true));
+            c.sessions.clear();
+          }
           c.ready = true;
           changed.signalAll();
         }

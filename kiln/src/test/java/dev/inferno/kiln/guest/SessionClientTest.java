@@ -309,6 +309,22 @@ class SessionClientTest {
   }
 
   @Test
+  void aSecondHelloOnTheSameConnectionIsAReconnectAsInitSawIt() throws Exception {
+    GuestExec exec = exec();
+    FakeInitSession g = guest();
+    ExecProcess p = open(exec, g, cmd(false, false), 4);
+    exec.mainStdin().write(bytes(W, 1));
+    assertThat(g.stdin(0, W)).hasSize(W);
+    g.hello(VM);
+    assertThat(p.exit().get(10, TimeUnit.SECONDS).error()).isEqualTo("the session channel closed");
+    exec.mainStdin().write(bytes(10, 2)); // credit started afresh: no WINDOW needed
+    assertThat(g.stdin(0, 10)).isEqualTo(bytes(10, 2));
+    assertThat(open(exec, g, new ExecRequest.Top(), 5).session())
+        .as("ids are never reused on one connection")
+        .isEqualTo(2);
+  }
+
+  @Test
   void aGuestThatHasNotSaidHelloGetsNothing() throws Exception {
     GuestExec exec = exec();
     FakeInitSession g =

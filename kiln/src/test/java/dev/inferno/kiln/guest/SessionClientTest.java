@@ -156,7 +156,6 @@ class SessionClientTest {
 
     g.send(new Frame.Data(1, 1, "out".getBytes(StandardCharsets.UTF_8)));
     g.send(new Frame.Data(1, 2, "err!".getBytes(StandardCharsets.UTF_8)));
-    g.send(new Frame.Eof(1, 1)).send(new Frame.Eof(1, 2)).send(new Frame.Closed(1, DONE));
     ExecProcess.Output o = p.read();
     assertThat(o.stream()).isEqualTo(1);
     assertThat(new String(o.bytes(), StandardCharsets.UTF_8)).isEqualTo("out");
@@ -164,8 +163,13 @@ class SessionClientTest {
     o = p.read();
     assertThat(o.stream()).isEqualTo(2);
     assertThat(g.next(Frame.Window.class)).isEqualTo(new Frame.Window(1, 2, 4));
-    assertThat(p.read()).isNull();
+    // the last bytes, then CLOSED: read after it, they need no credit any more
+    g.send(new Frame.Data(1, 1, "bye".getBytes(StandardCharsets.UTF_8)));
+    g.send(new Frame.Eof(1, 1)).send(new Frame.Eof(1, 2)).send(new Frame.Closed(1, DONE));
     assertThat(p.exit().get(10, TimeUnit.SECONDS)).isEqualTo(DONE);
+    assertThat(p.read().bytes()).isEqualTo("bye".getBytes(StandardCharsets.UTF_8));
+    assertThat(p.read()).isNull();
+    assertThat(g.poll(100)).as("no WINDOW for a closed session").isNull();
 
     // a second session gets the next id; late frames of the finished one are ignored
     g.send(new Frame.Data(1, 1, new byte[] {1}));

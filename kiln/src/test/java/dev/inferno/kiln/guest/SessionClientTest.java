@@ -252,12 +252,13 @@ class SessionClientTest {
     GuestExec exec = exec();
     FakeInitSession g = guest();
     ExecProcess p = open(exec, g, cmd(false, false), 5);
+    ExecProcess barrier = open(exec, g, cmd(false, false), 6);
     output(g, 1, 1, bytes(5000, 1));
     output(g, 1, 2, bytes(700, 2));
-    // wait until kiln buffered both: a frame kiln sends after them (a resize) orders them
-    p.resize(1, 1);
-    g.next(Frame.Resize.class);
-    Thread.sleep(50);
+    // one reader takes the frames in order: once session 2's byte is read, session 1's are buffered
+    g.send(new Frame.Data(2, 1, new byte[] {1}));
+    assertThat(barrier.read().bytes()).containsExactly(1);
+    assertThat(g.next(Frame.Window.class)).isEqualTo(new Frame.Window(2, 1, 1));
     p.close();
     List<Frame.Window> grants = List.of(g.next(Frame.Window.class), g.next(Frame.Window.class));
     assertThat(grants)

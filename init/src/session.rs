@@ -409,9 +409,10 @@ impl Sessions {
         out.push(Message::Closed { session: id, json: report(code, signal, e.started_ns, finished, None) });
     }
 
-    /// When the next linger deadline falls.
+    /// When the next linger deadline falls. Past deadlines do not count: what is left then waits for credit,
+    /// which arrives as an event (a past deadline here would make init's poll spin).
     pub fn timer(&self, now: Instant) -> Option<Duration> {
-        self.execs.values().filter_map(|e| e.reaped_at).map(|t| (t + LINGER).saturating_duration_since(now)).min()
+        self.execs.values().filter_map(|e| e.reaped_at).map(|t| t + LINGER).filter(|&d| d > now).map(|d| d - now).min()
     }
 
     /// Linger deadlines: 2 s after the reap, a stream still held open (by a background process) is drained of
@@ -448,9 +449,8 @@ impl Sessions {
     pub fn on_disconnect(&mut self) {
         self.main.pending.clear();
         for (_, mut e) in std::mem::take(&mut self.execs) {
-            if e.exit.is_none() {
-                let _ = sys::do_kill(-e.pid, sys::SIGKILL);
-            }
+            // the group, also after the reap: background processes of the session go too
+            let _ = sys::do_kill(-e.pid, sys::SIGKILL);
             e.stdin.close();
             for s in &mut e.outs {
                 sys::do_close(s.fd);
@@ -585,6 +585,63 @@ mod tests {
             ]
         );
         assert!(src.done);
+    }
+
+    #[test]
+    fn the_linger_timer_never_asks_for_a_past_deadline() {
+        let (r, w) = pipe();
+        let mut s = Sessions::new(false, false);
+        let now = Instant::now();
+        let mut held = Source::new(r, 1);
+        held.credit = 0; // the host's reader is slow: the stream waits for its WINDOW
+        let mut e = Exec {
+            pid: -1,
+            stdin: Sink::new(-1, false, false),
+            outs: [held, Source::new(-1, 2)],
+            tty: -1,
+            started_ns: 0,
+            exit: Some((0, None, 0)),
+            reaped_at: Some(now - Duration::from_millis(500)),
+        };
+        e.outs[1].done = true;
+        s.execs.insert(1, e);
+        assert_eq!(s.timer(now), Some(Duration::from_millis(1500)));
+        let later = now + Duration::from_secs(3);
+        let mut out = Vec::new();
+        s.tick(later, &mut out);
+        assert!(out.is_empty() && s.has_execs(), "a stream without credit is not cut: {out:?}");
+        assert_eq!(s.timer(later), None);
+        // the WINDOW comes: what is there is sent, then the held stream ends and the session closes
+        sys::write_all(w, b"late");
+        s.on_frame(Message::Window { session: 1, stream: 1, bytes: 100 }, &mut out);
+        s.tick(later, &mut out);
+        assert_eq!(out[0], Message::Data { session: 1, stream: 1, data: b"late".to_vec() });
+        assert_eq!(out[1], Message::Eof { session: 1, stream: 1 });
+        assert!(matches!(out[2], Message::Closed { session: 1, .. }) && !s.has_execs());
+        sys::do_close(w);
+    }
+
+    #[test]
+    fn eof_on_a_terminal_is_ctrl_d_which_its_reader_sees_as_end_of_file() {
+        let (master, slave) = sys::open_pty().unwrap();
+        sys::set_nonblock(master);
+        let mut s = Sessions::new(true, true);
+        let mut out = Vec::new();
+        s.main_started(sys::dup_cloexec(master).unwrap(), master, &mut out);
+        s.on_frame(Message::Data { session: 0, stream: 0, data: b"line\n".to_vec() }, &mut out);
+        s.on_frame(Message::Eof { session: 0, stream: 0 }, &mut out);
+        assert_eq!(out, vec![Message::Window { session: 0, stream: 0, bytes: 5 }]);
+        let mut buf = [0u8; 64];
+        // canonical mode: one line per read, then ^D at the start of a line reads as end of file
+        let n = sys::do_read(slave, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"line\n");
+        assert_eq!(sys::do_read(slave, &mut buf).unwrap(), 0);
+        // later stdin is not written any more, its credit still returned
+        out.clear();
+        s.on_frame(Message::Data { session: 0, stream: 0, data: b"late".to_vec() }, &mut out);
+        assert_eq!(out, vec![Message::Window { session: 0, stream: 0, bytes: 4 }]);
+        sys::do_close(slave);
+        sys::do_close(master);
     }
 
     #[test]

@@ -54,6 +54,37 @@ fn main_stdin_is_a_pipe_fed_by_session_0_and_eof_ends_it() {
     assert_eq!(granted, 12);
 }
 
+/// Pseudo-random bytes (xorshift), reproducible.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn ten_mib_of_stdin_reach_the_workload_intact_within_credit() {
+    let _g = vm_lock();
+    let cfg = RunConfig::sh("sha256sum | cut -d' ' -f1").process("stdin", Value::Bool(true));
+    let vm = start("stdin-10m", &cfg);
+    let host = vm.host.clone();
+    let input = noise(10 << 20);
+    std::fs::write(vm.dir.join("input"), &input).unwrap();
+    let want = sha256(&vm.dir.join("input"));
+    let t0 = Instant::now();
+    host.send_stdin(0, &input);
+    host.send_session(&Message::Eof { session: 0, stream: 0 });
+    let out = vm.wait(T);
+    eprintln!("10 MiB of stdin sent and consumed {:?} after the VM started booting", t0.elapsed());
+    assert_eq!(out.code(), 0, "{}", out.console);
+    assert_eq!(host.lock().stream_text(1), format!("{want}\n"));
+}
+
 #[test]
 fn a_terminal_main_has_its_size_resizes_and_ctrl_c_interrupts_the_foreground() {
     let _g = vm_lock();
@@ -106,9 +137,9 @@ fn exec_sessions_beside_a_running_main() {
         let order = g.session_order(1);
         assert_eq!(order.first().map(String::as_str), Some("STARTED"), "{order:?}");
         assert_eq!(order.last().map(String::as_str), Some("CLOSED"), "{order:?}");
-        for eof in ["EOF1", "EOF2"] {
-            let at = order.iter().position(|k| k == eof).unwrap_or_else(|| panic!("no {eof}: {order:?}"));
-            assert!(order[at + 1..].iter().all(|k| !k.starts_with("DATA")), "DATA after {eof}: {order:?}");
+        for k in 1..=2 {
+            let at = order.iter().position(|o| *o == format!("EOF{k}")).unwrap_or_else(|| panic!("{order:?}"));
+            assert!(order[at + 1..].iter().all(|o| *o != format!("DATA{k}")), "DATA{k} after its EOF: {order:?}");
         }
     }
 
@@ -144,12 +175,12 @@ fn exec_sessions_beside_a_running_main() {
     // a terminal exec: its size, one stream
     let r = host.run_session(
         7,
-        r#"{"kind":"exec","argv":["sh","-c","tty; stty size"],"tty":true,"console_size":[24,80]}"#,
+        r#"{"kind":"exec","argv":["sh","-c","tty; stty size; readlink /dev/ptmx"],"tty":true,"console_size":[24,80]}"#,
         T,
     );
     assert_eq!(code(&r), 0);
     let text = host.lock().session_text(7, 1);
-    assert!(text.starts_with("/dev/pts/") && text.ends_with("\r\n24 80\r\n"), "{text:?}");
+    assert!(text.starts_with("/dev/pts/") && text.ends_with("\r\n24 80\r\npts/ptmx\r\n"), "{text:?}");
 
     // SIGNAL ends a sleeping exec: 128+15
     host.send_session(&Message::Open { session: 8, json: r#"{"kind":"exec","argv":["sleep","100"]}"#.into() });
@@ -177,6 +208,31 @@ fn exec_sessions_beside_a_running_main() {
     host.send_session(&Message::Window { session: 9, stream: 1, bytes: 1 << 20 });
     assert_eq!(code(&host.wait_closed(9, T)), 0);
     assert_eq!(host.lock().session_data(9, 1), vec![0u8; 1 << 20]);
+
+    // a background process holding stdout open: CLOSED 2 s after the reap, not when it ends
+    let t0 = Instant::now();
+    let r = host.run_session(13, r#"{"kind":"exec","argv":["sh","-c","sleep 8 & echo bg"]}"#, T);
+    let took = t0.elapsed();
+    assert_eq!(code(&r), 0);
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "CLOSED after {took:?}");
+    assert_eq!(host.lock().session_text(13, 1), "bg\n");
+    assert_eq!(host.lock().session_order(13), vec!["STARTED", "DATA1", "EOF1", "EOF2", "CLOSED"]);
+
+    // five execs at once, each with its own streams and exit code
+    for id in 14..19u32 {
+        let script =
+            format!("for i in 1 2 3 4 5 6; do echo s{id}-$i; echo e{id} >&2; sleep 0.05; done; exit {}", id - 10);
+        host.send_session(&Message::Open {
+            session: id,
+            json: format!(r#"{{"kind":"exec","argv":["sh","-c","{script}"]}}"#),
+        });
+    }
+    for id in 14..19u32 {
+        assert_eq!(code(&host.wait_closed(id, T)), i64::from(id - 10));
+        let want: String = (1..=6).map(|i| format!("s{id}-{i}\n")).collect();
+        assert_eq!(host.lock().session_text(id, 1), want);
+        assert_eq!(host.lock().session_text(id, 2), format!("e{id}\n").repeat(6));
+    }
 
     // the session channel drops: its execs are killed (process group) and forgotten
     host.send_session(&Message::Open { session: 10, json: r#"{"kind":"exec","argv":["sleep","999"]}"#.into() });

@@ -285,6 +285,8 @@ pub struct HostState {
     pub session_hold: HashSet<u32>,
     /// No listener on the session channel while set.
     pub session_offline: bool,
+    /// stdin bytes sent per session by [`Host::send_stdin`] (for its credit).
+    pub stdin_sent: BTreeMap<u32, u64>,
 }
 
 impl HostState {
@@ -307,6 +309,19 @@ impl HostState {
     }
     pub fn session_text(&self, id: u32, stream: u8) -> String {
         String::from_utf8_lossy(&self.session_data(id, stream)).into_owned()
+    }
+    /// What the host may still send as stdin of `id`: the initial credit plus the guest's WINDOWs minus what
+    /// was sent (§10).
+    pub fn stdin_credit(&self, id: u32) -> u64 {
+        let granted: u64 = self
+            .session
+            .iter()
+            .map(|m| match m {
+                Message::Window { session, stream: 0, bytes } if *session == id => *bytes as u64,
+                _ => 0,
+            })
+            .sum();
+        262_144 + granted - self.stdin_sent.get(&id).copied().unwrap_or(0)
     }
     /// The CLOSED report of a session, parsed.
     pub fn closed(&self, id: u32) -> Option<Value> {
@@ -376,6 +391,14 @@ impl Host {
             }
             assert!(Instant::now() < deadline, "the session channel never connected");
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    /// Sends `bytes` as stdin DATA of session `id`, never beyond the credit the guest granted (§10).
+    pub fn send_stdin(&self, id: u32, bytes: &[u8]) {
+        for chunk in bytes.chunks(65_531) {
+            self.wait_for(Duration::from_secs(120), "stdin credit", |s| s.stdin_credit(id) >= chunk.len() as u64);
+            self.send_session(&Message::Data { session: id, stream: 0, data: chunk.to_vec() });
+            *self.lock().stdin_sent.entry(id).or_default() += chunk.len() as u64;
         }
     }
     /// Opens session `id` with the OPEN JSON and waits for its CLOSED (the whole session, §10).

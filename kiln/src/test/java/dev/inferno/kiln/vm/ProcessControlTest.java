@@ -39,7 +39,13 @@ class ProcessControlTest {
     VmmProcess p = launch(dir, "echo ready; echo started; exec sleep 60");
     try {
       assertThat(p.isAlive()).isTrue();
-      // exec'd: the pid we recorded is sleep itself
+      // exec'd: the pid we recorded is sleep itself (once sh got as far as its exec: "ready" is
+      // printed before it, and a loaded host can be slow to get there)
+      Path comm = Path.of("/proc/" + p.pid() + "/comm");
+      long execDeadline = System.nanoTime() + 5_000_000_000L;
+      while (!Files.readString(comm).strip().equals("sleep") && System.nanoTime() < execDeadline) {
+        Thread.sleep(5);
+      }
       assertThat(Files.readString(Path.of("/proc/" + p.pid() + "/comm")).strip())
           .isEqualTo("sleep");
       // its own session (field 6) and process group (field 5): our signals do not reach it
@@ -182,7 +188,8 @@ class ProcessControlTest {
 
   @Test
   void stoppingAGoneProcessIsANoOp(@TempDir Path dir) throws Exception {
-    VmmProcess p = launch(dir, "echo ready; exit 0");
+    // alive long enough for launch() to record its start time, even on a loaded host
+    VmmProcess p = launch(dir, "echo ready; sleep 0.5; exit 0");
     StopEscalation.waitGone(p, Duration.ofSeconds(5));
     var outcome =
         StopEscalation.stop(

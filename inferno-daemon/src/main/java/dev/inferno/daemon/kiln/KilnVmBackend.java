@@ -15,6 +15,8 @@ import dev.inferno.kiln.logs.LogRecord;
 import dev.inferno.kiln.logs.LogSink;
 import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.logs.TimeBase;
+import dev.inferno.kiln.protocol.ConsoleSize;
+import dev.inferno.kiln.protocol.ProcessSpec;
 import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.run.DockerRun;
@@ -160,7 +162,10 @@ public final class KilnVmBackend implements VmBackend {
     // argv is entrypoint + cmd already
     MergedConfig merged =
         new MergedConfig(s.argv(), List.of(), s.env(), s.workdir(), s.user(), s.stopSignal());
-    return RunConfig.builder(s.id(), DockerRun.process(merged, hostname))
+    ProcessSpec process =
+        DockerRun.process(merged, hostname)
+            .withTerminal(s.tty(), s.stdin(), ConsoleSize.of(s.consoleSize()));
+    return RunConfig.builder(s.id(), process)
         .hostname(hostname)
         .stopTimeoutSecs(s.stopTimeoutSeconds())
         .dns(new RunConfig.Dns(s.nameservers(), s.search()))

@@ -19,6 +19,7 @@ import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.kiln.protocol.ConsoleSize;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.ImageConfig;
 import dev.inferno.kiln.run.MergedConfig;
@@ -212,7 +213,8 @@ public final class VmService {
                   req.env(),
                   req.workdir(),
                   req.user(),
-                  req.stopSignal()));
+                  req.stopSignal(),
+                  Boolean.TRUE.equals(req.tty())));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("image " + image.reference() + ": " + e.getMessage());
     }
@@ -230,6 +232,8 @@ public final class VmService {
     String user = run.user();
     boolean autoRemove = Boolean.TRUE.equals(req.autoRemove());
     List<String> envList = run.env();
+    boolean tty = Boolean.TRUE.equals(req.tty());
+    boolean interactive = Boolean.TRUE.equals(req.interactive());
 
     // the record keeps the effective request, so inspect shows what the VM really got
     RunRequest effective =
@@ -255,7 +259,10 @@ public final class VmService {
             req.hostname(),
             dns,
             dnsSearch,
-            req.extraHosts());
+            req.extraHosts(),
+            tty,
+            interactive,
+            req.consoleSize());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     LaunchSpec spec =
         new LaunchSpec(
@@ -275,7 +282,10 @@ public final class VmService {
             net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
             net.attached() ? dns : List.of(),
             net.attached() ? dnsSearch : List.of(),
-            net.hosts());
+            net.hosts(),
+            tty,
+            interactive,
+            consoleSize(req.consoleSize()));
     if (net.attached()) {
       spec = spec.withNic(attach(rec, spec, publish));
     }
@@ -460,6 +470,7 @@ public final class VmService {
       throw ApiException.badRequest(
           "invalid stop timeout " + r.stopTimeoutSeconds() + ": 0 to 3600 seconds");
     }
+    consoleSize(r.consoleSize());
     if (r.vmm() != null && !VMMS.contains(r.vmm())) {
       throw ApiException.badRequest("invalid vmm \"" + r.vmm() + "\": auto, firecracker or qemu");
     }
@@ -473,6 +484,23 @@ public final class VmService {
               + r.platform()
               + "\": expected os/arch[/variant], e.g. linux/amd64");
     }
+  }
+
+  /** {@code [rows, cols]} as the guest takes it, or null; kiln's ConsoleSize owns the limits. */
+  private static int[] consoleSize(List<Integer> rc) {
+    if (rc == null) {
+      return null;
+    }
+    if (rc.size() != 2 || rc.contains(null)) {
+      throw ApiException.badRequest("invalid consoleSize " + rc + ": expected [rows, cols]");
+    }
+    int[] size = {rc.get(0), rc.get(1)};
+    try {
+      ConsoleSize.of(size);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid consoleSize: " + e.getMessage());
+    }
+    return size;
   }
 
   private static String signal(String s) {

@@ -9,6 +9,7 @@ import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.config.DaemonConfig;
 import dev.inferno.daemon.config.Preflight;
 import dev.inferno.daemon.vm.SignalNames;
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.firecracker.Firecracker;
 import dev.inferno.kiln.logs.LogCursor;
 import dev.inferno.kiln.logs.LogRecord;
@@ -428,6 +429,11 @@ public final class KilnVmBackend implements VmBackend {
               // the watcher records the exit either way
             }
           });
+    }
+
+    @Override
+    public Optional<GuestExec> exec() {
+      return vm.exec();
     }
 
     private String stopSignal() {

@@ -19,6 +19,7 @@ import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.protocol.ConsoleSize;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.ImageConfig;
@@ -38,9 +39,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -67,6 +70,9 @@ public final class VmService {
 
   /** Completed once a VM's exit is recorded; present from creation until removal. */
   private final Map<String, CompletableFuture<ExitRecord>> exits = new ConcurrentHashMap<>();
+
+  /** Told the id of every VM removed (its execs are forgotten). */
+  private final List<Consumer<String>> removeListeners = new CopyOnWriteArrayList<>();
 
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
@@ -487,11 +493,11 @@ public final class VmService {
   }
 
   /** {@code [rows, cols]} as the guest takes it, or null; kiln's ConsoleSize owns the limits. */
-  private static int[] consoleSize(List<Integer> rc) {
+  public static int[] consoleSize(List<Integer> rc) {
     if (rc == null) {
       return null;
     }
-    if (rc.size() != 2 || rc.contains(null)) {
+    if (rc.size() != 2 || rc.get(0) == null || rc.get(1) == null) {
       throw ApiException.badRequest("invalid consoleSize " + rc + ": expected [rows, cols]");
     }
     int[] size = {rc.get(0), rc.get(1)};
@@ -632,6 +638,48 @@ public final class VmService {
       events.publish("removed", r.id(), r.name(), null);
     }
     exits.remove(r.id());
+    removeListeners.forEach(l -> l.accept(r.id()));
+  }
+
+  /** Calls {@code listener} with the id of every VM removed from now on. */
+  public void onRemove(Consumer<String> listener) {
+    removeListeners.add(listener);
+  }
+
+  /**
+   * The interactive side of a running VM.
+   *
+   * @throws ApiException 409 when it is not running (or has no session channel)
+   */
+  public GuestExec guest(VmRecord r) {
+    VmHandle vm = live.get(r.id());
+    if (vm == null) {
+      throw ApiException.conflict("VM " + r.name() + " is not running: start it first");
+    }
+    return vm.exec()
+        .orElseThrow(() ->
+            ApiException.conflict(
+                "VM "
+                    + r.name()
+                    + " has no session channel (it was started by an older daemon, or its"
+                    + " guest cannot take sessions): run it again"));
+  }
+
+  /** The merged config a VM was created with (Docker's exec starts from it). */
+  public static MergedConfig merged(VmRecord r) {
+    RunRequest q = r.request();
+    return new MergedConfig(
+        q.entrypoint() == null ? List.of() : q.entrypoint(),
+        q.cmd() == null ? List.of() : q.cmd(),
+        q.env() == null ? List.of() : q.env(),
+        q.workdir() == null ? "/" : q.workdir(),
+        q.user(),
+        q.stopSignal() == null ? "SIGTERM" : q.stopSignal());
+  }
+
+  /** The VM's hostname (its HOSTNAME in execs). */
+  public static String hostname(VmRecord r) {
+    return r.request().hostname() != null ? r.request().hostname() : VmIds.shortId(r.id());
   }
 
   private void removeQuietly(String id) {

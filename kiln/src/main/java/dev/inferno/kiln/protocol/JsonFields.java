@@ -83,7 +83,8 @@ final class JsonFields {
       return null;
     }
     if (!v.isBoolean()) {
-      throw new ProtocolException(name(k) + " must be true or false, not " + type(v));
+      // the value itself, as init's config.rs writes it
+      throw new ProtocolException(name(k) + " must be true or false, not " + v.toString());
     }
     return v.asBoolean();
   }

@@ -275,7 +275,7 @@ public record RunConfig(
 
   public static final class Builder {
     private final String vmId;
-    private final ProcessSpec process;
+    private ProcessSpec process;
     private String hostname;
     private Root root = Root.DEFAULT;
     private Transport transport = Transport.AUTO;
@@ -291,6 +291,12 @@ public record RunConfig(
       this.vmId = vmId;
       this.process = process;
       this.hostname = defaultHostname(vmId);
+    }
+
+    /** Another process (e.g. the same one with a terminal: {@link ProcessSpec#withTerminal}). */
+    public Builder process(ProcessSpec v) {
+      process = v;
+      return this;
     }
 
     public Builder hostname(String v) {

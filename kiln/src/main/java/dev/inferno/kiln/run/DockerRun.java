@@ -17,9 +17,10 @@ public final class DockerRun {
 
   private DockerRun() {}
 
-  /** Both steps: the process for a VM with this hostname. */
+  /** Both steps: the process for a VM with this hostname ({@code -t}: on a terminal). */
   public static ProcessSpec resolve(ImageConfig image, Overrides overrides, String hostname) {
-    return process(merge(image, overrides), hostname);
+    ProcessSpec p = process(merge(image, overrides), hostname);
+    return overrides.tty() ? p.withTerminal(true, false, null) : p;
   }
 
   /**

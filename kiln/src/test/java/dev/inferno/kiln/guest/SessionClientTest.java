@@ -309,6 +309,22 @@ class SessionClientTest {
   }
 
   @Test
+  void aSecondHelloOnTheSameConnectionIsAReconnectAsInitSawIt() throws Exception {
+    GuestExec exec = exec();
+    FakeInitSession g = guest();
+    ExecProcess p = open(exec, g, cmd(false, false), 4);
+    exec.mainStdin().write(bytes(W, 1));
+    assertThat(g.stdin(0, W)).hasSize(W);
+    g.hello(VM);
+    assertThat(p.exit().get(10, TimeUnit.SECONDS).error()).isEqualTo("the session channel closed");
+    exec.mainStdin().write(bytes(10, 2)); // credit started afresh: no WINDOW needed
+    assertThat(g.stdin(0, 10)).isEqualTo(bytes(10, 2));
+    assertThat(open(exec, g, new ExecRequest.Top(), 5).session())
+        .as("ids are never reused on one connection")
+        .isEqualTo(2);
+  }
+
+  @Test
   void aGuestThatHasNotSaidHelloGetsNothing() throws Exception {
     GuestExec exec = exec();
     FakeInitSession g =
@@ -345,6 +361,18 @@ class SessionClientTest {
         .isInstanceOf(IOException.class)
         .hasMessage("the VM stopped");
     assertThatThrownBy(() -> exec.resizeMain(1, 1)).hasMessage("the VM stopped");
+  }
+
+  @Test
+  void theChannelDroppingAfterTheMainProcessExitedIsTheVmStopping() throws Exception {
+    GuestExec exec = exec();
+    FakeInitSession g = guest();
+    ExecProcess p = open(exec, g, cmd(false, false), 9);
+    link.recordExit(new ExitReport(0, null, false, 1, 2, null));
+    g.close(); // init's shutdown: the guest reboots
+    ExitReport r = p.exit().get(10, TimeUnit.SECONDS);
+    assertThat(r.code()).isEqualTo(137);
+    assertThat(r.error()).isEqualTo("the VM stopped");
   }
 
   @Test

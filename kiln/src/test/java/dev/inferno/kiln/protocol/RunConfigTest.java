@@ -159,7 +159,9 @@ class RunConfigTest {
     assertThatThrownBy(() -> RunConfig.fromJson(head + "\"console_size\":\"24x80\"}}"))
         .hasMessageContaining("process.console_size must be [rows, cols], each 1 to 65535");
     assertThatThrownBy(() -> RunConfig.fromJson(head + "\"stdin\":1}}"))
-        .hasMessage("process.stdin must be true or false, not number");
+        .hasMessage("process.stdin must be true or false, not 1");
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "\"tty\":\"yes\"}}"))
+        .hasMessage("process.tty must be true or false, not \"yes\"");
     assertThatThrownBy(() -> new ConsoleSize(0, 80))
         .hasMessageContaining("each 1 to 65535, not [0, 80]");
     assertThat(ConsoleSize.of(new int[] {24, 80})).isEqualTo(new ConsoleSize(24, 80));
@@ -174,6 +176,9 @@ class RunConfigTest {
     assertThat(p.consoleSize()).isNull();
     assertThat(p.withTerminal(true, true, new ConsoleSize(24, 80)).consoleSize().cols())
         .isEqualTo(80);
+    RunConfig c = RunConfig.builder("a", p).build();
+    assertThat(c.toBuilder().process(p.withTerminal(false, true, null)).build().process().stdin())
+        .isTrue();
   }
 
   @Test

@@ -187,6 +187,11 @@ class DockerRunTest {
             DockerRun.resolve(img, new Overrides(null, null, null, null, null, null, true), "h")
                 .env())
         .containsExactly("HOSTNAME=h", "A=1", "TERM=xterm", PATH);
+    assertThat(
+            DockerRun.resolve(img, new Overrides(null, null, null, null, null, null, true), "h")
+                .tty())
+        .isTrue();
+    assertThat(DockerRun.resolve(img, Overrides.NONE, "h").tty()).isFalse();
     assertThat(new Overrides(null, null, null, null, null, null, true).withStopSignal("INT").tty())
         .isTrue();
   }

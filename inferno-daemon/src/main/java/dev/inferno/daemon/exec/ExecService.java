@@ -20,7 +20,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -320,10 +319,5 @@ public final class ExecService {
       throw ApiException.conflict("exec " + id + " is not running");
     }
     p.resize(rows, cols);
-  }
-
-  /** The execs of a VM, for tests. */
-  List<String> of(String vmId) {
-    return execs.values().stream().filter(e -> e.vmId.equals(vmId)).map(e -> e.id).toList();
   }
 }

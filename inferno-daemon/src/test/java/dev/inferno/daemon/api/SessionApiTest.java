@@ -386,6 +386,8 @@ class SessionApiTest {
 
     assertThat(call("GET", "/v1/vms/box/archive?path=" + dir.resolve("nope"), null).status())
         .isEqualTo(404);
+    assertThat(call("HEAD", "/v1/vms/box/archive?path=" + dir.resolve("nope"), null).status())
+        .isEqualTo(404);
     r = put("/v1/vms/box/archive?path=" + dir.resolve("nope"), tar);
     assertThat(r.status()).isEqualTo(404);
     r = put("/v1/vms/box/archive?path=" + dest, "not a tar".getBytes(StandardCharsets.UTF_8));

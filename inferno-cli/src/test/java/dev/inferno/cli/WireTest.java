@@ -8,6 +8,9 @@ import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
+import dev.inferno.model.ExecCreateRequest;
+import dev.inferno.model.ExecDetail;
+import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.NetworkSettings;
@@ -60,7 +63,10 @@ class WireTest {
             "web",
             List.of("9.9.9.9"),
             List.of("corp.example"),
-            List.of("db:10.0.0.7"));
+            List.of("db:10.0.0.7"),
+            true,
+            false,
+            List.of(24, 80));
     PublishedPort port = new PublishedPort("", 8080, 80, "tcp");
     ImageSummary img =
         new ImageSummary("docker.io/library/busybox:latest", "sha256:a", "sha256:b", 4_400_000L, T);
@@ -136,6 +142,19 @@ class WireTest {
         new PullRequest("busybox", null),
         new ApiError("no such VM: x"),
         new Event(7, "exited", "id", null, T, exit),
+        new ExecCreateRequest(
+            List.of("sh", "-c", "echo hi"),
+            List.of("A=1"),
+            "nobody",
+            "/tmp",
+            true,
+            true,
+            List.of(24, 80)),
+        new ExecCreateRequest(List.of("true"), null, null, null, null, null, null),
+        new ExecStartRequest(true),
+        new ExecDetail(
+            "e".repeat(64), "id", false, 127, null, "not found", List.of("x"), false, true),
+        new ExecDetail("e".repeat(64), "id", true, null, 42, null, List.of("sh"), true, false),
         exit);
   }
 

@@ -93,7 +93,9 @@ public final class ApiHandler extends Handler.Abstract {
       }
       ex = new Exchange(request, response, vars, json, maxBody);
       match.handler().handle(ex);
-      ex.finish();
+      if (!ex.switchProtocols()) {
+        ex.finish();
+      }
       callback.succeeded();
     } catch (Throwable t) {
       fail(ex, response, callback, t);
@@ -140,6 +142,12 @@ public final class ApiHandler extends Handler.Abstract {
       status = 500;
       message = "internal error: " + t;
       LOG.log(Level.SEVERE, "request failed", t);
+    }
+    if (ex != null && ex.committed() && ex.streamKind() == Exchange.StreamKind.RAW) {
+      // a tar cut short must not look whole: the client sees the connection fail
+      LOG.log(Level.INFO, "stream aborted: " + message);
+      callback.failed(t);
+      return;
     }
     try {
       if (ex != null && ex.committed()) {

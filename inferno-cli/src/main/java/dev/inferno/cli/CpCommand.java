@@ -66,7 +66,7 @@ final class CpCommand implements Verb {
   }
 
   /** VM:PATH, or null for a host path (one that starts with / or . or has no colon). */
-  static VmPath vmPath(String arg) {
+  private static VmPath vmPath(String arg) {
     int colon = arg.indexOf(':');
     if (arg.startsWith("/") || arg.startsWith(".") || colon <= 0) {
       return null;

@@ -164,7 +164,9 @@ final class RunCommand implements Verb {
       return 0;
     }
     if (tty || interactive) {
-      Created c = create(client, req, tty, interactive, term == null ? null : term.size());
+      // -t without -i: no raw mode, but the guest's terminal starts at our size all the same
+      Terminal sized = term != null ? term : tty ? Terminal.ofStdin() : null;
+      Created c = create(client, req, tty, interactive, sized == null ? null : sized.size());
       if (term == null) {
         AtomicInteger interrupts = new AtomicInteger();
         Interrupts.install(() -> interrupt(client, c.id(), interrupts.incrementAndGet()));

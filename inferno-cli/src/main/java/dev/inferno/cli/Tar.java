@@ -333,7 +333,7 @@ final class Tar {
       throw new IOException("refusing archive entry '" + name + "': an absolute or empty path");
     }
     List<String> parts = new ArrayList<>();
-    for (String c : n.split("/")) {
+    for (String c : n.split("/", -1)) {
       if (c.equals("..")) {
         throw new IOException("refusing archive entry '" + name + "': it has a .. component");
       }

@@ -214,6 +214,40 @@ class InteractiveTest {
   }
 
   @Test
+  void theTerminalIsRestoredWhenTheDaemonGoesAway() throws Exception {
+    Path mark = dir.resolve("prompted");
+    CompletableFuture<String> session =
+        CompletableFuture.supplyAsync(() -> {
+          try {
+            return pty(
+                24,
+                80,
+                List.of("expect # 120", "mark " + mark, "exit !0 60", "stty-same"),
+                "run",
+                "-it",
+                "--name",
+                "orphan",
+                IMAGE,
+                "sh");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+    while (!Files.exists(mark)) {
+      assertThat(System.nanoTime()).as("no prompt").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    inferno.killDaemon();
+    try {
+      assertThat(session.get(90, TimeUnit.SECONDS)).contains("PASSED");
+    } finally {
+      inferno.startDaemon();
+    }
+    inferno.run("rm", "-f", "orphan");
+  }
+
+  @Test
   void detachKeysLeaveItRunningAndAttachGetsBackIn() throws Exception {
     pty(
         24,

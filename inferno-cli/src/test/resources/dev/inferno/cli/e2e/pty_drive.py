@@ -9,7 +9,8 @@ stderr), sized ROWS x COLS. STEPS_FILE has one step a line:
   expect REGEX SECS  wait until the output since the last expect matches REGEX
   resize ROWS COLS   set the pty's size (the kernel sends the foreground group SIGWINCH)
   sleep SECS
-  exit CODE SECS     wait for the command to exit with CODE
+  exit CODE SECS     wait for the command to exit with CODE (CODE "!0": any but 0)
+  mark PATH          create the file PATH (for the test to act at this point)
   stty-same          the slave's `stty -g` now equals what it was before the command ran
 Prints the transcript; exits 0 when every step passed, 1 (saying which failed) otherwise.
 """
@@ -94,8 +95,10 @@ def main():
                 fail("still running after %s s" % secs)
             while pump(0.05):
                 pass
-            if proc.returncode != int(code):
+            if (proc.returncode == 0) if code == "!0" else (proc.returncode != int(code)):
                 fail("exit %d, expected %s" % (proc.returncode, code))
+        elif op == "mark":
+            open(arg, "w").close()
         elif op == "stty-same":
             after = stty_g(slave)
             if after != before:

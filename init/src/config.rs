@@ -15,11 +15,26 @@ pub struct Process {
     /// Docker's `User` (`name`, `uid`, `name:group`, …), resolved through /etc/passwd and /etc/group.
     pub user: String,
     pub stop_signal: i32,
+    /// Docker's `-t`: the workload runs on a pseudo-terminal (PROTOCOL.md §10).
+    pub tty: bool,
+    /// Docker's `-i`: its stdin is fed from session 0 instead of /dev/null.
+    pub stdin: bool,
+    /// `[rows, cols]` set on the terminal before the workload starts.
+    pub console_size: Option<(u16, u16)>,
 }
 
 impl Default for Process {
     fn default() -> Self {
-        Process { argv: Vec::new(), env: Vec::new(), workdir: "/".into(), user: "0:0".into(), stop_signal: 15 }
+        Process {
+            argv: Vec::new(),
+            env: Vec::new(),
+            workdir: "/".into(),
+            user: "0:0".into(),
+            stop_signal: 15,
+            tty: false,
+            stdin: false,
+            console_size: None,
+        }
     }
 }
 
@@ -66,11 +81,12 @@ pub struct RunConfig {
     pub image_device: String,
     pub writable_device: Option<String>,
     pub transport: Transport,
-    /// vsock ports: logs, exit, metrics, control.
+    /// vsock ports: logs, exit, metrics, control, session.
     pub port_logs: u32,
     pub port_exit: u32,
     pub port_metrics: u32,
     pub port_control: u32,
+    pub port_session: u32,
     pub stop_timeout_secs: u64,
     pub log_mode: LogMode,
     pub log_buffer_bytes: usize,
@@ -96,6 +112,7 @@ impl Default for RunConfig {
             port_exit: 10001,
             port_metrics: 10002,
             port_control: 10003,
+            port_session: 10004,
             stop_timeout_secs: 10,
             log_mode: LogMode::Block,
             log_buffer_bytes: 1 << 20,
@@ -149,6 +166,13 @@ impl<'a> Obj<'a> {
                 .as_u64()
                 .map(Some)
                 .ok_or_else(|| format!("{} must be a non-negative integer, not {}", self.name(k), v.to_json())),
+        }
+    }
+    fn bool(&self, k: &str) -> Result<Option<bool>, String> {
+        match self.field(k) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(o) => Err(format!("{} must be true or false, not {}", self.name(k), o.to_json())),
         }
     }
     fn strings(&self, k: &str) -> Result<Option<Vec<String>>, String> {
@@ -220,6 +244,7 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
     c.port_exit = port(&ports, "exit", c.port_exit)?;
     c.port_metrics = port(&ports, "metrics", c.port_metrics)?;
     c.port_control = port(&ports, "control", c.port_control)?;
+    c.port_session = port(&ports, "session", c.port_session)?;
     if let Some(s) = top.obj("stop")? {
         c.stop_timeout_secs = s.u64("timeout_secs")?.unwrap_or(c.stop_timeout_secs);
     }
@@ -295,18 +320,24 @@ fn check_mac(what: &str, mac: &str) -> Result<(), String> {
     }
 }
 
+/// A process object: the run config's `process`, or an exec session's OPEN (PROTOCOL.md §10), whose fields
+/// are the same; `path` names it in errors ("process", "exec").
+pub fn parse_process(v: &Value, path: &str) -> Result<Process, String> {
+    process(&Obj::new(v, path)?)
+}
+
 fn process(p: &Obj) -> Result<Process, String> {
     let d = Process::default();
-    let argv = p.strings("argv")?.ok_or("process.argv is missing")?;
+    let argv = p.strings("argv")?.ok_or_else(|| format!("{} is missing", p.name("argv")))?;
     if argv.is_empty() {
-        return Err("process.argv must not be empty".into());
+        return Err(format!("{} must not be empty", p.name("argv")));
     }
     let workdir = p.str("workdir")?.unwrap_or(d.workdir);
     if !workdir.starts_with('/') {
-        return Err(format!("process.workdir must be an absolute path, not {workdir:?}"));
+        return Err(format!("{} must be an absolute path, not {workdir:?}", p.name("workdir")));
     }
     let stop_signal = match p.str("stop_signal")? {
-        Some(s) => crate::spec::parse_signal(&s).map_err(|e| format!("process.stop_signal: {e}"))?,
+        Some(s) => crate::spec::parse_signal(&s).map_err(|e| format!("{}: {e}", p.name("stop_signal")))?,
         None => d.stop_signal,
     };
     Ok(Process {
@@ -315,7 +346,25 @@ fn process(p: &Obj) -> Result<Process, String> {
         workdir,
         user: p.str("user")?.unwrap_or(d.user),
         stop_signal,
+        tty: p.bool("tty")?.unwrap_or(false),
+        stdin: p.bool("stdin")?.unwrap_or(false),
+        console_size: console_size(p.field("console_size"), &p.name("console_size"))?,
     })
+}
+
+/// `[rows, cols]`, each 1-65535, or not set; the same rule for the main process and an exec's OPEN.
+pub fn console_size(v: Option<&Value>, what: &str) -> Result<Option<(u16, u16)>, String> {
+    let dim = |v: &Value| v.as_u64().filter(|n| (1..=65535).contains(n)).map(|n| n as u16);
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) if a.len() == 2 => match (dim(&a[0]), dim(&a[1])) {
+            (Some(r), Some(c)) => Ok(Some((r, c))),
+            _ => {
+                Err(format!("{what} must be [rows, cols], each 1 to 65535, not {}", Value::Array(a.clone()).to_json()))
+            }
+        },
+        Some(o) => Err(format!("{what} must be [rows, cols], each 1 to 65535, not {}", o.to_json())),
+    }
 }
 
 #[cfg(test)]
@@ -342,9 +391,13 @@ mod tests {
         assert_eq!(c.process.workdir, "/srv");
         assert_eq!(c.process.user, "nginx:www");
         assert_eq!(c.process.stop_signal, 3, "SIGQUIT");
+        assert_eq!((c.process.tty, c.process.stdin, c.process.console_size), (true, true, Some((50, 132))));
         assert_eq!((c.image_device.as_str(), c.writable_device.as_deref()), ("/dev/vda", None));
         assert_eq!(c.transport, Transport::VirtioSerial);
-        assert_eq!((c.port_logs, c.port_exit, c.port_metrics, c.port_control), (11000, 11001, 11002, 11003));
+        assert_eq!(
+            (c.port_logs, c.port_exit, c.port_metrics, c.port_control, c.port_session),
+            (11000, 11001, 11002, 11003, 11004)
+        );
         assert_eq!(c.stop_timeout_secs, 30);
         assert_eq!((c.log_mode, c.log_buffer_bytes, c.drain_timeout_ms), (LogMode::Drop, 65536, 2500));
         assert_eq!(c.metrics_interval_secs, 5);
@@ -375,12 +428,18 @@ mod tests {
                 env: vec![],
                 workdir: "/".into(),
                 user: "0:0".into(),
-                stop_signal: 15
+                stop_signal: 15,
+                tty: false,
+                stdin: false,
+                console_size: None
             }
         );
         assert_eq!(c.writable_device.as_deref(), Some("/dev/vdb"));
         assert_eq!(c.transport, Transport::Auto);
-        assert_eq!((c.port_logs, c.port_exit, c.port_metrics, c.port_control), (10000, 10001, 10002, 10003));
+        assert_eq!(
+            (c.port_logs, c.port_exit, c.port_metrics, c.port_control, c.port_session),
+            (10000, 10001, 10002, 10003, 10004)
+        );
         assert_eq!(c.stop_timeout_secs, 10);
         assert_eq!((c.log_mode, c.log_buffer_bytes, c.drain_timeout_ms), (LogMode::Block, 1 << 20, 5000));
         assert_eq!(c.metrics_interval_secs, 0);
@@ -433,6 +492,15 @@ mod tests {
             (r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"stop_signal":"SIGNOPE"}}"#, "SIGNOPE"),
             (r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"user":5}}"#, "process.user must be a string"),
             (r#"{"version":3,"vm_id":"a"}"#, "version 3 is not supported (this init speaks version 2)"),
+            (r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"stdin":1}}"#, "process.stdin must be true or false"),
+            (
+                r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"console_size":[24,65536]}}"#,
+                "process.console_size must be [rows, cols], each 1 to 65535, not [24,65536]",
+            ),
+            (
+                r#"{"version":2,"vm_id":"a","process":{"argv":["x"],"console_size":"24x80"}}"#,
+                "process.console_size must be [rows, cols]",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err();

@@ -16,11 +16,24 @@ pub const EXIT_ACK: u8 = 0x05;
 pub const CONTROL: u8 = 0x06;
 pub const CONTROL_REPLY: u8 = 0x07;
 pub const METRICS: u8 = 0x08;
+// session extension 1 (§10)
+pub const OPEN: u8 = 0x09;
+pub const STARTED: u8 = 0x0A;
+pub const DATA: u8 = 0x0B;
+pub const EOF: u8 = 0x0C;
+pub const WINDOW: u8 = 0x0D;
+pub const RESIZE: u8 = 0x0E;
+pub const SIGNAL: u8 = 0x0F;
+pub const CLOSED: u8 = 0x10;
+/// DATA payload = u32 session + u8 stream + bytes.
+pub const DATA_OVERHEAD: usize = 5;
+pub const MAX_DATA: usize = MAX_PAYLOAD - DATA_OVERHEAD;
 
 pub const CH_LOGS: u8 = 1;
 pub const CH_EXIT: u8 = 2;
 pub const CH_CONTROL: u8 = 3;
 pub const CH_METRICS: u8 = 4;
+pub const CH_SESSION: u8 = 5;
 
 pub const STREAM_STDOUT: u8 = 1;
 pub const STREAM_STDERR: u8 = 2;
@@ -130,12 +143,64 @@ pub enum Message {
     Control(String),
     ControlReply(String),
     Metrics(String),
+    Open {
+        session: u32,
+        json: String,
+    },
+    Started {
+        session: u32,
+        pid: u32,
+    },
+    Data {
+        session: u32,
+        stream: u8,
+        data: Vec<u8>,
+    },
+    Eof {
+        session: u32,
+        stream: u8,
+    },
+    Window {
+        session: u32,
+        stream: u8,
+        bytes: u32,
+    },
+    Resize {
+        session: u32,
+        rows: u16,
+        cols: u16,
+    },
+    Signal {
+        session: u32,
+        signal: u32,
+    },
+    Closed {
+        session: u32,
+        json: String,
+    },
     /// A type this side does not know: skipped whole by readers.
     Unknown(u8),
 }
 
 fn be64(b: &[u8]) -> u64 {
     u64::from_be_bytes(b[..8].try_into().unwrap())
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes(b[..4].try_into().unwrap())
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes(b[..2].try_into().unwrap())
+}
+
+/// A session frame's payload: the u32 session id, then `rest`.
+fn session_payload(session: u32, rest: &[&[u8]]) -> Vec<u8> {
+    let mut p = session.to_be_bytes().to_vec();
+    for r in rest {
+        p.extend_from_slice(r);
+    }
+    p
 }
 
 impl Message {
@@ -149,6 +214,14 @@ impl Message {
             Message::Control(_) => CONTROL,
             Message::ControlReply(_) => CONTROL_REPLY,
             Message::Metrics(_) => METRICS,
+            Message::Open { .. } => OPEN,
+            Message::Started { .. } => STARTED,
+            Message::Data { .. } => DATA,
+            Message::Eof { .. } => EOF,
+            Message::Window { .. } => WINDOW,
+            Message::Resize { .. } => RESIZE,
+            Message::Signal { .. } => SIGNAL,
+            Message::Closed { .. } => CLOSED,
             Message::Unknown(k) => *k,
         }
     }
@@ -167,6 +240,19 @@ impl Message {
                 s.as_bytes().to_vec()
             }
             Message::ExitAck | Message::Unknown(_) => Vec::new(),
+            Message::Open { session, json } | Message::Closed { session, json } => {
+                session_payload(*session, &[json.as_bytes()])
+            }
+            Message::Started { session, pid } => session_payload(*session, &[&pid.to_be_bytes()]),
+            Message::Data { session, stream, data } => session_payload(*session, &[&[*stream], data]),
+            Message::Eof { session, stream } => session_payload(*session, &[&[*stream]]),
+            Message::Window { session, stream, bytes } => {
+                session_payload(*session, &[&[*stream], &bytes.to_be_bytes()])
+            }
+            Message::Resize { session, rows, cols } => {
+                session_payload(*session, &[&rows.to_be_bytes(), &cols.to_be_bytes()])
+            }
+            Message::Signal { session, signal } => session_payload(*session, &[&signal.to_be_bytes()]),
         }
     }
 
@@ -194,7 +280,22 @@ impl Message {
             CONTROL => Message::Control(String::from_utf8_lossy(p).into_owned()),
             CONTROL_REPLY => Message::ControlReply(text()?),
             METRICS => Message::Metrics(text()?),
-            HELLO | LOG | ACK | EXIT_ACK => return None,
+            // lossy for the same reason as CONTROL: a bad OPEN still gets its CLOSED (125)
+            OPEN if p.len() >= 4 => {
+                Message::Open { session: be32(p), json: String::from_utf8_lossy(&p[4..]).into_owned() }
+            }
+            STARTED if p.len() == 8 => Message::Started { session: be32(p), pid: be32(&p[4..]) },
+            DATA if p.len() > DATA_OVERHEAD => Message::Data { session: be32(p), stream: p[4], data: p[5..].to_vec() },
+            EOF if p.len() == 5 => Message::Eof { session: be32(p), stream: p[4] },
+            WINDOW if p.len() == 9 => Message::Window { session: be32(p), stream: p[4], bytes: be32(&p[5..]) },
+            RESIZE if p.len() == 8 => Message::Resize { session: be32(p), rows: be16(&p[4..]), cols: be16(&p[6..]) },
+            SIGNAL if p.len() == 8 => Message::Signal { session: be32(p), signal: be32(&p[4..]) },
+            CLOSED if p.len() >= 4 => {
+                Message::Closed { session: be32(p), json: String::from_utf8(p[4..].to_vec()).ok()? }
+            }
+            HELLO | LOG | ACK | EXIT_ACK | OPEN | STARTED | DATA | EOF | WINDOW | RESIZE | SIGNAL | CLOSED => {
+                return None
+            }
             k => Message::Unknown(k),
         })
     }
@@ -395,6 +496,14 @@ mod tests {
         let f = d.next_frame().unwrap();
         assert_eq!(Message::decode(&f), Some(Message::Unknown(0x7f)));
         assert_eq!(Message::decode(&d.next_frame().unwrap()), None);
+        // session frames with the wrong size are corrupt, not guessed at
+        for (kind, payload) in
+            [(EOF, &[0u8, 0, 0, 1][..]), (WINDOW, &[0, 0, 0, 1, 1, 0][..]), (DATA, &[0, 0, 0, 1, 0][..])]
+        {
+            assert_eq!(Message::decode(&Frame { kind, payload: payload.to_vec() }), None, "type {kind}");
+        }
+        let open = Frame { kind: OPEN, payload: vec![0, 0, 0, 9, 0xff, b'{'] };
+        assert_eq!(Message::decode(&open), Some(Message::Open { session: 9, json: "\u{fffd}{".into() }));
     }
 
     fn hex(s: &str) -> Vec<u8> {
@@ -405,6 +514,8 @@ mod tests {
         let s = |k: &str| v.get(k).unwrap().as_str().unwrap().to_string();
         let n = |k: &str| s(k).parse::<u64>().unwrap();
         let b = |k: &str| v.get(k).unwrap().as_u64().unwrap() as u8;
+        let u = |k: &str| v.get(k).unwrap().as_u64().unwrap();
+        let sess = || u("session") as u32;
         match v.get("type").unwrap().as_str().unwrap() {
             "HELLO" => Message::Hello { channel: b("channel"), boot_id: n("boot_id"), vm_id: s("vm_id") },
             "LOG" => Message::Log {
@@ -419,6 +530,14 @@ mod tests {
             "CONTROL" => Message::Control(s("json")),
             "CONTROL_REPLY" => Message::ControlReply(s("json")),
             "METRICS" => Message::Metrics(s("json")),
+            "OPEN" => Message::Open { session: sess(), json: s("json") },
+            "STARTED" => Message::Started { session: sess(), pid: u("pid") as u32 },
+            "DATA" => Message::Data { session: sess(), stream: b("stream"), data: hex(&s("data_hex")) },
+            "EOF" => Message::Eof { session: sess(), stream: b("stream") },
+            "WINDOW" => Message::Window { session: sess(), stream: b("stream"), bytes: u("bytes") as u32 },
+            "RESIZE" => Message::Resize { session: sess(), rows: u("rows") as u16, cols: u("cols") as u16 },
+            "SIGNAL" => Message::Signal { session: sess(), signal: u("signal") as u32 },
+            "CLOSED" => Message::Closed { session: sess(), json: s("json") },
             t => panic!("unknown vector type {t}"),
         }
     }
@@ -429,7 +548,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/protocol");
         let index = crate::json::parse(&std::fs::read_to_string(dir.join("vectors.json")).unwrap()).unwrap();
         let vectors = index.get("vectors").unwrap().as_array().unwrap();
-        assert!(vectors.len() >= 15, "expected the full vector set, found {}", vectors.len());
+        assert!(vectors.len() >= 32, "expected the full vector set, found {}", vectors.len());
         let mut saw_resync = false;
         for v in vectors {
             let file = v.get("file").unwrap().as_str().unwrap();

@@ -1,4 +1,5 @@
 //! inferno's guest init: the pieces that are pure logic (and unit-tested) plus the system glue used by `main`.
+pub mod archive;
 pub mod channel;
 pub mod config;
 pub mod frame;
@@ -6,8 +7,10 @@ pub mod json;
 pub mod logbuf;
 pub mod metrics;
 pub mod netlink;
+pub mod pathstat;
 pub mod process;
 pub mod rootfs;
 pub mod run;
 pub mod spec;
 pub mod sys;
+pub mod top;

@@ -6,18 +6,31 @@ use crate::sys;
 use std::ffi::CString;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 
+/// A started process and init's ends of its standard streams (non-blocking, close-on-exec; -1 when absent).
 pub struct Started {
     pub pid: i32,
+    /// The stdout pipe, or with a terminal its master side (the one output stream, §10).
     pub stdout: i32,
+    /// The stderr pipe; -1 with a terminal.
     pub stderr: i32,
+    /// Where the process's stdin is written: the pipe, or a second descriptor of the master; -1 when the
+    /// process has no stdin (`stdin` false).
+    pub stdin: i32,
+    /// The master side again, kept for resizes; -1 without a terminal.
+    pub tty: i32,
 }
 
-/// Resolves the user against the image's files and creates the working directory (root-owned, 0755).
-pub fn prepare(s: &Process) -> Result<(User, Vec<String>), Failure> {
+/// The user (through the image's /etc/passwd and /etc/group) and the environment with HOME.
+pub fn resolve(s: &Process) -> Result<(User, Vec<String>), Failure> {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
     let user = spec::resolve_user(&s.user, &passwd, &group)?;
-    let env = spec::finish_env(s.env.clone(), &user.home);
+    Ok((user.clone(), spec::finish_env(s.env.clone(), &user.home)))
+}
+
+/// [`resolve`], and the main process's working directory is created (root-owned, 0755) when missing.
+pub fn prepare(s: &Process) -> Result<(User, Vec<String>), Failure> {
+    let (user, env) = resolve(s)?;
     if !std::path::Path::new(&s.workdir).is_dir() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -43,6 +56,57 @@ fn candidates(argv0: &str, env: &[String]) -> Vec<String> {
     path.split(':').map(|d| if d.is_empty() { "." } else { d }).map(|d| format!("{d}/{argv0}")).collect()
 }
 
+/// The process's standard streams, as `s.tty` and `s.stdin` ask (PROTOCOL.md §10): the child's ends and init's.
+struct Stdio {
+    /// The child's fds 0, 1, 2.
+    child: [i32; 3],
+    out_r: i32,
+    err_r: i32,
+    in_w: i32,
+    master: i32,
+}
+
+impl Stdio {
+    fn new(s: &Process) -> Result<Stdio, Failure> {
+        let pipe = || sys::do_pipe(sys::O_CLOEXEC).map_err(|e| Failure::setup(format!("pipe: {e}")));
+        if s.tty {
+            let (master, slave) =
+                sys::open_pty().map_err(|e| Failure::setup(format!("cannot open a pseudo-terminal: {e}")))?;
+            if let Some((rows, cols)) = s.console_size {
+                let _ = sys::set_winsize(master, rows, cols);
+            }
+            let dup = || sys::dup_cloexec(master).map_err(|e| Failure::setup(format!("dup: {e}")));
+            let in_w = if s.stdin { dup()? } else { -1 };
+            return Ok(Stdio { child: [slave, slave, slave], out_r: master, err_r: -1, in_w, master: dup()? });
+        }
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        let (in_r, in_w) = if s.stdin {
+            pipe()?
+        } else {
+            let null = sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
+                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))?;
+            (null, -1)
+        };
+        Ok(Stdio { child: [in_r, out_w, err_w], out_r, err_r, in_w, master: -1 })
+    }
+
+    /// After fork, in the parent: the child's ends are the child's.
+    fn close_child(&self) {
+        sys::do_close(self.child[0]);
+        if self.child[1] != self.child[0] {
+            sys::do_close(self.child[1]);
+            sys::do_close(self.child[2]);
+        }
+    }
+
+    fn close_ours(&self) {
+        for fd in [self.out_r, self.err_r, self.in_w, self.master] {
+            sys::do_close(fd);
+        }
+    }
+}
+
 /// Forks and execs; the child reports a failure before exec over a close-on-exec pipe.
 pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failure> {
     let argv = sys::CStrArray::new(cstrings(&s.argv)?);
@@ -50,14 +114,27 @@ pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failur
     let cands = cstrings(&candidates(&s.argv[0], env))?;
     let workdir = CString::new(s.workdir.as_str()).map_err(|_| Failure::setup("working directory contains NUL"))?;
 
-    let pipe = |f| sys::do_pipe(f).map_err(|e| Failure::setup(format!("pipe: {e}")));
-    let (out_r, out_w) = pipe(sys::O_CLOEXEC)?;
-    let (err_r, err_w) = pipe(sys::O_CLOEXEC)?;
-    let (st_r, st_w) = pipe(sys::O_CLOEXEC)?;
-    let devnull = sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
-        .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))?;
+    let io = Stdio::new(s)?;
+    let (st_r, st_w) = match sys::do_pipe(sys::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => {
+            io.close_child();
+            io.close_ours();
+            return Err(Failure::setup(format!("pipe: {e}")));
+        }
+    };
 
-    let pid = sys::do_fork().map_err(|e| Failure::setup(format!("fork: {e}")))?;
+    let pid = match sys::do_fork() {
+        Ok(p) => p,
+        Err(e) => {
+            for fd in [st_r, st_w] {
+                sys::do_close(fd);
+            }
+            io.close_child();
+            io.close_ours();
+            return Err(Failure::setup(format!("fork: {e}")));
+        }
+    };
     if pid == 0 {
         // Child. init is single-threaded, so everything here is safe after fork.
         let fail = |stage: u8, err: i32| -> ! {
@@ -74,8 +151,17 @@ pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failur
                 sys::default_signal(sig);
             }
         }
-        if sys::do_dup2(devnull, 0).is_err() || sys::do_dup2(out_w, 1).is_err() || sys::do_dup2(err_w, 2).is_err() {
-            fail(1, sys::errno());
+        // a terminal becomes the controlling one of this new session (setsid above)
+        if s.tty {
+            let e = sys::set_controlling_tty(io.child[0]);
+            if e != 0 {
+                fail(1, e);
+            }
+        }
+        for (target, &fd) in io.child.iter().enumerate() {
+            if sys::do_dup2(fd, target as i32).is_err() {
+                fail(1, sys::errno());
+            }
         }
         sys::do_umask(0o022);
         let _ = std::fs::write("/proc/self/oom_score_adj", "0");
@@ -98,9 +184,8 @@ pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failur
         }
         fail(4, first_err);
     }
-    for fd in [out_w, err_w, st_w, devnull] {
-        sys::do_close(fd);
-    }
+    io.close_child();
+    sys::do_close(st_w);
     let mut msg = [0u8; 5];
     let mut got = 0;
     while got < 5 {
@@ -113,16 +198,20 @@ pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failur
     }
     sys::do_close(st_r);
     if got == 0 {
-        sys::set_nonblock(out_r);
-        sys::set_nonblock(err_r);
-        // Bigger pipes: fewer context switches between the workload and init on one vCPU.
-        sys::set_pipe_size(out_r, PIPE_SIZE);
-        sys::set_pipe_size(err_r, PIPE_SIZE);
-        return Ok(Started { pid, stdout: out_r, stderr: err_r });
+        for fd in [io.out_r, io.err_r, io.in_w] {
+            if fd >= 0 {
+                sys::set_nonblock(fd);
+            }
+        }
+        if !s.tty {
+            // Bigger pipes: fewer context switches between the workload and init on one vCPU.
+            sys::set_pipe_size(io.out_r, PIPE_SIZE);
+            sys::set_pipe_size(io.err_r, PIPE_SIZE);
+        }
+        return Ok(Started { pid, stdout: io.out_r, stderr: io.err_r, stdin: io.in_w, tty: io.master });
     }
     // The child failed before exec and exits 127; the caller reaps it.
-    sys::do_close(out_r);
-    sys::do_close(err_r);
+    io.close_ours();
     let err = i32::from_ne_bytes(msg[1..5].try_into().unwrap());
     let os = std::io::Error::from_raw_os_error(err);
     let argv0 = &s.argv[0];

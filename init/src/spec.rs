@@ -109,6 +109,11 @@ fn passwd_entries(text: &str) -> impl Iterator<Item = PasswdEntry<'_>> {
     })
 }
 
+/// The name of `uid` in a passwd file's text (what `ps` shows for a process's user), if it has one.
+pub fn user_name(passwd: &str, uid: u32) -> Option<&str> {
+    passwd_entries(passwd).find(|e| e.uid == uid).map(|e| e.name)
+}
+
 struct GroupEntry<'a> {
     name: &'a str,
     gid: u32,

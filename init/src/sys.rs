@@ -636,6 +636,95 @@ mod clmul {
     }
 }
 
+// --- terminals ---
+// The pseudo-terminals of PROTOCOL.md §10 (`-t`). ioctl(2) is the declaration above, whose pointer argument is
+// typed for struct ifreq: the calls below cast to it (the kernel reads the request's own type), as rtnetlink does.
+
+#[repr(C)]
+struct WinSize {
+    rows: u16,
+    cols: u16,
+    xpixel: u16,
+    ypixel: u16,
+}
+
+const TIOCSCTTY: u64 = 0x540E;
+const TIOCSWINSZ: u64 = 0x5414;
+const TIOCGPTN: u64 = 0x8004_5430;
+const TIOCSPTLCK: u64 = 0x4004_5431;
+const F_DUPFD_CLOEXEC: c_int = 1030;
+pub const EIO: c_int = 5;
+pub const EPIPE: c_int = 32;
+
+/// A new pseudo-terminal of the guest's devpts instance: (master, slave), both close-on-exec, neither the
+/// caller's controlling terminal.
+pub fn open_pty() -> io::Result<(c_int, c_int)> {
+    let m = do_open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0)
+        .or_else(|_| do_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0))?;
+    let mut unlock: c_int = 0;
+    let mut n: u32 = 0;
+    // SAFETY: TIOCSPTLCK reads an int and TIOCGPTN writes an unsigned int; both point at live locals.
+    let r = unsafe {
+        let a = ioctl(m, TIOCSPTLCK, &mut unlock as *mut c_int as *mut IfReq);
+        if a < 0 {
+            a
+        } else {
+            ioctl(m, TIOCGPTN, &mut n as *mut u32 as *mut IfReq)
+        }
+    };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        do_close(m);
+        return Err(e);
+    }
+    match do_open(&format!("/dev/pts/{n}"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0) {
+        Ok(s) => Ok((m, s)),
+        Err(e) => {
+            do_close(m);
+            Err(e)
+        }
+    }
+}
+
+/// TIOCSWINSZ: the terminal's size (the kernel sends SIGWINCH to its foreground process group).
+pub fn set_winsize(fd: c_int, rows: u16, cols: u16) -> io::Result<()> {
+    let mut w = WinSize { rows, cols, xpixel: 0, ypixel: 0 };
+    // SAFETY: TIOCSWINSZ reads a struct winsize, which w is (#[repr(C)], four u16), alive for the call.
+    check(unsafe { ioctl(fd, TIOCSWINSZ, &mut w as *mut WinSize as *mut IfReq) }).map(|_| ())
+}
+
+/// TIOCSCTTY: makes the terminal `fd` the controlling terminal of the calling session leader; 0 or the errno.
+pub fn set_controlling_tty(fd: c_int) -> c_int {
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal), passed as a null pointer.
+    if unsafe { ioctl(fd, TIOCSCTTY, std::ptr::null_mut()) } < 0 {
+        errno()
+    } else {
+        0
+    }
+}
+
+/// A second, close-on-exec descriptor of the same open file.
+pub fn dup_cloexec(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: F_DUPFD_CLOEXEC takes an int (the lowest new fd); no memory involved.
+    check(unsafe { fcntl(fd, F_DUPFD_CLOEXEC, 0) })
+}
+
+/// waitpid(pid) blocking: the raw status (tests and the forked children's parents that must wait).
+pub fn wait_pid(pid: pid_t) -> Option<c_int> {
+    let mut st = 0;
+    loop {
+        // SAFETY: st is a valid, writable int for the call.
+        let r = unsafe { waitpid(pid, &mut st, 0) };
+        if r == pid {
+            return Some(st);
+        }
+        if r < 0 && errno() == EINTR {
+            continue;
+        }
+        return None;
+    }
+}
+
 // --- rtnetlink ---
 // The socket calls of the guest's network setup (the messages themselves are built in netlink.rs).
 
@@ -739,4 +828,32 @@ pub fn if_index(name: &str) -> io::Result<u32> {
     do_close(fd);
     r?;
     Ok(req.index as u32)
+}
+
+// --- archive support (init/src/archive.rs): what std::os::unix lacks for unpacking a tar ---
+
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+/// open(2) flag: fail on a final symlink instead of following it (a file swapped for a symlink mid-walk).
+pub const O_NOFOLLOW: c_int = 0o400000;
+const AT_FDCWD: c_int = -100;
+const AT_SYMLINK_NOFOLLOW: c_int = 0x100;
+
+extern "C" {
+    fn utimensat(dirfd: c_int, path: *const i8, times: *const Timespec, flags: c_int) -> c_int;
+}
+
+/// Sets a path's access and modification time to `mtime` (seconds since the epoch) without following a final
+/// symlink (utimensat(2) with AT_SYMLINK_NOFOLLOW), so a symlink's own time is set, never its target's.
+pub fn set_mtime_nofollow(path: &std::path::Path, mtime: i64) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{path:?} contains a NUL byte")))?;
+    let times = [Timespec { sec: mtime, nsec: 0 }, Timespec { sec: mtime, nsec: 0 }];
+    // SAFETY: c is a NUL-terminated path and times two valid struct timespec, both read only during the call.
+    check(unsafe { utimensat(AT_FDCWD, c.as_ptr(), times.as_ptr(), AT_SYMLINK_NOFOLLOW) }).map(|_| ())
 }

@@ -60,7 +60,10 @@ class WireTest {
             "web",
             List.of("9.9.9.9"),
             List.of("corp.example"),
-            List.of("db:10.0.0.7"));
+            List.of("db:10.0.0.7"),
+            true,
+            false,
+            List.of(24, 80));
     PublishedPort port = new PublishedPort("", 8080, 80, "tcp");
     ImageSummary img =
         new ImageSummary("docker.io/library/busybox:latest", "sha256:a", "sha256:b", 4_400_000L, T);

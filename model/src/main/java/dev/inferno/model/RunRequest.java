@@ -28,6 +28,10 @@ import java.util.List;
  * @param dns nameservers (IPv4); null: the host's upstream ones
  * @param dnsSearch search domains; null: the host's
  * @param extraHosts {@code HOST:IP} lines for the guest's /etc/hosts ({@code --add-host})
+ * @param tty the workload runs on a pseudo-terminal in the guest ({@code -t}); its output is one
+ *     stream
+ * @param interactive its stdin stays open for attach ({@code -i}); otherwise it reads /dev/null
+ * @param consoleSize {@code [rows, cols]} of the terminal before the workload starts (with tty)
  */
 public record RunRequest(
     String image,
@@ -51,7 +55,10 @@ public record RunRequest(
     String hostname,
     List<String> dns,
     List<String> dnsSearch,
-    List<String> extraHosts) {
+    List<String> extraHosts,
+    Boolean tty,
+    Boolean interactive,
+    List<Integer> consoleSize) {
 
   /** A request for an image with every other field defaulted. */
   public static RunRequest of(String image) {
@@ -86,7 +93,10 @@ public record RunRequest(
         .hostname(hostname)
         .dns(dns)
         .dnsSearch(dnsSearch)
-        .extraHosts(extraHosts);
+        .extraHosts(extraHosts)
+        .tty(tty)
+        .interactive(interactive)
+        .consoleSize(consoleSize);
   }
 
   public RunRequest withName(String n) {
@@ -129,6 +139,9 @@ public record RunRequest(
     private List<String> dns;
     private List<String> dnsSearch;
     private List<String> extraHosts;
+    private Boolean tty;
+    private Boolean interactive;
+    private List<Integer> consoleSize;
 
     private Builder() {}
 
@@ -242,6 +255,21 @@ public record RunRequest(
       return this;
     }
 
+    public Builder tty(Boolean v) {
+      tty = v;
+      return this;
+    }
+
+    public Builder interactive(Boolean v) {
+      interactive = v;
+      return this;
+    }
+
+    public Builder consoleSize(List<Integer> v) {
+      consoleSize = v;
+      return this;
+    }
+
     public RunRequest build() {
       return new RunRequest(
           image,
@@ -265,7 +293,10 @@ public record RunRequest(
           hostname,
           dns,
           dnsSearch,
-          extraHosts);
+          extraHosts,
+          tty,
+          interactive,
+          consoleSize);
     }
   }
 }

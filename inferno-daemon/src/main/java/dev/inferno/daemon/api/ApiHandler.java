@@ -93,7 +93,9 @@ public final class ApiHandler extends Handler.Abstract {
       }
       ex = new Exchange(request, response, vars, json, maxBody);
       match.handler().handle(ex);
-      ex.finish();
+      if (!ex.switchProtocols()) {
+        ex.finish();
+      }
       callback.succeeded();
     } catch (Throwable t) {
       fail(ex, response, callback, t);

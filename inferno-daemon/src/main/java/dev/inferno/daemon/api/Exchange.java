@@ -16,12 +16,17 @@ import java.time.format.DateTimeParseException;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Fields;
 
 /** One request and its response, with the helpers every route needs. */
 public final class Exchange {
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(Exchange.class.getName());
+  private static final long UPGRADE_TIMEOUT_MILLIS = 10_000;
+
   private final Request request;
   private final Response response;
   private final Map<String, String> vars;
@@ -30,6 +35,14 @@ public final class Exchange {
   private final long maxBody;
   private OutputStream out;
   private StreamKind streamKind = StreamKind.NONE;
+  private Upgraded upgraded;
+  private String upgradeType;
+
+  /** Serves an upgraded connection, on its own virtual thread once the 101 went out. */
+  @FunctionalInterface
+  public interface Upgraded {
+    void serve(UpgradedStream stream) throws Exception;
+  }
 
   /** How a streamed response is framed, so a late error can be written in the same format. */
   public enum StreamKind {
@@ -138,6 +151,16 @@ public final class Exchange {
     }
   }
 
+  /** Whether the request has a body (a length other than 0, or chunked). */
+  public boolean hasBody() {
+    return request.getLength() != 0;
+  }
+
+  /** Sets a response header (before the response begins). */
+  public void header(String name, String value) {
+    response.getHeaders().put(name, value);
+  }
+
   /** Sends a JSON response. */
   public void send(int status, Object body) throws IOException {
     byte[] bytes = json.writeValueAsBytes(body);
@@ -148,6 +171,59 @@ public final class Exchange {
       o.write(bytes);
     }
     out = OutputStream.nullOutputStream();
+  }
+
+  /** Whether the request asks for {@code Connection: Upgrade} with an {@code Upgrade} protocol. */
+  public boolean upgradeRequested() {
+    String connection = request.getHeaders().get(HttpHeader.CONNECTION);
+    String upgrade = request.getHeaders().get(HttpHeader.UPGRADE);
+    return connection != null
+        && connection.toLowerCase(java.util.Locale.ROOT).contains("upgrade")
+        && upgrade != null
+        && !upgrade.isBlank();
+  }
+
+  /**
+   * Answers {@code 101 Switching Protocols} ({@code Upgrade: tcp}) once the route returns, then
+   * runs {@code body} over the raw connection. Refused (400) when the request did not ask for it.
+   */
+  public void upgrade(String contentType, Upgraded body) {
+    if (!upgradeRequested()) {
+      throw ApiException.badRequest(
+          "this endpoint streams both ways: send the request with the headers \"Connection:"
+              + " Upgrade\" and \"Upgrade: tcp\"");
+    }
+    this.upgraded = body;
+    this.upgradeType = contentType;
+  }
+
+  /** Switches the connection over, if the route asked for it; true when it did. */
+  boolean switchProtocols() {
+    if (upgraded == null) {
+      return false;
+    }
+    response.setStatus(101);
+    response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
+    response.getHeaders().put(HttpHeader.UPGRADE, "tcp");
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, upgradeType);
+    var meta = request.getConnectionMetaData();
+    UpgradedStream stream =
+        new UpgradedStream(meta.getConnection().getEndPoint(), meta.getConnector().getExecutor());
+    request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, stream);
+    Upgraded body = upgraded;
+    Thread.ofVirtual()
+        .name("upgraded-" + request.getHttpURI().getPath())
+        .start(() -> {
+          try {
+            stream.awaitOpen(UPGRADE_TIMEOUT_MILLIS);
+            body.serve(stream);
+          } catch (Exception e) {
+            LOG.log(java.util.logging.Level.FINE, "upgraded stream ended", e);
+          } finally {
+            stream.close();
+          }
+        });
+    return true;
   }
 
   /** Starts a streamed 200 response; write, flush as needed, and the handler closes it. */

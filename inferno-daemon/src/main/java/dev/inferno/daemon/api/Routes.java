@@ -49,6 +49,7 @@ public final class Routes {
   private final VmService vms;
   private final ImageOps images;
   private final SystemFacts facts;
+  private final SessionRoutes sessions;
 
   /** What /v1/info and /v1/version report that the services do not know. */
   public record SystemFacts(String version, String vmm, String kernel, String stateDir) {}
@@ -57,9 +58,16 @@ public final class Routes {
     this.vms = vms;
     this.images = images;
     this.facts = facts;
+    this.sessions = new SessionRoutes(vms);
   }
 
   public List<Route> all() {
+    List<Route> all = new java.util.ArrayList<>(core());
+    all.addAll(sessions.all());
+    return List.copyOf(all);
+  }
+
+  private List<Route> core() {
     return List.of(
         new Route("GET", "/v1/version", this::version),
         new Route("GET", "/v1/info", this::info),

@@ -23,6 +23,9 @@ import java.util.List;
  * @param nameservers the guest's resolv.conf nameservers
  * @param search its search domains
  * @param hosts extra /etc/hosts lines ("IP NAME")
+ * @param tty the workload runs on a pseudo-terminal ({@code -t})
+ * @param stdin its stdin is fed by attach ({@code -i}) instead of /dev/null
+ * @param consoleSize {@code [rows, cols]} of that terminal at start, or null
  */
 public record LaunchSpec(
     String id,
@@ -41,8 +44,12 @@ public record LaunchSpec(
     String hostname,
     List<String> nameservers,
     List<String> search,
-    List<String> hosts) {
+    List<String> hosts,
+    boolean tty,
+    boolean stdin,
+    int[] consoleSize) {
   public LaunchSpec {
+    consoleSize = consoleSize == null ? null : consoleSize.clone();
     argv = List.copyOf(argv);
     env = List.copyOf(env);
     nameservers = List.copyOf(nameservers);
@@ -69,6 +76,9 @@ public record LaunchSpec(
         hostname,
         nameservers,
         search,
-        hosts);
+        hosts,
+        tty,
+        stdin,
+        consoleSize);
   }
 }

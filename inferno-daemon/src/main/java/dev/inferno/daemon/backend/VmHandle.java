@@ -1,7 +1,9 @@
 package dev.inferno.daemon.backend;
 
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.model.ExitRecord;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** A VM whose VMM runs: the handle the daemon keeps until it exits. */
@@ -30,4 +32,12 @@ public interface VmHandle {
 
   /** Sends {@code signal} to the guest's process; SIGKILL kills the VMM outright. */
   void kill(String signal);
+
+  /**
+   * The VM's interactive side (stdin, terminal size, exec sessions; kiln's contract, PROTOCOL.md
+   * §10), or empty when the VM has no session channel.
+   */
+  default Optional<GuestExec> exec() {
+    return Optional.empty();
+  }
 }

@@ -19,6 +19,8 @@ import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.kiln.exec.GuestExec;
+import dev.inferno.kiln.protocol.ConsoleSize;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.ImageConfig;
 import dev.inferno.kiln.run.MergedConfig;
@@ -37,9 +39,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -66,6 +70,9 @@ public final class VmService {
 
   /** Completed once a VM's exit is recorded; present from creation until removal. */
   private final Map<String, CompletableFuture<ExitRecord>> exits = new ConcurrentHashMap<>();
+
+  /** Told the id of every VM removed (its execs are forgotten). */
+  private final List<Consumer<String>> removeListeners = new CopyOnWriteArrayList<>();
 
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
@@ -212,7 +219,8 @@ public final class VmService {
                   req.env(),
                   req.workdir(),
                   req.user(),
-                  req.stopSignal()));
+                  req.stopSignal(),
+                  Boolean.TRUE.equals(req.tty())));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("image " + image.reference() + ": " + e.getMessage());
     }
@@ -230,6 +238,8 @@ public final class VmService {
     String user = run.user();
     boolean autoRemove = Boolean.TRUE.equals(req.autoRemove());
     List<String> envList = run.env();
+    boolean tty = Boolean.TRUE.equals(req.tty());
+    boolean interactive = Boolean.TRUE.equals(req.interactive());
 
     // the record keeps the effective request, so inspect shows what the VM really got
     RunRequest effective =
@@ -255,7 +265,10 @@ public final class VmService {
             req.hostname(),
             dns,
             dnsSearch,
-            req.extraHosts());
+            req.extraHosts(),
+            tty,
+            interactive,
+            req.consoleSize());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     LaunchSpec spec =
         new LaunchSpec(
@@ -275,7 +288,10 @@ public final class VmService {
             net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
             net.attached() ? dns : List.of(),
             net.attached() ? dnsSearch : List.of(),
-            net.hosts());
+            net.hosts(),
+            tty,
+            interactive,
+            consoleSize(req.consoleSize()));
     if (net.attached()) {
       spec = spec.withNic(attach(rec, spec, publish));
     }
@@ -460,6 +476,7 @@ public final class VmService {
       throw ApiException.badRequest(
           "invalid stop timeout " + r.stopTimeoutSeconds() + ": 0 to 3600 seconds");
     }
+    consoleSize(r.consoleSize());
     if (r.vmm() != null && !VMMS.contains(r.vmm())) {
       throw ApiException.badRequest("invalid vmm \"" + r.vmm() + "\": auto, firecracker or qemu");
     }
@@ -473,6 +490,23 @@ public final class VmService {
               + r.platform()
               + "\": expected os/arch[/variant], e.g. linux/amd64");
     }
+  }
+
+  /** {@code [rows, cols]} as the guest takes it, or null; kiln's ConsoleSize owns the limits. */
+  public static int[] consoleSize(List<Integer> rc) {
+    if (rc == null) {
+      return null;
+    }
+    if (rc.size() != 2 || rc.get(0) == null || rc.get(1) == null) {
+      throw ApiException.badRequest("invalid consoleSize " + rc + ": expected [rows, cols]");
+    }
+    int[] size = {rc.get(0), rc.get(1)};
+    try {
+      ConsoleSize.of(size);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid consoleSize: " + e.getMessage());
+    }
+    return size;
   }
 
   private static String signal(String s) {
@@ -604,6 +638,48 @@ public final class VmService {
       events.publish("removed", r.id(), r.name(), null);
     }
     exits.remove(r.id());
+    removeListeners.forEach(l -> l.accept(r.id()));
+  }
+
+  /** Calls {@code listener} with the id of every VM removed from now on. */
+  public void onRemove(Consumer<String> listener) {
+    removeListeners.add(listener);
+  }
+
+  /**
+   * The interactive side of a running VM.
+   *
+   * @throws ApiException 409 when it is not running (or has no session channel)
+   */
+  public GuestExec guest(VmRecord r) {
+    VmHandle vm = live.get(r.id());
+    if (vm == null) {
+      throw ApiException.conflict("VM " + r.name() + " is not running: start it first");
+    }
+    return vm.exec()
+        .orElseThrow(() ->
+            ApiException.conflict(
+                "VM "
+                    + r.name()
+                    + " has no session channel (it was started by an older daemon, or its"
+                    + " guest cannot take sessions): run it again"));
+  }
+
+  /** The merged config a VM was created with (Docker's exec starts from it). */
+  public static MergedConfig merged(VmRecord r) {
+    RunRequest q = r.request();
+    return new MergedConfig(
+        q.entrypoint() == null ? List.of() : q.entrypoint(),
+        q.cmd() == null ? List.of() : q.cmd(),
+        q.env() == null ? List.of() : q.env(),
+        q.workdir() == null ? "/" : q.workdir(),
+        q.user(),
+        q.stopSignal() == null ? "SIGTERM" : q.stopSignal());
+  }
+
+  /** The VM's hostname (its HOSTNAME in execs). */
+  public static String hostname(VmRecord r) {
+    return r.request().hostname() != null ? r.request().hostname() : VmIds.shortId(r.id());
   }
 
   private void removeQuietly(String id) {

@@ -6,6 +6,7 @@ import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.kiln.logs.LogRecord;
+import dev.inferno.kiln.protocol.ConsoleSize;
 import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.model.stream.Frame;
@@ -51,8 +52,13 @@ class KilnVmBackendTest {
             "0123456789ab",
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            false,
+            false,
+            null);
     RunConfig c = KilnVmBackend.runConfig(s);
+    assertThat(c.process().tty()).isFalse();
+    assertThat(c.process().stdin()).isFalse();
     assertThat(c.vmId()).isEqualTo("0123456789abcdef");
     assertThat(c.hostname()).isEqualTo("0123456789ab");
     // the daemon merged the image's config with the request when it created the VM: init gets
@@ -105,7 +111,10 @@ class KilnVmBackendTest {
             "web1",
             List.of("192.0.2.53"),
             List.of("example.com"),
-            List.of("10.0.0.5 db"));
+            List.of("10.0.0.5 db"),
+            true,
+            true,
+            new int[] {24, 80});
     RunConfig c = KilnVmBackend.runConfig(s);
     assertThat(c.hostname()).isEqualTo("web1");
     assertThat(c.process().env()).contains("HOSTNAME=web1");
@@ -114,6 +123,10 @@ class KilnVmBackendTest {
     assertThat(c.dns().nameservers()).containsExactly("192.0.2.53");
     assertThat(c.dns().search()).containsExactly("example.com");
     assertThat(c.hosts()).containsExactly("10.0.0.5 db");
+    // run -it: the terminal, the open stdin and the client's size reach init
+    assertThat(c.process().tty()).isTrue();
+    assertThat(c.process().stdin()).isTrue();
+    assertThat(c.process().consoleSize()).isEqualTo(new ConsoleSize(24, 80));
     assertThat(c.toJson()).contains("\"network\":{").contains("\"172.30.0.6/30\"");
     // --network none: only lo, no resolvers
     LaunchSpec none =
@@ -134,7 +147,10 @@ class KilnVmBackendTest {
             "0123456789ab",
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            false,
+            false,
+            null);
     assertThat(KilnVmBackend.runConfig(none).network()).isNull();
     assertThat(KilnVmBackend.runConfig(none).dns().nameservers()).isEmpty();
   }

@@ -7,16 +7,19 @@ import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.vm.SignalNames;
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.stream.Frame;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +74,10 @@ public final class ProcessVmBackend implements VmBackend {
     cmd.add("setsid");
     cmd.addAll(spec.argv());
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    // a VM's process has no stdin (attach -i does not exist): /dev/null, as init gives it
-    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    // without -i a VM's process reads /dev/null, as init gives it; with -i attach feeds it
+    if (!spec.stdin()) {
+      pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    }
     for (String kv : spec.env()) {
       int eq = kv.indexOf('=');
       pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
@@ -85,6 +90,8 @@ public final class ProcessVmBackend implements VmBackend {
           BackendException.Kind.FAILED, "cannot start the test process: " + e.getMessage(), e);
     }
     vm.process = p;
+    vm.guest =
+        new ProcessGuestExec(spec.stdin() ? p.getOutputStream() : OutputStream.nullOutputStream());
     vms.put(spec.id(), vm);
     Thread out = Thread.ofVirtual().start(() -> vm.pump(p.getInputStream(), Frame.Kind.STDOUT));
     Thread err = Thread.ofVirtual().start(() -> vm.pump(p.getErrorStream(), Frame.Kind.STDERR));
@@ -195,6 +202,11 @@ public final class ProcessVmBackend implements VmBackend {
     return false;
   }
 
+  /** The resizes the VM's session side received ("main 24x80", "exec 30x100"). */
+  public List<String> resizes(String id) {
+    return vms.get(id).guest.resizes;
+  }
+
   /** Kills every test process still running (daemon shutdown in tests). */
   public void killAll() {
     for (Proc vm : vms.values()) {
@@ -212,6 +224,7 @@ public final class ProcessVmBackend implements VmBackend {
     private boolean outputDone;
     private int pumpsDone;
     private volatile Process process;
+    private volatile ProcessGuestExec guest;
 
     Proc(String id, Instant startedAt) {
       this.id = id;
@@ -271,6 +284,11 @@ public final class ProcessVmBackend implements VmBackend {
     @Override
     public String id() {
       return id;
+    }
+
+    @Override
+    public Optional<GuestExec> exec() {
+      return Optional.ofNullable(guest);
     }
 
     @Override

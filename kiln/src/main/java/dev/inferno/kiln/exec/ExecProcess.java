@@ -17,7 +17,10 @@ public interface ExecProcess extends AutoCloseable {
 
   int session();
 
-  /** The process's pid in the guest (for archive, stat and top sessions: init's child that does the work). */
+  /**
+   * The process's pid in the guest (for archive, stat and top sessions: init's child that does the
+   * work).
+   */
   int pid();
 
   /**

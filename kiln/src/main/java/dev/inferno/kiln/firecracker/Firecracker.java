@@ -250,7 +250,7 @@ public final class Firecracker implements Vmm {
               spec.runConfig().ports(),
               new SocketOwner(uid, uid));
       for (Channel c : Channel.values()) {
-        if (c != Channel.CONTROL) {
+        if (!c.hostInitiated()) {
           VmLayout.checkSocketPath(t.listenPath(c));
         }
       }

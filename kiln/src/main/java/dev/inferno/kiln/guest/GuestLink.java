@@ -1,5 +1,6 @@
 package dev.inferno.kiln.guest;
 
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.logs.LogStore;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.protocol.ControlReply;
@@ -79,6 +80,7 @@ public final class GuestLink implements AutoCloseable {
   private final Object exitLock = new Object();
   private final LogIngest.Gaps gaps = new LogIngest.Gaps();
   private final ControlClient control;
+  private final SessionClient session;
   private volatile boolean closed;
 
   private GuestLink(Config config) {
@@ -90,7 +92,17 @@ public final class GuestLink implements AutoCloseable {
               new VsockDialer(h.udsPath(), h.ports().of(Channel.CONTROL));
         };
     this.control = new ControlClient(config.vmId(), stats, dialer);
+    ControlClient.Dialer sessionDialer =
+        switch (config.transport()) {
+          case GuestTransport.VirtioSerial v -> null;
+          case GuestTransport.HybridVsock h ->
+              new VsockDialer(h.udsPath(), h.ports().of(Channel.SESSION));
+        };
+    this.session = new SessionClient(config.vmId(), stats, sessionDialer, SESSION_CONNECT_TIMEOUT);
   }
+
+  /** How long an exec or a resize waits for init's session channel before it gives up. */
+  static final Duration SESSION_CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
   /**
    * Binds the listeners (replacing stale socket files) and starts serving. An exit report already
@@ -107,6 +119,7 @@ public final class GuestLink implements AutoCloseable {
       link.listen(Channel.METRICS, link::serveMetrics);
       if (config.transport() instanceof GuestTransport.VirtioSerial) {
         link.listen(Channel.CONTROL, link.control::attach);
+        link.listen(Channel.SESSION, link.session::attach);
       }
     } catch (IOException | RuntimeException e) {
       link.close();
@@ -176,6 +189,14 @@ public final class GuestLink implements AutoCloseable {
   public ControlReply signal(int signal, Duration timeout)
       throws ControlException, InterruptedException {
     return control.request(ControlRequest.signal(signal), timeout);
+  }
+
+  /**
+   * The VM's interactive side over the session channel (PROTOCOL.md §10): the main process's stdin
+   * and terminal, exec sessions. Its sessions end with 137 when the link closes (the VM is gone).
+   */
+  public GuestExec exec() {
+    return session;
   }
 
   /** The latest METRICS frame, if any came. */
@@ -292,6 +313,7 @@ public final class GuestLink implements AutoCloseable {
       }
     }
     control.close();
+    session.close();
     for (SocketChannel c : connections) {
       Frames.closeQuietly(c);
     }

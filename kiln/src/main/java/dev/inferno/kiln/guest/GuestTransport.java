@@ -12,8 +12,9 @@ public sealed interface GuestTransport {
 
   /**
    * QEMU virtio-serial: kiln listens on {@code dir/logs.sock}, {@code exit.sock}, {@code
-   * control.sock} and {@code metrics.sock}; QEMU's socket chardevs ({@code server=off,reconnect=1})
-   * connect to them, one virtserialport per channel named {@link Channel#portName()}.
+   * control.sock}, {@code metrics.sock} and {@code session.sock}; QEMU's socket chardevs ({@code
+   * server=off,reconnect=1}) connect to them, one virtserialport per channel named {@link
+   * Channel#portName()}.
    */
   record VirtioSerial(Path dir) implements GuestTransport {
     @Override
@@ -38,7 +39,7 @@ public sealed interface GuestTransport {
   /**
    * Firecracker hybrid vsock with the given {@code uds_path} (as seen by kiln, i.e. inside the
    * jail's root): kiln listens on {@code <udsPath>_<port>} for logs, exit and metrics; for control
-   * it dials {@code udsPath} and sends {@code CONNECT <port>}.
+   * and session it dials {@code udsPath} and sends {@code CONNECT <port>}.
    *
    * @param owner the jailed Firecracker's uid/gid, which must connect to the listeners; or null
    */
@@ -53,8 +54,11 @@ public sealed interface GuestTransport {
 
     @Override
     public Path listenPath(Channel channel) {
-      if (channel == Channel.CONTROL) {
-        throw new IllegalArgumentException("the control channel is host-initiated on vsock");
+      if (channel.hostInitiated()) {
+        throw new IllegalArgumentException(
+            "the "
+                + channel.name().toLowerCase(java.util.Locale.ROOT)
+                + " channel is host-initiated on vsock");
       }
       return udsPath.resolveSibling(udsPath.getFileName() + "_" + ports.of(channel));
     }

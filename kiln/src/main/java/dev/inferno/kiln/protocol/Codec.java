@@ -89,6 +89,43 @@ public final class Codec {
           case Frame.Control c -> utf8(Json.write(c.request()));
           case Frame.Reply r -> utf8(Json.write(r.reply()));
           case Frame.Metrics m -> utf8(Json.write(m.metrics()));
+          case Frame.Open o -> {
+            byte[] json = utf8(o.json());
+            yield ByteBuffer.allocate(4 + json.length).putInt(o.session()).put(json).array();
+          }
+          case Frame.Started st ->
+              ByteBuffer.allocate(8).putInt(st.session()).putInt(st.pid()).array();
+          case Frame.Data d -> {
+            if (d.data().length > Frame.Data.MAX_DATA) {
+              throw new ProtocolException(
+                  "DATA of " + d.data().length + " bytes is over " + Frame.Data.MAX_DATA);
+            }
+            yield ByteBuffer.allocate(5 + d.data().length)
+                .putInt(d.session())
+                .put((byte) d.stream())
+                .put(d.data())
+                .array();
+          }
+          case Frame.Eof e ->
+              ByteBuffer.allocate(5).putInt(e.session()).put((byte) e.stream()).array();
+          case Frame.Window w ->
+              ByteBuffer.allocate(9)
+                  .putInt(w.session())
+                  .put((byte) w.stream())
+                  .putInt((int) w.bytes())
+                  .array();
+          case Frame.Resize r ->
+              ByteBuffer.allocate(8)
+                  .putInt(r.session())
+                  .putShort((short) r.rows())
+                  .putShort((short) r.cols())
+                  .array();
+          case Frame.Signal sg ->
+              ByteBuffer.allocate(8).putInt(sg.session()).putInt(sg.signal()).array();
+          case Frame.Closed c -> {
+            byte[] json = utf8(Json.write(c.report()));
+            yield ByteBuffer.allocate(4 + json.length).putInt(c.session()).put(json).array();
+          }
         };
     if (p.length > MAX_PAYLOAD) {
       throw new ProtocolException(
@@ -137,6 +174,42 @@ public final class Codec {
       case CONTROL -> new Frame.Control(Json.read(str(b, off, len), ControlRequest.class));
       case CONTROL_REPLY -> new Frame.Reply(Json.read(str(b, off, len), ControlReply.class));
       case METRICS -> new Frame.Metrics(Json.read(str(b, off, len), GuestMetrics.class));
+      case OPEN -> {
+        need(type, len, 4);
+        yield new Frame.Open(p.getInt(), str(b, off + 4, len - 4));
+      }
+      case STARTED -> {
+        need(type, len, 8);
+        yield new Frame.Started(p.getInt(), p.getInt());
+      }
+      case DATA -> {
+        need(type, len, 5);
+        int session = p.getInt();
+        int stream = p.get() & 0xFF;
+        byte[] data = new byte[len - 5];
+        p.get(data);
+        yield new Frame.Data(session, stream, data);
+      }
+      case EOF -> {
+        need(type, len, 5);
+        yield new Frame.Eof(p.getInt(), p.get() & 0xFF);
+      }
+      case WINDOW -> {
+        need(type, len, 9);
+        yield new Frame.Window(p.getInt(), p.get() & 0xFF, p.getInt() & 0xFFFF_FFFFL);
+      }
+      case RESIZE -> {
+        need(type, len, 8);
+        yield new Frame.Resize(p.getInt(), p.getShort() & 0xFFFF, p.getShort() & 0xFFFF);
+      }
+      case SIGNAL -> {
+        need(type, len, 8);
+        yield new Frame.Signal(p.getInt(), p.getInt());
+      }
+      case CLOSED -> {
+        need(type, len, 4);
+        yield new Frame.Closed(p.getInt(), Json.read(str(b, off + 4, len - 4), ExitReport.class));
+      }
     };
   }
 

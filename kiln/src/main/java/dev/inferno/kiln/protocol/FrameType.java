@@ -9,7 +9,15 @@ public enum FrameType {
   EXIT_ACK(0x05),
   CONTROL(0x06),
   CONTROL_REPLY(0x07),
-  METRICS(0x08);
+  METRICS(0x08),
+  OPEN(0x09),
+  STARTED(0x0A),
+  DATA(0x0B),
+  EOF(0x0C),
+  WINDOW(0x0D),
+  RESIZE(0x0E),
+  SIGNAL(0x0F),
+  CLOSED(0x10);
 
   private final int code;
 

@@ -77,6 +77,36 @@ final class JsonFields {
     return (int) p.longValue();
   }
 
+  Boolean bool(String k) {
+    JsonNode v = field(k);
+    if (v == null) {
+      return null;
+    }
+    if (!v.isBoolean()) {
+      // the value itself, as init's config.rs writes it
+      throw new ProtocolException(name(k) + " must be true or false, not " + v.toString());
+    }
+    return v.asBoolean();
+  }
+
+  /** {@code [rows, cols]}, each 1 to 65535, or null. */
+  ConsoleSize consoleSize(String k) {
+    JsonNode v = field(k);
+    if (v == null) {
+      return null;
+    }
+    if (!v.isArray()
+        || v.size() != 2
+        || !v.get(0).isIntegralNumber()
+        || !v.get(1).isIntegralNumber()
+        || !ConsoleSize.valid(v.get(0).asLong())
+        || !ConsoleSize.valid(v.get(1).asLong())) {
+      throw new ProtocolException(
+          name(k) + " must be [rows, cols], each 1 to 65535, not " + v.toString());
+    }
+    return new ConsoleSize(v.get(0).asInt(), v.get(1).asInt());
+  }
+
   List<String> strings(String k) {
     JsonNode v = field(k);
     if (v == null) {

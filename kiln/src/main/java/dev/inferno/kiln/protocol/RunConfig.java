@@ -275,7 +275,7 @@ public record RunConfig(
 
   public static final class Builder {
     private final String vmId;
-    private final ProcessSpec process;
+    private ProcessSpec process;
     private String hostname;
     private Root root = Root.DEFAULT;
     private Transport transport = Transport.AUTO;
@@ -291,6 +291,12 @@ public record RunConfig(
       this.vmId = vmId;
       this.process = process;
       this.hostname = defaultHostname(vmId);
+    }
+
+    /** Another process (e.g. the same one with a terminal: {@link ProcessSpec#withTerminal}). */
+    public Builder process(ProcessSpec v) {
+      process = v;
+      return this;
     }
 
     public Builder hostname(String v) {
@@ -377,6 +383,15 @@ public record RunConfig(
     p.put("workdir", process.workdir());
     p.put("user", process.user());
     p.put("stop_signal", process.stopSignal());
+    p.put("tty", process.tty());
+    p.put("stdin", process.stdin());
+    if (process.consoleSize() == null) {
+      p.putNull("console_size");
+    } else {
+      p.putArray("console_size")
+          .add(process.consoleSize().rows())
+          .add(process.consoleSize().cols());
+    }
     ObjectNode r = n.putObject("root");
     r.put("image_device", root.imageDevice());
     r.put("writable_device", root.writableDevice());
@@ -385,7 +400,8 @@ public record RunConfig(
         .put("logs", ports.logs())
         .put("exit", ports.exit())
         .put("metrics", ports.metrics())
-        .put("control", ports.control());
+        .put("control", ports.control())
+        .put("session", ports.session());
     n.putObject("stop").put("timeout_secs", stopTimeoutSecs);
     n.putObject("log")
         .put("mode", log.mode().label())
@@ -479,7 +495,8 @@ public record RunConfig(
               ports.port("logs", d.logs()),
               ports.port("exit", d.exit()),
               ports.port("metrics", d.metrics()),
-              ports.port("control", d.control())));
+              ports.port("control", d.control()),
+              ports.port("session", d.session())));
     }
     JsonFields stop = top.obj("stop");
     if (stop != null) {
@@ -533,7 +550,10 @@ public record RunConfig(
         orEmpty(p.strings("env")),
         orDefault(p.str("workdir"), "/"),
         orDefault(p.str("user"), ProcessSpec.ROOT),
-        orDefault(p.str("stop_signal"), ProcessSpec.DEFAULT_STOP_SIGNAL));
+        orDefault(p.str("stop_signal"), ProcessSpec.DEFAULT_STOP_SIGNAL),
+        orDefault(p.bool("tty"), false),
+        orDefault(p.bool("stdin"), false),
+        p.consoleSize("console_size"));
   }
 
   private static Transport transport(String t) {

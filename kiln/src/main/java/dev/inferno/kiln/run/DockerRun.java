@@ -1,5 +1,6 @@
 package dev.inferno.kiln.run;
 
+import dev.inferno.kiln.exec.ExecRequest;
 import dev.inferno.kiln.protocol.ProcessSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,10 @@ public final class DockerRun {
 
   private DockerRun() {}
 
-  /** Both steps: the process for a VM with this hostname. */
+  /** Both steps: the process for a VM with this hostname ({@code -t}: on a terminal). */
   public static ProcessSpec resolve(ImageConfig image, Overrides overrides, String hostname) {
-    return process(merge(image, overrides), hostname);
+    ProcessSpec p = process(merge(image, overrides), hostname);
+    return overrides.tty() ? p.withTerminal(true, false, null) : p;
   }
 
   /**
@@ -28,8 +30,9 @@ public final class DockerRun {
    *   <li>No user entrypoint (absent or empty): an absent or empty user cmd takes the image's Cmd,
    *       and an <em>absent</em> entrypoint takes the image's ({@code --entrypoint ""} clears it).
    *   <li>A non-empty user entrypoint drops the image's Cmd (the user's cmd, if any, follows it).
-   *   <li>Env: the image's, then the user's; workdir, user and stop signal: the user's if set, else
-   *       the image's, else {@code /}, root and SIGTERM.
+   *   <li>Env: the image's, then the user's, then {@code TERM=xterm} with {@code -t} when no entry
+   *       set TERM (moby gives a terminal's container that TERM); workdir, user and stop signal:
+   *       the user's if set, else the image's, else {@code /}, root and SIGTERM.
    * </ul>
    *
    * @throws IllegalArgumentException when nothing would run or the workdir is relative
@@ -53,6 +56,9 @@ public final class DockerRun {
     List<String> env = new ArrayList<>();
     image.env().forEach(e -> mergeEnv(env, e));
     overrides.env().forEach(e -> mergeEnv(env, e));
+    if (overrides.tty()) {
+      addTerm(env);
+    }
     String workdir = firstSet(overrides.workdir(), image.workingDir(), "/");
     if (!workdir.startsWith("/")) {
       throw new IllegalArgumentException(
@@ -77,6 +83,52 @@ public final class DockerRun {
     }
     return new ProcessSpec(
         c.argv(), env, c.workdir(), c.user() == null ? ProcessSpec.ROOT : c.user(), c.stopSignal());
+  }
+
+  /**
+   * Docker's exec ({@code moby daemon/exec.go}): what an exec session in a VM with this merged
+   * config runs.
+   *
+   * <ul>
+   *   <li>env: the VM's process env ({@link #process}: HOSTNAME, the merged env, PATH), then {@code
+   *       TERM=xterm} with the exec's {@code -t} when no entry set TERM, then the exec's {@code -e}
+   *       (a later {@code K=…} replaces an earlier one in place);
+   *   <li>user: the exec's {@code -u} if set, else the VM's; workdir: {@code -w} if set (it must be
+   *       absolute), else the VM's; argv: the exec's command, which must not be empty.
+   * </ul>
+   *
+   * @param hostname the VM's hostname (its HOSTNAME)
+   * @throws IllegalArgumentException when the command is empty or the workdir relative
+   */
+  public static ExecRequest.Command exec(MergedConfig vm, String hostname, ExecOverrides exec) {
+    if (exec.cmd().isEmpty()) {
+      throw new IllegalArgumentException("no exec command specified: give a command to run");
+    }
+    String workdir = firstSet(exec.workdir(), vm.workdir(), "/");
+    if (!workdir.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "the working directory \"" + workdir + "\" is invalid: it needs to be an absolute path");
+    }
+    List<String> env = new ArrayList<>(process(vm, hostname).env());
+    if (exec.tty()) {
+      addTerm(env);
+    }
+    exec.env().forEach(e -> mergeEnv(env, e));
+    return new ExecRequest.Command(
+        exec.cmd(),
+        env,
+        firstSet(exec.user(), vm.user(), null),
+        workdir,
+        exec.tty(),
+        exec.stdin(),
+        exec.consoleSize());
+  }
+
+  /** A terminal's TERM, unless the env has one already. */
+  private static void addTerm(List<String> env) {
+    if (env.stream().noneMatch(e -> key(e).equals("TERM"))) {
+      env.add("TERM=xterm");
+    }
   }
 
   private static String key(String entry) {

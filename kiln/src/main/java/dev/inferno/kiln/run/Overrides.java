@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * The user's {@code run} flags. {@code null} means "not given"; an empty {@code entrypoint} list is
- * given ({@code --entrypoint ""}) and clears the image's.
+ * given ({@code --entrypoint ""}) and clears the image's. {@code tty} is Docker's {@code -t} (the
+ * merge gives a terminal {@code TERM=xterm} when the env has no TERM).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Overrides(
@@ -15,8 +16,20 @@ public record Overrides(
     @JsonProperty("env") List<String> env,
     @JsonProperty("workdir") String workdir,
     @JsonProperty("user") String user,
-    @JsonProperty("stop_signal") String stopSignal) {
+    @JsonProperty("stop_signal") String stopSignal,
+    @JsonProperty("tty") boolean tty) {
   public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
+
+  /** Flags without {@code -t}. */
+  public Overrides(
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      String stopSignal) {
+    this(entrypoint, cmd, env, workdir, user, stopSignal, false);
+  }
 
   public Overrides {
     entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
@@ -25,6 +38,6 @@ public record Overrides(
   }
 
   public Overrides withStopSignal(String signal) {
-    return new Overrides(entrypoint, cmd, env, workdir, user, signal);
+    return new Overrides(entrypoint, cmd, env, workdir, user, signal, tty);
   }
 }

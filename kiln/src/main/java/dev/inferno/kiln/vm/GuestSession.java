@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
@@ -29,6 +30,14 @@ public interface GuestSession extends AutoCloseable {
   /** Whether the guest's init has made contact (false when there are no channels). */
   default boolean initConnected() {
     return false;
+  }
+
+  /**
+   * The VM's interactive side (PROTOCOL.md §10: the main process's stdin and terminal, exec
+   * sessions); empty for a VM without channels.
+   */
+  default Optional<GuestExec> exec() {
+    return Optional.empty();
   }
 
   /** The exit report init sent, once it has arrived. */

@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.guest.GuestLink;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.logs.LogSink;
@@ -127,6 +128,11 @@ public final class LinkedGuest implements GuestSession {
   @Override
   public Optional<GuestMetrics> metrics() {
     return link.metrics();
+  }
+
+  @Override
+  public Optional<GuestExec> exec() {
+    return Optional.of(link.exec());
   }
 
   @Override

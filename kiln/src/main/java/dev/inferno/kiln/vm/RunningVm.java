@@ -1,5 +1,6 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.protocol.GuestMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -111,6 +112,15 @@ public final class RunningVm {
       vmm.flushMetrics(spec, spec.layout(), process);
     }
     return VmmMetrics.latest(file.get());
+  }
+
+  /**
+   * The VM's interactive side: the main process's stdin and terminal size, exec sessions (commands,
+   * archives, stat, top). Empty for a VM without guest channels. Its sessions end with 137 when the
+   * VM stops.
+   */
+  public Optional<GuestExec> exec() {
+    return guest.exec();
   }
 
   /** Sends the workload a signal through init (docker kill -s); false when init did not confirm. */

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -34,7 +35,9 @@ import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
  * rules, creating the vsock uds on PUT /vsock, honouring the hybrid vsock CONNECT/OK handshake, and
  * SendCtrlAltDel. Its "guest" reads run.json from the initramfs and acts by its mode (argv[0],
  * TestGuest.runConfig): "exit" (report and reboot at once), "cad" (stop on SendCtrlAltDel or a
- * CONTROL stop), "hang" (ignore).
+ * CONTROL stop), "hang" (ignore). Once booted, its session port (10004) runs exec sessions whose
+ * command is {@code echo} (the arguments and a newline on stdout, exit 0); any other command is not
+ * found (CLOSED 127).
  *
  * <p>Metrics as docs/metrics.md describes them: after {@code PUT /metrics} ({@code metrics_path}),
  * one JSON object per line is appended at every flush: on {@code PUT /actions FlushMetrics}, every
@@ -703,6 +706,7 @@ public final class FakeFirecracker {
     }
     String uds = resolve(vsock.get("uds_path").asText()).toString();
     guestListening.put(10003, true);
+    guestListening.put(10004, true);
     final String id = vmId;
     Map<String, Integer> ports =
         new HashMap<>(Map.of("logs", 10000, "exit", 10001, "metrics", 10002));
@@ -759,6 +763,11 @@ public final class FakeFirecracker {
                 return; // nobody listens in the guest: Firecracker closes the connection
               }
               writeFully(c, ("OK 1073741824\n").getBytes(StandardCharsets.US_ASCII));
+              if (port == 10004) {
+                writeFully(c, hello(5, vmId));
+                sessionLoop(c, in);
+                return;
+              }
               writeFully(c, hello(3, vmId));
               controlLoop(c, in);
             } catch (IOException e) {
@@ -791,6 +800,56 @@ public final class FakeFirecracker {
         }
       }
     }
+  }
+
+  /** init's session channel, for {@code echo} only (PROTOCOL.md §10). */
+  private void sessionLoop(SocketChannel c, InputStream in) throws IOException {
+    while (true) {
+      byte[] header = in.readNBytes(16);
+      if (header.length < 16) {
+        return;
+      }
+      int len = ByteBuffer.wrap(header, 4, 4).getInt();
+      byte[] payload = in.readNBytes(len);
+      if (header[3] != 0x09) {
+        continue; // WINDOW, DATA …: nothing to do for echo
+      }
+      int session = ByteBuffer.wrap(payload).getInt();
+      JsonNode open = JSON.readTree(new String(payload, 4, len - 4, StandardCharsets.UTF_8));
+      List<String> argv = new ArrayList<>();
+      open.path("argv").forEach(a -> argv.add(a.asText()));
+      if (!"exec".equals(open.path("kind").asText()) || !argv.getFirst().equals("echo")) {
+        String error = "exec: \"" + argv.getFirst() + "\": executable file not found in $PATH";
+        writeFully(c, frame(0x10, closed(session, 127, error)));
+        continue;
+      }
+      writeFully(
+          c, frame(0x0A, ByteBuffer.allocate(8).putInt(session).putInt(100 + session).array()));
+      byte[] out =
+          (String.join(" ", argv.subList(1, argv.size())) + "\n").getBytes(StandardCharsets.UTF_8);
+      writeFully(
+          c,
+          frame(
+              0x0B,
+              ByteBuffer.allocate(5 + out.length).putInt(session).put((byte) 1).put(out).array()));
+      for (int stream = 1; stream <= 2; stream++) {
+        writeFully(
+            c, frame(0x0C, ByteBuffer.allocate(5).putInt(session).put((byte) stream).array()));
+      }
+      writeFully(c, frame(0x10, closed(session, 0, null)));
+    }
+  }
+
+  private static byte[] closed(int session, int code, String error) {
+    com.fasterxml.jackson.databind.node.ObjectNode r = JSON.createObjectNode();
+    r.put("code", code)
+        .putNull("signal")
+        .put("oom", false)
+        .put("started_ns", 0)
+        .put("finished_ns", 0);
+    r.put("error", error);
+    byte[] json = r.toString().getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(4 + json.length).putInt(session).put(json).array();
   }
 
   static void writeFully(SocketChannel c, byte[] b) throws IOException {

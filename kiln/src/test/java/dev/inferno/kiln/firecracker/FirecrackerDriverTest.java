@@ -3,6 +3,10 @@ package dev.inferno.kiln.firecracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferno.kiln.exec.ExecProcess;
+import dev.inferno.kiln.exec.ExecRequest;
+import dev.inferno.kiln.exec.ExecStartException;
+import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.guest.SocketOwner;
 import dev.inferno.kiln.protocol.Channel;
@@ -345,7 +349,7 @@ class FirecrackerDriverTest {
           GuestTransport.HybridVsock v = (GuestTransport.HybridVsock) transport;
           assertThat(v.owner()).isEqualTo(new SocketOwner(40000, 40000));
           for (Channel ch : Channel.values()) {
-            if (ch == Channel.CONTROL) {
+            if (ch.hostInitiated()) {
               continue;
             }
             String name = ch.name().toLowerCase(java.util.Locale.ROOT);
@@ -441,6 +445,41 @@ class FirecrackerDriverTest {
     assertThat(Files.readAllLines(apiLog))
         .doesNotContain("PUT /actions {\"action_type\":\"SendCtrlAltDel\"}");
     assertThat(root.getParent()).doesNotExist();
+  }
+
+  @Test
+  void execOverHybridVsockDialsTheSessionPort() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), LinkedGuest.factory());
+    VmSpec spec = spec("fc-e", "cad");
+    RunningVm vm = sup.start(spec);
+    Path root = spec.layout().jailBase().resolve("firecracker/fc-e/root");
+    assertThat(root.resolve("v.sock_10004")).as("host-initiated: kiln dials it").doesNotExist();
+    GuestExec exec = vm.exec().orElseThrow();
+    ExecProcess p =
+        exec.open(
+            new ExecRequest.Command(
+                List.of("echo", "hi", "there"), List.of(), null, null, false, false, null));
+    assertThat(p.pid()).isEqualTo(101);
+    ExecProcess.Output o = p.read();
+    assertThat(o.stream()).isEqualTo(1);
+    assertThat(new String(o.bytes(), StandardCharsets.UTF_8)).isEqualTo("hi there\n");
+    assertThat(p.read()).isNull();
+    assertThat(p.exit().get(10, TimeUnit.SECONDS).code()).isZero();
+    assertThatThrownBy(() ->
+            exec.open(
+                new ExecRequest.Command(
+                    List.of("nosuch"), List.of(), null, null, false, false, null)))
+        .isInstanceOf(ExecStartException.class)
+        .hasMessage("exec: \"nosuch\": executable file not found in $PATH");
+    ExitRecord exit = vm.stop();
+    assertThat(exit.code()).isEqualTo(143);
+    assertThatThrownBy(() ->
+            exec.open(
+                new ExecRequest.Command(
+                    List.of("echo"), List.of(), null, null, false, false, null)))
+        .isInstanceOf(IOException.class)
+        .hasMessage("the VM stopped");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.inferno.kiln.guest;
 
+import dev.inferno.kiln.protocol.Channel;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -12,21 +13,30 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Firecracker's host end of hybrid vsock for host-initiated connections: reads {@code CONNECT
  * <port>\n}; while the guest is "not listening yet" (the first {@code refusals} attempts) closes
  * the connection, as Firecracker does; then answers {@code OK <host port>\n} and plays init's
- * control side on the connection.
+ * control side on the connection, or (CONNECT to the session port, when a session handler is given)
+ * hands it to a {@link FakeInitSession} that says HELLO.
  */
 final class FakeFirecrackerVsock implements AutoCloseable {
   final AtomicInteger attempts = new AtomicInteger();
   final List<String> requests = new CopyOnWriteArrayList<>();
   private final ServerSocketChannel server;
   private final Path path;
+  private final Function<SocketChannel, FakeInitSession> session;
 
   FakeFirecrackerVsock(Path uds, int refusals) throws IOException {
+    this(uds, refusals, null);
+  }
+
+  FakeFirecrackerVsock(Path uds, int refusals, Function<SocketChannel, FakeInitSession> session)
+      throws IOException {
     this.path = uds;
+    this.session = session;
     server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(uds));
     Thread.ofVirtual()
@@ -61,6 +71,12 @@ final class FakeFirecrackerVsock implements AutoCloseable {
       requests.add(line.toString());
       if (refuse) {
         c.close();
+        return;
+      }
+      if (session != null
+          && line.toString().equals("CONNECT " + Channel.SESSION.defaultVsockPort())) {
+        SyntheticGuest.writeAll(c, "OK 1073741825\n".getBytes(StandardCharsets.US_ASCII));
+        session.apply(c).hello(GuestLinkTest.VM);
         return;
       }
       // the OK line and the guest's HELLO may arrive in one read: the dialer must not eat the HELLO

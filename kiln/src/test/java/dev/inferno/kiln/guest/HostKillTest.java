@@ -27,7 +27,9 @@ class HostKillTest {
     BufferedReader r =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();
-    assertThat(line).as("host process output").isEqualTo("listening 4");
+    assertThat(line)
+        .as("host process output")
+        .isEqualTo("listening 5"); // logs, exit, metrics, control, session
     return p;
   }
 

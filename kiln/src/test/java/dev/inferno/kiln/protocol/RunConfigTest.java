@@ -41,7 +41,11 @@ class RunConfigTest {
     assertThat(c.process().stopSignal()).isEqualTo("SIGQUIT");
     assertThat(c.root()).isEqualTo(new RunConfig.Root("/dev/vda", null));
     assertThat(c.transport()).isEqualTo(RunConfig.Transport.VIRTIO_SERIAL);
-    assertThat(c.ports()).isEqualTo(new GuestPorts(11000, 11001, 11002, 11003));
+    assertThat(c.process().tty()).isTrue();
+    assertThat(c.process().stdin()).isTrue();
+    assertThat(c.process().consoleSize()).isEqualTo(new ConsoleSize(50, 132));
+    assertThat(c.ports()).isEqualTo(new GuestPorts(11000, 11001, 11002, 11003, 11004));
+    assertThat(c.ports().of(Channel.SESSION)).isEqualTo(11004);
     assertThat(c.ports().of(Channel.CONTROL)).isEqualTo(11003);
     assertThat(c.stopTimeoutSecs()).isEqualTo(30);
     assertThat(c.log()).isEqualTo(new RunConfig.LogSettings(RunConfig.LogMode.DROP, 65536, 2500));
@@ -62,7 +66,11 @@ class RunConfigTest {
         .isEqualTo(new ProcessSpec(List.of("/bin/true"), List.of(), "/", "0:0", "SIGTERM"));
     assertThat(c.root()).isEqualTo(RunConfig.Root.DEFAULT);
     assertThat(c.transport()).isEqualTo(RunConfig.Transport.AUTO);
+    assertThat(c.process().tty()).isFalse();
+    assertThat(c.process().stdin()).isFalse();
+    assertThat(c.process().consoleSize()).isNull();
     assertThat(c.ports()).isEqualTo(new GuestPorts(10000, 10001, 10002, 10003));
+    assertThat(c.ports()).isEqualTo(new GuestPorts(10000, 10001, 10002, 10003, 10004));
     assertThat(c.stopTimeoutSecs()).isEqualTo(10);
     assertThat(c.log()).isEqualTo(RunConfig.LogSettings.DEFAULT);
     assertThat(c.log().bufferBytes()).isEqualTo(1 << 20);
@@ -130,6 +138,47 @@ class RunConfigTest {
         .hasMessage("network.mtu must be 68 to 65535, not 65536");
     assertThat(new RunConfig.Network("02:00:00:00:00:01", "10.0.0.2/8", "10.200.0.1", 68).ip())
         .isEqualTo("10.0.0.2");
+  }
+
+  @Test
+  void theSessionFieldsAreWrittenExplicitly() throws IOException {
+    String full = golden("full.json").toJson();
+    assertThat(full)
+        .contains("\"tty\":true,\"stdin\":true,\"console_size\":[50,132]")
+        .contains("\"session\":11004");
+    assertThat(golden("minimal.json").toJson())
+        .contains("\"tty\":false,\"stdin\":false,\"console_size\":null")
+        .contains("\"session\":10004");
+  }
+
+  @Test
+  void theInvalidSessionFieldsGiveTheSharedTexts() {
+    String head = "{\"version\":2,\"vm_id\":\"a\",\"process\":{\"argv\":[\"x\"],";
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "\"console_size\":[80,70000]}}"))
+        .hasMessage("process.console_size must be [rows, cols], each 1 to 65535, not [80,70000]");
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "\"console_size\":\"24x80\"}}"))
+        .hasMessageContaining("process.console_size must be [rows, cols], each 1 to 65535");
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "\"stdin\":1}}"))
+        .hasMessage("process.stdin must be true or false, not 1");
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "\"tty\":\"yes\"}}"))
+        .hasMessage("process.tty must be true or false, not \"yes\"");
+    assertThatThrownBy(() -> new ConsoleSize(0, 80))
+        .hasMessageContaining("each 1 to 65535, not [0, 80]");
+    assertThat(ConsoleSize.of(new int[] {24, 80})).isEqualTo(new ConsoleSize(24, 80));
+    assertThat(ConsoleSize.of(null)).isNull();
+  }
+
+  @Test
+  void theOldProcessConstructorHasNoTerminal() {
+    ProcessSpec p = new ProcessSpec(List.of("x"), List.of(), "/", "0:0", "SIGTERM");
+    assertThat(p.tty()).isFalse();
+    assertThat(p.stdin()).isFalse();
+    assertThat(p.consoleSize()).isNull();
+    assertThat(p.withTerminal(true, true, new ConsoleSize(24, 80)).consoleSize().cols())
+        .isEqualTo(80);
+    RunConfig c = RunConfig.builder("a", p).build();
+    assertThat(c.toBuilder().process(p.withTerminal(false, true, null)).build().process().stdin())
+        .isTrue();
   }
 
   @Test

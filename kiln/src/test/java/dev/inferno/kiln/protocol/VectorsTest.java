@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -67,8 +68,37 @@ class VectorsTest {
       case "CONTROL_REPLY" ->
           new Frame.Reply(Json.read(f.get("json").asText(), ControlReply.class));
       case "METRICS" -> new Frame.Metrics(Json.read(f.get("json").asText(), GuestMetrics.class));
+      case "OPEN" -> new Frame.Open(session(f), f.get("json").asText());
+      case "STARTED" -> new Frame.Started(session(f), (int) f.get("pid").asLong());
+      case "DATA" ->
+          new Frame.Data(
+              session(f),
+              f.get("stream").asInt(),
+              HexFormat.of().parseHex(f.get("data_hex").asText()));
+      case "EOF" -> new Frame.Eof(session(f), f.get("stream").asInt());
+      case "WINDOW" ->
+          new Frame.Window(session(f), f.get("stream").asInt(), f.get("bytes").asLong());
+      case "RESIZE" -> new Frame.Resize(session(f), f.get("rows").asInt(), f.get("cols").asInt());
+      case "SIGNAL" -> new Frame.Signal(session(f), (int) f.get("signal").asLong());
+      case "CLOSED" -> new Frame.Closed(session(f), ExitReport.fromJson(f.get("json").asText()));
       default -> throw new AssertionError("unknown type in vectors.json: " + f);
     };
+  }
+
+  /** A u32 session id (4294967295 in the vectors) as the int the frames carry. */
+  private static int session(JsonNode f) {
+    return (int) f.get("session").asLong();
+  }
+
+  @Test
+  void everyFrameTypeHasAVector() throws IOException {
+    JsonNode root = new ObjectMapper().readTree(DIR.resolve("vectors.json").toFile());
+    java.util.Set<String> types = new java.util.HashSet<>();
+    root.get("vectors")
+        .forEach(v -> v.get("frames").forEach(f -> types.add(f.get("type").asText())));
+    assertThat(types)
+        .containsExactlyInAnyOrderElementsOf(
+            java.util.Arrays.stream(FrameType.values()).map(Enum::name).toList());
   }
 
   @ParameterizedTest(name = "{0}")

@@ -57,7 +57,9 @@ class QemuCommandLineTest {
                 + " -chardev socket,id=control,path=/s/vm1/control.sock,server=off,reconnect=1"
                 + " -device virtserialport,chardev=control,name=dev.inferno.control"
                 + " -chardev socket,id=metrics,path=/s/vm1/metrics.sock,server=off,reconnect=1"
-                + " -device virtserialport,chardev=metrics,name=dev.inferno.metrics");
+                + " -device virtserialport,chardev=metrics,name=dev.inferno.metrics"
+                + " -chardev socket,id=session,path=/s/vm1/session.sock,server=off,reconnect=1"
+                + " -device virtserialport,chardev=session,name=dev.inferno.session");
     // -append's value is one argv element
     assertThat(c).contains(Qemu.BOOT_ARGS);
     assertThat(String.join(" ", c)).doesNotContain("pit=off").doesNotContain("pic=off");
@@ -101,7 +103,8 @@ class QemuCommandLineTest {
             Path.of("/s/vm1/logs.sock"),
             Path.of("/s/vm1/exit.sock"),
             Path.of("/s/vm1/control.sock"),
-            Path.of("/s/vm1/metrics.sock"));
+            Path.of("/s/vm1/metrics.sock"),
+            Path.of("/s/vm1/session.sock"));
     assertThat(new VmLayout(Path.of("/s/vm1")).channelSocket("logs"))
         .isEqualTo(Path.of("/s/vm1/logs.sock"));
   }

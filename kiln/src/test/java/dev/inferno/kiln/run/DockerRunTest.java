@@ -165,4 +165,128 @@ class DockerRunTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("needs to be an absolute path");
   }
+
+  @Test
+  void aTerminalGetsTermXtermUnlessTheEnvHasATerm() {
+    ImageConfig img = new ImageConfig(null, List.of("x"), List.of("A=1"), null, null, null);
+    assertThat(DockerRun.merge(img, new Overrides(null, null, null, null, null, null, true)).env())
+        .containsExactly("A=1", "TERM=xterm");
+    assertThat(
+            DockerRun.merge(
+                    img, new Overrides(null, null, List.of("TERM=vt100"), null, null, null, true))
+                .env())
+        .containsExactly("A=1", "TERM=vt100");
+    ImageConfig withTerm =
+        new ImageConfig(null, List.of("x"), List.of("TERM=dumb"), null, null, null);
+    assertThat(
+            DockerRun.merge(withTerm, new Overrides(null, null, null, null, null, null, true))
+                .env())
+        .containsExactly("TERM=dumb");
+    assertThat(DockerRun.merge(img, Overrides.NONE).env()).containsExactly("A=1");
+    assertThat(
+            DockerRun.resolve(img, new Overrides(null, null, null, null, null, null, true), "h")
+                .env())
+        .containsExactly("HOSTNAME=h", "A=1", "TERM=xterm", PATH);
+    assertThat(
+            DockerRun.resolve(img, new Overrides(null, null, null, null, null, null, true), "h")
+                .tty())
+        .isTrue();
+    assertThat(DockerRun.resolve(img, Overrides.NONE, "h").tty()).isFalse();
+    assertThat(new Overrides(null, null, null, null, null, null, true).withStopSignal("INT").tty())
+        .isTrue();
+  }
+
+  static final MergedConfig VM =
+      new MergedConfig(
+          List.of("/ep.sh"), List.of("run"), List.of("A=1", "B=2"), "/app", "app", "SIGTERM");
+
+  static Stream<Arguments> execs() {
+    int[] size = {24, 80};
+    return Stream.of(
+        // name, exec flags, env, user, workdir
+        Arguments.of(
+            "the VM's env, user and workdir",
+            new ExecOverrides(List.of("sh"), null, null, null, false, false, null),
+            List.of("HOSTNAME=h", "A=1", "B=2", PATH),
+            "app",
+            "/app"),
+        Arguments.of(
+            "-e replaces in place and appends",
+            new ExecOverrides(List.of("sh"), List.of("B=3", "C=4"), null, null, false, false, null),
+            List.of("HOSTNAME=h", "A=1", "B=3", PATH, "C=4"),
+            "app",
+            "/app"),
+        Arguments.of(
+            "-t adds TERM=xterm before -e",
+            new ExecOverrides(List.of("sh"), List.of("Z=9"), null, null, true, true, size),
+            List.of("HOSTNAME=h", "A=1", "B=2", PATH, "TERM=xterm", "Z=9"),
+            "app",
+            "/app"),
+        Arguments.of(
+            "-t with -e TERM keeps the user's TERM in TERM's place",
+            new ExecOverrides(List.of("sh"), List.of("TERM=vt220"), null, null, true, false, null),
+            List.of("HOSTNAME=h", "A=1", "B=2", PATH, "TERM=vt220"),
+            "app",
+            "/app"),
+        Arguments.of(
+            "-u and -w win; empty strings are not set",
+            new ExecOverrides(List.of("sh"), null, "0:0", "/tmp", false, false, null),
+            List.of("HOSTNAME=h", "A=1", "B=2", PATH),
+            "0:0",
+            "/tmp"),
+        Arguments.of(
+            "empty -u and -w fall back to the VM's",
+            new ExecOverrides(List.of("sh"), null, "", "", false, false, null),
+            List.of("HOSTNAME=h", "A=1", "B=2", PATH),
+            "app",
+            "/app"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("execs")
+  void execMergesOverTheVm(
+      String name, ExecOverrides flags, List<String> env, String user, String workdir) {
+    var c = DockerRun.exec(VM, "h", flags);
+    assertThat(c.argv()).isEqualTo(flags.cmd());
+    assertThat(c.env()).containsExactlyElementsOf(env);
+    assertThat(c.user()).isEqualTo(user);
+    assertThat(c.workdir()).isEqualTo(workdir);
+    assertThat(c.tty()).isEqualTo(flags.tty());
+    assertThat(c.stdin()).isEqualTo(flags.stdin());
+    assertThat(c.consoleSize()).isEqualTo(flags.consoleSize());
+  }
+
+  @Test
+  void execOfARootVmWithoutWorkdirRunsAsRootInSlash() {
+    MergedConfig vm = new MergedConfig(List.of(), List.of("x"), List.of(), "/", null, "SIGTERM");
+    var c =
+        DockerRun.exec(
+            vm, "h", new ExecOverrides(List.of("id"), null, null, null, false, false, null));
+    assertThat(c.user()).isNull();
+    assertThat(c.workdir()).isEqualTo("/");
+    assertThat(c.env()).containsExactly("HOSTNAME=h", PATH);
+  }
+
+  @Test
+  void execRefusesAnEmptyCommandAndARelativeWorkdir() {
+    assertThatThrownBy(() ->
+            DockerRun.exec(
+                VM, "h", new ExecOverrides(List.of(), null, null, null, false, false, null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no exec command specified");
+    assertThatThrownBy(() ->
+            DockerRun.exec(VM, "h", new ExecOverrides(null, null, null, null, false, false, null)))
+        .hasMessageContaining("no exec command specified");
+    assertThatThrownBy(() ->
+            DockerRun.exec(
+                VM, "h", new ExecOverrides(List.of("sh"), null, null, "tmp", false, false, null)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the working directory \"tmp\" is invalid: it needs to be an absolute path");
+    assertThatThrownBy(() ->
+            DockerRun.exec(
+                VM,
+                "h",
+                new ExecOverrides(List.of("sh"), null, null, null, true, false, new int[] {0, 80})))
+        .hasMessageContaining("each 1 to 65535");
+  }
 }

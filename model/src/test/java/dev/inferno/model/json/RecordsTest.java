@@ -57,6 +57,16 @@ class RecordsTest {
         Json.read("{\"image\":\"i\",\"cpus\":2,\"stopTimeoutSeconds\":3}", RunRequest.class);
     assertThat(r.cpus()).isEqualTo(2.0);
     assertThat(r.stopTimeoutSeconds()).isEqualTo(3);
+    assertThat(r.tty()).isNull();
+    RunRequest t =
+        Json.read(
+            "{\"image\":\"i\",\"tty\":true,\"interactive\":false,\"consoleSize\":[24,80]}",
+            RunRequest.class);
+    assertThat(t.tty()).isTrue();
+    assertThat(t.interactive()).isFalse();
+    assertThat(t.consoleSize()).containsExactly(24, 80);
+    assertThat(Json.write(t))
+        .contains("\"tty\":true,\"interactive\":false,\"consoleSize\":[24,80]");
     assertThat(Json.readList("[{\"status\":\"a\"},{\"status\":\"b\"}]", Progress.class))
         .extracting(Progress::status)
         .containsExactly("a", "b");

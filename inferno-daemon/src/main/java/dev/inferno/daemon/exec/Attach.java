@@ -1,0 +1,119 @@
+package dev.inferno.daemon.exec;
+
+import dev.inferno.daemon.api.UpgradedStream;
+import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.vm.VmService;
+import dev.inferno.kiln.exec.GuestExec;
+import dev.inferno.model.stream.Frame;
+import dev.inferno.model.stream.Multiplexed;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Docker's attach to a running VM's main process. Output comes from the VM's log store (the one
+ * record of it: with {@code logs} from the start, else from now) until the VM exited and all of it
+ * was written; input goes to the main process's stdin through the detach-key scan, when asked
+ * ({@code stdin}) and the VM was created interactive — otherwise it is read and dropped. The
+ * client's half-close sends EOF to the guest only with {@code stdinOnce}; the detach keys close the
+ * connection and leave the VM running.
+ */
+public final class Attach {
+  private static final Logger LOG = Logger.getLogger(Attach.class.getName());
+
+  /** What the query asked for. */
+  public record Options(boolean stdin, boolean logs, boolean stdinOnce, DetachKeys keys) {}
+
+  private Attach() {}
+
+  public static String mediaType(VmRecord r) {
+    return Boolean.TRUE.equals(r.request().tty())
+        ? Multiplexed.RAW_MEDIA_TYPE
+        : Multiplexed.MEDIA_TYPE;
+  }
+
+  public static void serve(VmService vms, VmRecord r, GuestExec guest, Options o, UpgradedStream s)
+      throws Exception {
+    boolean tty = Boolean.TRUE.equals(r.request().tty());
+    boolean forward = o.stdin() && Boolean.TRUE.equals(r.request().interactive());
+    OutputStream out = s.output();
+    Thread output =
+        Thread.ofVirtual()
+            .name("attach-out-" + r.name())
+            .start(() -> {
+              try {
+                vms.logs(
+                    r,
+                    o.logs() ? LogQuery.FOLLOW_ALL : new LogQuery(0, null, null, true),
+                    f -> write(out, tty, f));
+              } catch (IOException e) {
+                LOG.log(Level.FINE, "attach client gone", e);
+              } catch (InterruptedException e) {
+                return; // detached
+              }
+              // the VM exited and every record was written: the stream is over
+              s.close();
+            });
+    boolean detached = pumpInput(s.input(), forward ? guest.mainStdin() : null, o);
+    if (detached) {
+      output.interrupt();
+      s.close();
+      return;
+    }
+    output.join();
+  }
+
+  private static void write(OutputStream out, boolean tty, Frame f) throws IOException {
+    int stream =
+        switch (f.kind()) {
+          case STDOUT -> Multiplexed.STDOUT;
+          case STDERR -> Multiplexed.STDERR;
+          default -> 0;
+        };
+    if (stream == 0) {
+      return;
+    }
+    if (tty) {
+      out.write(f.payload());
+    } else {
+      Multiplexed.write(out, stream, f.payload());
+    }
+  }
+
+  /**
+   * @return true when the client typed the detach keys
+   */
+  private static boolean pumpInput(InputStream in, OutputStream stdin, Options o) {
+    byte[] buf = new byte[32 << 10];
+    ByteArrayOutputStream pass = new ByteArrayOutputStream();
+    try {
+      for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+        pass.reset();
+        boolean detach = o.keys().scan(buf, 0, n, pass);
+        if (stdin != null && pass.size() > 0) {
+          stdin.write(pass.toByteArray());
+          stdin.flush();
+        }
+        if (detach) {
+          return true;
+        }
+      }
+      byte[] rest = o.keys().pending();
+      if (stdin != null) {
+        stdin.write(rest);
+        if (o.stdinOnce()) {
+          stdin.close(); // run -i: the end of the client's input is the workload's
+        } else {
+          stdin.flush();
+        }
+      }
+    } catch (IOException e) {
+      LOG.log(Level.FINE, "attach input ended", e);
+    }
+    return false;
+  }
+}

@@ -1,7 +1,7 @@
 package dev.inferno.cli;
 
 import dev.inferno.model.http.UnixHttpClient;
-import java.io.EOFException;
+import dev.inferno.model.stream.Multiplexed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * An upgraded (attach or exec start) connection, pumped both ways: our stdin to the server (its end
  * half-closes the connection, which the server turns into EOF for the guest), the server's output
- * to our stdout and stderr — raw bytes with a TTY, else Docker's stream format (an 8-byte header
- * {@code [stream, 0, 0, 0, size u32 BE]} before each payload).
+ * to our stdout and stderr — raw bytes with a TTY, else Docker's stream format ({@link
+ * Multiplexed}).
  */
 final class Hijacked {
   private Hijacked() {}
@@ -70,33 +70,11 @@ final class Hijacked {
     }
   }
 
-  /** Docker's stream format: stream 1 to out, 2 (and 3, the daemon's own errors) to err. */
+  /** Docker's stream format ({@link Multiplexed}): stream 1 to out, 2 to err. */
   static void demux(InputStream in, PrintStream out, PrintStream err) throws IOException {
-    byte[] header = new byte[8];
-    byte[] buf = new byte[32768];
-    while (true) {
-      int got = in.readNBytes(header, 0, 8);
-      if (got == 0) {
-        return;
-      }
-      if (got < 8) {
-        throw new EOFException("the stream ended inside a frame header");
-      }
-      int stream = header[0];
-      long size =
-          ((header[4] & 0xffL) << 24)
-              | ((header[5] & 0xff) << 16)
-              | ((header[6] & 0xff) << 8)
-              | (header[7] & 0xff);
-      PrintStream to = stream == 1 || stream == 0 ? out : err;
-      while (size > 0) {
-        int n = in.read(buf, 0, (int) Math.min(buf.length, size));
-        if (n < 0) {
-          throw new EOFException("the stream ended inside a frame");
-        }
-        to.write(buf, 0, n);
-        size -= n;
-      }
+    for (Multiplexed.Chunk c = Multiplexed.read(in); c != null; c = Multiplexed.read(in)) {
+      PrintStream to = c.stream() == Multiplexed.STDERR ? err : out;
+      to.write(c.bytes());
       to.flush();
     }
   }

@@ -180,29 +180,20 @@ final class RunCommand implements Verb {
 
   /**
    * Creates and starts the VM; with -t or -i the request also asks for a terminal, an open stdin
-   * and the terminal's size (fields of issue 11's RunRequest, written here as JSON).
+   * and the terminal's size.
    */
   private static Created create(
       DaemonClient client, RunRequest req, boolean tty, boolean interactive, int[] size)
       throws IOException {
-    Created c;
-    if (!tty && !interactive) {
-      c = client.call("POST", "/v1/vms", req, Created.class);
-    } else {
-      java.util.Map<String, Object> body = Json.parseObject(Json.write(req));
-      body.put("tty", tty);
-      body.put("interactive", interactive);
-      body.put("consoleSize", size == null ? null : List.of(size[0], size[1]));
-      byte[] b = Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      UnixHttpClient.Response r =
-          client.send(
-              "POST", "/v1/vms", "application/json", new java.io.ByteArrayInputStream(b), b.length);
-      String text = r.text();
-      if (r.status() / 100 != 2) {
-        throw DaemonClient.error(r.status(), text);
-      }
-      c = Json.read(text, Created.class);
-    }
+    RunRequest r =
+        !tty && !interactive
+            ? req
+            : req.toBuilder()
+                .tty(tty ? Boolean.TRUE : null)
+                .interactive(interactive ? Boolean.TRUE : null)
+                .consoleSize(size == null ? null : List.of(size[0], size[1]))
+                .build();
+    Created c = client.call("POST", "/v1/vms", r, Created.class);
     warn(c);
     return c;
   }

@@ -1,16 +1,22 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.Created;
+import dev.inferno.model.ExecCreateRequest;
+import dev.inferno.model.ExecDetail;
+import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmState;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
+import dev.inferno.model.stream.Multiplexed;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
@@ -63,6 +69,17 @@ final class SessionCommands {
       Terminal term)
       throws IOException {
     String vm = DaemonClient.enc(id);
+    // asked for now, before the VM can exit: with --rm it is gone (and its exit record) soon after
+    CompletableFuture<ExitRecord> exit =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return client.call("POST", "/v1/vms/" + vm + "/wait", null, ExitRecord.class);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            r -> Thread.ofVirtual().start(r));
     String path =
         "/v1/vms/"
             + vm
@@ -78,11 +95,11 @@ final class SessionCommands {
       if (r.status() == 409 && logs) {
         // it ran to its end before we attached (a short command): its log has all it wrote
         r.close();
-        return replay(client, vm);
+        return replay(client, vm, exit);
       }
       throw DaemonClient.error(r);
     }
-    boolean tty = "application/vnd.docker.raw-stream".equals(r.headers().get("content-type"));
+    boolean tty = Multiplexed.RAW_MEDIA_TYPE.equals(r.headers().get("content-type"));
     boolean sent;
     try (r;
         Terminal t = term) {
@@ -92,13 +109,14 @@ final class SessionCommands {
       }
       sent = Hijacked.pump(r, tty, stdin ? System.in : null);
     }
-    if (sent && running(client, vm)) {
+    if (sent && !exit.isDone() && running(client, vm)) {
       return 0; // detached: the VM runs on, as docker's detach keys leave it
     }
-    return exitCode(client.call("POST", "/v1/vms/" + vm + "/wait", null, ExitRecord.class));
+    return exitCode(exit);
   }
 
-  private static int replay(DaemonClient client, String vm) throws IOException {
+  private static int replay(DaemonClient client, String vm, CompletableFuture<ExitRecord> exit)
+      throws IOException {
     UnixHttpClient.Response logs = client.send("GET", "/v1/vms/" + vm + "/logs", null);
     if (logs.status() != 200) {
       throw DaemonClient.error(logs);
@@ -106,15 +124,37 @@ final class SessionCommands {
     try (logs) {
       LogsCommand.copy(logs.body(), System.out, System.err, false);
     }
-    return exitCode(client.call("POST", "/v1/vms/" + vm + "/wait", null, ExitRecord.class));
+    return exitCode(exit);
   }
 
+  /** Whether the VM runs; false once it is gone (--rm removed it after its exit). */
   private static boolean running(DaemonClient client, String vm) throws IOException {
-    VmDetail d = client.call("GET", "/v1/vms/" + vm, null, VmDetail.class);
-    return d.state() == VmState.RUNNING;
+    try {
+      return client.call("GET", "/v1/vms/" + vm, null, VmDetail.class).state() == VmState.RUNNING;
+    } catch (CliException e) {
+      if (e.status() == 404) {
+        return false;
+      }
+      throw e;
+    }
   }
 
-  private static int exitCode(ExitRecord exit) {
+  private static int exitCode(CompletableFuture<ExitRecord> wait) throws IOException {
+    ExitRecord exit;
+    try {
+      exit = wait.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException("interrupted waiting for the VM to exit");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UncheckedIOException u) {
+        throw u.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IOException(e.getCause());
+    }
     if (exit.code() == null) {
       throw new CliException(
           "the VM ended without an exit code: "
@@ -181,7 +221,6 @@ final class SessionCommands {
         Verb.option(String.class, "user", "user[:group] to run as", "-u", "--user");
     private final OptionSpec workdir =
         Verb.option(String.class, "workdir", "working directory (absolute)", "-w", "--workdir");
-    private final OptionSpec detachKeys = detachKeysOption();
     private final PositionalParamSpec vmParam = Verb.positional("0", "1", "VM", null);
     private final PositionalParamSpec cmdParam =
         // 0..* so that picocli reports an unknown option before a missing CMD; run() requires it
@@ -197,7 +236,6 @@ final class SessionCommands {
               .addOption(env)
               .addOption(user)
               .addOption(workdir)
-              .addOption(detachKeys)
               .addPositional(vmParam)
               .addPositional(cmdParam);
       spec.usageMessage().sortOptions(false);
@@ -231,34 +269,25 @@ final class SessionCommands {
       }
       Terminal term = d ? null : terminal(t, i);
       int[] size = term == null ? null : term.size();
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("cmd", Verb.list(cmdParam));
-      body.put("env", envs);
-      body.put("user", user.getValue());
-      body.put("workdir", w);
-      body.put("tty", t);
-      body.put("stdin", i && !d);
-      body.put("consoleSize", size == null ? null : List.of(size[0], size[1]));
-      if (detachKeys.getValue() != null) {
-        body.put("detachKeys", detachKeys.getValue());
-      }
+      ExecCreateRequest body =
+          new ExecCreateRequest(
+              Verb.list(cmdParam),
+              envs,
+              user.getValue(),
+              w,
+              t,
+              i && !d,
+              size == null ? null : List.of(size[0], size[1]));
       DaemonClient client = Main.client();
       String vm = DaemonClient.enc(vmParam.getValue());
-      UnixHttpClient.Response created =
-          client.send("POST", "/v1/vms/" + vm + "/exec", "application/json", json(body), -1);
-      if (created.status() != 201 && created.status() != 200) {
-        throw DaemonClient.error(created);
-      }
-      String id = String.valueOf(Json.parseObject(created.text()).get("id"));
+      String id = client.call("POST", "/v1/vms/" + vm + "/exec", body, Created.class).id();
       String exec = "/v1/exec/" + DaemonClient.enc(id);
       if (d) {
-        client
-            .send("POST", exec + "/start", "application/json", json(Map.of("detach", true)), -1)
-            .text();
+        client.call("POST", exec + "/start", new ExecStartRequest(true));
         return 0;
       }
       UnixHttpClient.Response r =
-          client.upgrade("POST", exec + "/start", Json.write(Map.of("detach", false)));
+          client.upgrade("POST", exec + "/start", Json.write(new ExecStartRequest(false)));
       if (!r.upgraded()) {
         throw DaemonClient.error(r);
       }
@@ -274,24 +303,18 @@ final class SessionCommands {
       // the output ended: the exec has exited (or we detached); its code comes from inspect
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (true) {
-        Map<String, Object> state = Json.parseObject(client.send("GET", exec, null).text());
-        if (!Boolean.TRUE.equals(state.get("running"))
-            && state.get("exitCode") instanceof Number n) {
-          return n.intValue();
+        ExecDetail state = client.call("GET", exec, null, ExecDetail.class);
+        if (!state.running() && state.exitCode() != null) {
+          return state.exitCode();
         }
-        if (sent && Boolean.TRUE.equals(state.get("running"))) {
-          return 0; // detached with the detach keys: it runs on
+        if (sent && state.running()) {
+          return 0; // detached: it runs on
         }
         if (System.nanoTime() > deadline) {
           throw new CliException("the exec's output ended but the daemon reports no exit code");
         }
         Thread.sleep(50);
       }
-    }
-
-    private static InputStream json(Object body) {
-      return new java.io.ByteArrayInputStream(
-          Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
   }
 

@@ -9,15 +9,16 @@ use crate::frame::{Decoder, Message};
 use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 use std::time::{Duration, Instant};
 
-pub const PORT_NAMES: [&str; 4] =
-    ["dev.inferno.logs", "dev.inferno.exit", "dev.inferno.control", "dev.inferno.metrics"];
+/// By channel id - 1 (§1).
+pub const PORT_NAMES: [&str; 5] =
+    ["dev.inferno.logs", "dev.inferno.exit", "dev.inferno.control", "dev.inferno.metrics", "dev.inferno.session"];
 
 pub enum Kind {
     /// `/dev/vportNpM`, opened once.
     Serial { fd: i32 },
     /// Guest connects to the host.
     VsockConnect { port: u32, fd: i32, connecting: bool, retry_at: Instant, backoff: Duration },
-    /// Host connects to the guest (control channel).
+    /// Host connects to the guest (control and session channels).
     VsockListen { listen_fd: i32, fd: i32 },
     /// Not available (no such port): everything written is discarded.
     Absent,

@@ -207,6 +207,9 @@ pub fn spawn(s: &Process, user: &User, env: &[String]) -> Result<Started, Failur
             // Bigger pipes: fewer context switches between the workload and init on one vCPU.
             sys::set_pipe_size(io.out_r, PIPE_SIZE);
             sys::set_pipe_size(io.err_r, PIPE_SIZE);
+            if io.in_w >= 0 {
+                sys::set_pipe_size(io.in_w, PIPE_SIZE);
+            }
         }
         return Ok(Started { pid, stdout: io.out_r, stderr: io.err_r, stdin: io.in_w, tty: io.master });
     }

@@ -141,7 +141,9 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
     let fss = filesystems();
     mkdir_p("/dev/pts", 0o755)?;
     mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5")?;
-    if !Path::new("/dev/ptmx").exists() {
+    // /dev/ptmx must open this devpts instance (as runc sets it up): devtmpfs's own node is replaced by a link
+    if !fs::symlink_metadata("/dev/ptmx").is_ok_and(|m| m.file_type().is_symlink()) {
+        let _ = fs::remove_file("/dev/ptmx");
         let _ = symlink("pts/ptmx", "/dev/ptmx");
     }
     mkdir_p("/dev/shm", 0o1777)?;

@@ -6,6 +6,7 @@ use crate::frame::{self, Message};
 use crate::json::{self, num, obj, string, Value};
 use crate::logbuf::LogBuffer;
 use crate::rootfs::{self, Root};
+use crate::session::{Sessions, Token};
 use crate::spec::{self, Failure};
 use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::{metrics, netlink, process};
@@ -37,8 +38,12 @@ struct Exit {
 struct Init {
     cfg: RunConfig,
     logs: LogBuffer,
-    /// Indexed by channel id - 1: logs, exit, control, metrics.
+    /// Indexed by channel id - 1: logs, exit, control, metrics, session.
     chans: Vec<Channel>,
+    /// Session 0 and the exec sessions (§10), over chans[4].
+    sessions: Sessions,
+    /// chans[4] was connected at the last look (its drop kills the execs).
+    session_up: bool,
     sigfd: i32,
     main_pid: Option<i32>,
     pipes: [i32; 2],
@@ -121,6 +126,8 @@ pub fn pid1() -> ! {
     let mut init = Init {
         logs: LogBuffer::new(cfg.log_mode, cfg.log_buffer_bytes),
         chans: Vec::new(),
+        sessions: Sessions::new(cfg.process.stdin, cfg.process.tty),
+        session_up: false,
         sigfd,
         main_pid: None,
         pipes: [-1, -1],
@@ -169,7 +176,7 @@ impl Init {
             }
         }
         let ports = channel::virtio_ports();
-        let vsock_ports = [c.port_logs, c.port_exit, c.port_control, c.port_metrics];
+        let vsock_ports = [c.port_logs, c.port_exit, c.port_control, c.port_metrics, c.port_session];
         for (i, name) in PORT_NAMES.iter().enumerate() {
             let id = i as u8 + 1;
             let kind = match transport {
@@ -182,13 +189,16 @@ impl Init {
                         }
                     },
                     None => {
-                        if id != frame::CH_METRICS || c.metrics_interval_secs > 0 {
+                        if id == frame::CH_SESSION {
+                            // an older host: the VM runs, without stdin, exec or cp
+                            console(&format!("no virtio-serial port named {name}: no stdin, exec or cp in this VM"));
+                        } else if id != frame::CH_METRICS || c.metrics_interval_secs > 0 {
                             console(&format!("no virtio-serial port named {name}"));
                         }
                         Kind::Absent
                     }
                 },
-                _ if id == frame::CH_CONTROL => match sys::vsock_listen(vsock_ports[i]) {
+                _ if id == frame::CH_CONTROL || id == frame::CH_SESSION => match sys::vsock_listen(vsock_ports[i]) {
                     Ok(fd) => Kind::VsockListen { listen_fd: fd, fd: -1 },
                     Err(e) => {
                         console(&format!("cannot listen on vsock port {}: {e}", vsock_ports[i]));
@@ -231,13 +241,18 @@ impl Init {
         self.started_ns = now_ns();
         let started = process::spawn(&s, &user, &env)?;
         self.main_pid = Some(started.pid);
+        // with a terminal, its master is the one output stream (stdout) and stderr is -1
         self.pipes = [started.stdout, started.stderr];
+        let mut out = Vec::new();
+        self.sessions.main_started(started.stdin, started.tty, &mut out);
+        self.send_session(out);
         Ok(())
     }
 
     fn fail(&mut self, f: Failure) {
         console(&format!("error: {}", f.message));
         self.logs.push_init(&format!("inferno-init: {}\n", f.message), now_ns());
+        self.sessions.main_ended(&format!("the VM's main process did not start: {}", f.message));
         self.error = Some(f.message);
         self.exit = Some(Exit { code: f.code, signal: None, finished_ns: now_ns() });
     }
@@ -247,6 +262,7 @@ impl Init {
         while self.exit.is_none() {
             self.step(None);
         }
+        self.sessions.main_ended("the VM's main process has exited");
         // 2. what it printed last (leftover processes may keep the pipes open: bounded)
         let linger = Instant::now() + PIPE_LINGER;
         while self.pipes.iter().any(|&p| p >= 0) && Instant::now() < linger {
@@ -308,6 +324,14 @@ impl Init {
             }
             self.reap();
         }
+        // the sessions whose process was reaped while the channel is up get their CLOSED (bounded)
+        let mut out = Vec::new();
+        self.sessions.finish(&mut out);
+        self.send_session(out);
+        let end = Instant::now() + Duration::from_millis(500);
+        while self.chans[4].connected && !self.chans[4].out.is_empty() && Instant::now() < end {
+            self.step(Some(end));
+        }
         for c in &mut self.chans {
             c.finish();
         }
@@ -320,6 +344,7 @@ impl Init {
     }
 
     fn reap(&mut self) {
+        let mut out = Vec::new();
         while let Some((pid, st)) = sys::wait_any_nohang() {
             if Some(pid) == self.main_pid && self.exit.is_none() {
                 let (code, signal) = match sys::WaitStatus::from_raw(st) {
@@ -327,7 +352,25 @@ impl Init {
                     sys::WaitStatus::Signaled(sig) => (128 + sig, Some(sig)),
                 };
                 self.exit = Some(Exit { code, signal, finished_ns: now_ns() });
+            } else {
+                self.sessions.on_reaped(pid, st, &mut out);
             }
+        }
+        self.send_session(out);
+    }
+
+    /// Queues session frames on the session channel (dropped while it is down: its execs are gone then).
+    fn send_session(&mut self, out: Vec<Message>) {
+        for m in out {
+            self.chans[4].send(&m);
+        }
+    }
+
+    /// Notices the session channel going down, however it went (read, write or hang-up).
+    fn sync_session_link(&mut self) {
+        if self.session_up && !self.chans[4].connected {
+            self.session_up = false;
+            self.sessions.on_disconnect();
         }
     }
 
@@ -378,6 +421,9 @@ impl Init {
         if let Some(m) = self.next_metrics {
             timeout = timeout.min(m.saturating_duration_since(now));
         }
+        if let Some(t) = self.sessions.timer(now) {
+            timeout = timeout.min(t);
+        }
         let mut fds: Vec<PollFd> = Vec::with_capacity(8);
         let mut owners: Vec<usize> = Vec::with_capacity(8); // 0 signals, 1-2 pipes, 10+i channel i
         if self.sigfd >= 0 {
@@ -398,6 +444,12 @@ impl Init {
                 owners.push(10 + i);
             }
         }
+        // the sessions' fds: owners 100 + their index in `tokens`
+        let mut tokens: Vec<Token> = Vec::new();
+        let first_session = fds.len();
+        self.sessions.poll_fds(&mut fds, &mut tokens);
+        owners.extend((0..tokens.len()).map(|k| 100 + k));
+        debug_assert_eq!(fds.len(), first_session + tokens.len());
         if self.sigfd < 0 {
             // without a signalfd, poll for children on a short timer
             timeout = timeout.min(Duration::from_millis(50));
@@ -428,9 +480,17 @@ impl Init {
                     self.reap();
                 }
                 o @ (1 | 2) => self.read_pipe(o - 1, p.revents),
-                o => self.channel_event(o - 10, p.revents),
+                o @ 10..=99 => self.channel_event(o - 10, p.revents),
+                o => {
+                    let mut out = Vec::new();
+                    self.sessions.on_ready(tokens[o - 100], &mut out);
+                    self.send_session(out);
+                }
             }
         }
+        let mut out = Vec::new();
+        self.sessions.tick(Instant::now(), &mut out);
+        self.send_session(out);
         let now = Instant::now();
         for i in 0..self.chans.len() {
             let ev = self.chans[i].tick(now);
@@ -442,13 +502,14 @@ impl Init {
             if now >= m {
                 let interval = Duration::from_secs(self.cfg.metrics_interval_secs);
                 self.next_metrics = Some(m.max(now - interval) + interval);
-                let ch = &mut self.chans[3];
+                let ch = &mut self.chans[frame::CH_METRICS as usize - 1];
                 if ch.connected && ch.out.is_empty() {
                     ch.send(&Message::Metrics(metrics::collect(now_ns(), self.logs.total_dropped).to_json()));
                 }
             }
         }
         self.write_channels();
+        self.sync_session_link();
     }
 
     fn read_pipe(&mut self, i: usize, revents: i16) {
@@ -478,6 +539,10 @@ impl Init {
     fn on_connected(&mut self, i: usize) {
         match i {
             0 => self.logs.rewind(),
+            4 => {
+                self.session_up = true;
+                self.sessions.on_connect();
+            }
             1 => {
                 if let (Some(r), false) = (&self.report, self.exit_acked) {
                     let m = Message::Exit(r.clone());
@@ -493,8 +558,10 @@ impl Init {
         if ev.connected_now {
             self.on_connected(i);
         }
+        let mut out = Vec::new();
         for m in ev.frames {
             match (i, m) {
+                (4, m) => self.sessions.on_frame(m, &mut out),
                 (0, Message::Ack { seq }) => self.logs.ack(seq),
                 (1, Message::ExitAck) => self.exit_acked = self.report.is_some(),
                 (2, Message::Control(text)) => {
@@ -504,6 +571,8 @@ impl Init {
                 _ => {}
             }
         }
+        self.send_session(out);
+        self.sync_session_link();
     }
 
     fn write_channels(&mut self) {

@@ -91,3 +91,47 @@ fn bench_init() {
     println!("| ratio init / raw dd | {:.2} |", init / raw);
     println!("| ratio init / dd-through-a-pipe | {:.2} |", init / relay);
 }
+
+/// stdin into the guest (session 0 DATA within credit → init → pipe → `cat > /dev/null`) vs the guest's log
+/// throughput (`dd` → pipe → init → LOG), in the same VM and run (issue 11: stdin ≥ 0.7 × logs).
+#[test]
+#[ignore]
+fn bench_stdin_vs_log() {
+    let _g = vm_lock();
+    let dir = work_dir("bench-stdin");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let count = MIB * 16; // 64 KiB blocks
+    let script = format!(
+        "for i in $(seq {ROUNDS}); do dd if=/dev/zero bs=65536 count={count} 2>/dev/null; sleep 1; done; \
+         cat > /dev/null; echo stdin-done > /dev/console"
+    );
+    let cfg = RunConfig::sh(&script).process("stdin", inferno_init::json::Value::Bool(true));
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image, Some(rw)));
+    let host = vm.host.clone();
+    let bytes = MIB << 20;
+    host.wait_for(Duration::from_secs(300), "the log rounds", |s| s.stream(1).len() >= bytes * ROUNDS);
+    let chunk = vec![0u8; bytes];
+    let mut stdin_best: f64 = 0.0;
+    for _ in 0..ROUNDS {
+        let t0 = Instant::now();
+        host.send_stdin(0, &chunk);
+        // everything sent was also written to the pipe: the whole credit is back
+        host.wait_for(Duration::from_secs(120), "the last WINDOW", |s| s.stdin_credit(0) == 262_144);
+        stdin_best = stdin_best.max(bytes as f64 / t0.elapsed().as_secs_f64() / (1 << 20) as f64);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    host.send_session(&inferno_init::frame::Message::Eof { session: 0, stream: 0 });
+    let out = vm.wait(Duration::from_secs(300));
+    assert_eq!(out.code(), 0, "{}", out.console);
+    assert!(out.console.contains("stdin-done"));
+    let g = host.lock();
+    let logs: Vec<(Instant, usize)> =
+        g.logs.iter().filter(|r| r.stream == 1).map(|r| (r.received_at, r.data.len())).collect();
+    let log_best = best_rate(&logs, bytes);
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| stdin into the guest ({MIB} MiB, best of {ROUNDS}) | {stdin_best:.1} MiB/s |");
+    println!("| log throughput out of the guest, same VM ({MIB} MiB, best of {ROUNDS}) | {log_best:.1} MiB/s |");
+    println!("| ratio stdin / logs | {:.2} |", stdin_best / log_best);
+}

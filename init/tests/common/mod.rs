@@ -4,7 +4,7 @@
 
 use inferno_init::frame::{Decoder, Message};
 use inferno_init::json::{self, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -278,6 +278,15 @@ pub struct HostState {
     pub stop: bool,
     /// The benchmark's raw ports: (arrival, bytes) of every read.
     pub raw: Vec<Vec<(Instant, usize)>>,
+    /// Every frame but HELLO that arrived on the session channel (§10), in order.
+    pub session: Vec<Message>,
+    /// Sessions whose output the host does not grant credit for (a stuck reader); the others get a WINDOW
+    /// for every DATA at once.
+    pub session_hold: HashSet<u32>,
+    /// No listener on the session channel while set.
+    pub session_offline: bool,
+    /// stdin bytes sent per session by [`Host::send_stdin`] (for its credit).
+    pub stdin_sent: BTreeMap<u32, u64>,
 }
 
 impl HostState {
@@ -287,12 +296,64 @@ impl HostState {
     pub fn stream_text(&self, s: u8) -> String {
         String::from_utf8_lossy(&self.stream(s)).into_owned()
     }
+    /// The DATA bytes of one session's stream.
+    pub fn session_data(&self, id: u32, stream: u8) -> Vec<u8> {
+        self.session
+            .iter()
+            .filter_map(|m| match m {
+                Message::Data { session, stream: s, data } if *session == id && *s == stream => Some(data.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+    pub fn session_text(&self, id: u32, stream: u8) -> String {
+        String::from_utf8_lossy(&self.session_data(id, stream)).into_owned()
+    }
+    /// What the host may still send as stdin of `id`: the initial credit plus the guest's WINDOWs minus what
+    /// was sent (§10).
+    pub fn stdin_credit(&self, id: u32) -> u64 {
+        let granted: u64 = self
+            .session
+            .iter()
+            .map(|m| match m {
+                Message::Window { session, stream: 0, bytes } if *session == id => *bytes as u64,
+                _ => 0,
+            })
+            .sum();
+        262_144 + granted - self.stdin_sent.get(&id).copied().unwrap_or(0)
+    }
+    /// The CLOSED report of a session, parsed.
+    pub fn closed(&self, id: u32) -> Option<Value> {
+        self.session.iter().find_map(|m| match m {
+            Message::Closed { session, json } if *session == id => Some(json::parse(json).unwrap()),
+            _ => None,
+        })
+    }
+    /// The kinds of a session's frames in order ("STARTED", "DATA1", "EOF2", "CLOSED", ...), DATA runs merged.
+    pub fn session_order(&self, id: u32) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for m in &self.session {
+            let k = match m {
+                Message::Started { session, .. } if *session == id => "STARTED".to_string(),
+                Message::Data { session, stream, .. } if *session == id => format!("DATA{stream}"),
+                Message::Eof { session, stream } if *session == id => format!("EOF{stream}"),
+                Message::Closed { session, .. } if *session == id => "CLOSED".to_string(),
+                _ => continue,
+            };
+            if v.last() != Some(&k) || !k.starts_with("DATA") {
+                v.push(k);
+            }
+        }
+        v
+    }
 }
 
 pub struct Host {
     pub state: Mutex<HostState>,
     pub changed: Condvar,
     control: Mutex<Option<UnixStream>>,
+    session: Mutex<Option<UnixStream>>,
 }
 
 impl Host {
@@ -320,6 +381,35 @@ impl Host {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    /// Sends a frame on the session channel (waits for its connection).
+    pub fn send_session(&self, m: &Message) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(s) = self.session.lock().unwrap().as_mut() {
+                s.write_all(&m.encode()).unwrap();
+                return;
+            }
+            assert!(Instant::now() < deadline, "the session channel never connected");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    /// Sends `bytes` as stdin DATA of session `id`, never beyond the credit the guest granted (§10).
+    pub fn send_stdin(&self, id: u32, bytes: &[u8]) {
+        for chunk in bytes.chunks(65_531) {
+            self.wait_for(Duration::from_secs(120), "stdin credit", |s| s.stdin_credit(id) >= chunk.len() as u64);
+            self.send_session(&Message::Data { session: id, stream: 0, data: chunk.to_vec() });
+            *self.lock().stdin_sent.entry(id).or_default() += chunk.len() as u64;
+        }
+    }
+    /// Opens session `id` with the OPEN JSON and waits for its CLOSED (the whole session, §10).
+    pub fn run_session(&self, id: u32, json: &str, timeout: Duration) -> Value {
+        self.send_session(&Message::Open { session: id, json: json.into() });
+        self.wait_closed(id, timeout)
+    }
+    pub fn wait_closed(&self, id: u32, timeout: Duration) -> Value {
+        self.wait_for(timeout, &format!("CLOSED of session {id}"), |s| s.closed(id).is_some());
+        self.lock().closed(id).unwrap()
+    }
     fn notify(&self) {
         self.changed.notify_all();
     }
@@ -342,7 +432,10 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             }
             let offline = {
                 let g = host.lock();
-                g.all_offline || (channel == 1 && g.logs_offline) || (channel == 2 && g.exit_offline)
+                g.all_offline
+                    || (channel == 1 && g.logs_offline)
+                    || (channel == 2 && g.exit_offline)
+                    || (channel == 5 && g.session_offline)
             };
             if offline {
                 if listener.take().is_some() {
@@ -367,13 +460,21 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
             if channel == 3 {
                 *host.control.lock().unwrap() = Some(stream.try_clone().unwrap());
             }
+            if channel == 5 {
+                *host.session.lock().unwrap() = Some(stream.try_clone().unwrap());
+            }
             let mut s = stream;
             let mut dec = Decoder::new();
             let mut buf = vec![0u8; 65536];
             loop {
                 {
                     let g = host.lock();
-                    if g.stop || g.all_offline || (channel == 1 && g.logs_offline) || (channel == 2 && g.exit_offline) {
+                    if g.stop
+                        || g.all_offline
+                        || (channel == 1 && g.logs_offline)
+                        || (channel == 2 && g.exit_offline)
+                        || (channel == 5 && g.session_offline)
+                    {
                         break;
                     }
                 }
@@ -409,6 +510,16 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
                                 acks.push(Message::ExitAck);
                             }
                             Some(Message::ControlReply(j)) => g.replies.push(j),
+                            Some(m) if channel == 5 => {
+                                // the reader takes every byte at once: credit back for each DATA, unless held
+                                if let Message::Data { session, stream, data } = &m {
+                                    if !g.session_hold.contains(session) {
+                                        let bytes = data.len() as u32;
+                                        acks.push(Message::Window { session: *session, stream: *stream, bytes });
+                                    }
+                                }
+                                g.session.push(m);
+                            }
                             Some(Message::Metrics(j)) => g.metrics.push(j),
                             _ => {}
                         }
@@ -422,9 +533,15 @@ fn serve(host: Arc<Host>, path: PathBuf, channel: u8) -> JoinHandle<()> {
                 if acks.iter().any(|m| matches!(m, Message::ExitAck)) {
                     let _ = s.write_all(&Message::ExitAck.encode());
                 }
+                for w in acks.iter().filter(|m| matches!(m, Message::Window { .. })) {
+                    let _ = s.write_all(&w.encode());
+                }
             }
             if channel == 3 {
                 *host.control.lock().unwrap() = None;
+            }
+            if channel == 5 {
+                *host.session.lock().unwrap() = None;
             }
             // Dropping the stream (and, when offline, the listener) is the host going away.
         }
@@ -483,8 +600,13 @@ impl Vm {
         let kernel = kernel();
         let initrd = initramfs(&dir.join("initramfs.cpio"), &o.run_json);
         let state = HostState { logs_offline: o.logs_offline, all_offline: o.host_down, ..HostState::default() };
-        let host = Arc::new(Host { state: Mutex::new(state), changed: Condvar::new(), control: Mutex::new(None) });
-        let names = ["logs", "exit", "control", "metrics"];
+        let host = Arc::new(Host {
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+            control: Mutex::new(None),
+            session: Mutex::new(None),
+        });
+        let names = ["logs", "exit", "control", "metrics", "session"];
         let mut threads = Vec::new();
         let mut args: Vec<String> = vec![];
         for (i, n) in names.iter().enumerate() {

@@ -8,6 +8,9 @@ import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
+import dev.inferno.model.ExecCreateRequest;
+import dev.inferno.model.ExecDetail;
+import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.NetworkSettings;
@@ -139,6 +142,19 @@ class WireTest {
         new PullRequest("busybox", null),
         new ApiError("no such VM: x"),
         new Event(7, "exited", "id", null, T, exit),
+        new ExecCreateRequest(
+            List.of("sh", "-c", "echo hi"),
+            List.of("A=1"),
+            "nobody",
+            "/tmp",
+            true,
+            true,
+            List.of(24, 80)),
+        new ExecCreateRequest(List.of("true"), null, null, null, null, null, null),
+        new ExecStartRequest(true),
+        new ExecDetail(
+            "e".repeat(64), "id", false, 127, null, "not found", List.of("x"), false, true),
+        new ExecDetail("e".repeat(64), "id", true, null, 42, null, List.of("sh"), true, false),
         exit);
   }
 

@@ -143,6 +143,12 @@ public final class ApiHandler extends Handler.Abstract {
       message = "internal error: " + t;
       LOG.log(Level.SEVERE, "request failed", t);
     }
+    if (ex != null && ex.committed() && ex.streamKind() == Exchange.StreamKind.RAW) {
+      // a tar cut short must not look whole: the client sees the connection fail
+      LOG.log(Level.INFO, "stream aborted: " + message);
+      callback.failed(t);
+      return;
+    }
     try {
       if (ex != null && ex.committed()) {
         // the stream has begun: end it with an in-stream error the client can show

@@ -48,7 +48,9 @@ public final class Exchange {
   public enum StreamKind {
     NONE,
     FRAMES,
-    NDJSON
+    NDJSON,
+    /** Bytes of their own format (a tar): a late error aborts the connection instead. */
+    RAW
   }
 
   Exchange(
@@ -231,7 +233,12 @@ public final class Exchange {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     out = Content.Sink.asOutputStream(response);
-    streamKind = Frame.MEDIA_TYPE.equals(contentType) ? StreamKind.FRAMES : StreamKind.NDJSON;
+    streamKind =
+        switch (contentType) {
+          case Frame.MEDIA_TYPE -> StreamKind.FRAMES;
+          case Routes.NDJSON -> StreamKind.NDJSON;
+          default -> StreamKind.RAW;
+        };
     return out;
   }
 

@@ -128,6 +128,9 @@ final class SessionRoutes {
     if (p == null || p.isEmpty()) {
       throw ApiException.badRequest("path is required: the path in the VM");
     }
+    if (!p.startsWith("/")) {
+      throw ApiException.badRequest("invalid path \"" + p + "\": it must be absolute in the VM");
+    }
     return p;
   }
 
@@ -150,7 +153,29 @@ final class SessionRoutes {
   }
 
   /** A session's whole output by stream, and its exit. */
-  private record Collected(byte[] stdout, String stderr, ExitReport exit) {}
+  private static final class Collected {
+    private final byte[] stdout;
+    private final String stderr;
+    private final ExitReport exit;
+
+    Collected(byte[] stdout, String stderr, ExitReport exit) {
+      this.stdout = stdout;
+      this.stderr = stderr;
+      this.exit = exit;
+    }
+
+    byte[] stdout() {
+      return stdout;
+    }
+
+    String stderr() {
+      return stderr;
+    }
+
+    ExitReport exit() {
+      return exit;
+    }
+  }
 
   private static Collected collect(ExecProcess p) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -189,10 +214,18 @@ final class SessionRoutes {
     ExecProcess p = open(guest, new ExecRequest.ArchiveGet(path));
     try (p) {
       OutputStream out = ex.stream(TAR);
+      StringBuilder err = new StringBuilder();
       for (ExecProcess.Output o = p.read(); o != null; o = p.read()) {
         if (o.stream() == 1) {
           out.write(o.bytes());
+        } else {
+          err.append(new String(o.bytes(), StandardCharsets.UTF_8));
         }
+      }
+      ExitReport exit = p.exit().get();
+      if (exit.code() != 0) {
+        throw new IOException(
+            "the guest's archive of " + path + " failed (exit " + exit.code() + "): " + err);
       }
       out.flush();
     }

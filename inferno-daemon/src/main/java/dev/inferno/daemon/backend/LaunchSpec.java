@@ -25,7 +25,7 @@ import java.util.List;
  * @param hosts extra /etc/hosts lines ("IP NAME")
  * @param tty the workload runs on a pseudo-terminal ({@code -t})
  * @param stdin its stdin is fed by attach ({@code -i}) instead of /dev/null
- * @param consoleSize {@code [rows, cols]} of that terminal at start, or null
+ * @param consoleSize {@code [rows, cols]} of that terminal at start (validated), or null
  */
 public record LaunchSpec(
     String id,
@@ -47,9 +47,9 @@ public record LaunchSpec(
     List<String> hosts,
     boolean tty,
     boolean stdin,
-    int[] consoleSize) {
+    List<Integer> consoleSize) {
   public LaunchSpec {
-    consoleSize = consoleSize == null ? null : consoleSize.clone();
+    consoleSize = consoleSize == null ? null : List.copyOf(consoleSize);
     argv = List.copyOf(argv);
     env = List.copyOf(env);
     nameservers = List.copyOf(nameservers);

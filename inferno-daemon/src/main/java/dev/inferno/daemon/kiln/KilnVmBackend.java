@@ -165,7 +165,12 @@ public final class KilnVmBackend implements VmBackend {
         new MergedConfig(s.argv(), List.of(), s.env(), s.workdir(), s.user(), s.stopSignal());
     ProcessSpec process =
         DockerRun.process(merged, hostname)
-            .withTerminal(s.tty(), s.stdin(), ConsoleSize.of(s.consoleSize()));
+            .withTerminal(
+                s.tty(),
+                s.stdin(),
+                s.consoleSize() == null
+                    ? null
+                    : new ConsoleSize(s.consoleSize().get(0), s.consoleSize().get(1)));
     return RunConfig.builder(s.id(), process)
         .hostname(hostname)
         .stopTimeoutSecs(s.stopTimeoutSeconds())

@@ -291,7 +291,7 @@ public final class VmService {
             net.hosts(),
             tty,
             interactive,
-            consoleSize(req.consoleSize()));
+            req.consoleSize());
     if (net.attached()) {
       spec = spec.withNic(attach(rec, spec, publish));
     }

@@ -9,6 +9,9 @@ import dev.inferno.daemon.testing.TestDaemon;
 import dev.inferno.model.ApiError;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
+import dev.inferno.model.ExecCreateRequest;
+import dev.inferno.model.ExecDetail;
+import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.NetworkSettings;
@@ -47,7 +50,7 @@ class ApiDocTest {
       var e = it.next();
       for (var m = e.getValue().fieldNames(); m.hasNext(); ) {
         String method = m.next();
-        if (Set.of("get", "post", "put", "delete", "patch").contains(method)) {
+        if (Set.of("get", "head", "post", "put", "delete", "patch").contains(method)) {
           documented.add(method.toUpperCase(Locale.ROOT) + " " + e.getKey());
         }
       }
@@ -67,6 +70,9 @@ class ApiDocTest {
             ApiError.class,
             Created.class,
             Event.class,
+            ExecCreateRequest.class,
+            ExecDetail.class,
+            ExecStartRequest.class,
             ExitRecord.class,
             ImageSummary.class,
             NetworkSettings.class,

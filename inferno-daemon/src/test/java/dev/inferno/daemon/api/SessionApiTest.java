@@ -85,7 +85,7 @@ class SessionApiTest {
       out.write(b);
       out.flush();
       String statusLine = line();
-      status = Integer.parseInt(statusLine.split(" ")[1]);
+      status = Integer.parseInt(statusLine.substring(9, 12)); // "HTTP/1.1 101 …"
       for (String l = line(); !l.isEmpty(); l = line()) {
         int c = l.indexOf(':');
         headers.put(l.substring(0, c).toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
@@ -349,6 +349,9 @@ class SessionApiTest {
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.text()).contains("refused the archive");
     assertThat(call("GET", "/v1/vms/box/archive", null).status()).isEqualTo(400);
+    r = call("GET", "/v1/vms/box/archive?path=relative/x", null);
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.text()).contains("absolute");
   }
 
   UnixHttpClient.Response put(String path, byte[] body) throws Exception {

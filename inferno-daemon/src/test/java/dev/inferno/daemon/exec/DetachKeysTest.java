@@ -28,7 +28,7 @@ class DetachKeysTest {
         "ctrl-x,x; 24,120",
       })
   void theGrammarIsDockers(String spec, String codes) {
-    String[] c = codes.split(",");
+    String[] c = codes.split(",", -1);
     byte[] want = new byte[c.length];
     for (int i = 0; i < c.length; i++) {
       want[i] = (byte) Integer.parseInt(c[i]);

@@ -114,7 +114,7 @@ class KilnVmBackendTest {
             List.of("10.0.0.5 db"),
             true,
             true,
-            new int[] {24, 80});
+            List.of(24, 80));
     RunConfig c = KilnVmBackend.runConfig(s);
     assertThat(c.hostname()).isEqualTo("web1");
     assertThat(c.process().env()).contains("HOSTNAME=web1");

@@ -190,7 +190,7 @@ final class ProcessGuestExec implements GuestExec {
     public Output read() throws InterruptedException {
       while (ended < 2) {
         Output o = queue.take();
-        if (o == END) {
+        if (o.stream() == 0) { // END
           ended++;
           continue;
         }

@@ -98,7 +98,9 @@ public final class GuestLink implements AutoCloseable {
           case GuestTransport.HybridVsock h ->
               new VsockDialer(h.udsPath(), h.ports().of(Channel.SESSION));
         };
-    this.session = new SessionClient(config.vmId(), stats, sessionDialer, SESSION_CONNECT_TIMEOUT);
+    this.session =
+        new SessionClient(
+            config.vmId(), stats, sessionDialer, SESSION_CONNECT_TIMEOUT, exit::isDone);
   }
 
   /** How long an exec or a resize waits for init's session channel before it gives up. */

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The host side of the session channel (PROTOCOL.md §10), one per VM: the main process's stdin and
@@ -48,6 +49,7 @@ final class SessionClient implements GuestExec {
   private final LinkStats stats;
   private final ControlClient.Dialer dialer; // null on virtio-serial: QEMU connects to kiln
   private final Duration connectTimeout;
+  private final BooleanSupplier guestExited;
 
   private final ReentrantLock lock = new ReentrantLock();
 
@@ -61,12 +63,22 @@ final class SessionClient implements GuestExec {
   private final ReentrantLock mainWriters = new ReentrantLock();
   private final OutputStream mainStdin = new MainStdin();
 
+  /**
+   * @param dialer opens a connection on vsock; null on virtio-serial (QEMU connects to kiln)
+   * @param guestExited whether the main process's exit report came: a channel that drops after it
+   *     is init shutting the VM down, so its sessions end with "the VM stopped"
+   */
   SessionClient(
-      String vmId, LinkStats stats, ControlClient.Dialer dialer, Duration connectTimeout) {
+      String vmId,
+      LinkStats stats,
+      ControlClient.Dialer dialer,
+      Duration connectTimeout,
+      BooleanSupplier guestExited) {
     this.vmId = vmId;
     this.stats = stats;
     this.dialer = dialer;
     this.connectTimeout = connectTimeout;
+    this.guestExited = guestExited;
   }
 
   /** One connection of the channel and the sessions opened on it. */
@@ -139,7 +151,7 @@ final class SessionClient implements GuestExec {
     } catch (IOException e) {
       // the connection died: its sessions fail below
     } finally {
-      end(c, CHANNEL_CLOSED);
+      end(c, guestExited.getAsBoolean() ? VM_STOPPED : CHANNEL_CLOSED);
       Frames.closeQuietly(ch);
     }
   }

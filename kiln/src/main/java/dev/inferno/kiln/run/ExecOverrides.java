@@ -13,6 +13,7 @@ import java.util.List;
  * @param stdin {@code -i}
  * @param consoleSize {@code [rows, cols]} of the client's terminal, or null
  */
+@SuppressWarnings("ArrayRecordComponent") // ExecRequest.Command's shape; copied, never compared
 public record ExecOverrides(
     List<String> cmd,
     List<String> env,

@@ -364,6 +364,18 @@ class SessionClientTest {
   }
 
   @Test
+  void theChannelDroppingAfterTheMainProcessExitedIsTheVmStopping() throws Exception {
+    GuestExec exec = exec();
+    FakeInitSession g = guest();
+    ExecProcess p = open(exec, g, cmd(false, false), 9);
+    link.recordExit(new ExitReport(0, null, false, 1, 2, null));
+    g.close(); // init's shutdown: the guest reboots
+    ExitReport r = p.exit().get(10, TimeUnit.SECONDS);
+    assertThat(r.code()).isEqualTo(137);
+    assertThat(r.error()).isEqualTo("the VM stopped");
+  }
+
+  @Test
   void aTerminalSessionEndsItsOutputWithStdoutsEof() throws Exception {
     GuestExec exec = exec();
     FakeInitSession g = guest();

@@ -113,6 +113,29 @@ class RealInitSessionQemuTest {
       assertThat(done.code()).isZero();
       assertThat(logs(vm)).as("exec output stays off the VM's log").doesNotContain("ping");
 
+      // a terminal exec: one stream, TERM from the env, the size given at OPEN
+      ExecProcess tty =
+          exec.open(
+              new ExecRequest.Command(
+                  List.of("sh", "-c", "echo term=$TERM; [ -t 0 ] && echo on-a-tty"),
+                  List.of("PATH=/bin", "TERM=xterm"),
+                  null,
+                  "/",
+                  true,
+                  false,
+                  new int[] {24, 80}));
+      assertThat(drain(tty, 1)).contains("term=xterm").contains("on-a-tty");
+      assertThat(tty.exit().get(60, TimeUnit.SECONDS).code()).isZero();
+
+      ExecProcess stat = exec.open(new ExecRequest.Stat("/bin"));
+      assertThat(drain(stat, 1)).startsWith("{\"name\":\"bin\"");
+      assertThat(stat.exit().get(60, TimeUnit.SECONDS).code()).isZero();
+      ExecProcess top = exec.open(new ExecRequest.Top());
+      assertThat(drain(top, 1)).contains("\"Titles\"").contains("sleep");
+      assertThatThrownBy(() -> exec.open(new ExecRequest.ArchiveGet("/no/such")))
+          .isInstanceOf(ExecStartException.class)
+          .hasMessage("/no/such: no such file or directory");
+
       assertThatThrownBy(() ->
               exec.open(
                   new ExecRequest.Command(

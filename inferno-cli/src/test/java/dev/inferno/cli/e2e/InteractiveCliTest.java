@@ -43,6 +43,8 @@ class InteractiveCliTest {
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
     try (OutputStream in = p.getOutputStream()) {
       in.write(input);
+    } catch (java.io.IOException e) {
+      // the CLI stopped reading (it failed): its output says why
     }
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();

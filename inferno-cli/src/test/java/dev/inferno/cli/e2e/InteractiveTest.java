@@ -86,6 +86,8 @@ class InteractiveTest {
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
     try (OutputStream in = p.getOutputStream()) {
       in.write(input);
+    } catch (java.io.IOException e) {
+      // the CLI stopped reading (it failed): its output says why
     }
     if (!p.waitFor(secs, TimeUnit.SECONDS)) {
       p.destroyForcibly();

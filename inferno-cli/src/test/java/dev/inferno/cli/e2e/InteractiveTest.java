@@ -384,7 +384,7 @@ class InteractiveTest {
     Files.writeString(src.resolve("sub/" + "n".repeat(120)), "long name\n");
     Files.createSymbolicLink(src.resolve("link"), Path.of("run.sh"));
 
-    var in = inferno.run("cp", src.toString(), "cp:/srv");
+    var in = inferno.run("cp", src.toString(), "cp:/tmp");
     assertThat(in.code()).as(in.toString()).isZero();
     var check =
         inferno.run(
@@ -392,22 +392,25 @@ class InteractiveTest {
             "cp",
             "sh",
             "-c",
-            "stat -c '%a %U' /srv/tree/run.sh; readlink /srv/tree/link; /srv/tree/link;"
-                + " cat /srv/tree/sub/"
+            "stat -c '%a %U' /tmp/tree/run.sh; readlink /tmp/tree/link; /tmp/tree/link;"
+                + " cat /tmp/tree/sub/"
                 + "n".repeat(120));
     assertThat(check.out()).as(check.toString()).isEqualTo("750 root\nrun.sh\nran\nlong name\n");
-    // to a new name, and a file over a file
-    assertThat(inferno.run("cp", src.toString(), "cp:/srv/renamed").code()).isZero();
-    assertThat(inferno.run("exec", "cp", "cat", "/srv/renamed/sub/" + "n".repeat(120)).out())
+    // a destination that does not exist is the copy's new name (docker cp's rule)
+    assertThat(inferno.run("cp", src.toString(), "cp:/tmp/renamed").code()).isZero();
+    assertThat(inferno.run("exec", "cp", "cat", "/tmp/renamed/sub/" + "n".repeat(120)).out())
         .isEqualTo("long name\n");
 
+    assertThat(inferno.run("cp", src.toString(), "cp:/srv").code()).isZero(); // no /srv yet
+    assertThat(inferno.run("exec", "cp", "/srv/link").out()).isEqualTo("ran\n");
+
     Path back = Files.createDirectory(dir.resolve("back"));
-    var out = inferno.run("cp", "cp:/srv/tree", back.toString());
+    var out = inferno.run("cp", "cp:/tmp/tree", back.toString());
     assertThat(out.code()).as(out.toString()).isZero();
     assertThat(back.resolve("tree/run.sh")).hasContent("#!/bin/sh\necho ran");
     assertThat(Files.getAttribute(back.resolve("tree/run.sh"), "unix:mode")).isEqualTo(0100750);
     assertThat(Files.readSymbolicLink(back.resolve("tree/link"))).isEqualTo(Path.of("run.sh"));
-    var file = inferno.run("cp", "cp:/srv/tree/run.sh", back.resolve("copied.sh").toString());
+    var file = inferno.run("cp", "cp:/tmp/tree/run.sh", back.resolve("copied.sh").toString());
     assertThat(file.code()).as(file.toString()).isZero();
     assertThat(back.resolve("copied.sh")).hasContent("#!/bin/sh\necho ran");
 
@@ -415,14 +418,14 @@ class InteractiveTest {
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err()).contains("/no/such");
     // a guest symlink pointing out of the copy is copied as a link, never followed on the host
-    assertThat(inferno.run("exec", "cp", "ln", "-s", "/etc", "/srv/tree/escape").code()).isZero();
+    assertThat(inferno.run("exec", "cp", "ln", "-s", "/etc", "/tmp/tree/escape").code()).isZero();
     Path again = Files.createDirectory(dir.resolve("again"));
-    assertThat(inferno.run("cp", "cp:/srv/tree", again.toString()).code()).isZero();
+    assertThat(inferno.run("cp", "cp:/tmp/tree", again.toString()).code()).isZero();
     assertThat(Files.isSymbolicLink(again.resolve("tree/escape"))).isTrue();
 
     inferno.run("kill", "cp");
     awaitState("cp", "exited");
-    var stopped = inferno.run("cp", "cp:/srv/tree", again.toString());
+    var stopped = inferno.run("cp", "cp:/tmp/tree", again.toString());
     assertThat(stopped.code()).isEqualTo(1);
     assertThat(stopped.err()).contains("start it first");
     inferno.run("rm", "cp");

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -16,6 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::sys;
 
 const BLOCK: usize = 512;
+/// The size of the reads and writes either side makes (and of each one's buffer).
+const IO_BUFFER: usize = 64 * 1024;
 /// Pax and GNU long-name data is held in memory: bounded, so that a hostile archive cannot exhaust it.
 const MAX_META: u64 = 1 << 20;
 /// The largest value of an 11-digit octal field (size, mtime) and of a 7-digit one (uid, gid).
@@ -48,7 +50,9 @@ pub fn base_name(path: &str) -> Vec<u8> {
 /// under it, depth-first in byte order of the names; symlinks are never followed, not even `path` itself.
 pub fn write_archive(path: &str, out: &mut dyn Write) -> Result<(), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| path_error(path, &e))?;
-    let mut w = Writer { out };
+    // 512-byte headers and padding: buffered, so a pipe or socket sees few large writes
+    let mut buffered = io::BufWriter::with_capacity(IO_BUFFER, out);
+    let mut w = Writer { out: &mut buffered };
     w.entry(Path::new(path), base_name(path), &meta)?;
     w.put(&[0u8; 2 * BLOCK])?;
     w.out.flush().map_err(write_error)
@@ -109,6 +113,11 @@ impl Writer<'_> {
             name.push(b'/');
         }
         self.header(&name, None, b'5', Attrs::of(meta), 0)?;
+        // /proc and /sys are mounted in the guest but are no files of the container: their mount points stay
+        // empty directories, as in `docker cp` of the image's root (and /proc/kcore is no file to copy)
+        if matches!(sys::fs_type(fs_path), Ok(sys::PROC_SUPER_MAGIC | sys::SYSFS_MAGIC)) {
+            return Ok(());
+        }
         let mut children: Vec<Vec<u8>> = fs::read_dir(fs_path)
             .map_err(|e| format!("{shown}: {e}"))?
             .map(|d| d.map(|d| d.file_name().into_vec()))
@@ -240,7 +249,7 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
         Ok(m) if m.is_dir() => {}
         _ => return Err(format!("{dir}: no such directory")),
     }
-    let mut r = Input { r: input, offset: 0 };
+    let mut r = Input { r: io::BufReader::with_capacity(IO_BUFFER, input), offset: 0 };
     let mut dirs: Vec<(PathBuf, Attrs)> = Vec::new();
     let mut dir_index: HashMap<PathBuf, usize> = HashMap::new();
     let mut pax = Pax::default();
@@ -340,21 +349,24 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
                 clear(&target, false).map_err(fail)?;
                 let mut file =
                     fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&target).map_err(fail)?;
-                r.copy(size, &mut file, &shown)?;
+                if let Err(e) = r.copy(size, &mut file, &shown) {
+                    let _ = fs::remove_file(&target); // no half file left behind
+                    return Err(e);
+                }
                 drop(file);
                 r.skip_padding(size, &shown)?;
                 attrs.apply(&target, true).map_err(fail)?;
             }
         }
     }
-    // deepest first, so that a directory's mtime is set after its children were written
+    // last, so that writing into a directory does not move its mtime again (and a read-only one gets filled)
     for (rel, attrs) in dirs.iter().rev() {
         let shown = rel.display();
         // re-checked: a later entry may have replaced this directory (or a parent) with a symlink
-        let path = parent_inside(root, rel, false).map_err(|e| format!("{shown}: {e}"))?;
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => attrs.apply(&path, true).map_err(|e| format!("{shown}: {e}"))?,
-            _ => {}
+        // (then it is left alone: what replaced it got its own attributes)
+        let Ok(path) = parent_inside(root, rel, false) else { continue };
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            attrs.apply(&path, true).map_err(|e| format!("{shown}: {e}"))?;
         }
     }
     Ok(())
@@ -578,7 +590,7 @@ impl Pax {
 
 /// The input, counted in bytes for the error messages.
 struct Input<'a> {
-    r: &'a mut dyn Read,
+    r: io::BufReader<&'a mut dyn Read>,
     offset: u64,
 }
 
@@ -612,17 +624,22 @@ impl Input<'_> {
         format!("the archive is truncated: it ends at byte {} inside {what}", self.offset)
     }
 
-    /// Copies `n` bytes to `out`, streaming.
+    /// Copies `n` bytes to `out`, streaming through the input's buffer.
     fn copy(&mut self, mut n: u64, out: &mut dyn Write, what: &str) -> Result<(), String> {
-        let mut buf = [0u8; 64 * 1024];
         while n > 0 {
-            let want = n.min(buf.len() as u64) as usize;
-            let got = self.fill(&mut buf[..want])?;
-            if got == 0 {
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading the archive: {e}")),
+            };
+            if chunk.is_empty() {
                 return Err(self.truncated(what));
             }
-            out.write_all(&buf[..got]).map_err(|e| format!("{what}: {e}"))?;
-            n -= got as u64;
+            let k = chunk.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            out.write_all(&chunk[..k]).map_err(|e| format!("{what}: {e}"))?;
+            self.r.consume(k);
+            self.offset += k as u64;
+            n -= k as u64;
         }
         Ok(())
     }
@@ -653,9 +670,18 @@ impl Input<'_> {
 
     /// Reads what follows the end marker (tar pads to 10 KiB records), so the writer never sees a broken pipe.
     fn drain(&mut self) -> Result<(), String> {
-        let mut buf = [0u8; 64 * 1024];
-        while self.fill(&mut buf)? == buf.len() {}
-        Ok(())
+        loop {
+            let n = match self.r.fill_buf() {
+                Ok(c) => c.len(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading the archive: {e}")),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            self.r.consume(n);
+            self.offset += n as u64;
+        }
     }
 }
 
@@ -974,6 +1000,46 @@ pub(crate) mod tests {
         assert_eq!(fs::read_to_string(t.path("dst/in/d/n")).unwrap(), "n");
     }
 
+    /// Hands out a few bytes per read, as a pipe or socket may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn unpacks_input_that_arrives_in_small_pieces() {
+        let t = TempDir::new("arch-trickle");
+        let top = sample_tree(&t);
+        let tar = archive_of(&top);
+        fs::create_dir(t.path("dst")).unwrap();
+        extract_archive(&mut Trickle(&tar), t.path("dst").to_str().unwrap()).unwrap();
+        assert_eq!(snapshot(&t.path("src"))[1..], snapshot(&t.path("dst"))[1..]);
+    }
+
+    #[test]
+    fn a_directory_replaced_later_keeps_what_replaced_it() {
+        let t = TempDir::new("arch-dirfile");
+        let archive = tar(&[raw("a/", b'5', "", b""), raw("a/b/", b'5', "", b""), raw("a", b'0', "", b"file")]);
+        extract_archive(&mut archive.as_slice(), t.str()).unwrap();
+        assert_eq!(fs::read_to_string(t.path("a")).unwrap(), "file");
+    }
+
+    #[test]
+    fn proc_and_sys_are_archived_as_empty_directories() {
+        for path in ["/proc", "/sys"] {
+            let tar = archive_of(Path::new(path));
+            assert_eq!(tar.len(), 3 * BLOCK, "{path}: its directory entry and the end marker only");
+            let h = Header::parse(tar[..BLOCK].try_into().unwrap()).unwrap();
+            assert_eq!((h.kind, h.name), (b'5', format!("{}/", &path[1..]).into_bytes()));
+        }
+    }
+
     #[test]
     fn hard_links_stay_inside() {
         let t = TempDir::new("arch-hardlink");
@@ -1000,6 +1066,7 @@ pub(crate) mod tests {
             let err = extract_archive(&mut &whole[..cut], t.path(&format!("c{cut}")).to_str().unwrap()).unwrap_err();
             assert!(err.contains("truncated"), "cut at {cut}: {err}");
         }
+        assert!(!t.path(&format!("c{}/a", BLOCK + 1000)).exists(), "no half file is left behind");
         assert!(extract_archive(&mut &b""[..], t.str()).unwrap_err().contains("truncated"));
         let mut corrupt = whole.clone();
         corrupt[10] ^= 1;

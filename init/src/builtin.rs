@@ -56,15 +56,17 @@ impl Builtin {
     pub fn spawn(&self) -> Result<(Started, bool, bool), Failure> {
         let reads = matches!(self, Builtin::ArchivePut(_));
         let pipe = || sys::do_pipe(sys::O_CLOEXEC).map_err(|e| Failure::setup(format!("pipe: {e}")));
+        let close = |fds: &[i32]| fds.iter().for_each(|&fd| sys::do_close(fd));
         let (out_r, out_w) = pipe()?;
-        let (err_r, err_w) = pipe()?;
-        let (in_r, in_w) = if reads {
-            pipe()?
+        let (err_r, err_w) = pipe().inspect_err(|_| close(&[out_r, out_w]))?;
+        let stdin = if reads {
+            pipe()
         } else {
-            let null = sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
-                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))?;
-            (null, -1)
+            sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
+                .map(|null| (null, -1))
+                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))
         };
+        let (in_r, in_w) = stdin.inspect_err(|_| close(&[out_r, out_w, err_r, err_w]))?;
         let pid = sys::do_fork();
         if let Ok(0) = pid {
             // Child. init is single-threaded, so the child may run ordinary Rust code.

@@ -75,19 +75,30 @@ impl Stdio {
             if let Some((rows, cols)) = s.console_size {
                 let _ = sys::set_winsize(master, rows, cols);
             }
-            let dup = || sys::dup_cloexec(master).map_err(|e| Failure::setup(format!("dup: {e}")));
-            let in_w = if s.stdin { dup()? } else { -1 };
-            return Ok(Stdio { child: [slave, slave, slave], out_r: master, err_r: -1, in_w, master: dup()? });
+            let in_w = if s.stdin { sys::dup_cloexec(master) } else { Ok(-1) };
+            return match (in_w, sys::dup_cloexec(master)) {
+                (Ok(in_w), Ok(resize)) => {
+                    Ok(Stdio { child: [slave, slave, slave], out_r: master, err_r: -1, in_w, master: resize })
+                }
+                (a, b) => {
+                    for fd in [a.as_ref().ok(), b.as_ref().ok()].into_iter().flatten().chain([&master, &slave]) {
+                        sys::do_close(*fd);
+                    }
+                    Err(Failure::setup(format!("dup: {}", a.and(b).unwrap_err())))
+                }
+            };
         }
+        let close = |fds: &[i32]| fds.iter().for_each(|&fd| sys::do_close(fd));
         let (out_r, out_w) = pipe()?;
-        let (err_r, err_w) = pipe()?;
-        let (in_r, in_w) = if s.stdin {
-            pipe()?
+        let (err_r, err_w) = pipe().inspect_err(|_| close(&[out_r, out_w]))?;
+        let stdin = if s.stdin {
+            pipe()
         } else {
-            let null = sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
-                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))?;
-            (null, -1)
+            sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
+                .map(|null| (null, -1))
+                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))
         };
+        let (in_r, in_w) = stdin.inspect_err(|_| close(&[out_r, out_w, err_r, err_w]))?;
         Ok(Stdio { child: [in_r, out_w, err_w], out_r, err_r, in_w, master: -1 })
     }
 

@@ -16,6 +16,8 @@ const RUN_CONFIG: &str = "/inferno/run.json";
 /// After the main process exits, how long output still held by its leftovers is read before reporting.
 const PIPE_LINGER: Duration = Duration::from_millis(500);
 const KILL_GRACE: Duration = Duration::from_secs(2);
+/// The session channel's index in `Init::chans`.
+const SESSION: usize = frame::CH_SESSION as usize - 1;
 
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
@@ -40,9 +42,9 @@ struct Init {
     logs: LogBuffer,
     /// Indexed by channel id - 1: logs, exit, control, metrics, session.
     chans: Vec<Channel>,
-    /// Session 0 and the exec sessions (§10), over chans[4].
+    /// Session 0 and the exec sessions (§10), over chans[SESSION].
     sessions: Sessions,
-    /// chans[4] was connected at the last look (its drop kills the execs).
+    /// chans[SESSION] was connected at the last look (its drop kills the execs).
     session_up: bool,
     sigfd: i32,
     main_pid: Option<i32>,
@@ -329,7 +331,7 @@ impl Init {
         self.sessions.finish(&mut out);
         self.send_session(out);
         let end = Instant::now() + Duration::from_millis(500);
-        while self.chans[4].connected && !self.chans[4].out.is_empty() && Instant::now() < end {
+        while self.chans[SESSION].connected && !self.chans[SESSION].out.is_empty() && Instant::now() < end {
             self.step(Some(end));
         }
         for c in &mut self.chans {
@@ -362,13 +364,13 @@ impl Init {
     /// Queues session frames on the session channel (dropped while it is down: its execs are gone then).
     fn send_session(&mut self, out: Vec<Message>) {
         for m in out {
-            self.chans[4].send(&m);
+            self.chans[SESSION].send(&m);
         }
     }
 
     /// Notices the session channel going down, however it went (read, write or hang-up).
     fn sync_session_link(&mut self) {
-        if self.session_up && !self.chans[4].connected {
+        if self.session_up && !self.chans[SESSION].connected {
             self.session_up = false;
             self.sessions.on_disconnect();
         }
@@ -425,7 +427,7 @@ impl Init {
             timeout = timeout.min(t);
         }
         let mut fds: Vec<PollFd> = Vec::with_capacity(8);
-        let mut owners: Vec<usize> = Vec::with_capacity(8); // 0 signals, 1-2 pipes, 10+i channel i
+        let mut owners: Vec<usize> = Vec::with_capacity(8); // 0 signals, 1-2 pipes, 10+i channel i, 100+k session fd k
         if self.sigfd >= 0 {
             fds.push(PollFd { fd: self.sigfd, events: POLLIN, revents: 0 });
             owners.push(0);
@@ -446,10 +448,8 @@ impl Init {
         }
         // the sessions' fds: owners 100 + their index in `tokens`
         let mut tokens: Vec<Token> = Vec::new();
-        let first_session = fds.len();
         self.sessions.poll_fds(&mut fds, &mut tokens);
         owners.extend((0..tokens.len()).map(|k| 100 + k));
-        debug_assert_eq!(fds.len(), first_session + tokens.len());
         if self.sigfd < 0 {
             // without a signalfd, poll for children on a short timer
             timeout = timeout.min(Duration::from_millis(50));
@@ -539,7 +539,7 @@ impl Init {
     fn on_connected(&mut self, i: usize) {
         match i {
             0 => self.logs.rewind(),
-            4 => {
+            SESSION => {
                 self.session_up = true;
                 self.sessions.on_connect();
             }
@@ -561,7 +561,7 @@ impl Init {
         let mut out = Vec::new();
         for m in ev.frames {
             match (i, m) {
-                (4, m) => self.sessions.on_frame(m, &mut out),
+                (SESSION, m) => self.sessions.on_frame(m, &mut out),
                 (0, Message::Ack { seq }) => self.logs.ack(seq),
                 (1, Message::ExitAck) => self.exit_acked = self.report.is_some(),
                 (2, Message::Control(text)) => {

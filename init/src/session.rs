@@ -622,6 +622,29 @@ mod tests {
     }
 
     #[test]
+    fn eof_on_a_terminal_is_ctrl_d_which_its_reader_sees_as_end_of_file() {
+        let (master, slave) = sys::open_pty().unwrap();
+        sys::set_nonblock(master);
+        let mut s = Sessions::new(true, true);
+        let mut out = Vec::new();
+        s.main_started(sys::dup_cloexec(master).unwrap(), master, &mut out);
+        s.on_frame(Message::Data { session: 0, stream: 0, data: b"line\n".to_vec() }, &mut out);
+        s.on_frame(Message::Eof { session: 0, stream: 0 }, &mut out);
+        assert_eq!(out, vec![Message::Window { session: 0, stream: 0, bytes: 5 }]);
+        let mut buf = [0u8; 64];
+        // canonical mode: one line per read, then ^D at the start of a line reads as end of file
+        let n = sys::do_read(slave, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"line\n");
+        assert_eq!(sys::do_read(slave, &mut buf).unwrap(), 0);
+        // later stdin is not written any more, its credit still returned
+        out.clear();
+        s.on_frame(Message::Data { session: 0, stream: 0, data: b"late".to_vec() }, &mut out);
+        assert_eq!(out, vec![Message::Window { session: 0, stream: 0, bytes: 4 }]);
+        sys::do_close(slave);
+        sys::do_close(master);
+    }
+
+    #[test]
     fn bad_open_requests_are_125_and_name_the_field() {
         let mut s = Sessions::new(false, false);
         let mut out = Vec::new();

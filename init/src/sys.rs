@@ -857,3 +857,23 @@ pub fn set_mtime_nofollow(path: &std::path::Path, mtime: i64) -> io::Result<()> 
     // SAFETY: c is a NUL-terminated path and times two valid struct timespec, both read only during the call.
     check(unsafe { utimensat(AT_FDCWD, c.as_ptr(), times.as_ptr(), AT_SYMLINK_NOFOLLOW) }).map(|_| ())
 }
+
+extern "C" {
+    fn statfs(path: *const i8, buf: *mut [u64; 16]) -> c_int;
+}
+
+/// statfs(2)'s f_type magic for /proc and /sys: the archive writer does not descend into them.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+pub const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// The filesystem type (statfs(2)'s f_type) of the filesystem holding `path`.
+pub fn fs_type(path: &std::path::Path) -> io::Result<i64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{path:?} contains a NUL byte")))?;
+    // struct statfs is 120 bytes on x86_64 and aarch64, f_type (a long) its first field
+    let mut buf = [0u64; 16];
+    // SAFETY: c is a NUL-terminated path; buf is 128 writable bytes, more than the kernel's struct statfs.
+    check(unsafe { statfs(c.as_ptr(), &mut buf) })?;
+    Ok(buf[0] as i64)
+}

@@ -45,7 +45,8 @@ pub fn render(proc_root: &str, passwd: &str, now: i64) -> String {
 
 fn row(proc_root: &str, pid: u32, passwd: &str, boot: i64, uptime: f64, now: i64) -> Option<Vec<String>> {
     let dir = format!("{proc_root}/{pid}");
-    let stat = fs::read_to_string(format!("{dir}/stat")).ok()?;
+    // lossy: comm is whatever bytes the process named itself
+    let stat = String::from_utf8_lossy(&fs::read(format!("{dir}/stat")).ok()?).into_owned();
     // "pid (comm) state ppid …": comm may hold spaces and parentheses, so it ends at the last ')'
     let (open, close) = (stat.find('(')?, stat.rfind(')')?);
     let comm = &stat[open + 1..close];
@@ -189,6 +190,15 @@ mod tests {
             r#"["nobody","42","1","99","11:33","pts/3","01:00:00","python3 -m http.server"]]}"#
         );
         assert_eq!(render(proc.str(), passwd, now), expected);
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_shown_lossily() {
+        let proc = TempDir::new("top-bytes");
+        process(&proc, 9, "x", "S", 1, 0, (0, 0), 0, 0, &[]);
+        fs::write(proc.path("9/stat"), b"9 (a\xff) b) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 1 1 0\n").unwrap();
+        let out = render(proc.str(), "", 0);
+        assert!(out.contains("\"[a\u{fffd}) b]\"]"), "{out}");
     }
 
     #[test]

@@ -135,3 +135,38 @@ fn bench_stdin_vs_log() {
     println!("| log throughput out of the guest, same VM ({MIB} MiB, best of {ROUNDS}) | {log_best:.1} MiB/s |");
     println!("| ratio stdin / logs | {:.2} |", stdin_best / log_best);
 }
+
+/// An exec's round trip at the guest: OPEN `true` → STARTED → CLOSED, seen from the host side of the session
+/// channel (issue 11's `exec VM true` goal is ≤ 50 ms median from the daemon's API; this is init's share).
+#[test]
+#[ignore]
+fn bench_exec_round_trip() {
+    let _g = vm_lock();
+    let dir = work_dir("bench-exec");
+    let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
+    let rw = empty_ext4(&dir.join("rw.ext4"), "32M");
+    let cfg = RunConfig::sh("echo up; while [ ! -e /tmp/stop ]; do sleep 0.1; done");
+    let vm = Vm::start(&dir, VmOptions::new(cfg.to_json(), image, Some(rw)));
+    let host = vm.host.clone();
+    host.wait_for(Duration::from_secs(60), "the main process", |s| s.stream_text(1).contains("up"));
+    let mut times: Vec<Duration> = Vec::new();
+    for id in 1..=30u32 {
+        let t0 = Instant::now();
+        let r = host.run_session(id, r#"{"kind":"exec","argv":["true"]}"#, Duration::from_secs(60));
+        times.push(t0.elapsed());
+        assert_eq!(r.get("code").and_then(inferno_init::json::Value::as_i64), Some(0));
+    }
+    host.run_session(100, r#"{"kind":"exec","argv":["touch","/tmp/stop"]}"#, Duration::from_secs(60));
+    let out = vm.wait(Duration::from_secs(60));
+    assert_eq!(out.code(), 0, "{}", out.console);
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| exec `true` OPEN → CLOSED at the guest (30 runs) | median {:.1} ms, min {:.1} ms, max {:.1} ms |",
+        ms(times[times.len() / 2]),
+        ms(times[0]),
+        ms(times[times.len() - 1])
+    );
+}

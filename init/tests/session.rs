@@ -218,6 +218,22 @@ fn exec_sessions_beside_a_running_main() {
     assert_eq!(host.lock().session_text(13, 1), "bg\n");
     assert_eq!(host.lock().session_order(13), vec!["STARTED", "DATA1", "EOF1", "EOF2", "CLOSED"]);
 
+    // five execs at once, each with its own streams and exit code
+    for id in 14..19u32 {
+        let script =
+            format!("for i in 1 2 3 4 5 6; do echo s{id}-$i; echo e{id} >&2; sleep 0.05; done; exit {}", id - 10);
+        host.send_session(&Message::Open {
+            session: id,
+            json: format!(r#"{{"kind":"exec","argv":["sh","-c","{script}"]}}"#),
+        });
+    }
+    for id in 14..19u32 {
+        assert_eq!(code(&host.wait_closed(id, T)), i64::from(id - 10));
+        let want: String = (1..=6).map(|i| format!("s{id}-{i}\n")).collect();
+        assert_eq!(host.lock().session_text(id, 1), want);
+        assert_eq!(host.lock().session_text(id, 2), format!("e{id}\n").repeat(6));
+    }
+
     // the session channel drops: its execs are killed (process group) and forgotten
     host.send_session(&Message::Open { session: 10, json: r#"{"kind":"exec","argv":["sleep","999"]}"#.into() });
     host.wait_for(T, "STARTED 10", |s| s.session_order(10).first().is_some_and(|k| k == "STARTED"));

@@ -37,6 +37,7 @@ public final class Exchange {
   private StreamKind streamKind = StreamKind.NONE;
   private Upgraded upgraded;
   private String upgradeType;
+  private Runnable abandoned;
 
   /** Serves an upgraded connection, on its own virtual thread once the 101 went out. */
   @FunctionalInterface
@@ -190,6 +191,13 @@ public final class Exchange {
    * runs {@code body} over the raw connection. Refused (400) when the request did not ask for it.
    */
   public void upgrade(String contentType, Upgraded body) {
+    upgrade(contentType, body, () -> {});
+  }
+
+  /**
+   * As {@link #upgrade(String, Upgraded)}; {@code abandoned} runs when the switch never happened.
+   */
+  public void upgrade(String contentType, Upgraded body, Runnable abandoned) {
     if (!upgradeRequested()) {
       throw ApiException.badRequest(
           "this endpoint streams both ways: send the request with the headers \"Connection:"
@@ -197,6 +205,7 @@ public final class Exchange {
     }
     this.upgraded = body;
     this.upgradeType = contentType;
+    this.abandoned = abandoned;
   }
 
   /** Switches the connection over, if the route asked for it; true when it did. */
@@ -213,11 +222,17 @@ public final class Exchange {
         new UpgradedStream(meta.getConnection().getEndPoint(), meta.getConnector().getExecutor());
     request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, stream);
     Upgraded body = upgraded;
+    Runnable giveUp = abandoned;
     Thread.ofVirtual()
         .name("upgraded-" + request.getHttpURI().getPath())
         .start(() -> {
           try {
-            stream.awaitOpen(UPGRADE_TIMEOUT_MILLIS);
+            try {
+              stream.awaitOpen(UPGRADE_TIMEOUT_MILLIS);
+            } catch (IOException e) {
+              giveUp.run(); // the client never got its 101
+              throw e;
+            }
             body.serve(stream);
           } catch (Exception e) {
             LOG.log(java.util.logging.Level.FINE, "upgraded stream ended", e);

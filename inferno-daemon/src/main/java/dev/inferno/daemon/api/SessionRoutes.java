@@ -103,12 +103,14 @@ final class SessionRoutes {
               + " \"Upgrade: tcp\", or {\"detach\":true}");
     }
     GuestExec guest = execs.claim(id);
+    // the guest answers before the client hears back: inspect is right from then on
+    ExecService.Opened opened = execs.open(id, guest);
     if (detach) {
-      execs.startDetached(id, guest);
+      execs.runDetached(opened);
       ex.send(200, Map.of());
       return;
     }
-    ex.upgrade(execs.mediaType(id), s -> execs.serve(id, guest, s));
+    ex.upgrade(execs.mediaType(id), s -> execs.serve(opened, s), () -> execs.runDetached(opened));
   }
 
   private void resizeExec(Exchange ex) throws Exception {

@@ -20,7 +20,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -171,10 +170,31 @@ public final class ExecService {
     return guest;
   }
 
-  /** Starts a claimed exec without a client: output is read and discarded, the exit recorded. */
-  public void startDetached(String id, GuestExec guest) throws InterruptedException {
+  /**
+   * A claimed exec after the guest answered: its process, or why it could not start (already
+   * recorded, so inspect is right as soon as this returns).
+   */
+  public static final class Opened {
+    private final Exec exec;
+    private final ExecProcess process;
+
+    Opened(Exec exec, ExecProcess process) {
+      this.exec = exec;
+      this.process = process;
+    }
+  }
+
+  /** Opens the claimed exec's session in the guest and records what came of it. */
+  public Opened open(String id, GuestExec guest) throws InterruptedException {
     Exec e = get(id);
-    ExecProcess p = open(e, guest);
+    return new Opened(e, open(e, guest));
+  }
+
+  /** Runs an opened exec without a client: output is read and discarded, the exit recorded. */
+  public void runDetached(Opened o) {
+    ExecProcess p = o.process;
+    Exec e = o.exec;
+    String id = e.id;
     if (p == null) {
       return;
     }
@@ -197,22 +217,15 @@ public final class ExecService {
    * half-close), its output back (raw with a terminal, else multiplexed); the exit is recorded
    * before the stream ends, so the client reads it from inspect right after.
    */
-  public void serve(String id, GuestExec guest, UpgradedStream s) throws Exception {
-    Exec e = get(id);
+  public void serve(Opened opened, UpgradedStream s) throws Exception {
+    Exec e = opened.exec;
+    String id = e.id;
     OutputStream out = s.output();
     boolean tty = e.request.tty();
-    ExecProcess p;
-    try {
-      p = guest.open(e.request);
-      e.running(p);
-    } catch (ExecStartException ex) {
-      e.ended(ex.report().code(), ex.getMessage());
-      writeError(out, tty, ex.getMessage());
-      out.close();
-      return;
-    } catch (IOException ex) {
-      e.ended(126, "cannot start the exec: " + ex.getMessage());
-      writeError(out, tty, "cannot start the exec: " + ex.getMessage());
+    ExecProcess p = opened.process;
+    if (p == null) {
+      // the guest could not start it: the error line, as Docker prints it, then the end
+      writeError(out, tty, e.detail().error());
       out.close();
       return;
     }
@@ -271,7 +284,7 @@ public final class ExecService {
     } catch (IOException ex) {
       e.ended(126, "cannot start the exec: " + ex.getMessage());
     }
-    return null;
+    return null; // recorded
   }
 
   private static void finish(Exec e, ExecProcess p) {
@@ -306,10 +319,5 @@ public final class ExecService {
       throw ApiException.conflict("exec " + id + " is not running");
     }
     p.resize(rows, cols);
-  }
-
-  /** The execs of a VM, for tests. */
-  List<String> of(String vmId) {
-    return execs.values().stream().filter(e -> e.vmId.equals(vmId)).map(e -> e.id).toList();
   }
 }

@@ -265,6 +265,49 @@ class SessionApiTest {
   }
 
   @Test
+  void attachWithoutLogsStartsFromNow() throws Exception {
+    vm("cat", "\"cmd\":[\"sh\",\"-c\",\"echo before; cat\"],\"interactive\":true");
+    for (int i = 0;
+        i < 100 && !call("GET", "/v1/vms/cat/logs", null).text().contains("before");
+        i++) {
+      Thread.sleep(50);
+    }
+    try (Upgrade u = upgrade("POST", "/v1/vms/cat/attach?stdin=true&stdinOnce=true", null)) {
+      assertThat(u.status).isEqualTo(101);
+      u.send("now\n");
+      u.halfClose();
+      assertThat(u.readMultiplexed()).containsExactly(Map.entry(1, "now\n"));
+    }
+  }
+
+  @Test
+  void aTerminalExecIsOneRawStreamAndResizes() throws Exception {
+    vm("box", "\"cmd\":[\"sleep\",\"30\"]");
+    String id =
+        createExec(
+            "box",
+            "{\"cmd\":[\"sh\",\"-c\",\"read x; echo \\\"$TERM $x\\\"; echo e >&2\"],"
+                + "\"tty\":true,\"stdin\":true,\"consoleSize\":[24,80]}");
+    try (Upgrade u = upgrade("POST", "/v1/exec/" + id + "/start", "{}")) {
+      assertThat(u.status).isEqualTo(101);
+      assertThat(u.headers).containsEntry("content-type", Multiplexed.RAW_MEDIA_TYPE);
+      assertThat(exec(id)).containsEntry("running", true).containsEntry("tty", true);
+      assertThat(call("POST", "/v1/exec/" + id + "/resize?h=30&w=100", null).status())
+          .isEqualTo(200);
+      assertThat(call("POST", "/v1/exec/" + id + "/resize?w=100", null).status()).isEqualTo(400);
+      u.send("hi\n");
+      u.halfClose();
+      // raw: no frame headers; the env got TERM=xterm from the -t merge
+      assertThat(new String(u.in.readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo("xterm hi\ne\n");
+    }
+    String vmId = (String) exec(id).get("vmId");
+    assertThat(d.vms.resizes(vmId)).containsExactly("exec 30x100");
+    // ended: resizing it is a conflict
+    assertThat(call("POST", "/v1/exec/" + id + "/resize?h=30&w=100", null).status()).isEqualTo(409);
+  }
+
+  @Test
   void detachKeysLeaveTheVmRunning() throws Exception {
     vm("cat", "\"cmd\":[\"cat\"],\"interactive\":true,\"tty\":true");
     try (Upgrade u = upgrade("POST", "/v1/vms/cat/attach?stdin=1&detachKeys=ctrl-x,x", null)) {
@@ -354,6 +397,8 @@ class SessionApiTest {
     assertThat(Files.readString(dest.resolve("data/a.txt"))).isEqualTo("alpha");
 
     assertThat(call("GET", "/v1/vms/box/archive?path=" + dir.resolve("nope"), null).status())
+        .isEqualTo(404);
+    assertThat(call("HEAD", "/v1/vms/box/archive?path=" + dir.resolve("nope"), null).status())
         .isEqualTo(404);
     r = put("/v1/vms/box/archive?path=" + dir.resolve("nope"), tar);
     assertThat(r.status()).isEqualTo(404);

@@ -8,7 +8,6 @@ import dev.inferno.kiln.protocol.ExitReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -218,9 +217,5 @@ final class ProcessGuestExec implements GuestExec {
     public void close() {
       // the pumps keep draining into the queue, which nobody reads: the process never blocks
     }
-  }
-
-  static String text(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

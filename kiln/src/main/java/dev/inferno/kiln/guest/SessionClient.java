@@ -570,6 +570,7 @@ final class SessionClient implements GuestExec {
     @Override
     public Output read() throws IOException, InterruptedException {
       Output o;
+      boolean grant;
       lock.lock();
       try {
         while (buffer.isEmpty() && !outputDone()) {
@@ -580,11 +581,14 @@ final class SessionClient implements GuestExec {
           return null;
         }
         credit[o.stream()] += o.bytes().length;
+        grant = !ended; // after CLOSED the guest forgot the session
       } finally {
         lock.unlock();
       }
-      // the bytes were taken: the guest may send as much again
-      conn.sendQuietly(new Frame.Window(id, o.stream(), o.bytes().length));
+      if (grant) {
+        // the bytes were taken: the guest may send as much again
+        conn.sendQuietly(new Frame.Window(id, o.stream(), o.bytes().length));
+      }
       return o;
     }
 

@@ -156,7 +156,6 @@ class SessionClientTest {
 
     g.send(new Frame.Data(1, 1, "out".getBytes(StandardCharsets.UTF_8)));
     g.send(new Frame.Data(1, 2, "err!".getBytes(StandardCharsets.UTF_8)));
-    g.send(new Frame.Eof(1, 1)).send(new Frame.Eof(1, 2)).send(new Frame.Closed(1, DONE));
     ExecProcess.Output o = p.read();
     assertThat(o.stream()).isEqualTo(1);
     assertThat(new String(o.bytes(), StandardCharsets.UTF_8)).isEqualTo("out");
@@ -164,8 +163,13 @@ class SessionClientTest {
     o = p.read();
     assertThat(o.stream()).isEqualTo(2);
     assertThat(g.next(Frame.Window.class)).isEqualTo(new Frame.Window(1, 2, 4));
-    assertThat(p.read()).isNull();
+    // the last bytes, then CLOSED: read after it, they need no credit any more
+    g.send(new Frame.Data(1, 1, "bye".getBytes(StandardCharsets.UTF_8)));
+    g.send(new Frame.Eof(1, 1)).send(new Frame.Eof(1, 2)).send(new Frame.Closed(1, DONE));
     assertThat(p.exit().get(10, TimeUnit.SECONDS)).isEqualTo(DONE);
+    assertThat(p.read().bytes()).isEqualTo("bye".getBytes(StandardCharsets.UTF_8));
+    assertThat(p.read()).isNull();
+    assertThat(g.poll(100)).as("no WINDOW for a closed session").isNull();
 
     // a second session gets the next id; late frames of the finished one are ignored
     g.send(new Frame.Data(1, 1, new byte[] {1}));
@@ -248,12 +252,13 @@ class SessionClientTest {
     GuestExec exec = exec();
     FakeInitSession g = guest();
     ExecProcess p = open(exec, g, cmd(false, false), 5);
+    ExecProcess barrier = open(exec, g, cmd(false, false), 6);
     output(g, 1, 1, bytes(5000, 1));
     output(g, 1, 2, bytes(700, 2));
-    // wait until kiln buffered both: a frame kiln sends after them (a resize) orders them
-    p.resize(1, 1);
-    g.next(Frame.Resize.class);
-    Thread.sleep(50);
+    // one reader takes the frames in order: once session 2's byte is read, session 1's are buffered
+    g.send(new Frame.Data(2, 1, new byte[] {1}));
+    assertThat(barrier.read().bytes()).containsExactly(1);
+    assertThat(g.next(Frame.Window.class)).isEqualTo(new Frame.Window(2, 1, 1));
     p.close();
     List<Frame.Window> grants = List.of(g.next(Frame.Window.class), g.next(Frame.Window.class));
     assertThat(grants)

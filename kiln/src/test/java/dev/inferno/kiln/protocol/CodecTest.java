@@ -31,7 +31,15 @@ class CodecTest {
                     new GuestMetrics.Memory(4, 5, 6),
                     new GuestMetrics.Disk(7, 8),
                     new GuestMetrics.Network(9, 10),
-                    11)));
+                    11)),
+            new Frame.Open(-1, "{\"kind\":\"top\"}"),
+            new Frame.Started(1, 4242),
+            new Frame.Data(2, Frame.Data.STDERR, new byte[] {0, 'I', 'F', 1}),
+            new Frame.Eof(3, Frame.Data.STDIN),
+            new Frame.Window(4, Frame.Data.STDOUT, 0xFFFF_FFFFL),
+            new Frame.Resize(5, 65535, 1),
+            new Frame.Signal(6, 9),
+            new Frame.Closed(7, new ExitReport(137, 9, false, 1, 2, "the VM stopped")));
     FrameDecoder d = new FrameDecoder();
     List<Frame> got = new ArrayList<>();
     for (Frame f : frames) {
@@ -99,6 +107,40 @@ class CodecTest {
       i += n;
     }
     assertThat(got).containsExactlyElementsOf(sent);
+  }
+
+  @Test
+  void sessionFramesShorterThanTheirFixedFieldsAreSkipped() {
+    FrameDecoder d = new FrameDecoder();
+    for (FrameType t :
+        List.of(
+            FrameType.OPEN,
+            FrameType.STARTED,
+            FrameType.DATA,
+            FrameType.EOF,
+            FrameType.WINDOW,
+            FrameType.RESIZE,
+            FrameType.SIGNAL,
+            FrameType.CLOSED)) {
+      byte[] b = Codec.encodeRaw(t.code(), new byte[3]);
+      d.feed(b, 0, b.length);
+    }
+    byte[] badReport = Codec.encodeRaw(FrameType.CLOSED.code(), new byte[] {0, 0, 0, 1, '{'});
+    d.feed(badReport, 0, badReport.length);
+    assertThat(d.next()).isNull();
+    assertThat(d.malformedFrames()).isEqualTo(9);
+  }
+
+  @Test
+  void rejectsOversizedSessionDataAndOutOfRangeFields() {
+    assertThatThrownBy(() -> Codec.encode(new Frame.Data(1, 1, new byte[Frame.Data.MAX_DATA + 1])))
+        .isInstanceOf(ProtocolException.class);
+    assertThat(Codec.encode(new Frame.Data(1, 1, new byte[Frame.Data.MAX_DATA])))
+        .hasSize(Codec.HEADER_SIZE + Codec.MAX_PAYLOAD);
+    assertThatThrownBy(() -> new Frame.Window(1, 1, 1L << 32))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Frame.Resize(0, 65536, 1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -57,13 +57,30 @@ public final class DaemonClient {
     try {
       return http.send(method, path, headers, in, length);
     } catch (UnixHttpClient.UnreachableException e) {
-      throw new CliException(
-          "cannot reach the inferno daemon at "
-              + socket
-              + " ("
-              + reason((IOException) e.getCause())
-              + "): is it running? Start it with `sudo inferno server`, or point --socket /"
-              + " INFERNO_SOCKET at it");
+      throw unreachable(e);
+    }
+  }
+
+  private CliException unreachable(UnixHttpClient.UnreachableException e) {
+    return new CliException(
+        "cannot reach the inferno daemon at "
+            + socket
+            + " ("
+            + reason((IOException) e.getCause())
+            + "): is it running? Start it with `sudo inferno server`, or point --socket /"
+            + " INFERNO_SOCKET at it");
+  }
+
+  /**
+   * Sends a request (JSON body or null) asking to upgrade to a raw stream (attach, exec start); the
+   * caller checks {@link UnixHttpClient.Response#upgraded}.
+   */
+  public UnixHttpClient.Response upgrade(String method, String path, String json)
+      throws IOException {
+    try {
+      return http.upgrade(method, path, Map.of("User-Agent", "inferno-cli"), json);
+    } catch (UnixHttpClient.UnreachableException e) {
+      throw unreachable(e);
     }
   }
 

@@ -111,7 +111,10 @@ public final class Main {
     }
   }
 
-  /** A verb failed: one line saying why; 125 for run (Docker's code for its own failures). */
+  /**
+   * A verb failed: one line saying why; 125 for run and for bad input (Docker's code for its own
+   * failures), else 1.
+   */
   private static int failed(Exception ex, Object verb, PrintWriter err) {
     String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
     if (!(ex instanceof CliException) && ex instanceof java.io.IOException) {
@@ -119,7 +122,8 @@ public final class Main {
     }
     err.println("inferno: " + msg);
     err.flush();
-    return verb instanceof RunCommand ? 125 : 1;
+    boolean badInput = ex instanceof CliException c && c.badInput();
+    return verb instanceof RunCommand || badInput ? 125 : 1;
   }
 
   private static boolean isDaemonVerb(String verb) {
@@ -129,6 +133,10 @@ public final class Main {
   /** Every subcommand, in help order. */
   static final String[] COMMANDS = {
     "run",
+    "exec",
+    "attach",
+    "cp",
+    "top",
     "stop",
     "kill",
     "rm",
@@ -161,6 +169,10 @@ public final class Main {
     }
     return switch (name) {
       case "run" -> new RunCommand();
+      case "exec" -> new SessionCommands.Exec();
+      case "attach" -> new SessionCommands.Attach();
+      case "cp" -> new CpCommand();
+      case "top" -> new SessionCommands.Top();
       case "stop" -> new VmCommands.Stop();
       case "kill" -> new VmCommands.Kill();
       case "rm" -> new VmCommands.Rm();

@@ -28,6 +28,10 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 final class RunCommand implements Verb {
   private final OptionSpec detachOpt =
       Verb.flag("run in the background and print the VM id", "-d", "--detach");
+  private final OptionSpec interactiveOpt =
+      Verb.flag("keep stdin open and send our input to the VM", "-i", "--interactive");
+  private final OptionSpec ttyOpt = Verb.flag("give the VM's process a terminal", "-t", "--tty");
+  private final OptionSpec detachKeysOpt = SessionCommands.detachKeysOption();
   private final OptionSpec rmOpt = Verb.flag("remove the VM when it exits", "--rm");
   private final OptionSpec nameOpt =
       Verb.option(String.class, "name", "a name for the VM", "--name");
@@ -97,6 +101,9 @@ final class RunCommand implements Verb {
     CommandSpec spec =
         Verb.command(this, "run", "Create and start a VM from an image.")
             .addOption(detachOpt)
+            .addOption(interactiveOpt)
+            .addOption(ttyOpt)
+            .addOption(detachKeysOpt)
             .addOption(rmOpt)
             .addOption(nameOpt)
             .addOption(envOpt)
@@ -135,7 +142,11 @@ final class RunCommand implements Verb {
     if (!List.of("missing", "always", "never").contains(pull)) {
       throw new CliException("invalid --pull " + pull + ": missing, always or never");
     }
+    boolean interactive = interactiveOpt.getValue();
+    boolean tty = ttyOpt.getValue();
     RunRequest req = request();
+    // before anything is pulled or created: -it needs a terminal
+    Terminal term = detach ? null : SessionCommands.terminal(tty, interactive);
     DaemonClient client = Main.client();
     if (pull.equals("always") || (pull.equals("missing") && !present(client))) {
       if (pull.equals("missing")) {
@@ -148,12 +159,43 @@ final class RunCommand implements Verb {
     }
     req = req.withPull("never"); // pulled above if it had to be
     if (detach) {
-      Created c = client.call("POST", "/v1/vms", req, Created.class);
-      warn(c);
+      Created c = create(client, req, tty, interactive, null);
       System.out.println(c.id());
       return 0;
     }
+    if (tty || interactive) {
+      // -t without -i: no raw mode, but the guest's terminal starts at our size all the same
+      Terminal sized = term != null ? term : tty ? Terminal.ofStdin() : null;
+      Created c = create(client, req, tty, interactive, sized == null ? null : sized.size());
+      if (term == null) {
+        AtomicInteger interrupts = new AtomicInteger();
+        Interrupts.install(() -> interrupt(client, c.id(), interrupts.incrementAndGet()));
+      }
+      // with -i our end of input ends the VM's (stdinOnce); with -t and -i keys are bytes
+      return SessionCommands.attach(
+          client, c.id(), interactive, interactive, true, detachKeysOpt.getValue(), term);
+    }
     return attached(client, req);
+  }
+
+  /**
+   * Creates and starts the VM; with -t or -i the request also asks for a terminal, an open stdin
+   * and the terminal's size.
+   */
+  private static Created create(
+      DaemonClient client, RunRequest req, boolean tty, boolean interactive, int[] size)
+      throws IOException {
+    RunRequest r =
+        !tty && !interactive
+            ? req
+            : req.toBuilder()
+                .tty(tty ? Boolean.TRUE : null)
+                .interactive(interactive ? Boolean.TRUE : null)
+                .consoleSize(size == null ? null : List.of(size[0], size[1]))
+                .build();
+    Created c = client.call("POST", "/v1/vms", r, Created.class);
+    warn(c);
+    return c;
   }
 
   private boolean present(DaemonClient client) throws IOException {

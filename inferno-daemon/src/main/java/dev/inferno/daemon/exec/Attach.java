@@ -19,8 +19,8 @@ import java.util.logging.Logger;
  * record of it: with {@code logs} from the start, else from now) until the VM exited and all of it
  * was written; input goes to the main process's stdin through the detach-key scan, when asked
  * ({@code stdin}) and the VM was created interactive — otherwise it is read and dropped. The
- * client's half-close sends EOF to the guest only with {@code stdinOnce}; the detach keys close the
- * connection and leave the VM running.
+ * client's half-close sends EOF to the guest only with {@code stdinOnce}; the detach keys (with a
+ * terminal only, as Docker) close the connection and leave the VM running.
  */
 public final class Attach {
   private static final Logger LOG = Logger.getLogger(Attach.class.getName());
@@ -58,7 +58,9 @@ public final class Attach {
               // the VM exited and every record was written: the stream is over
               s.close();
             });
-    boolean detached = pumpInput(s.input(), forward ? guest.mainStdin() : null, o);
+    // as Docker: the detach keys apply with a terminal only (piped bytes are data, any of them)
+    Options input = tty ? o : new Options(o.stdin(), o.logs(), o.stdinOnce(), null);
+    boolean detached = pumpInput(s.input(), forward ? guest.mainStdin() : null, input);
     if (detached) {
       output.interrupt();
       s.close();
@@ -93,7 +95,10 @@ public final class Attach {
     try {
       for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
         pass.reset();
-        boolean detach = o.keys().scan(buf, 0, n, pass);
+        boolean detach = o.keys() != null && o.keys().scan(buf, 0, n, pass);
+        if (o.keys() == null) {
+          pass.write(buf, 0, n);
+        }
         if (stdin != null && pass.size() > 0) {
           stdin.write(pass.toByteArray());
           stdin.flush();
@@ -102,7 +107,7 @@ public final class Attach {
           return true;
         }
       }
-      byte[] rest = o.keys().pending();
+      byte[] rest = o.keys() == null ? new byte[0] : o.keys().pending();
       if (stdin != null) {
         stdin.write(rest);
         if (o.stdinOnce()) {

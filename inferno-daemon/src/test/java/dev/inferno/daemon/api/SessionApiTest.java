@@ -254,6 +254,17 @@ class SessionApiTest {
   }
 
   @Test
+  void withoutATerminalTheDetachKeysAreData() throws Exception {
+    vm("pipe", "\"cmd\":[\"cat\"],\"interactive\":true");
+    try (Upgrade u =
+        upgrade("POST", "/v1/vms/pipe/attach?stdin=1&stdinOnce=1&detachKeys=ctrl-x,x", null)) {
+      u.send("one\u0018x two\n");
+      u.halfClose();
+      assertThat(u.readMultiplexed()).containsExactly(Map.entry(1, "one\u0018x two\n"));
+    }
+  }
+
+  @Test
   void attachWithoutLogsStartsFromNow() throws Exception {
     vm("cat", "\"cmd\":[\"sh\",\"-c\",\"echo before; cat\"],\"interactive\":true");
     for (int i = 0;
@@ -298,13 +309,14 @@ class SessionApiTest {
 
   @Test
   void detachKeysLeaveTheVmRunning() throws Exception {
-    vm("cat", "\"cmd\":[\"cat\"],\"interactive\":true");
+    vm("cat", "\"cmd\":[\"cat\"],\"interactive\":true,\"tty\":true");
     try (Upgrade u = upgrade("POST", "/v1/vms/cat/attach?stdin=1&detachKeys=ctrl-x,x", null)) {
       assertThat(u.status).isEqualTo(101);
+      assertThat(u.headers).containsEntry("content-type", Multiplexed.RAW_MEDIA_TYPE);
       u.send("one\n\u0018y\n\u0018x never\n");
       // the server closed the connection at the keys; what came before reached cat
-      Map<Integer, String> got = u.readMultiplexed();
-      assertThat(got.getOrDefault(1, "")).isIn("", "one\n", "one\n\u0018y\n");
+      String got = new String(u.in.readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(got).isIn("", "one\n", "one\n\u0018y\n");
     }
     Map<String, Object> vm = Json.parseObject(call("GET", "/v1/vms/cat", null).text());
     assertThat(vm).containsEntry("state", "running");

@@ -21,7 +21,8 @@ import java.util.Map;
  * Just enough HTTP/1.1 over a unix socket (the JDK's HttpClient cannot dial one), on JDK types only
  * so the CLI starts fast. One request per connection ({@code Connection: close}); response bodies
  * framed by Content-Length, chunked encoding or the connection closing are all returned as a plain
- * stream.
+ * stream. {@link #upgrade} asks for Docker's {@code Upgrade: tcp} instead: after a 101 the
+ * connection is a raw two-way stream ({@link Response#body}, {@link Response#output}).
  */
 public final class UnixHttpClient {
   private static final byte[] CRLF = {'\r', '\n'};
@@ -52,6 +53,26 @@ public final class UnixHttpClient {
       return status >= 200 && status < 300;
     }
 
+    /** The server switched protocols ({@link #upgrade}): body and output are the raw stream. */
+    public boolean upgraded() {
+      return status == 101;
+    }
+
+    /**
+     * After an upgrade, the write side of the connection (unbuffered: every write is sent). Reads
+     * of {@link #body} and writes here may run in two threads at once.
+     */
+    public OutputStream output() {
+      return Channels.newOutputStream(channel);
+    }
+
+    /**
+     * After an upgrade, ends our side of the stream (the server reads end of file); reads go on.
+     */
+    public void shutdownOutput() throws IOException {
+      channel.shutdownOutput();
+    }
+
     /** Reads the whole body as UTF-8 and closes the response. */
     public String text() throws IOException {
       try (this) {
@@ -61,7 +82,8 @@ public final class UnixHttpClient {
 
     @Override
     public void close() throws IOException {
-      if (channel.isOpen()) {
+      if (channel.isOpen() && !upgraded()) {
+        // (upgraded: another thread may be blocked reading, which configureBlocking would wait for)
         // non-blocking first: closing a connected blocking channel initialises the JDK's IP
         // networking (InetAddress, socket options) only to ask whether to shut its output down
         // first, which Linux does not need; a few ms of every CLI command
@@ -69,6 +91,26 @@ public final class UnixHttpClient {
       }
       channel.close();
     }
+  }
+
+  /**
+   * Sends a request with an optional JSON body asking to upgrade the connection to a raw stream
+   * (Docker's attach and exec start: {@code Connection: Upgrade}, {@code Upgrade: tcp}). A 101
+   * answer is {@link Response#upgraded}: its body is what the server sends from then on (including
+   * any bytes that came with the headers) and {@link Response#output} what we send; any other
+   * answer is an ordinary response.
+   */
+  public Response upgrade(String method, String path, Map<String, String> headers, String json)
+      throws IOException {
+    Map<String, String> h = new LinkedHashMap<>(headers);
+    h.put("Connection", "Upgrade");
+    h.put("Upgrade", "tcp");
+    byte[] b = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+    if (b != null) {
+      h.put("Content-Type", "application/json");
+    }
+    return send(
+        method, path, h, b == null ? null : new ByteArrayInputStream(b), b == null ? -1 : b.length);
   }
 
   /** Sends a request with an optional JSON body. */
@@ -97,7 +139,10 @@ public final class UnixHttpClient {
       OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 65536);
       StringBuilder head = new StringBuilder();
       head.append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
-      head.append("Host: localhost\r\nConnection: close\r\n");
+      head.append("Host: localhost\r\n");
+      if (!headers.containsKey("Connection")) {
+        head.append("Connection: close\r\n");
+      }
       headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
       boolean chunked = in != null && length < 0;
       if (in != null) {
@@ -234,7 +279,9 @@ public final class UnixHttpClient {
       }
     }
     InputStream body;
-    if (code / 100 == 1 || code == 204 || code == 304 || method.equals("HEAD")) {
+    if (code == 101) {
+      body = is; // the raw stream: what followed the headers is already in is's buffer
+    } else if (code / 100 == 1 || code == 204 || code == 304 || method.equals("HEAD")) {
       body = InputStream.nullInputStream(); // no body, whatever the headers say (RFC 9112 6.3)
     } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
       body = new ChunkedInputStream(is);

@@ -207,4 +207,92 @@ class UnixHttpClientTest {
     assertThat(r.status()).isEqualTo(413);
     assertThat(r.text()).isEqualTo("no");
   }
+
+  /**
+   * An upgrade server: checks the upgrade headers, answers 101 with the first output bytes in the
+   * same write, then echoes every byte back while reading, and after our end of file writes "EOF"
+   * and closes.
+   */
+  private CompletableFuture<String> serveUpgrade() throws IOException {
+    Path sock = dir.resolve("s.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(sock));
+    CompletableFuture<String> head = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(() -> {
+          try (SocketChannel c = server.accept()) {
+            InputStream in = Channels.newInputStream(c);
+            StringBuilder seen = new StringBuilder();
+            String line;
+            int length = 0;
+            while (!(line = UnixHttpClient.line(in)).isEmpty()) {
+              seen.append(line).append('\n');
+              if (line.startsWith("Content-Length: ")) {
+                length = Integer.parseInt(line.substring(16));
+              }
+            }
+            seen.append(new String(in.readNBytes(length), StandardCharsets.UTF_8));
+            head.complete(seen.toString());
+            c.write(
+                ByteBuffer.wrap(
+                    ("HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nhello ")
+                        .getBytes(StandardCharsets.ISO_8859_1)));
+            byte[] buf = new byte[4096];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+              c.write(ByteBuffer.wrap(buf, 0, n));
+            }
+            c.write(ByteBuffer.wrap("EOF".getBytes(StandardCharsets.ISO_8859_1)));
+          } catch (IOException | RuntimeException e) {
+            head.completeExceptionally(e);
+          }
+        });
+    return head;
+  }
+
+  @Test
+  void upgradeGivesARawTwoWayStreamWithTheBytesThatCameWithTheHeaders() throws Exception {
+    CompletableFuture<String> head = serveUpgrade();
+    try (UnixHttpClient.Response r =
+        client().upgrade("POST", "/v1/exec/x/start", Map.of(), "{\"detach\":false}")) {
+      assertThat(r.upgraded()).isTrue();
+      assertThat(head.get())
+          .contains("POST /v1/exec/x/start HTTP/1.1\n")
+          .contains("Connection: Upgrade\n")
+          .contains("Upgrade: tcp\n")
+          .doesNotContain("Connection: close")
+          .endsWith("\n{\"detach\":false}");
+      assertThat(new String(r.body().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("hello ");
+      // a reader blocked on the stream while another thread writes: both directions at once
+      CompletableFuture<byte[]> rest =
+          CompletableFuture.supplyAsync(() -> {
+            try {
+              return r.body().readAllBytes();
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
+      Thread.sleep(100);
+      byte[] big = new byte[1 << 20];
+      new java.util.Random(7).nextBytes(big);
+      r.output().write(big);
+      r.shutdownOutput();
+      byte[] got = rest.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(got).hasSize(big.length + 3);
+      assertThat(java.util.Arrays.copyOf(got, big.length)).isEqualTo(big);
+      assertThat(new String(got, big.length, 3, StandardCharsets.UTF_8)).isEqualTo("EOF");
+    }
+  }
+
+  @Test
+  void anUpgradeRefusedIsAnOrdinaryResponse() throws Exception {
+    serve(
+        "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n"
+            + "{\"message\":\"not running\"}");
+    try (UnixHttpClient.Response r = client().upgrade("POST", "/v1/vms/a/attach", Map.of(), null)) {
+      assertThat(r.upgraded()).isFalse();
+      assertThat(r.status()).isEqualTo(409);
+      assertThat(r.text()).isEqualTo("{\"message\":\"not running\"}");
+    }
+  }
 }

@@ -2,7 +2,7 @@
 //! runs the work with its stdin/stdout/stderr on pipes, so a large copy never stalls init's loop. The work itself
 //! is archive.rs, pathstat.rs and top.rs.
 
-use crate::process::Started;
+use crate::process::{Started, Stdio};
 use crate::spec::Failure;
 use crate::sys;
 use std::io::{Read, Write};
@@ -55,18 +55,9 @@ impl Builtin {
     /// stderr.
     pub fn spawn(&self) -> Result<(Started, bool, bool), Failure> {
         let reads = matches!(self, Builtin::ArchivePut(_));
-        let pipe = || sys::do_pipe(sys::O_CLOEXEC).map_err(|e| Failure::setup(format!("pipe: {e}")));
-        let close = |fds: &[i32]| fds.iter().for_each(|&fd| sys::do_close(fd));
-        let (out_r, out_w) = pipe()?;
-        let (err_r, err_w) = pipe().inspect_err(|_| close(&[out_r, out_w]))?;
-        let stdin = if reads {
-            pipe()
-        } else {
-            sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
-                .map(|null| (null, -1))
-                .map_err(|e| Failure::setup(format!("cannot open /dev/null: {e}")))
-        };
-        let (in_r, in_w) = stdin.inspect_err(|_| close(&[out_r, out_w, err_r, err_w]))?;
+        let stdio = Stdio::pipes(reads)?;
+        let [in_r, out_w, err_w] = stdio.child;
+        let (out_r, err_r, in_w) = (stdio.out_r, stdio.err_r, stdio.in_w);
         let pid = sys::do_fork();
         if let Ok(0) = pid {
             // Child. init is single-threaded, so the child may run ordinary Rust code.
@@ -96,15 +87,11 @@ impl Builtin {
             }
             sys::exit_now(0);
         }
-        for fd in [in_r, out_w, err_w] {
-            sys::do_close(fd);
-        }
+        stdio.close_child();
         let pid = match pid {
             Ok(p) => p,
             Err(e) => {
-                for fd in [out_r, err_r, in_w] {
-                    sys::do_close(fd);
-                }
+                stdio.close_ours();
                 return Err(Failure::setup(format!("fork: {e}")));
             }
         };

@@ -57,18 +57,17 @@ fn candidates(argv0: &str, env: &[String]) -> Vec<String> {
 }
 
 /// The process's standard streams, as `s.tty` and `s.stdin` ask (PROTOCOL.md §10): the child's ends and init's.
-struct Stdio {
+pub(crate) struct Stdio {
     /// The child's fds 0, 1, 2.
-    child: [i32; 3],
-    out_r: i32,
-    err_r: i32,
-    in_w: i32,
+    pub(crate) child: [i32; 3],
+    pub(crate) out_r: i32,
+    pub(crate) err_r: i32,
+    pub(crate) in_w: i32,
     master: i32,
 }
 
 impl Stdio {
     fn new(s: &Process) -> Result<Stdio, Failure> {
-        let pipe = || sys::do_pipe(sys::O_CLOEXEC).map_err(|e| Failure::setup(format!("pipe: {e}")));
         if s.tty {
             let (master, slave) =
                 sys::open_pty().map_err(|e| Failure::setup(format!("cannot open a pseudo-terminal: {e}")))?;
@@ -88,10 +87,17 @@ impl Stdio {
                 }
             };
         }
+        Stdio::pipes(s.stdin)
+    }
+
+    /// stdout and stderr as two pipes, stdin a pipe when `stdin` (else /dev/null): for execs and for init's own
+    /// forked children (builtin.rs).
+    pub(crate) fn pipes(stdin: bool) -> Result<Stdio, Failure> {
+        let pipe = || sys::do_pipe(sys::O_CLOEXEC).map_err(|e| Failure::setup(format!("pipe: {e}")));
         let close = |fds: &[i32]| fds.iter().for_each(|&fd| sys::do_close(fd));
         let (out_r, out_w) = pipe()?;
         let (err_r, err_w) = pipe().inspect_err(|_| close(&[out_r, out_w]))?;
-        let stdin = if s.stdin {
+        let stdin = if stdin {
             pipe()
         } else {
             sys::do_open("/dev/null", sys::O_RDONLY | sys::O_CLOEXEC, 0)
@@ -103,7 +109,7 @@ impl Stdio {
     }
 
     /// After fork, in the parent: the child's ends are the child's.
-    fn close_child(&self) {
+    pub(crate) fn close_child(&self) {
         sys::do_close(self.child[0]);
         if self.child[1] != self.child[0] {
             sys::do_close(self.child[1]);
@@ -111,7 +117,7 @@ impl Stdio {
         }
     }
 
-    fn close_ours(&self) {
+    pub(crate) fn close_ours(&self) {
         for fd in [self.out_r, self.err_r, self.in_w, self.master] {
             sys::do_close(fd);
         }

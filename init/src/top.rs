@@ -9,19 +9,23 @@ use crate::spec;
 
 /// The unit of /proc/<pid>/stat's times: USER_HZ, 100 on every Linux architecture the guest runs on.
 const HZ: u64 = 100;
+/// The kernel's thread daemon: every kernel thread is it or its child.
+const KTHREADD: u32 = 2;
 const TITLES: [&str; 8] = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"];
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// `{"Titles":[…],"Processes":[[…],…]}` of every process under `proc_root`, by pid; users named through the
-/// guest's /etc/passwd.
+/// `{"Titles":[…],"Processes":[[…],…]}` of the VM's processes under `proc_root`, by pid; users named through the
+/// guest's /etc/passwd. As `docker top` lists a container's processes and not the host's, kernel threads (kthreadd
+/// and its children) and the process asking (init's child serving this session) are left out; init, PID 1, stays.
 pub fn top_json(proc_root: &str) -> String {
     let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    render(proc_root, &passwd, now)
+    render(proc_root, &passwd, now, std::process::id())
 }
 
-/// top_json with the passwd text and the current time given (the tests' fake /proc needs a fixed "now").
-pub fn render(proc_root: &str, passwd: &str, now: i64) -> String {
+/// top_json with the passwd text, the current time and the pid to leave out given (the tests' fake /proc needs a
+/// fixed "now").
+pub fn render(proc_root: &str, passwd: &str, now: i64, asking: u32) -> String {
     let boot = fs::read_to_string(format!("{proc_root}/stat"))
         .ok()
         .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ")?.trim().parse::<i64>().ok()))
@@ -36,6 +40,7 @@ pub fn render(proc_root: &str, passwd: &str, now: i64) -> String {
     pids.sort_unstable();
     let rows: Vec<Value> = pids
         .into_iter()
+        .filter(|&pid| pid != asking)
         .filter_map(|pid| row(proc_root, pid, passwd, boot, uptime, now)) // a process that exited meanwhile: gone
         .map(|cells| Value::Array(cells.into_iter().map(string).collect()))
         .collect();
@@ -53,6 +58,9 @@ fn row(proc_root: &str, pid: u32, passwd: &str, boot: i64, uptime: f64, now: i64
     let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
     let field = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
     let (state, ppid, tty_nr) = (*f.first()?, field(1)?, field(4)?);
+    if pid == KTHREADD || ppid == KTHREADD as i64 {
+        return None; // the guest kernel's own threads are not the workload's
+    }
     let cpu_ticks = (field(11)? + field(12)?) as u64;
     let start_ticks = field(19)? as u64;
 
@@ -158,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn lists_processes_as_ps_ef_does() {
+    fn lists_the_vms_processes_as_ps_ef_does() {
         let proc = TempDir::new("top");
         let now = 1_796_385_000; // 2026-12-04T11:50:00Z
         let boot = now - 2 * 86_400;
@@ -166,7 +174,9 @@ mod tests {
         fs::write(proc.path("uptime"), "172800.00 300000.00\n").unwrap();
         let passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n";
         process(&proc, 1, "init", "S", 0, 0, (8_640_000, 500), 5, 0, &["/inferno/init"]);
-        process(&proc, 2, "kthreadd", "S", 0, 0, (0, 0), 5, 0, &[]);
+        process(&proc, 2, "kthreadd", "S", 0, 0, (0, 0), 5, 0, &[]); // kernel threads: left out
+        process(&proc, 9, "kworker/0:0", "I", 2, 0, (0, 0), 5, 0, &[]);
+        process(&proc, 60, "init", "R", 1, 0, (0, 0), 5, 0, &["/inferno/init"]); // the asking child: left out
         process(
             &proc,
             42,
@@ -185,11 +195,10 @@ mod tests {
         let expected = concat!(
             r#"{"Titles":["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],"Processes":["#,
             r#"["root","1","0","50","Dec02","?","1-00:00:05","/inferno/init"],"#,
-            r#"["root","2","0","0","Dec02","?","00:00:00","[kthreadd]"],"#,
             r#"["1234","7","1","0","Dec03","ttyS0","00:00:00","[sh] <defunct>"],"#,
             r#"["nobody","42","1","99","11:33","pts/3","01:00:00","python3 -m http.server"]]}"#
         );
-        assert_eq!(render(proc.str(), passwd, now), expected);
+        assert_eq!(render(proc.str(), passwd, now, 60), expected);
     }
 
     #[test]
@@ -197,14 +206,14 @@ mod tests {
         let proc = TempDir::new("top-bytes");
         process(&proc, 9, "x", "S", 1, 0, (0, 0), 0, 0, &[]);
         fs::write(proc.path("9/stat"), b"9 (a\xff) b) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 1 1 0\n").unwrap();
-        let out = render(proc.str(), "", 0);
+        let out = render(proc.str(), "", 0, 0);
         assert!(out.contains("\"[a\u{fffd}) b]\"]"), "{out}");
     }
 
     #[test]
     fn an_empty_or_missing_proc_gives_no_processes() {
         let expected = r#"{"Titles":["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],"Processes":[]}"#;
-        assert_eq!(render("/no/such/proc", "", 0), expected);
+        assert_eq!(render("/no/such/proc", "", 0, 0), expected);
     }
 
     #[test]

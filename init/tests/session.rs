@@ -334,6 +334,9 @@ fn archive_stat_and_top_sessions_then_execs_end_with_the_main_process() {
         .map(|p| p.as_array().unwrap().last().unwrap().as_str().unwrap().to_string())
         .collect();
     assert!(cmds.iter().any(|c| c.starts_with("/bin/sh -c echo up")), "{cmds:?}");
+    // the VM's processes, as docker top lists a container's: init stays, kernel threads and the asking child go
+    assert_eq!(cmds.iter().filter(|c| c.as_str() == "/inferno/init").count(), 1, "{cmds:?}");
+    assert!(!cmds.iter().any(|c| c.starts_with('[')), "{cmds:?}");
 
     // an exec still running when the main process exits ends with the rest, and gets its CLOSED
     host.send_session(&Message::Open { session: 9, json: r#"{"kind":"exec","argv":["sleep","100"]}"#.into() });

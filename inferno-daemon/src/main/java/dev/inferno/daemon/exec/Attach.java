@@ -41,15 +41,16 @@ public final class Attach {
     boolean tty = Boolean.TRUE.equals(r.request().tty());
     boolean forward = o.stdin() && Boolean.TRUE.equals(r.request().interactive());
     OutputStream out = s.output();
+    // "from now" is the host's receive time of this moment, fixed before any input is forwarded: a
+    // cursor opened later by the output thread would miss the answer to the first input
+    LogQuery query =
+        o.logs() ? LogQuery.FOLLOW_ALL : new LogQuery(-1, java.time.Instant.now(), null, true);
     Thread output =
         Thread.ofVirtual()
             .name("attach-out-" + r.name())
             .start(() -> {
               try {
-                vms.logs(
-                    r,
-                    o.logs() ? LogQuery.FOLLOW_ALL : new LogQuery(0, null, null, true),
-                    f -> write(out, tty, f));
+                vms.logs(r, query, f -> write(out, tty, f));
               } catch (IOException e) {
                 LOG.log(Level.FINE, "attach client gone", e);
               } catch (InterruptedException e) {

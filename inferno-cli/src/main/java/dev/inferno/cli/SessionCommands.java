@@ -199,7 +199,7 @@ final class SessionCommands {
       String ref = vmParam.getValue();
       VmDetail d = client.call("GET", "/v1/vms/" + DaemonClient.enc(ref), null, VmDetail.class);
       if (d.state() != VmState.RUNNING) {
-        throw new CliException("You cannot attach to a stopped VM, start it first");
+        throw new CliException("You cannot attach to a stopped VM");
       }
       boolean stdin = !Boolean.TRUE.equals(noStdin.getValue());
       Terminal term = stdin ? Terminal.ofStdin() : null;

@@ -427,7 +427,7 @@ class InteractiveTest {
     awaitState("cp", "exited");
     var stopped = inferno.run("cp", "cp:/tmp/tree", again.toString());
     assertThat(stopped.code()).isEqualTo(1);
-    assertThat(stopped.err()).contains("start it first");
+    assertThat(stopped.err()).contains("is not running");
     inferno.run("rm", "cp");
   }
 }

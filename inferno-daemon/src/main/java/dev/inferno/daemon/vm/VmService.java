@@ -654,7 +654,7 @@ public final class VmService {
   public GuestExec guest(VmRecord r) {
     VmHandle vm = live.get(r.id());
     if (vm == null) {
-      throw ApiException.conflict("VM " + r.name() + " is not running: start it first");
+      throw ApiException.conflict("VM " + r.name() + " is not running");
     }
     return vm.exec()
         .orElseThrow(() ->

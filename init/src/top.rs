@@ -237,6 +237,12 @@ mod tests {
     fn agrees_with_ps_on_the_real_proc() {
         let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id();
+        // the child's argument area can read empty for a moment around its exec: compare a settled process
+        let cmdline = format!("/proc/{pid}/cmdline");
+        let settled = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while fs::read(&cmdline).map_or(true, |c| c.is_empty()) && std::time::Instant::now() < settled {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let top = crate::json::parse(&top_json("/proc")).unwrap();
         let ps = std::process::Command::new("ps")
             .env("TZ", "UTC")

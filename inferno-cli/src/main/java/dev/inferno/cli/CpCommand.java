@@ -93,7 +93,9 @@ final class CpCommand implements Verb {
       }
       if (r.status() == 409) {
         throw new CliException(
-            "VM " + p.vm() + " is not running: cp works on a running VM only (the guest has its disk)");
+            "VM "
+                + p.vm()
+                + " is not running: cp works on a running VM only (the guest has its disk)");
       }
       if (r.status() != 200) {
         throw new CliException(

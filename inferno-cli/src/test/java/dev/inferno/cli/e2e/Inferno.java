@@ -180,12 +180,27 @@ public final class Inferno implements AutoCloseable {
     return pb.start();
   }
 
+  /** Runs {@code inferno --socket S args…} with {@code input} as its stdin; waits secs at most. */
+  public Result runWithInput(byte[] input, int seconds, String... args) throws Exception {
+    return finish(spawn(args), input, seconds);
+  }
+
   public static Result finish(Process p, int seconds) throws Exception {
-    p.getOutputStream().close();
+    return finish(p, new byte[0], seconds);
+  }
+
+  /** Writes input to the process's stdin, closes it, and waits for the process and its output. */
+  public static Result finish(Process p, byte[] input, int seconds) throws Exception {
+    // readers first: a CLI that writes while we write its stdin must not block on a full pipe
     CompletableFuture<byte[]> out =
         CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
     CompletableFuture<byte[]> err =
         CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+    try (java.io.OutputStream in = p.getOutputStream()) {
+      in.write(input);
+    } catch (IOException e) {
+      // the CLI stopped reading (it failed): its output says why
+    }
     if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("inferno did not finish within " + seconds + " s");

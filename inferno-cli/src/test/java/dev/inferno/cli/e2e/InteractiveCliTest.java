@@ -2,12 +2,9 @@ package dev.inferno.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,38 +34,12 @@ class InteractiveCliTest {
     inferno.close();
   }
 
-  private Inferno.Result withInput(byte[] input, String... args) throws Exception {
-    Process p = inferno.spawn(args);
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    try (OutputStream in = p.getOutputStream()) {
-      in.write(input);
-    } catch (java.io.IOException e) {
-      // the CLI stopped reading (it failed): its output says why
-    }
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("inferno " + String.join(" ", args) + " did not finish");
-    }
-    return new Inferno.Result(
-        p.exitValue(),
-        new String(out.get(), StandardCharsets.UTF_8),
-        new String(err.get(), StandardCharsets.UTF_8));
-  }
-
-  private static byte[] read(InputStream in) {
-    try {
-      return in.readAllBytes();
-    } catch (java.io.IOException e) {
-      return new byte[0];
-    }
-  }
-
   @Test
   void runIPipesStdinToTheMainProcessAndEndsIt() throws Exception {
     var r =
-        withInput(
+        inferno.runWithInput(
             "one\ntwo\n".getBytes(StandardCharsets.UTF_8),
+            60,
             "run",
             "-i",
             "--rm",
@@ -91,7 +62,9 @@ class InteractiveCliTest {
     assertThat(r.err()).isEqualTo("err\n");
     var e = inferno.run("exec", "-e", "A=b c", "-w", "/tmp", "ex", "sh", "-c", "echo $A; pwd");
     assertThat(e.out()).as(e.toString()).isEqualTo("b c\n/tmp\n");
-    var i = withInput("x\ny\nz\n".getBytes(StandardCharsets.UTF_8), "exec", "-i", "ex", "wc", "-l");
+    var i =
+        inferno.runWithInput(
+            "x\ny\nz\n".getBytes(StandardCharsets.UTF_8), 60, "exec", "-i", "ex", "wc", "-l");
     assertThat(i.code()).as(i.toString()).isZero();
     assertThat(i.out().strip()).isEqualTo("3");
     var missing = inferno.run("exec", "ex", "no-such-command-here");

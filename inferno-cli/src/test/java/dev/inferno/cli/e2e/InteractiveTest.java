@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.model.json.Json;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,34 +78,6 @@ class InteractiveTest {
     return out;
   }
 
-  /** Runs the CLI with stdin from the given bytes; waits at most secs. */
-  private Inferno.Result withInput(byte[] input, int secs, String... args) throws Exception {
-    Process p = inferno.spawn(args);
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    try (OutputStream in = p.getOutputStream()) {
-      in.write(input);
-    } catch (java.io.IOException e) {
-      // the CLI stopped reading (it failed): its output says why
-    }
-    if (!p.waitFor(secs, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("inferno " + String.join(" ", args) + " did not finish");
-    }
-    return new Inferno.Result(
-        p.exitValue(),
-        new String(out.get(), StandardCharsets.UTF_8),
-        new String(err.get(), StandardCharsets.UTF_8));
-  }
-
-  private static byte[] read(InputStream in) {
-    try {
-      return in.readAllBytes();
-    } catch (java.io.IOException e) {
-      return new byte[0];
-    }
-  }
-
   /** Drives {@code inferno --socket S args…} through a real pty with these steps (pty_drive.py). */
   private String pty(int rows, int cols, List<String> steps, String... args) throws Exception {
     Path stepsFile = Files.createTempFile(dir, "steps", ".txt");
@@ -124,12 +95,9 @@ class InteractiveTest {
                 "--socket",
                 inferno.socket.toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("pty_drive finished").isTrue();
-    String transcript = new String(out.get(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(transcript).isZero();
-    return transcript;
+    var r = Inferno.finish(new ProcessBuilder(cmd).redirectErrorStream(true).start(), 240);
+    assertThat(r.code()).as(r.out()).isZero();
+    return r.out();
   }
 
   private String state(String vm) throws Exception {
@@ -152,20 +120,21 @@ class InteractiveTest {
   @Test
   void runIPipesStdinAndItsEndOfFile() throws Exception {
     var hello =
-        withInput("hello".getBytes(StandardCharsets.UTF_8), 120, "run", "-i", "--rm", IMAGE, "cat");
+        inferno.runWithInput(
+            "hello".getBytes(StandardCharsets.UTF_8), 120, "run", "-i", "--rm", IMAGE, "cat");
     assertThat(hello.code()).as(hello.toString()).isZero();
     assertThat(hello.out()).isEqualTo("hello");
 
     byte[] big = new byte[10 << 20];
     new Random(11).nextBytes(big);
     String want = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(big));
-    var sum = withInput(big, 240, "run", "-i", "--rm", IMAGE, "sha256sum");
+    var sum = inferno.runWithInput(big, 240, "run", "-i", "--rm", IMAGE, "sha256sum");
     assertThat(sum.code()).as(sum.toString()).isZero();
     assertThat(sum.out()).isEqualTo(want + "  -\n");
 
     // a workload that waits for the end of its input finishes once ours ends
     var eof =
-        withInput(
+        inferno.runWithInput(
             "a\nb\nc\n".getBytes(StandardCharsets.UTF_8),
             120,
             "run",
@@ -310,7 +279,8 @@ class InteractiveTest {
     var env = inferno.run("exec", "-e", "GREETING=hi there", "ex", "sh", "-c", "echo $GREETING");
     assertThat(env.out()).as(env.toString()).isEqualTo("hi there\n");
     var in =
-        withInput("x\ny\n".getBytes(StandardCharsets.UTF_8), 60, "exec", "-i", "ex", "wc", "-l");
+        inferno.runWithInput(
+            "x\ny\n".getBytes(StandardCharsets.UTF_8), 60, "exec", "-i", "ex", "wc", "-l");
     assertThat(in.code()).as(in.toString()).isZero();
     assertThat(in.out().strip()).isEqualTo("2");
     var missing = inferno.run("exec", "ex", "nosuch");

@@ -68,7 +68,7 @@ class TarTest {
 
   @Test
   void weUnpackWhatGnuTarWritesWithPaxNamesAndRename() throws Exception {
-    Path src = tree();
+    tree(); // dir/src, which GNU tar packs below
     Path tar = dir.resolve("gnu.tar");
     sh(dir, "tar", "--format=pax", "-cf", tar.toString(), "src");
     Path x = Files.createDirectory(dir.resolve("x"));

@@ -6,8 +6,9 @@
 #
 # The result is cached outside the repository in $INFERNO_CACHE/kernel/<key> (default ~/.cache/inferno), keyed by the
 # sha256 of the source tarball's version, the fragment and this recipe, so a machine builds it once (~22 min on 2
-# cores). When ../shared/kernel holds a prebuilt kernel from the same source and the same fragment, it is used
-# instead of compiling (checked against the checksums in its README); INFERNO_KERNEL_NO_SHARED=1 forces the build.
+# cores). When ../shared/kernel or one of its subdirectories holds a prebuilt kernel from the same source and the same
+# fragment, it is used instead of compiling (checked against the checksums in its README); INFERNO_KERNEL_NO_SHARED=1
+# forces the build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -42,20 +43,29 @@ mkdir -p "$cache/kernel"
 tmp=$(mktemp -d "$cache/kernel/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-shared=$root/../shared/kernel
-if [[ -z ${INFERNO_KERNEL_NO_SHARED:-} && -f $shared/fragment ]] && cmp -s "$shared/fragment" "$here/fragment" \
-  && grep -q "version $src_version" "$shared/README.md"; then
-  log "using the prebuilt kernel in $shared (same source $src_version and fragment)"
-  xz -dc "$shared/vmlinux.xz" > "$tmp/vmlinux"
-  cp "$shared/bzImage" "$tmp/bzImage"
-  cp "$shared/config-6.1.192-inferno" "$tmp/config" 2>/dev/null || cp "$shared"/config-* "$tmp/config"
-  for f in vmlinux bzImage; do
-    sum=$(sha256sum "$tmp/$f" | cut -d' ' -f1)
-    if ! grep -q "$sum" "$shared/README.md"; then
-      log "checksum of the prebuilt $f does not match $shared/README.md; building from source instead"
-      rm -f "$tmp/vmlinux" "$tmp/bzImage"
-      break
-    fi
+# A prebuilt kernel is used only when it was built from the same source with the same fragment: ../shared/kernel and
+# each of its subdirectories (e.g. compat/) may hold one, each with its fragment, README (source version, checksums),
+# vmlinux.xz, bzImage and config-*.
+shared_root=$root/../shared/kernel
+if [[ -z ${INFERNO_KERNEL_NO_SHARED:-} && -d $shared_root ]]; then
+  for shared in "$shared_root" "$shared_root"/*/; do
+    shared=${shared%/}
+    [[ -f $shared/fragment && -f $shared/README.md && -f $shared/vmlinux.xz && -f $shared/bzImage ]] || continue
+    cmp -s "$shared/fragment" "$here/fragment" || continue
+    grep -q "version $src_version" "$shared/README.md" || continue
+    log "using the prebuilt kernel in $shared (same source $src_version and fragment)"
+    xz -dc "$shared/vmlinux.xz" > "$tmp/vmlinux"
+    cp "$shared/bzImage" "$tmp/bzImage"
+    cp "$(ls "$shared"/config-* | head -n1)" "$tmp/config"
+    for f in vmlinux bzImage; do
+      sum=$(sha256sum "$tmp/$f" | cut -d' ' -f1)
+      if ! grep -q "$sum" "$shared/README.md"; then
+        log "checksum of the prebuilt $f does not match $shared/README.md; building from source instead"
+        rm -f "$tmp/vmlinux" "$tmp/bzImage"
+        break
+      fi
+    done
+    break
   done
 fi
 

@@ -12,7 +12,10 @@ import dev.inferno.model.ExecCreateRequest;
 import dev.inferno.model.ExecDetail;
 import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.Health;
+import dev.inferno.model.HealthConfig;
 import dev.inferno.model.ImageSummary;
+import dev.inferno.model.Mount;
 import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
 import dev.inferno.model.PublishedPort;
@@ -66,7 +69,17 @@ class WireTest {
             List.of("db:10.0.0.7"),
             true,
             false,
-            List.of(24, 80));
+            List.of(24, 80),
+            "on-failure:3",
+            List.of(
+                Mount.volume("data", "/var/lib/data", true), Mount.tmpfs("/run", 64L << 20, 01777)),
+            true,
+            new HealthConfig(
+                List.of("CMD-SHELL", "wget -q -O- localhost"),
+                5_000_000_000L,
+                2_000_000_000L,
+                0L,
+                3));
     PublishedPort port = new PublishedPort("", 8080, 80, "tcp");
     ImageSummary img =
         new ImageSummary("docker.io/library/busybox:latest", "sha256:a", "sha256:b", 4_400_000L, T);
@@ -92,7 +105,9 @@ class WireTest {
             T,
             T2,
             exit,
-            List.of()),
+            List.of(),
+            2,
+            "unhealthy"),
         new VmDetail(
             "id",
             "n",
@@ -114,7 +129,9 @@ class WireTest {
                 "172.30.0.1",
                 "02:eb:de:8b:01:a6",
                 "inf0123456789ab",
-                List.of(port))),
+                List.of(port)),
+            1,
+            new Health("healthy", 0, List.of(new Health.Result(T, T2, 0, "ok\n")))),
         new VmDetail(
             "id",
             "n",

@@ -32,6 +32,12 @@ import java.util.List;
  *     stream
  * @param interactive its stdin stays open for attach ({@code -i}); otherwise it reads /dev/null
  * @param consoleSize {@code [rows, cols]} of the terminal before the workload starts (with tty)
+ * @param restart the restart policy ({@code --restart}): {@code no}, {@code on-failure[:N]}, {@code
+ *     always} or {@code unless-stopped}; null is {@code no}
+ * @param mounts volumes and tmpfs mounts ({@code -v}, {@code --mount}, {@code --tmpfs})
+ * @param readOnly the root filesystem is read-only ({@code --read-only}): no writable layer
+ * @param healthcheck overrides the image's HEALTHCHECK ({@code --health-*}, {@code
+ *     --no-healthcheck}); null keeps the image's
  */
 public record RunRequest(
     String image,
@@ -58,7 +64,11 @@ public record RunRequest(
     List<String> extraHosts,
     Boolean tty,
     Boolean interactive,
-    List<Integer> consoleSize) {
+    List<Integer> consoleSize,
+    String restart,
+    List<Mount> mounts,
+    Boolean readOnly,
+    HealthConfig healthcheck) {
 
   /** A request for an image with every other field defaulted. */
   public static RunRequest of(String image) {
@@ -96,7 +106,11 @@ public record RunRequest(
         .extraHosts(extraHosts)
         .tty(tty)
         .interactive(interactive)
-        .consoleSize(consoleSize);
+        .consoleSize(consoleSize)
+        .restart(restart)
+        .mounts(mounts)
+        .readOnly(readOnly)
+        .healthcheck(healthcheck);
   }
 
   public RunRequest withName(String n) {
@@ -142,6 +156,10 @@ public record RunRequest(
     private Boolean tty;
     private Boolean interactive;
     private List<Integer> consoleSize;
+    private String restart;
+    private List<Mount> mounts;
+    private Boolean readOnly;
+    private HealthConfig healthcheck;
 
     private Builder() {}
 
@@ -270,6 +288,26 @@ public record RunRequest(
       return this;
     }
 
+    public Builder restart(String v) {
+      restart = v;
+      return this;
+    }
+
+    public Builder mounts(List<Mount> v) {
+      mounts = v;
+      return this;
+    }
+
+    public Builder readOnly(Boolean v) {
+      readOnly = v;
+      return this;
+    }
+
+    public Builder healthcheck(HealthConfig v) {
+      healthcheck = v;
+      return this;
+    }
+
     public RunRequest build() {
       return new RunRequest(
           image,
@@ -296,7 +334,11 @@ public record RunRequest(
           extraHosts,
           tty,
           interactive,
-          consoleSize);
+          consoleSize,
+          restart,
+          mounts,
+          readOnly,
+          healthcheck);
     }
   }
 }

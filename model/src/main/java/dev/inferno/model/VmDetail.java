@@ -20,6 +20,8 @@ import java.util.List;
  * @param vmm the VMM that runs (or ran) it: firecracker or qemu
  * @param request the request it was created from, as received
  * @param networkSettings its network (address, MAC, published ports)
+ * @param restartCount how often the restart policy has restarted it
+ * @param health its health check's state and last results; null without a health check
  */
 public record VmDetail(
     String id,
@@ -35,4 +37,42 @@ public record VmDetail(
     Long pid,
     String vmm,
     RunRequest request,
-    NetworkSettings networkSettings) {}
+    NetworkSettings networkSettings,
+    int restartCount,
+    Health health) {
+
+  /** A VM never restarted, without a health check. */
+  public VmDetail(
+      String id,
+      String name,
+      String image,
+      String imageDigest,
+      List<String> command,
+      VmState state,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt,
+      ExitRecord exit,
+      Long pid,
+      String vmm,
+      RunRequest request,
+      NetworkSettings networkSettings) {
+    this(
+        id,
+        name,
+        image,
+        imageDigest,
+        command,
+        state,
+        createdAt,
+        startedAt,
+        finishedAt,
+        exit,
+        pid,
+        vmm,
+        request,
+        networkSettings,
+        0,
+        null);
+  }
+}

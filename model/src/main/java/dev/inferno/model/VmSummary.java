@@ -16,6 +16,8 @@ import java.util.List;
  * @param finishedAt when it exited, or null
  * @param exit the exit record once exited, or null
  * @param ports the published ports while it runs (ps's PORTS)
+ * @param restartCount how often the restart policy has restarted it
+ * @param health {@code starting}, {@code healthy} or {@code unhealthy}; null without a health check
  */
 public record VmSummary(
     String id,
@@ -27,8 +29,25 @@ public record VmSummary(
     Instant startedAt,
     Instant finishedAt,
     ExitRecord exit,
-    List<PublishedPort> ports) {
+    List<PublishedPort> ports,
+    int restartCount,
+    String health) {
   public VmSummary {
     ports = ports == null ? List.of() : List.copyOf(ports);
+  }
+
+  /** A VM never restarted, without a health check. */
+  public VmSummary(
+      String id,
+      String name,
+      String image,
+      List<String> command,
+      VmState state,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt,
+      ExitRecord exit,
+      List<PublishedPort> ports) {
+    this(id, name, image, command, state, createdAt, startedAt, finishedAt, exit, ports, 0, null);
   }
 }

@@ -1,5 +1,6 @@
 package dev.inferno.daemon.backend;
 
+import dev.inferno.model.HealthConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.List;
  * @param stopSignal StopSignal, or null
  * @param disk the read-only ext4 disk holding the image's root
  * @param exposedPorts ExposedPorts' keys ("80/tcp", "53/udp"), for {@code -P}
+ * @param volumes Volumes' keys (absolute paths): each gets an anonymous volume
+ * @param healthcheck Healthcheck, or null when the image has none
  */
 public record ImageInfo(
     String reference,
@@ -35,11 +38,47 @@ public record ImageInfo(
     String user,
     String stopSignal,
     Path disk,
-    List<String> exposedPorts) {
+    List<String> exposedPorts,
+    List<String> volumes,
+    HealthConfig healthcheck) {
   public ImageInfo {
+    volumes = volumes == null ? List.of() : List.copyOf(volumes);
     entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
     cmd = cmd == null ? List.of() : List.copyOf(cmd);
     env = env == null ? List.of() : List.copyOf(env);
     exposedPorts = exposedPorts == null ? List.of() : List.copyOf(exposedPorts);
+  }
+
+  /** An image without VOLUME or HEALTHCHECK. */
+  public ImageInfo(
+      String reference,
+      String manifestDigest,
+      String configDigest,
+      long sizeBytes,
+      Instant createdAt,
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      String stopSignal,
+      Path disk,
+      List<String> exposedPorts) {
+    this(
+        reference,
+        manifestDigest,
+        configDigest,
+        sizeBytes,
+        createdAt,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        stopSignal,
+        disk,
+        exposedPorts,
+        List.of(),
+        null);
   }
 }

@@ -17,6 +17,7 @@ import dev.inferno.image.registry.ManifestException;
 import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.unpack.LayerRejectedException;
+import dev.inferno.model.HealthConfig;
 import dev.inferno.sys.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
@@ -117,7 +118,29 @@ public final class ImageModuleBackend implements ImageBackend {
         text(c, "User"),
         text(c, "StopSignal"),
         i.disk(),
-        keys(c, "ExposedPorts"));
+        keys(c, "ExposedPorts"),
+        keys(c, "Volumes"),
+        healthcheck(c));
+  }
+
+  /** The config's Healthcheck (Docker's shape: Test, Interval, Timeout, StartPeriod in ns). */
+  private static HealthConfig healthcheck(ObjectNode c) {
+    JsonNode h = c == null ? null : c.get("Healthcheck");
+    if (h == null || !h.isObject()) {
+      return null;
+    }
+    List<String> test = strings((ObjectNode) h, "Test");
+    return new HealthConfig(
+        test.isEmpty() ? null : test,
+        nanos(h, "Interval"),
+        nanos(h, "Timeout"),
+        nanos(h, "StartPeriod"),
+        h.hasNonNull("Retries") ? h.get("Retries").asInt() : null);
+  }
+
+  private static Long nanos(JsonNode h, String field) {
+    JsonNode n = h.get(field);
+    return n != null && n.canConvertToLong() && n.asLong() > 0 ? n.asLong() : null;
   }
 
   /** The keys of an object field ({"80/tcp": {}} is how ExposedPorts lists ports). */

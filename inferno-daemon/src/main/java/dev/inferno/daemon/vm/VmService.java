@@ -268,7 +268,11 @@ public final class VmService {
             req.extraHosts(),
             tty,
             interactive,
-            req.consoleSize());
+            req.consoleSize(),
+            req.restart(),
+            req.mounts(),
+            req.readOnly(),
+            req.healthcheck());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     LaunchSpec spec =
         new LaunchSpec(

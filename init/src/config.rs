@@ -320,17 +320,19 @@ fn mount(m: &Obj) -> Result<Mount, String> {
         }
     };
     let kind = m.str("type")?.ok_or_else(|| format!("{} is missing", m.name("type")))?;
-    let target = absolute("target")?;
     match kind.as_str() {
-        "volume" => {
-            Ok(Mount::Volume { device: absolute("device")?, target, readonly: m.bool("readonly")?.unwrap_or(false) })
-        }
+        // device before target, as kiln's RunConfig checks them
+        "volume" => Ok(Mount::Volume {
+            device: absolute("device")?,
+            target: absolute("target")?,
+            readonly: m.bool("readonly")?.unwrap_or(false),
+        }),
         "tmpfs" => {
             let mode = match m.u64("mode")? {
                 Some(v) if v > 0o7777 => return Err(format!("{} must be 0 to 4095, not {v}", m.name("mode"))),
                 v => v.map(|v| v as u32),
             };
-            Ok(Mount::Tmpfs { target, size_bytes: m.u64("size_bytes")?, mode })
+            Ok(Mount::Tmpfs { target: absolute("target")?, size_bytes: m.u64("size_bytes")?, mode })
         }
         t => Err(format!("{} {t:?} is not \"volume\" or \"tmpfs\"", m.name("type"))),
     }

@@ -132,16 +132,25 @@ fn a_read_only_root_refuses_writes_while_tmp_and_a_tmpfs_work() {
     let dir = work_dir("readonly");
     let image = ImageBuilder::busybox(&dir).build(&dir.join("image.ext4"), "16M");
     let script = "pwd; cat /etc/hostname; touch /x; echo root=$?; echo t > /tmp/t && cat /tmp/t; echo r > /run/r && cat /run/r; \
+                  echo v > /data/v && cat /data/v; \
                   stat -c '%n %a' /tmp /run /cache; dd if=/dev/zero of=/cache/big bs=1024 count=2048; \
                   echo dd=$?; df -k /cache | tail -1 | tr -s ' ' | cut -d' ' -f2; grep ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1";
     let cfg = RunConfig::sh(script)
         .process("workdir", json::string("/new/dir")) // created before the root turns read-only
         .set("root", json::obj(vec![("writable_device", Value::Null), ("readonly", Value::Bool(true))]))
-        .set("mounts", Value::Array(vec![tmpfs("/cache", Some(1 << 20), Some(0o700))]));
-    let (out, host) = boot_with(&dir, &cfg, &image, None, &[]);
+        .set(
+            "mounts",
+            Value::Array(vec![tmpfs("/cache", Some(1 << 20), Some(0o700)), volume("/dev/vdb", "/data", false)]),
+        );
+    // a read-write volume stays writable (the root's flag is its own mount's)
+    let vol = empty_ext4(&dir.join("vol.ext4"), "16M");
+    let (out, host) = boot_with(&dir, &cfg, &image, None, &[(&vol, false)]);
     assert_eq!(out.code(), 0, "{}", out.console);
     let g = host.lock();
-    assert_eq!(g.stream_text(1), "/new/dir\ntestvm\nroot=1\nt\nr\n/tmp 1777\n/run 755\n/cache 700\ndd=1\n1024\nro\n");
+    assert_eq!(
+        g.stream_text(1),
+        "/new/dir\ntestvm\nroot=1\nt\nr\nv\n/tmp 1777\n/run 755\n/cache 700\ndd=1\n1024\nro\n"
+    );
     let err = g.stream_text(2);
     assert!(err.contains("Read-only file system") && err.contains("No space left on device"), "{err}");
 }

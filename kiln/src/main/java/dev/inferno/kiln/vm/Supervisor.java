@@ -264,6 +264,8 @@ public final class Supervisor {
         LOG.log(Level.WARNING, "cleanup of VM " + spec.id() + " failed: " + e.getMessage());
       }
       Files.deleteIfExists(layout.pidFile());
+      // before the future completes: whoever waits on it may boot the VM again at once
+      running.remove(spec.id(), vm);
       vm.complete(record);
     } catch (IOException | RuntimeException e) {
       vm.fail(e);

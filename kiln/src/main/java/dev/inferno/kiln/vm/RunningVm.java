@@ -156,6 +156,17 @@ public final class RunningVm {
     return VmmMetrics.latest(file.get());
   }
 
+  /** What the VM uses now: the guest's latest metrics and the VMM process's CPU and memory. */
+  public VmStatsSnapshot stats() throws IOException {
+    return new VmStatsSnapshot(
+        java.time.Instant.now(),
+        guest.metrics().orElse(null),
+        VmmUsage.of(process).orElse(null),
+        (long) spec.memoryMib() << 20,
+        spec.vcpus(),
+        paused());
+  }
+
   /**
    * The VM's interactive side: the main process's stdin and terminal size, exec sessions (commands,
    * archives, stat, top). Empty for a VM without guest channels. Its sessions end with 137 when the

@@ -13,6 +13,7 @@ import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.kiln.vm.VmStatsSnapshot;
 import dev.inferno.kiln.vm.VmmKind;
 import dev.inferno.kiln.vm.WritableDisk;
 import java.nio.file.Files;
@@ -110,6 +111,11 @@ class RealInitServicesQemuTest {
     awaitLog(vm, Pattern.compile("tick 3\n"));
     vm.pause();
     assertThat(vm.paused()).isTrue();
+    VmStatsSnapshot stats = vm.stats();
+    assertThat(stats.paused()).isTrue();
+    assertThat(stats.vmm().cpuNanos()).as("TCG burnt host CPU to boot").isPositive();
+    assertThat(stats.vmm().rssBytes()).isGreaterThan(16L << 20);
+    assertThat(stats.memoryLimitBytes()).isEqualTo(192L << 20);
     Qemu qemu = new Qemu(new Qemu.Config("qemu-system-x86_64", Qemu.Accel.TCG));
     assertThat(qemu.paused(vm.spec(), vm.spec().layout(), vm.process()))
         .as("QMP query-status")

@@ -127,7 +127,8 @@ public record RunConfig(
       }
     }
 
-    private static void checkTarget(String target) {
+    /** The target rule of every mount: present and absolute. */
+    static void checkTarget(String target) {
       if (target == null) {
         throw new IllegalArgumentException("target is missing");
       }
@@ -645,12 +646,14 @@ public record RunConfig(
                   new Mount.Volume(
                       m.str("device"), m.str("target"), orDefault(m.bool("readonly"), false));
               case "tmpfs" -> {
-                String target = m.str("target");
-                Long size = m.u64("size_bytes");
+                // mode, target, size: init's order, so that both sides name the same first error
                 Long mode = m.u64("mode");
                 if (mode != null && mode > 4095) {
                   throw new IllegalArgumentException("mode must be 0 to 4095, not " + mode);
                 }
+                String target = m.str("target");
+                Mount.checkTarget(target);
+                Long size = m.u64("size_bytes");
                 yield new Mount.Tmpfs(target, size, mode == null ? null : mode.intValue());
               }
               default ->

@@ -12,6 +12,7 @@ import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.TmpfsMount;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmStatsSnapshot;
 import dev.inferno.kiln.vm.VmmKind;
@@ -202,6 +203,42 @@ class RealInitServicesQemuTest {
         .contains("vdb " + (64L << 11) + " 0\n")
         .contains("vdc " + (40L << 11) + " 0\n")
         .contains("vdd " + (24L << 11) + " 1\n");
+  }
+
+  @Test
+  void volumesAreMountedReadWriteAndReadOnlyAndOutliveTheVm(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("data.ext4");
+    Path conf = dir.resolve("conf.ext4");
+    WritableDisk.create(data, 32L << 20);
+    WritableDisk.create(conf, 32L << 20);
+    List<Drive> drives =
+        List.of(new Drive(data, "/srv/data", false), new Drive(conf, "/conf", true));
+    VmSpec writer =
+        spec(
+                dir,
+                "vol1",
+                "echo kept > /srv/data/f && cat /srv/data/f;"
+                    + " (echo x > /conf/f) 2>/dev/null && echo conf-writable || echo conf-ro;"
+                    + " (echo x > /rootfile) 2>/dev/null && echo root-writable || echo root-ro;"
+                    + " echo t > /tmp/t && echo tmp-ok;"
+                    + " echo c > /cache/c && echo cache-ok",
+                64L << 20)
+            .withStorage(drives, List.of(new TmpfsMount("/cache", 1L << 20, null)), true);
+    Supervisor sup = supervisor();
+    RunningVm one = sup.start(writer);
+    String out = awaitLogOrExit(one);
+    assertThat(one.exit().get().code()).as(out).isZero();
+    assertThat(out).isEqualTo("kept\nconf-ro\nroot-ro\ntmp-ok\ncache-ok\n");
+    assertThat(writer.layout().writableDisk())
+        .as("a read-only root has no writable disk")
+        .doesNotExist();
+
+    // another VM gets the same volume: what the first wrote is there
+    VmSpec reader =
+        spec(dir, "vol2", "cat /srv/data/f", 64L << 20)
+            .withStorage(List.of(drives.getFirst()), List.of(), false);
+    RunningVm two = sup.start(reader);
+    assertThat(awaitLogOrExit(two)).isEqualTo("kept\n");
   }
 
   /** The logs once the VM is gone (read from the store on disk). */

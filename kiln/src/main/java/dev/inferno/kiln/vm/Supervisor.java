@@ -84,7 +84,10 @@ public final class Supervisor {
     Files.createDirectories(layout.dir());
     if (Files.exists(layout.exitRecord()) || Files.exists(layout.pidFile())) {
       throw new VmmException(
-          "state dir " + layout.dir() + " belongs to an earlier run: remove it or use another id");
+          "state dir "
+              + layout.dir()
+              + " belongs to an earlier run: boot it again (startAgain), remove it or use another"
+              + " id");
     }
     if (spec.hasWritableDisk()) {
       WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());

@@ -265,6 +265,49 @@ class FirecrackerDriverTest {
     assertThat(data).exists();
   }
 
+  @Test
+  void startAgainBootsOnTheSameStateDirAndKeepsTheWritableDisk() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    VmSpec spec = spec("fc-again", "exit");
+    assertThatThrownBy(() -> sup.startAgain(spec))
+        .isInstanceOf(VmmException.class)
+        .hasMessageContaining("is not the state dir of a VM kiln ran (it has no spec.json)");
+    ExitRecord first = sup.start(spec).exit().get(30, TimeUnit.SECONDS);
+    assertThat(first.code()).isEqualTo(7);
+    assertThatThrownBy(() -> sup.start(spec))
+        .hasMessageContaining("belongs to an earlier run: boot it again (startAgain)");
+    VmLayout layout = spec.layout();
+    // what boot 1 wrote on its disk (here: bytes past the file system's end)
+    long size = Files.size(layout.writableDisk());
+    try (var raf = new java.io.RandomAccessFile(layout.writableDisk().toFile(), "rw")) {
+      raf.seek(size - 8);
+      raf.write("boot-one".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    RunningVm second = sup.startAgain(spec);
+    ExitRecord again = second.exit().get(30, TimeUnit.SECONDS);
+    assertThat(again.code()).isEqualTo(7);
+    try (var raf = new java.io.RandomAccessFile(layout.writableDisk().toFile(), "r")) {
+      byte[] b = new byte[8];
+      raf.seek(size - 8);
+      raf.readFully(b);
+      assertThat(new String(b, StandardCharsets.US_ASCII))
+          .as("not reformatted")
+          .isEqualTo("boot-one");
+    }
+    assertThat(Files.size(layout.writableDisk())).isEqualTo(size);
+    // the last boot's records moved aside; the console holds this boot only
+    assertThat(ExitRecord.read(layout.dir().resolve("previous-boot/exit.json"))).isEqualTo(first);
+    assertThat(Files.readString(layout.dir().resolve("previous-boot/console.log")))
+        .contains("fake-guest: booted");
+    assertThat(Files.readString(layout.console()).split("fake-guest: booted", -1)).hasSize(2);
+    assertThat(ExitRecord.read(layout.exitRecord())).isEqualTo(again);
+    assertThat(Files.readAllLines(apiLog).stream().filter(l -> l.contains("InstanceStart")).count())
+        .isEqualTo(2);
+    assertThat(layout.jailBase().resolve("firecracker/fc-again")).doesNotExist();
+  }
+
   private static String initramfsRunJson(Path cpio) throws IOException {
     try (var in =
         new org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream(

@@ -67,7 +67,15 @@ public final class RunningVm {
   public ExitRecord stop(Duration grace) throws IOException {
     if (paused && process.isAlive()) {
       // a paused guest cannot hear the stop: it would always end in SIGKILL (Docker unpauses too)
-      resume();
+      try {
+        resume();
+      } catch (IOException | RuntimeException e) {
+        // a VMM that cannot resume still gets stopped: the escalation ends in SIGKILL
+        System.getLogger(RunningVm.class.getName())
+            .log(
+                System.Logger.Level.WARNING,
+                "cannot resume VM " + spec.id() + " before stopping it: " + e.getMessage());
+      }
     }
     Duration shutdownGrace =
         grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);

@@ -248,7 +248,8 @@ class FirecrackerDriverTest {
     assertThat(fc.paused(spec, spec.layout(), vm.process())).as("GET / says Paused").isTrue();
     // a supervisor that comes back finds the VM paused
     Supervisor again = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
-    assertThat(again.adopt(spec.layout().dir()).orElseThrow().paused()).isTrue();
+    RunningVm adopted = again.adopt(spec.layout().dir()).orElseThrow();
+    assertThat(adopted.paused()).isTrue();
 
     ExitRecord exit = vm.stop();
     // resumed first, so the guest hears the Ctrl-Alt-Del and stops by itself
@@ -258,6 +259,7 @@ class FirecrackerDriverTest {
             "PUT /actions {\"action_type\":\"SendCtrlAltDel\"}");
     assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.VMM_SHUTDOWN);
     assertThat(exit.code()).isEqualTo(143);
+    assertThat(adopted.exit().get(30, TimeUnit.SECONDS).code()).isEqualTo(143);
     assertThat(vm.paused()).isFalse();
     assertThatThrownBy(vm::pause)
         .isInstanceOf(VmmException.class)

@@ -130,7 +130,8 @@ class RealInitServicesQemuTest {
         new Supervisor(
             Map.of(VmmKind.QEMU, new Qemu(new Qemu.Config("qemu-system-x86_64", Qemu.Accel.TCG))),
             GuestSession.NO_CHANNELS);
-    assertThat(again.adopt(vm.spec().layout().dir()).orElseThrow().paused()).isTrue();
+    RunningVm adopted = again.adopt(vm.spec().layout().dir()).orElseThrow();
+    assertThat(adopted.paused()).isTrue();
 
     vm.resume();
     assertThat(vm.paused()).isFalse();
@@ -141,6 +142,8 @@ class RealInitServicesQemuTest {
     // resumed first: init heard the stop and the shell died of SIGTERM, no SIGKILL to QEMU
     assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.GUEST_STOPPED);
     assertThat(exit.code()).isEqualTo(143);
+    // the second supervisor saw the same end (and is done writing in the state dir)
+    assertThat(adopted.exit().get(30, TimeUnit.SECONDS).code()).isEqualTo(143);
   }
 
   @Test

@@ -64,6 +64,8 @@ public record RunConfig(
   }
 
   /**
+   * The block devices of the workload's root, and whether it is read-only.
+   *
    * @param imageDevice the read-only image, the overlay's lower dir
    * @param writableDevice the overlay's upper and work dirs; null for an ephemeral VM (tmpfs)
    * @param readonly Docker's {@code --read-only}: init remounts the root read-only (and mounts

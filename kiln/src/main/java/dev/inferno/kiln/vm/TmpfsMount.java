@@ -11,7 +11,7 @@ import dev.inferno.kiln.protocol.RunConfig;
  */
 public record TmpfsMount(String target, Long sizeBytes, Integer mode) {
   public TmpfsMount {
-    var unused = asRunConfigMount(target, sizeBytes, mode);
+    asRunConfigMount(target, sizeBytes, mode); // the run config's checks, with its messages
   }
 
   /** The run config's entry for this mount (PROTOCOL.md §5). */

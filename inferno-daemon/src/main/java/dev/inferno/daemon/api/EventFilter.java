@@ -25,6 +25,7 @@ record EventFilter(List<String> vms, List<String> types) {
           "removed",
           "health_status",
           "pulled",
+          "loaded",
           "image-removed");
 
   /**

@@ -25,6 +25,7 @@ final class RestartManager {
   private final Map<String, Thread> pending = new ConcurrentHashMap<>();
   private final CountDownLatch ready = new CountDownLatch(1);
   private final Consumer<String> due;
+  private volatile boolean closed;
 
   /**
    * @param due called on a virtual thread with the id of a VM whose restart is due; it checks under
@@ -78,6 +79,9 @@ final class RestartManager {
 
   /** Schedules the record's pending restart (replacing one already pending). */
   void schedule(VmRecord r) {
+    if (closed) {
+      return; // the daemon is going down: the record keeps the restart for its next start
+    }
     Instant at = r.restart().restartAt() == null ? Instant.now() : r.restart().restartAt();
     String id = r.id();
     Thread t =
@@ -125,6 +129,7 @@ final class RestartManager {
 
   /** Ends every pending restart (daemon shutdown); the records keep them for the next start. */
   void shutdown() {
+    closed = true;
     for (String id : pending.keySet()) {
       cancel(id);
     }

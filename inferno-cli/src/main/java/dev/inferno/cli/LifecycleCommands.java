@@ -156,7 +156,9 @@ final class LifecycleCommands {
   /** {@code rename VM NEW_NAME}. */
   static final class Rename implements Verb {
     private final PositionalParamSpec vm = Verb.positional("0", "1", "VM", "the VM");
-    private final PositionalParamSpec name = Verb.positional("1", "1", "NEW_NAME", "its new name");
+    // optional to picocli, checked here: an unknown option is reported before a missing name
+    private final PositionalParamSpec name =
+        Verb.positional("1", "0..1", "NEW_NAME", "its new name");
 
     @Override
     public CommandSpec spec() {
@@ -165,6 +167,10 @@ final class LifecycleCommands {
 
     @Override
     public int run() throws Exception {
+      if (name.getValue() == null) {
+        throw CliException.badInput(
+            "\"rename\" requires exactly 2 arguments: inferno rename VM NEW_NAME");
+      }
       Main.client()
           .call(
               "POST",

@@ -32,7 +32,15 @@ class LifecycleCliTest {
   void createThenStartAttachedWaitAndStartAgain() throws Exception {
     var c =
         inferno.run(
-            "create", "--name", "c1", "--network", "none", "busybox", "sh", "-c", "echo hi; exit 7");
+            "create",
+            "--name",
+            "c1",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            "echo hi; exit 7");
     assertThat(c.code()).as(c.toString()).isZero();
     assertThat(c.out().strip()).matches("[0-9a-f]{16}");
     assertThat(inferno.run("ps", "-a").out()).contains("Created").contains("c1");
@@ -45,7 +53,9 @@ class LifecycleCliTest {
     var s = inferno.run("start", "c1");
     assertThat(s.out()).isEqualTo("c1\n");
     inferno.run("wait", "--condition", "not-running", "c1");
-    assertThat(inferno.run("start", "-a", "c1").out()).as("this boot's output only").isEqualTo("hi\n");
+    assertThat(inferno.run("start", "-a", "c1").out())
+        .as("this boot's output only")
+        .isEqualTo("hi\n");
     assertThat(inferno.run("logs", "c1").out()).isEqualTo("hi\nhi\nhi\n");
     var bad = inferno.run("wait", "--condition", "soon", "c1");
     assertThat(bad.code()).isEqualTo(125);
@@ -75,7 +85,15 @@ class LifecycleCliTest {
     assertThat(taken.code()).isEqualTo(1);
     var ev =
         inferno.run(
-            "events", "--since", "1h", "--until", "0s", "--filter", "vm=" + id, "-f", "type=paused");
+            "events",
+            "--since",
+            "1h",
+            "--until",
+            "0s",
+            "--filter",
+            "vm=" + id,
+            "-f",
+            "type=paused");
     assertThat(ev.code()).as(ev.toString()).isZero();
     assertThat(ev.out().lines().toList())
         .singleElement()
@@ -92,7 +110,18 @@ class LifecycleCliTest {
     assertThat(bad.code()).isEqualTo(125);
     assertThat(bad.err()).contains("no, on-failure[:N], always or unless-stopped");
     inferno.run(
-        "run", "-d", "--name", "flap", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "exit 2");
+        "run",
+        "-d",
+        "--name",
+        "flap",
+        "--network",
+        "none",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 2");
     long deadline = System.nanoTime() + 20_000_000_000L;
     String ps = "";
     while (System.nanoTime() < deadline && !ps.contains("Restarting (2)")) {

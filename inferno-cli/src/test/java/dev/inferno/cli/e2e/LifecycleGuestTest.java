@@ -38,7 +38,7 @@ class LifecycleGuestTest {
             GuestTest.KERNEL,
             GuestTest.INIT,
             "network-table = inferno_e2e_lc\nnetwork-tap-prefix = ilg\n"
-                + "network-pool = 10.219.0.0/16\n");
+                + "network-pool = 10.238.0.0/16\n");
     Path layout = dir.resolve("layout");
     sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
     Path index = layout.resolve("index.json");

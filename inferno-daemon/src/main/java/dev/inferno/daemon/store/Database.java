@@ -1,5 +1,6 @@
 package dev.inferno.daemon.store;
 
+import dev.inferno.daemon.volume.VolumeStore;
 import dev.inferno.image.ConnectionFactory;
 import dev.inferno.image.ImageTables;
 import dev.inferno.image.SchemaMigrations;
@@ -57,7 +58,9 @@ public final class Database implements AutoCloseable {
             mtu     INTEGER NOT NULL,
             ports   TEXT NOT NULL
           );
-          """);
+          """,
+          // volumes (issue 12): the volume package owns the SQL
+          VolumeStore.V1);
 
   private final Connection conn;
 

@@ -6,6 +6,7 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.Storage;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmBackend.FrameSink;
 import dev.inferno.daemon.backend.VmHandle;
@@ -18,6 +19,7 @@ import dev.inferno.daemon.network.VmNetworks;
 import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
+import dev.inferno.daemon.volume.VolumeService;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.protocol.ConsoleSize;
@@ -27,6 +29,7 @@ import dev.inferno.kiln.run.MergedConfig;
 import dev.inferno.kiln.run.Overrides;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.Mount;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
 import java.io.IOException;
@@ -77,6 +80,9 @@ public final class VmService {
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
+  /** Volumes and tmpfs mounts (the volume package); null: mounts are refused. */
+  private volatile VolumeService volumes;
+
   public VmService(
       VmStore store,
       ImageBackend images,
@@ -107,6 +113,41 @@ public final class VmService {
 
   public VmNetworks networks() {
     return networks;
+  }
+
+  /** Turns on volumes: VMs' mounts are planned, claimed at each boot and released by it. */
+  public void useVolumes(VolumeService v) {
+    volumes = v;
+  }
+
+  public VolumeService volumes() {
+    return volumes;
+  }
+
+  /** A new VM's mounts (request + image VOLUMEs), checked before anything is created. */
+  private List<Mount> planMounts(RunRequest req, ImageInfo image) {
+    VolumeService v = volumes;
+    if (v == null) {
+      if (req.mounts() != null && !req.mounts().isEmpty()) {
+        throw ApiException.badRequest("this daemon has no volume support: run without -v");
+      }
+      return List.of();
+    }
+    return v.plan(req, image);
+  }
+
+  /**
+   * Claims the VM's volumes for a boot (409 when one is taken) and puts them in its spec; every
+   * boot of the VM goes through here, {@link #onExit} releases them.
+   */
+  public LaunchSpec withStorage(VmRecord r, LaunchSpec spec) {
+    VolumeService v = volumes;
+    List<Mount> mounts = r.request().mounts() == null ? List.of() : r.request().mounts();
+    boolean readOnly = Boolean.TRUE.equals(r.request().readOnly());
+    if (v == null) {
+      return readOnly ? spec.withStorage(new Storage(List.of(), List.of(), true)) : spec;
+    }
+    return spec.withStorage(v.claim(r.id(), r.name(), mounts, readOnly));
   }
 
   /**
@@ -195,6 +236,7 @@ public final class VmService {
     NetworkOptions net = NetworkOptions.of(req);
     String pull = req.pull() == null ? "missing" : req.pull();
     ImageInfo image = image(req.image(), req.platform(), pull);
+    List<Mount> mounts = planMounts(req, image);
     List<PortSpec> publish = net.published(image);
     List<String> warnings = new ArrayList<>();
     HostResolvers.Resolvers resolvers = resolvers(net, warnings);
@@ -270,10 +312,18 @@ public final class VmService {
             interactive,
             req.consoleSize(),
             req.restart(),
-            req.mounts(),
+            mounts,
             req.readOnly(),
             req.healthcheck());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
+    if (volumes != null) {
+      try {
+        volumes.provision(mounts);
+      } catch (RuntimeException e) {
+        store.delete(rec.id());
+        throw e;
+      }
+    }
     LaunchSpec spec =
         new LaunchSpec(
             rec.id(),
@@ -297,7 +347,14 @@ public final class VmService {
             interactive,
             req.consoleSize());
     if (net.attached()) {
-      spec = spec.withNic(attach(rec, spec, publish));
+      try {
+        spec = spec.withNic(attach(rec, spec, publish));
+      } catch (RuntimeException e) {
+        if (volumes != null) {
+          volumes.removed(rec, true); // the record is gone: so are the volumes made for it
+        }
+        throw e;
+      }
     }
     exits.put(rec.id(), new CompletableFuture<>());
     if (pin) {
@@ -307,9 +364,10 @@ public final class VmService {
 
     VmHandle vm;
     try {
-      vm = backend.start(spec);
+      vm = backend.start(withStorage(rec, spec));
     } catch (RuntimeException e) {
       networks.release(rec.id());
+      releaseVolumes(rec.id());
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
       recordExit(rec, failed);
@@ -540,6 +598,7 @@ public final class VmService {
   private void onExit(String id, ExitRecord e) {
     live.remove(id);
     networks.release(id); // Docker frees published ports when a container stops
+    releaseVolumes(id);
     try {
       var rec = store.get(id);
       if (rec.isEmpty()) {
@@ -556,6 +615,13 @@ public final class VmService {
       }
     } catch (RuntimeException ex) {
       LOG.log(Level.SEVERE, "cannot record the exit of VM " + id, ex);
+    }
+  }
+
+  private void releaseVolumes(String id) {
+    VolumeService v = volumes;
+    if (v != null) {
+      v.release(id);
     }
   }
 
@@ -606,6 +672,11 @@ public final class VmService {
 
   /** Removes an exited VM; with force, kills a running one first. */
   public VmRecord remove(String ref, boolean force) throws InterruptedException {
+    return remove(ref, force, false);
+  }
+
+  /** As {@link #remove(String, boolean)}; with {@code volumes} its anonymous volumes go too. */
+  public VmRecord remove(String ref, boolean force, boolean volumes) throws InterruptedException {
     VmRecord r = resolve(ref);
     VmHandle vm = live.get(r.id());
     if (vm != null) {
@@ -616,7 +687,7 @@ public final class VmService {
       vm.kill("SIGKILL");
       awaitExit(r, 30);
     }
-    removeRecord(store.get(r.id()).orElse(r));
+    removeRecord(store.get(r.id()).orElse(r), volumes);
     return r;
   }
 
@@ -635,11 +706,20 @@ public final class VmService {
     }
   }
 
+  /** Removes the VM; an --rm VM's anonymous volumes go with it, as in Docker. */
   private void removeRecord(VmRecord r) {
+    removeRecord(r, r.autoRemove());
+  }
+
+  private void removeRecord(VmRecord r, boolean anonymousVolumes) {
     networks.release(r.id());
     backend.remove(r.id());
     if (store.delete(r.id())) {
       events.publish("removed", r.id(), r.name(), null);
+    }
+    VolumeService v = volumes;
+    if (v != null) {
+      v.removed(r, anonymousVolumes || r.autoRemove());
     }
     exits.remove(r.id());
     removeListeners.forEach(l -> l.accept(r.id()));

@@ -148,6 +148,7 @@ public final class Main {
     "images",
     "rmi",
     "load",
+    "volume",
     "login",
     "logout",
     "version",
@@ -180,6 +181,7 @@ public final class Main {
       case "pull" -> new ImageCommands.Pull();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
+      case "volume" -> new VolumeCommands();
       case "login" -> new AuthCommands.Login();
       case "logout" -> new AuthCommands.Logout();
       case "version" -> new SystemCommands.Version();
@@ -249,7 +251,7 @@ public final class Main {
     return cl;
   }
 
-  private static OptionSpec help() {
+  static OptionSpec help() {
     return OptionSpec.builder("-h", "--help")
         .usageHelp(true)
         .description("Show this help message and exit.")

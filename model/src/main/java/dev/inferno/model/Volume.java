@@ -1,8 +1,10 @@
 package dev.inferno.model;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A volume as the API shows it (Docker's volume inspect, where it fits): an ext4 image file the
@@ -30,7 +32,8 @@ public record Volume(
     List<String> usedBy,
     String mountpoint) {
   public Volume {
-    labels = labels == null ? Map.of() : Map.copyOf(labels);
+    // sorted: the same labels always print the same way
+    labels = labels == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(labels));
     usedBy = usedBy == null ? List.of() : List.copyOf(usedBy);
   }
 }

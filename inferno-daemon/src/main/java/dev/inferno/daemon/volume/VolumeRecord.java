@@ -1,7 +1,9 @@
 package dev.inferno.daemon.volume;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A volume's row.
@@ -15,6 +17,6 @@ import java.util.Map;
 public record VolumeRecord(
     String name, long sizeBytes, Instant createdAt, Map<String, String> labels, boolean anonymous) {
   public VolumeRecord {
-    labels = labels == null ? Map.of() : Map.copyOf(labels);
+    labels = labels == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(labels));
   }
 }

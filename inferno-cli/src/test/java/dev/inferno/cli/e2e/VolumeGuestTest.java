@@ -36,13 +36,15 @@ class VolumeGuestTest {
             INIT,
             "network-table = "
                 + TABLE
-                + "\nnetwork-tap-prefix = ivl\nnetwork-pool = 10.219.0.0/24\nvolume-size = 64m\n");
+                + "\nnetwork-tap-prefix = ivl\nnetwork-pool = 10.237.64.0/24\nvolume-size = 64m\n");
     Path layout = dir.resolve("layout");
     sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
-    load(layout, "busybox:latest");
     // the same image with a VOLUME, as a Dockerfile's VOLUME /var/lib/app makes it
-    sh("umoci", "config", "--image", layout + ":latest", "--config.volume", "/var/lib/app");
-    load(layout, "volimg:1");
+    Path withVolume = dir.resolve("layout-volume");
+    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), withVolume.toString());
+    sh("umoci", "config", "--image", withVolume + ":latest", "--config.volume", "/var/lib/app");
+    load(layout, "busybox:latest");
+    load(withVolume, "volimg:1");
   }
 
   private void load(Path layout, String name) throws Exception {

@@ -135,6 +135,7 @@ public final class Daemon implements AutoCloseable {
   public void close() throws Exception {
     try {
       vms.events().shutdown();
+      vms.close(); // pending restarts: the next start picks them up from the database
       server.close();
       vms.networks().close();
       if (vms.volumes() != null) {

@@ -251,6 +251,33 @@ public final class KilnVmBackend implements VmBackend {
     }
   }
 
+  /**
+   * kiln's start again on the VM's state dir: its writable disk as the last boot left it, its log
+   * store going on after the last boot's records (the previous boot's store handle is closed first:
+   * one writer).
+   */
+  @Override
+  public VmHandle startAgain(LaunchSpec s) {
+    try {
+      KilnVm old = vms.remove(s.id());
+      if (old != null && old.vm.guest() instanceof LinkedGuest linked) {
+        linked.logs().close();
+      }
+      KilnVm vm = new KilnVm(supervisor.startAgain(vmSpec(s)), Instant.now());
+      vms.put(s.id(), vm);
+      forward(vm.vm, s.name());
+      return vm;
+    } catch (IOException | RuntimeException e) {
+      throw new BackendException(
+          BackendException.Kind.FAILED,
+          "cannot start VM "
+              + s.name()
+              + " again: "
+              + (e.getMessage() == null ? e : e.getMessage()),
+          e);
+    }
+  }
+
   @Override
   public Adoption adopt(String id) {
     Path dir = vmsDir.resolve(id);
@@ -449,6 +476,26 @@ public final class KilnVmBackend implements VmBackend {
     @Override
     public Optional<GuestExec> exec() {
       return vm.exec();
+    }
+
+    @Override
+    public void pause() {
+      try {
+        vm.pause();
+      } catch (IOException e) {
+        throw new BackendException(
+            BackendException.Kind.FAILED, "cannot pause VM " + id() + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void resume() {
+      try {
+        vm.resume();
+      } catch (IOException e) {
+        throw new BackendException(
+            BackendException.Kind.FAILED, "cannot resume VM " + id() + ": " + e.getMessage(), e);
+      }
     }
 
     private String stopSignal() {

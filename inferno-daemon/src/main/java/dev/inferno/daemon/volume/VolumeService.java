@@ -287,12 +287,12 @@ public final class VolumeService implements AutoCloseable {
   }
 
   /**
-   * After the daemon restarted and reconciled: the VMs still up hold their volumes again (a VM not
-   * exited and not merely created is up, whatever the life cycle calls its state).
+   * After the daemon restarted and reconciled: the VMs still up (running or paused) hold their
+   * volumes again.
    */
   public void restoreClaims() {
     for (VmRecord r : vms.all()) {
-      if (r.state() != VmState.EXITED && r.state() != VmState.CREATED) {
+      if (r.state() == VmState.RUNNING || r.state() == VmState.PAUSED) {
         List<Mount> mounts = r.request().mounts() == null ? List.of() : r.request().mounts();
         lock.lock();
         try {

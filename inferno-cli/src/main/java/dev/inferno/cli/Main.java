@@ -156,6 +156,7 @@ public final class Main {
     "images",
     "rmi",
     "load",
+    "volume",
     "login",
     "logout",
     "version",
@@ -196,6 +197,7 @@ public final class Main {
       case "pull" -> new ImageCommands.Pull();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
+      case "volume" -> new VolumeCommands();
       case "login" -> new AuthCommands.Login();
       case "logout" -> new AuthCommands.Logout();
       case "version" -> new SystemCommands.Version();
@@ -265,7 +267,7 @@ public final class Main {
     return cl;
   }
 
-  private static OptionSpec help() {
+  static OptionSpec help() {
     return OptionSpec.builder("-h", "--help")
         .usageHelp(true)
         .description("Show this help message and exit.")

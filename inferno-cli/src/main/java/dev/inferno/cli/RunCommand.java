@@ -3,6 +3,8 @@ package dev.inferno.cli;
 import dev.inferno.model.ApiError;
 import dev.inferno.model.Created;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.Mount;
+import dev.inferno.model.MountGrammar;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
@@ -96,6 +98,25 @@ final class RunCommand implements Verb {
           "--restart");
   private final OptionSpec addHostOpt =
       Verb.repeated(String.class, "host:ip", "add a line to the VM's /etc/hosts", "--add-host");
+  // storage (issue 12): MountGrammar owns the grammars
+  private final OptionSpec volumeOpt =
+      Verb.repeated(
+          String.class,
+          "volume",
+          "mount a volume: NAME:/path[:ro] (created on first use) or /path (a new anonymous one);"
+              + " a host directory cannot be shared with a VM",
+          "-v",
+          "--volume");
+  private final OptionSpec mountOpt =
+      Verb.repeated(
+          String.class,
+          "mount",
+          "type=volume|tmpfs,source=NAME,target=/path[,readonly][,tmpfs-size=64m,tmpfs-mode=1777]",
+          "--mount");
+  private final OptionSpec tmpfsOpt =
+      Verb.repeated(String.class, "tmpfs", "mount a tmpfs: /path[:size=64m,mode=1777]", "--tmpfs");
+  private final OptionSpec readOnlyOpt =
+      Verb.flag("read-only root filesystem (/tmp and /run are tmpfs)", "--read-only");
   private final PositionalParamSpec imageParam = Verb.positional("0", "1", "IMAGE", null);
   private final PositionalParamSpec cmdParam =
       Verb.positional("1..*", "0..*", "CMD", "command and arguments");
@@ -146,6 +167,10 @@ final class RunCommand implements Verb {
         .addOption(dnsSearchOpt)
         .addOption(addHostOpt)
         .addOption(restartOpt)
+        .addOption(volumeOpt)
+        .addOption(mountOpt)
+        .addOption(tmpfsOpt)
+        .addOption(readOnlyOpt)
         .addPositional(imageParam)
         .addPositional(cmdParam);
     spec.usageMessage().sortOptions(false);
@@ -304,7 +329,29 @@ final class RunCommand implements Verb {
         .dnsSearch(orNull(Verb.list(dnsSearchOpt)))
         .extraHosts(orNull(Verb.list(addHostOpt)))
         .restart(restartOpt.getValue())
+        .mounts(mounts())
+        .readOnly(Boolean.TRUE.equals(readOnlyOpt.getValue()) ? Boolean.TRUE : null)
         .build();
+  }
+
+  /** -v, --mount and --tmpfs in that order, checked before anything is pulled or created. */
+  private List<Mount> mounts() {
+    List<Mount> mounts = new ArrayList<>();
+    try {
+      for (String v : Verb.<String>list(volumeOpt)) {
+        mounts.add(MountGrammar.volume(v));
+      }
+      for (String m : Verb.<String>list(mountOpt)) {
+        mounts.add(MountGrammar.mount(m));
+      }
+      for (String t : Verb.<String>list(tmpfsOpt)) {
+        mounts.add(MountGrammar.tmpfs(t));
+      }
+      MountGrammar.check(mounts);
+    } catch (IllegalArgumentException e) {
+      throw CliException.badInput(e.getMessage());
+    }
+    return mounts.isEmpty() ? null : mounts;
   }
 
   /** An option not given is null in the request: the daemon's default applies. */

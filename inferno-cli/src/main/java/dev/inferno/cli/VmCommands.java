@@ -98,16 +98,23 @@ final class VmCommands {
 
   static final class Rm extends EachVm {
     private final OptionSpec force = Verb.flag("kill running VMs first", "-f", "--force");
+    private final OptionSpec volumes =
+        Verb.flag("remove their anonymous volumes too (named ones stay)", "-v", "--volumes");
 
     @Override
     public CommandSpec spec() {
-      return Verb.command(this, "rm", "Remove VMs.").addOption(force).addPositional(vms);
+      return Verb.command(this, "rm", "Remove VMs.")
+          .addOption(force)
+          .addOption(volumes)
+          .addPositional(vms);
     }
 
     @Override
     public int run() {
       boolean f = force.getValue();
-      String query = f ? "?force=true" : "";
+      boolean v = volumes.getValue();
+      String query =
+          f && v ? "?force=true&volumes=true" : f ? "?force=true" : v ? "?volumes=true" : "";
       return each(Verb.list(vms), (c, ref) -> c.call("DELETE", "/v1/vms/" + ref + query, null));
     }
   }

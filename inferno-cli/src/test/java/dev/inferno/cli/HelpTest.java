@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -110,6 +111,24 @@ class HelpTest {
   void theVerbsThatNeedAnArgumentAreKnown() {
     // the filter above must not be empty by accident: these verbs cannot do anything without one
     assertThat(verbsWithARequiredParameter()).contains("run", "logs", "inspect", "rm", "pull");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"create", "ls", "inspect", "rm", "prune"})
+  void everyVolumeVerbAnswersHelpAndRefusesAWrongOption(String sub) throws Exception {
+    Inferno.Result r = cli("volume", sub, "--help");
+    assertThat(r.code()).as(r.toString()).isZero();
+    assertThat(r.out()).as(r.toString()).startsWith("Usage: inferno volume " + sub);
+    var spec = Main.commandLine("volume").getSubcommands().get("volume").getSubcommands().get(sub);
+    for (OptionSpec o : spec.getCommandSpec().options()) {
+      for (String name : o.names()) {
+        assertThat(r.out()).as("volume " + sub + " lists " + name).contains(name);
+      }
+    }
+    r = cli("volume", sub, "--no-such-option");
+    assertThat(r.code()).as(r.toString()).isEqualTo(125);
+    assertThat(r.err()).endsWith("See 'inferno volume " + sub + " --help'.\n");
+    assertThat(cli("help", "volume").out()).contains("  " + sub + " ");
   }
 
   @Test

@@ -26,6 +26,9 @@ import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmState;
 import dev.inferno.model.VmSummary;
+import dev.inferno.model.Volume;
+import dev.inferno.model.VolumeCreateRequest;
+import dev.inferno.model.VolumePruneResult;
 import dev.inferno.model.json.Json;
 import java.time.Instant;
 import java.util.List;
@@ -169,6 +172,20 @@ class WireTest {
             List.of(24, 80)),
         new ExecCreateRequest(List.of("true"), null, null, null, null, null, null),
         new ExecStartRequest(true),
+        new Volume(
+            "data",
+            "local",
+            10L << 30,
+            1_081_344L,
+            T,
+            java.util.Map.of("app", "db"),
+            false,
+            List.of("id"),
+            "/var/lib/inferno/volumes/data/volume.ext4"),
+        new Volume("a".repeat(64), "local", 1L << 24, null, T, null, true, null, "/v"),
+        new VolumeCreateRequest(null, null, null),
+        new VolumeCreateRequest("data", 1L << 30, java.util.Map.of("k", "v")),
+        new VolumePruneResult(List.of("data"), 4096L),
         new ExecDetail(
             "e".repeat(64), "id", false, 127, null, "not found", List.of("x"), false, true),
         new ExecDetail("e".repeat(64), "id", true, null, 42, null, List.of("sh"), true, false),

@@ -16,6 +16,8 @@ import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.vm.Defaults;
 import dev.inferno.daemon.vm.EventBus;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.daemon.volume.VolumeService;
+import dev.inferno.daemon.volume.VolumeStore;
 import java.nio.file.Files;
 import java.util.logging.Logger;
 
@@ -52,6 +54,7 @@ public final class Daemon implements AutoCloseable {
     Files.createDirectories(cfg.stateDir());
     Database db = Database.open(cfg.database());
     VmNetworks networks = null;
+    VolumeStore volumeStore = null;
     try {
       ObjectMapper json = ApiJson.mapper();
       EventBus events = new EventBus();
@@ -73,6 +76,11 @@ public final class Daemon implements AutoCloseable {
       for (String line : vms.restoreNetworks()) {
         LOG.info("network: " + line);
       }
+      volumeStore = new VolumeStore(cfg.database(), json);
+      VolumeService volumes =
+          new VolumeService(volumeStore, store, cfg.volumes(), cfg.volumeSizeBytes());
+      volumes.restoreClaims(); // after reconcile: the VMs still up hold their volumes
+      vms.useVolumes(volumes);
       String vmm = cfg.vmm().equals("auto") ? backend.defaultVmm() : cfg.vmm();
       Routes routes =
           new Routes(
@@ -87,6 +95,9 @@ public final class Daemon implements AutoCloseable {
     } catch (Exception e) {
       if (networks != null) {
         networks.close();
+      }
+      if (volumeStore != null) {
+        volumeStore.close();
       }
       db.close();
       throw e;
@@ -127,6 +138,9 @@ public final class Daemon implements AutoCloseable {
       vms.close(); // pending restarts: the next start picks them up from the database
       server.close();
       vms.networks().close();
+      if (vms.volumes() != null) {
+        vms.volumes().close();
+      }
     } finally {
       db.close();
     }

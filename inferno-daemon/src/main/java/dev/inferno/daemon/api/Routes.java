@@ -11,6 +11,7 @@ import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmIds;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.daemon.volume.VolumeRoutes;
 import dev.inferno.model.AuthRequest;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
@@ -64,6 +65,9 @@ public final class Routes {
   public List<Route> all() {
     List<Route> all = new java.util.ArrayList<>(core());
     all.addAll(sessions.all());
+    if (vms.volumes() != null) {
+      all.addAll(new VolumeRoutes(vms.volumes()).all());
+    }
     return List.copyOf(all);
   }
 
@@ -219,7 +223,7 @@ public final class Routes {
   }
 
   private void remove(Exchange ex) throws Exception {
-    VmRecord r = vms.remove(ex.path("id"), ex.flag("force"));
+    VmRecord r = vms.remove(ex.path("id"), ex.flag("force"), ex.flag("volumes"));
     ex.send(200, Map.of("id", r.id(), "name", r.name()));
   }
 

@@ -26,6 +26,7 @@ import java.util.List;
  * @param tty the workload runs on a pseudo-terminal ({@code -t})
  * @param stdin its stdin is fed by attach ({@code -i}) instead of /dev/null
  * @param consoleSize {@code [rows, cols]} of that terminal at start (validated), or null
+ * @param storage its volumes, tmpfs mounts and read-only root ({@link Storage#NONE}: none)
  */
 public record LaunchSpec(
     String id,
@@ -47,8 +48,10 @@ public record LaunchSpec(
     List<String> hosts,
     boolean tty,
     boolean stdin,
-    List<Integer> consoleSize) {
+    List<Integer> consoleSize,
+    Storage storage) {
   public LaunchSpec {
+    storage = storage == null ? Storage.NONE : storage;
     consoleSize = consoleSize == null ? null : List.copyOf(consoleSize);
     argv = List.copyOf(argv);
     env = List.copyOf(env);
@@ -79,6 +82,79 @@ public record LaunchSpec(
         hosts,
         tty,
         stdin,
-        consoleSize);
+        consoleSize,
+        storage);
+  }
+
+  /** A VM without volumes, tmpfs mounts or read-only root. */
+  public LaunchSpec(
+      String id,
+      String name,
+      ImageInfo image,
+      List<String> argv,
+      List<String> env,
+      String workdir,
+      String user,
+      int cpus,
+      long memoryBytes,
+      String stopSignal,
+      int stopTimeoutSeconds,
+      String vmm,
+      GuestNic nic,
+      String hostname,
+      List<String> nameservers,
+      List<String> search,
+      List<String> hosts,
+      boolean tty,
+      boolean stdin,
+      List<Integer> consoleSize) {
+    this(
+        id,
+        name,
+        image,
+        argv,
+        env,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        nic,
+        hostname,
+        nameservers,
+        search,
+        hosts,
+        tty,
+        stdin,
+        consoleSize,
+        Storage.NONE);
+  }
+
+  /** The same VM with these mounts. */
+  public LaunchSpec withStorage(Storage s) {
+    return new LaunchSpec(
+        id,
+        name,
+        image,
+        argv,
+        env,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        nic,
+        hostname,
+        nameservers,
+        search,
+        hosts,
+        tty,
+        stdin,
+        consoleSize,
+        s);
   }
 }

@@ -4,6 +4,7 @@ import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.daemon.network.Nftables;
 import dev.inferno.daemon.network.TapDevices;
+import dev.inferno.daemon.volume.VolumeService;
 import dev.inferno.model.units.Sizes;
 import java.io.IOException;
 import java.io.Reader;
@@ -95,6 +96,10 @@ public final class ConfigFile {
       # one's rules and devices; give that one another network-pool too.
       network-table = inferno
       network-tap-prefix = inf
+
+      # A volume's size when `inferno volume create --size` does not say (and for the volumes
+      # `run -v` makes): the ext4 image file is sparse, so it takes only what the VM writes.
+      volume-size = 10g
       """;
 
   private static final Set<String> KEYS =
@@ -121,7 +126,8 @@ public final class ConfigFile {
           "network-pool",
           "network-table",
           "network-tap-prefix",
-          "qemu-accel");
+          "qemu-accel",
+          "volume-size");
 
   private ConfigFile() {}
 
@@ -220,7 +226,8 @@ public final class ConfigFile {
           s.get("image-scratch").isEmpty() ? null : Path.of(s.get("image-scratch")),
           accel,
           Sizes.parse(s.get("max-request-body")),
-          network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")));
+          network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")),
+          volumeSize(s.get("volume-size")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
     }
@@ -247,6 +254,15 @@ public final class ConfigFile {
           throw new IllegalArgumentException("network-table: " + p);
         });
     return new Nftables.Config(table, cidr, tapPrefix, false);
+  }
+
+  private static long volumeSize(String v) {
+    long size = Sizes.parse(v);
+    if (size < VolumeService.MIN_SIZE) {
+      throw new IllegalArgumentException(
+          "volume-size must be at least " + (VolumeService.MIN_SIZE >> 20) + "m");
+    }
+    return size;
   }
 
   private static List<String> list(String v) {

@@ -29,6 +29,7 @@ import java.util.List;
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  * @param network the host side of the VMs' network: nftables table, address pool, TAP prefix
+ * @param volumeSizeBytes a volume's size when its creator does not say
  */
 public record DaemonConfig(
     Path stateDir,
@@ -52,12 +53,18 @@ public record DaemonConfig(
     Path imageScratch,
     String qemuAccel,
     long maxBodyBytes,
-    Nftables.Config network) {
+    Nftables.Config network,
+    long volumeSizeBytes) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }
 
   public Path database() {
     return stateDir.resolve("inferno.db");
+  }
+
+  /** Where the volumes' image files live. */
+  public Path volumes() {
+    return stateDir.resolve("volumes");
   }
 }

@@ -22,11 +22,13 @@ import dev.inferno.kiln.protocol.RunConfig;
 import dev.inferno.kiln.qemu.Qemu;
 import dev.inferno.kiln.run.DockerRun;
 import dev.inferno.kiln.run.MergedConfig;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
 import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.Supervisor;
+import dev.inferno.kiln.vm.TmpfsMount;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.Vmm;
@@ -184,21 +186,29 @@ public final class KilnVmBackend implements VmBackend {
         .build();
   }
 
-  /** kiln's spec of the VM. */
-  private VmSpec vmSpec(LaunchSpec s) {
+  /** kiln's spec of the VM (its volumes, tmpfs mounts and root: kiln picks the devices). */
+  VmSpec vmSpec(LaunchSpec s) {
     return new VmSpec(
-        s.id(),
-        kernel,
-        init,
-        runConfig(s),
-        s.image().disk(),
-        writableDiskBytes,
-        s.cpus(),
-        (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
-        Duration.ofSeconds(s.stopTimeoutSeconds()),
-        VmmKind.parse(s.vmm()),
-        vmsDir.resolve(s.id()),
-        s.nic() == null ? null : new Nic(s.nic().device(), s.nic().mac()));
+            s.id(),
+            kernel,
+            init,
+            runConfig(s),
+            s.image().disk(),
+            writableDiskBytes,
+            s.cpus(),
+            (int) Math.max(VmSpec.MIN_MEMORY_MIB, s.memoryBytes() >> 20),
+            Duration.ofSeconds(s.stopTimeoutSeconds()),
+            VmmKind.parse(s.vmm()),
+            vmsDir.resolve(s.id()),
+            s.nic() == null ? null : new Nic(s.nic().device(), s.nic().mac()))
+        .withStorage(
+            s.storage().drives().stream()
+                .map(d -> new Drive(d.file(), d.target(), d.readOnly()))
+                .toList(),
+            s.storage().tmpfs().stream()
+                .map(t -> new TmpfsMount(t.target(), t.sizeBytes(), t.mode()))
+                .toList(),
+            s.storage().readOnlyRoot());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.inferno.daemon.store;
 
+import dev.inferno.daemon.volume.VolumeStore;
 import dev.inferno.image.ConnectionFactory;
 import dev.inferno.image.ImageTables;
 import dev.inferno.image.SchemaMigrations;
@@ -94,7 +95,9 @@ public final class Database implements AutoCloseable {
           DROP TABLE vms;
           ALTER TABLE vms_new RENAME TO vms;
           CREATE INDEX vms_state ON vms(state);
-          """);
+          """,
+          // volumes (issue 12): the volume package owns the SQL
+          VolumeStore.V1);
 
   private final Connection conn;
 

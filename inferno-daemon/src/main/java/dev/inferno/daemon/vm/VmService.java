@@ -6,6 +6,7 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.Storage;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmBackend.FrameSink;
 import dev.inferno.daemon.backend.VmHandle;
@@ -19,6 +20,7 @@ import dev.inferno.daemon.store.RestartState;
 import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
+import dev.inferno.daemon.volume.VolumeService;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.protocol.ConsoleSize;
@@ -29,6 +31,7 @@ import dev.inferno.kiln.run.Overrides;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.Mount;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
 import java.io.IOException;
@@ -82,6 +85,9 @@ public final class VmService {
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
+  /** Volumes and tmpfs mounts (the volume package); null: mounts are refused. */
+  private volatile VolumeService volumes;
+
   /** One lock per VM: its record's transitions (boot, exit, stop, pause, restart) in order. */
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -120,6 +126,41 @@ public final class VmService {
 
   public VmNetworks networks() {
     return networks;
+  }
+
+  /** Turns on volumes: VMs' mounts are planned, claimed at each boot and released by it. */
+  public void useVolumes(VolumeService v) {
+    volumes = v;
+  }
+
+  public VolumeService volumes() {
+    return volumes;
+  }
+
+  /** A new VM's mounts (request + image VOLUMEs), checked before anything is created. */
+  private List<Mount> planMounts(RunRequest req, ImageInfo image) {
+    VolumeService v = volumes;
+    if (v == null) {
+      if (req.mounts() != null && !req.mounts().isEmpty()) {
+        throw ApiException.badRequest("this daemon has no volume support: run without -v");
+      }
+      return List.of();
+    }
+    return v.plan(req, image);
+  }
+
+  /**
+   * Claims the VM's volumes for a boot (409 when one is taken) and puts them in its spec; every
+   * boot of the VM goes through here, {@link #onExit} releases them.
+   */
+  public LaunchSpec withStorage(VmRecord r, LaunchSpec spec) {
+    VolumeService v = volumes;
+    List<Mount> mounts = r.request().mounts() == null ? List.of() : r.request().mounts();
+    boolean readOnly = Boolean.TRUE.equals(r.request().readOnly());
+    if (v == null) {
+      return readOnly ? spec.withStorage(new Storage(List.of(), List.of(), true)) : spec;
+    }
+    return spec.withStorage(v.claim(r.id(), r.name(), mounts, readOnly));
   }
 
   /**
@@ -255,6 +296,7 @@ public final class VmService {
     NetworkOptions net = NetworkOptions.of(req);
     String pull = req.pull() == null ? "missing" : req.pull();
     ImageInfo image = image(req.image(), req.platform(), pull);
+    List<Mount> mounts = planMounts(req, image);
     List<PortSpec> publish = net.published(image);
     List<String> warnings = new ArrayList<>();
     HostResolvers.Resolvers resolvers = resolvers(net, warnings);
@@ -330,10 +372,18 @@ public final class VmService {
             interactive,
             req.consoleSize(),
             req.restart(),
-            req.mounts(),
+            mounts,
             req.readOnly(),
             req.healthcheck());
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
+    if (volumes != null) {
+      try {
+        volumes.provision(mounts);
+      } catch (RuntimeException e) {
+        store.delete(rec.id());
+        throw e;
+      }
+    }
     if (pin) {
       pin(rec.id());
     }
@@ -346,6 +396,9 @@ public final class VmService {
     try {
       return new Launched(boot(rec, image, true), warnings);
     } catch (RuntimeException e) {
+      if (volumes != null && store.get(rec.id()).isEmpty()) {
+        volumes.removed(rec, true); // the record is gone: so are the volumes made for it
+      }
       if (pin) {
         unpin(rec.id());
       }
@@ -412,9 +465,11 @@ public final class VmService {
     boolean again = rec.startedAt() != null;
     VmHandle vm;
     try {
-      vm = again ? backend.startAgain(spec) : backend.start(spec);
+      LaunchSpec withVolumes = withStorage(rec, spec); // claimed for this boot: 409 when taken
+      vm = again ? backend.startAgain(withVolumes) : backend.start(withVolumes);
     } catch (RuntimeException e) {
       networks.release(rec.id());
+      releaseVolumes(rec.id());
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
       store.update(rec.exited(failed).settled());
@@ -690,6 +745,7 @@ public final class VmService {
   private void onExit(String id, ExitRecord e) {
     live.remove(id);
     networks.release(id); // Docker frees published ports when a container stops
+    releaseVolumes(id);
     ReentrantLock l = lock(id);
     l.lock();
     try {
@@ -715,6 +771,13 @@ public final class VmService {
       LOG.log(Level.SEVERE, "cannot record the exit of VM " + id, ex);
     } finally {
       l.unlock();
+    }
+  }
+
+  private void releaseVolumes(String id) {
+    VolumeService v = volumes;
+    if (v != null) {
+      v.release(id);
     }
   }
 
@@ -823,6 +886,11 @@ public final class VmService {
 
   /** Removes an exited VM; with force, kills a running one first. */
   public VmRecord remove(String ref, boolean force) throws InterruptedException {
+    return remove(ref, force, false);
+  }
+
+  /** As {@link #remove(String, boolean)}; with {@code volumes} its anonymous volumes go too. */
+  public VmRecord remove(String ref, boolean force, boolean volumes) throws InterruptedException {
     VmRecord r = resolve(ref);
     if (!force && r.state() == VmState.RESTARTING) {
       throw ApiException.conflict(
@@ -841,7 +909,7 @@ public final class VmService {
       vm.kill("SIGKILL");
       awaitExit(r, 30);
     }
-    removeRecord(store.get(r.id()).orElse(r));
+    removeRecord(store.get(r.id()).orElse(r), volumes);
     return r;
   }
 
@@ -860,12 +928,21 @@ public final class VmService {
     }
   }
 
+  /** Removes the VM; an --rm VM's anonymous volumes go with it, as in Docker. */
   private void removeRecord(VmRecord r) {
+    removeRecord(r, r.autoRemove());
+  }
+
+  private void removeRecord(VmRecord r, boolean anonymousVolumes) {
     restarts.cancel(r.id());
     networks.release(r.id());
     backend.remove(r.id());
     if (store.delete(r.id())) {
       events.publish("removed", r.id(), r.name(), null);
+    }
+    VolumeService v = volumes;
+    if (v != null) {
+      v.removed(r, anonymousVolumes || r.autoRemove());
     }
     exits.remove(r.id());
     cancelled.remove(r.id());

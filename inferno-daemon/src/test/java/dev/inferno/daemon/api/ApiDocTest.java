@@ -14,6 +14,7 @@ import dev.inferno.model.ExecDetail;
 import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.ImageSummary;
+import dev.inferno.model.Mount;
 import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
 import dev.inferno.model.PublishedPort;
@@ -23,6 +24,9 @@ import dev.inferno.model.SystemInfo;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmSummary;
+import dev.inferno.model.Volume;
+import dev.inferno.model.VolumeCreateRequest;
+import dev.inferno.model.VolumePruneResult;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -83,7 +87,11 @@ class ApiDocTest {
             SystemInfo.class,
             VersionInfo.class,
             VmDetail.class,
-            VmSummary.class)) {
+            VmSummary.class,
+            Mount.class,
+            Volume.class,
+            VolumeCreateRequest.class,
+            VolumePruneResult.class)) {
       String name = c.getSimpleName();
       JsonNode s = schemas.get(name);
       assertThat(s).as("schema " + name).isNotNull();

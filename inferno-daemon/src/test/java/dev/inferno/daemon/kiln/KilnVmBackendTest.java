@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.backend.LaunchSpec;
+import dev.inferno.daemon.backend.Storage;
 import dev.inferno.kiln.logs.LogRecord;
 import dev.inferno.kiln.protocol.ConsoleSize;
 import dev.inferno.kiln.protocol.RunConfig;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.ExitRecord;
+import dev.inferno.kiln.vm.TmpfsMount;
+import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.model.stream.Frame;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -201,5 +205,67 @@ class KilnVmBackendTest {
     assertThat(KilnAdapter.frame(new LogRecord(LogRecord.INIT, 1, 7, 3, 4, data)).kind())
         .isEqualTo(Frame.Kind.STDERR);
     assertThat(KilnAdapter.frame(new LogRecord(9, 1, 8, 3, 4, data))).isNull();
+  }
+
+  @Test
+  void volumesTmpfsAndAReadOnlyRootReachKilnsSpec() {
+    ImageInfo img =
+        new ImageInfo(
+            "busybox",
+            "sha256:m",
+            "sha256:c",
+            1,
+            null,
+            List.of(),
+            List.of("sh"),
+            List.of(),
+            null,
+            null,
+            null,
+            Path.of("/d.ext4"),
+            List.of());
+    LaunchSpec s =
+        new LaunchSpec(
+                "0123456789abcdef",
+                "web",
+                img,
+                List.of("true"),
+                List.of(),
+                "/",
+                null,
+                1,
+                256L << 20,
+                "SIGTERM",
+                5,
+                "qemu",
+                null,
+                "web",
+                List.of(),
+                List.of(),
+                List.of(),
+                false,
+                false,
+                null)
+            .withStorage(
+                new Storage(
+                    List.of(
+                        new Storage.Drive("db", Path.of("/v/db/volume.ext4"), "/var/lib/db", false),
+                        new Storage.Drive("ro", Path.of("/v/ro/volume.ext4"), "/etc/app", true)),
+                    List.of(new Storage.Tmpfs("/run/x", 1L << 20, 0700)),
+                    true));
+    KilnVmBackend b =
+        new KilnVmBackend(
+            null, Path.of("/vms"), Path.of("/k"), Path.of("/i"), 1L << 30, "qemu", false, null);
+    VmSpec spec = b.vmSpec(s);
+    assertThat(spec.drives())
+        .containsExactly(
+            new Drive(Path.of("/v/db/volume.ext4"), "/var/lib/db", false),
+            new Drive(Path.of("/v/ro/volume.ext4"), "/etc/app", true));
+    assertThat(spec.tmpfs()).containsExactly(new TmpfsMount("/run/x", 1L << 20, 0700));
+    assertThat(spec.readOnlyRoot()).isTrue();
+    // without storage: kiln's defaults
+    VmSpec plain = b.vmSpec(s.withStorage(Storage.NONE));
+    assertThat(plain.drives()).isEmpty();
+    assertThat(plain.readOnlyRoot()).isFalse();
   }
 }

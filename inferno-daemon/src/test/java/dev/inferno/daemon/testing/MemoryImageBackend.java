@@ -80,6 +80,12 @@ public final class MemoryImageBackend implements ImageBackend {
     return this;
   }
 
+  /** Makes this image pullable as it is (e.g. one with VOLUMEs). */
+  public MemoryImageBackend publish(ImageInfo img) {
+    registry.put(img.reference(), img);
+    return this;
+  }
+
   private static ImageInfo image(String ref, List<String> cmd, List<String> exposed) {
     String config = "sha256:" + sha256(ref + "\0" + String.join("\0", cmd));
     String manifest = "sha256:" + sha256("manifest " + config);

@@ -104,6 +104,16 @@ final class Records {
       }
       return out;
     }
+    if (raw == Map.class && type instanceof ParameterizedType p) {
+      // string keys (JSON's); kept in the order they came
+      Map<?, ?> in = cast(v, Map.class, where);
+      Map<String, Object> out = new java.util.LinkedHashMap<>();
+      for (var e : in.entrySet()) {
+        String k = String.valueOf(e.getKey());
+        out.put(k, bind(e.getValue(), p.getActualTypeArguments()[1], where + "." + k));
+      }
+      return out;
+    }
     if (raw.isRecord()) {
       return record(cast(v, Map.class, where), raw, where);
     }

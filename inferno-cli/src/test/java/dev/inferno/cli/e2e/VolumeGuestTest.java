@@ -1,0 +1,190 @@
+package dev.inferno.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Volumes, tmpfs and --read-only on real guests (QEMU TCG, build/kernel and build/init, the
+ * busybox-static image of scripts/make-busybox-image.sh, once more with a VOLUME). Every VM runs
+ * with --network none; the daemon's nftables table and TAP prefix are this test's own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VolumeGuestTest {
+  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
+  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
+  static final String TABLE = "inferno_vol_e2e";
+
+  @TempDir static Path dir;
+  Inferno inferno;
+
+  @BeforeAll
+  void start() throws Exception {
+    assertThat(KERNEL).as("no guest kernel: run kernel/build.sh").isRegularFile();
+    assertThat(INIT).as("no guest init: run init/build.sh").isRegularFile();
+    inferno =
+        Inferno.startKiln(
+            dir,
+            KERNEL,
+            INIT,
+            "network-table = "
+                + TABLE
+                + "\nnetwork-tap-prefix = ivl\nnetwork-pool = 10.237.64.0/24\nvolume-size = 64m\n");
+    Path layout = dir.resolve("layout");
+    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
+    // the same image with a VOLUME, as a Dockerfile's VOLUME /var/lib/app makes it
+    Path withVolume = dir.resolve("layout-volume");
+    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), withVolume.toString());
+    sh("umoci", "config", "--image", withVolume + ":latest", "--config.volume", "/var/lib/app");
+    load(layout, "busybox:latest");
+    load(withVolume, "volimg:1");
+  }
+
+  private void load(Path layout, String name) throws Exception {
+    Path index = layout.resolve("index.json");
+    String named =
+        sh(
+            "jq",
+            "-c",
+            ".manifests |= map(.annotations[\"org.opencontainers.image.ref.name\"] = \""
+                + name
+                + "\")",
+            index.toString());
+    Files.writeString(index, named);
+    Path tar = dir.resolve(name.replace(':', '_') + ".tar");
+    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
+    var r = inferno.run("load", "-i", tar.toString());
+    assertThat(r.code()).as(r.toString()).isZero();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (inferno == null) {
+      return;
+    }
+    // not Inferno.close(): that drops the shared e2e table, which another test may be using
+    String all = inferno.run("ps", "-a", "-q").out();
+    for (String id : all.lines().toList()) {
+      inferno.run("rm", "-f", "-v", id);
+    }
+    inferno.killDaemon();
+    new ProcessBuilder("nft", "delete", "table", "inet", TABLE)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start()
+        .waitFor();
+  }
+
+  @Test
+  void dataOutlivesTheVmAndReadOnlyMountsRefuseWrites() throws Exception {
+    var r =
+        inferno.run(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            "data:/data",
+            "busybox",
+            "sh",
+            "-c",
+            "echo kept > /data/f && ls /data");
+    assertThat(r.code()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("f");
+
+    r =
+        inferno.run(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            "data:/data:ro",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /data/f; echo no > /data/g");
+    assertThat(r.code()).as(r.toString()).isNotZero();
+    assertThat(r.out()).isEqualTo("kept\n");
+    assertThat(r.err()).contains("Read-only file system");
+
+    // a second read-write attach while the first VM runs
+    r =
+        inferno.run(
+            "run",
+            "-d",
+            "--name",
+            "holder",
+            "--network",
+            "none",
+            "--mount",
+            "type=volume,src=data,dst=/data",
+            "busybox",
+            "sleep",
+            "120");
+    assertThat(r.code()).as(r.toString()).isZero();
+    r = inferno.run("run", "--rm", "--network", "none", "-v", "data:/d", "busybox", "true");
+    assertThat(r.code()).isEqualTo(125);
+    assertThat(r.err()).contains("volume data is in use read-write by VM holder");
+    assertThat(inferno.run("rm", "-f", "holder").code()).isZero();
+    r = inferno.run("volume", "rm", "data");
+    assertThat(r.code()).as(r.toString()).isZero();
+  }
+
+  @Test
+  void readOnlyRootKeepsTmpAndTmpfsWritable() throws Exception {
+    var r =
+        inferno.run(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--read-only",
+            "--tmpfs",
+            "/scratch:size=1m",
+            "busybox",
+            "sh",
+            "-c",
+            "echo a > /tmp/a && cat /tmp/a && echo b > /scratch/b && cat /scratch/b"
+                + " && grep ' /scratch ' /proc/mounts | grep -c size=1024k; echo c > /etc/c");
+    assertThat(r.code()).as(r.toString()).isNotZero();
+    assertThat(r.out()).isEqualTo("a\nb\n1\n");
+    assertThat(r.err()).contains("Read-only file system");
+  }
+
+  @Test
+  void anImageVolumeGetsAnAnonymousVolumeThatRmVRemoves() throws Exception {
+    var r =
+        inferno.run(
+            "run",
+            "--name",
+            "anon",
+            "--network",
+            "none",
+            "volimg:1",
+            "sh",
+            "-c",
+            "grep -c ' /var/lib/app ext4 ' /proc/mounts && echo x > /var/lib/app/f");
+    assertThat(r.code()).as(r.toString()).isZero();
+    assertThat(r.out()).isEqualTo("1\n");
+    var anons =
+        inferno.run("volume", "ls", "-q").out().lines().filter(l -> l.matches("[0-9a-f]{64}"));
+    String anon = anons.findFirst().orElseThrow();
+    assertThat(inferno.run("rm", "-v", "anon").code()).isZero();
+    assertThat(inferno.run("volume", "ls", "-q").out()).doesNotContain(anon);
+  }
+
+  private static String sh(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("%s failed", String.join(" ", cmd)).isZero();
+    return out;
+  }
+}

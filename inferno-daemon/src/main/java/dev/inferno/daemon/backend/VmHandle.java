@@ -40,4 +40,12 @@ public interface VmHandle {
   default Optional<GuestExec> exec() {
     return Optional.empty();
   }
+
+  /**
+   * The guest's latest counters (its last METRICS report), or empty before the first one or for a
+   * backend without them.
+   */
+  default Optional<StatsSample> stats() {
+    return Optional.empty();
+  }
 }

@@ -95,6 +95,11 @@ public final class ConfigFile {
       # one's rules and devices; give that one another network-pool too.
       network-table = inferno
       network-tap-prefix = inf
+
+      # Serve Prometheus metrics (per-VM state, CPU, memory, logs; the daemon's boots, pulls,
+      # errors) over plain HTTP on /metrics at HOST:PORT; off unless set. Anyone who reaches it
+      # sees VM names: keep it on 127.0.0.1 or a network you trust.
+      # metrics-addr = 127.0.0.1:9323
       """;
 
   private static final Set<String> KEYS =
@@ -121,7 +126,8 @@ public final class ConfigFile {
           "network-pool",
           "network-table",
           "network-tap-prefix",
-          "qemu-accel");
+          "qemu-accel",
+          "metrics-addr");
 
   private ConfigFile() {}
 
@@ -220,7 +226,8 @@ public final class ConfigFile {
           s.get("image-scratch").isEmpty() ? null : Path.of(s.get("image-scratch")),
           accel,
           Sizes.parse(s.get("max-request-body")),
-          network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")));
+          network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")),
+          metricsAddr(s.get("metrics-addr")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
     }
@@ -247,6 +254,29 @@ public final class ConfigFile {
           throw new IllegalArgumentException("network-table: " + p);
         });
     return new Nftables.Config(table, cidr, tapPrefix, false);
+  }
+
+  /** {@code metrics-addr}: HOST:PORT (IPv6 in brackets), or null when unset or empty (off). */
+  static String metricsAddr(String v) {
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    int colon = v.lastIndexOf(':');
+    String host = colon < 0 ? "" : v.substring(0, colon);
+    int port;
+    try {
+      port = colon < 0 ? -1 : Integer.parseInt(v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (host.isEmpty()
+        || port < 0
+        || port > 65535
+        || (host.contains(":") && !host.startsWith("["))) {
+      throw new IllegalArgumentException(
+          "metrics-addr must be HOST:PORT (e.g. 127.0.0.1:9323, [::1]:9323), not " + v);
+    }
+    return v.trim();
   }
 
   private static List<String> list(String v) {

@@ -29,6 +29,7 @@ import java.util.List;
  * @param qemuAccel auto, kvm or tcg
  * @param maxBodyBytes largest JSON request body accepted
  * @param network the host side of the VMs' network: nftables table, address pool, TAP prefix
+ * @param metricsAddr HOST:PORT to serve Prometheus metrics on, or null (off)
  */
 public record DaemonConfig(
     Path stateDir,
@@ -52,7 +53,8 @@ public record DaemonConfig(
     Path imageScratch,
     String qemuAccel,
     long maxBodyBytes,
-    Nftables.Config network) {
+    Nftables.Config network,
+    String metricsAddr) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }

@@ -9,6 +9,7 @@ import dev.inferno.daemon.backend.LogQuery;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmBackend.FrameSink;
 import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.health.HealthRules;
 import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.HostResolvers;
 import dev.inferno.daemon.network.Ipv4Cidr;
@@ -36,6 +37,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,6 +45,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -73,6 +76,9 @@ public final class VmService {
 
   /** Told the id of every VM removed (its execs are forgotten). */
   private final List<Consumer<String>> removeListeners = new CopyOnWriteArrayList<>();
+
+  /** Told of every VM the daemon watches run: each boot, and each VM re-adopted (observe). */
+  private final List<BiConsumer<String, VmHandle>> bootListeners = new CopyOnWriteArrayList<>();
 
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
@@ -272,7 +278,7 @@ public final class VmService {
             req.restart(),
             req.mounts(),
             req.readOnly(),
-            req.healthcheck());
+            HealthRules.merge(image.healthcheck(), req.healthcheck())); // observe: Docker's merge
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     LaunchSpec spec =
         new LaunchSpec(
@@ -481,6 +487,11 @@ public final class VmService {
           "invalid stop timeout " + r.stopTimeoutSeconds() + ": 0 to 3600 seconds");
     }
     consoleSize(r.consoleSize());
+    try {
+      HealthRules.validate(r.healthcheck()); // observe
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
     if (r.vmm() != null && !VMMS.contains(r.vmm())) {
       throw ApiException.badRequest("invalid vmm \"" + r.vmm() + "\": auto, firecracker or qemu");
     }
@@ -523,6 +534,7 @@ public final class VmService {
 
   private void watch(String id, VmHandle vm) {
     live.put(id, vm);
+    bootListeners.forEach(l -> l.accept(id, vm)); // observe: health checks start at every boot
     // the future it returns completes with the same exit: onExit handles it
     var _ =
         vm.exit()
@@ -589,7 +601,11 @@ public final class VmService {
     }
     vm.stop(sig, t);
     awaitExit(r, t + 30L);
-    return store.get(r.id()).orElse(r);
+    VmRecord after = store.get(r.id()).orElse(r);
+    if (after.exit() != null && "SIGKILL".equals(after.exit().signal()) && !sig.equals("SIGKILL")) {
+      events.publish("kill", r.id(), r.name(), after.exit()); // Docker's event when stop escalates
+    }
+    return after;
   }
 
   /** Sends a signal (default SIGKILL) to a running VM's process; returns at once. */
@@ -773,5 +789,22 @@ public final class VmService {
       }
     }
     return out;
+  }
+
+  // --- observe: stats, metrics and health read the handles of running VMs ---
+
+  /** The handle of a running VM, or empty when it does not run. */
+  public Optional<VmHandle> handle(String id) {
+    return Optional.ofNullable(live.get(id));
+  }
+
+  /** The ids of the VMs running now. */
+  public Set<String> runningIds() {
+    return Set.copyOf(live.keySet());
+  }
+
+  /** Calls {@code listener} with every VM that runs from now on, as it starts or is re-adopted. */
+  public void onBoot(BiConsumer<String, VmHandle> listener) {
+    bootListeners.add(listener);
   }
 }

@@ -90,6 +90,7 @@ final class RunCommand implements Verb {
       Verb.repeated(String.class, "domain", "a DNS search domain for the VM", "--dns-search");
   private final OptionSpec addHostOpt =
       Verb.repeated(String.class, "host:ip", "add a line to the VM's /etc/hosts", "--add-host");
+  private final HealthOptions health = new HealthOptions();
   private final PositionalParamSpec imageParam = Verb.positional("0", "1", "IMAGE", null);
   private final PositionalParamSpec cmdParam =
       Verb.positional("1..*", "0..*", "CMD", "command and arguments");
@@ -127,6 +128,7 @@ final class RunCommand implements Verb {
             .addOption(addHostOpt)
             .addPositional(imageParam)
             .addPositional(cmdParam);
+    health.addTo(spec); // observe: --health-*, --no-healthcheck
     spec.usageMessage().sortOptions(false);
     // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
     spec.parser().stopAtPositional(true);
@@ -259,6 +261,7 @@ final class RunCommand implements Verb {
         .dns(orNull(Verb.list(dnsOpt)))
         .dnsSearch(orNull(Verb.list(dnsSearchOpt)))
         .extraHosts(orNull(Verb.list(addHostOpt)))
+        .healthcheck(health.config())
         .build();
   }
 

@@ -22,6 +22,7 @@ import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
+import dev.inferno.model.VmStats;
 import dev.inferno.model.VmSummary;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -83,7 +84,8 @@ class ApiDocTest {
             SystemInfo.class,
             VersionInfo.class,
             VmDetail.class,
-            VmSummary.class)) {
+            VmSummary.class,
+            VmStats.class)) {
       String name = c.getSimpleName();
       JsonNode s = schemas.get(name);
       assertThat(s).as("schema " + name).isNotNull();

@@ -15,8 +15,11 @@ import java.util.regex.Pattern;
  * own, another pool), so a test never touches {@code table inet inferno} or {@code inf…} devices.
  */
 public final class TestNetworks {
-  public static final String PREFIX = "ift";
-  public static final Ipv4Cidr POOL = Ipv4Cidr.parse("10.213.0.0/16");
+  // overridable (-Dinferno.test.tap-prefix=…, -Dinferno.test.pool=…) so that test runs of
+  // several worktrees at once on one host do not remove each other's TAPs or share addresses
+  public static final String PREFIX = System.getProperty("inferno.test.tap-prefix", "ift");
+  public static final Ipv4Cidr POOL =
+      Ipv4Cidr.parse(System.getProperty("inferno.test.pool", "10.213.0.0/16"));
 
   private TestNetworks() {}
 

@@ -372,8 +372,9 @@ pub fn extract_archive(input: &mut dyn Read, dir: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a copy keeps of a file besides its data (cp's extraction here, a volume's copy-up in mounts.rs).
 #[derive(Clone, Copy)]
-struct Attrs {
+pub(crate) struct Attrs {
     mode: u32,
     uid: u32,
     gid: u32,
@@ -381,12 +382,12 @@ struct Attrs {
 }
 
 impl Attrs {
-    fn of(m: &fs::Metadata) -> Attrs {
+    pub(crate) fn of(m: &fs::Metadata) -> Attrs {
         Attrs { mode: m.mode() & 0o7777, uid: m.uid(), gid: m.gid(), mtime: m.mtime() }
     }
 
     /// Owner, then mode (chown clears setuid/setgid), then times; never through a final symlink.
-    fn apply(&self, path: &Path, chmod: bool) -> io::Result<()> {
+    pub(crate) fn apply(&self, path: &Path, chmod: bool) -> io::Result<()> {
         std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))?;
         if chmod {
             fs::set_permissions(path, fs::Permissions::from_mode(self.mode & 0o7777))?;

@@ -73,6 +73,29 @@ impl Network {
     }
 }
 
+/// One of `mounts` (PROTOCOL.md §5: Docker's `-v`, `--mount`, `--tmpfs`), mounted by mounts.rs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    /// An ext4 block device kiln attached (kiln owns which device a drive becomes).
+    Volume { device: String, target: String, readonly: bool },
+    /// `size_bytes` None: the kernel's default (half the memory); `mode` None: 01777.
+    Tmpfs { target: String, size_bytes: Option<u64>, mode: Option<u32> },
+}
+
+impl Mount {
+    pub fn target(&self) -> &str {
+        match self {
+            Mount::Volume { target, .. } | Mount::Tmpfs { target, .. } => target,
+        }
+    }
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mount::Volume { .. } => "volume",
+            Mount::Tmpfs { .. } => "tmpfs",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunConfig {
     pub vm_id: String,
@@ -80,6 +103,9 @@ pub struct RunConfig {
     pub process: Process,
     pub image_device: String,
     pub writable_device: Option<String>,
+    /// Docker's `--read-only`: the root is remounted read-only before the workload starts.
+    pub readonly: bool,
+    pub mounts: Vec<Mount>,
     pub transport: Transport,
     /// vsock ports: logs, exit, metrics, control, session.
     pub port_logs: u32,
@@ -107,6 +133,8 @@ impl Default for RunConfig {
             process: Process::default(),
             image_device: "/dev/vda".into(),
             writable_device: Some("/dev/vdb".into()),
+            readonly: false,
+            mounts: Vec::new(),
             transport: Transport::Auto,
             port_logs: 10000,
             port_exit: 10001,
@@ -232,7 +260,17 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
             Some(Value::Null) => None,
             Some(_) => r.str("writable_device")?,
         };
+        c.readonly = r.bool("readonly")?.unwrap_or(false);
     }
+    c.mounts = match top.field("mounts") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, m)| mount(&Obj::new(m, &format!("mounts[{i}]"))?))
+            .collect::<Result<_, _>>()?,
+        Some(o) => return Err(format!("mounts must be a list, not {}", o.type_name())),
+    };
     c.transport = match top.str("transport")?.as_deref() {
         None | Some("auto") => Transport::Auto,
         Some("vsock") => Transport::Vsock,
@@ -270,6 +308,34 @@ pub fn parse(text: &str) -> Result<RunConfig, String> {
     c.hosts = top.strings("hosts")?.unwrap_or_default();
     c.network = top.obj("network")?.map(|n| network(&n)).transpose()?;
     Ok(c)
+}
+
+fn mount(m: &Obj) -> Result<Mount, String> {
+    let absolute = |k: &str| -> Result<String, String> {
+        let p = m.str(k)?.ok_or_else(|| format!("{} is missing", m.name(k)))?;
+        if p.starts_with('/') {
+            Ok(p)
+        } else {
+            Err(format!("{} must be an absolute path, not {p:?}", m.name(k)))
+        }
+    };
+    let kind = m.str("type")?.ok_or_else(|| format!("{} is missing", m.name("type")))?;
+    match kind.as_str() {
+        // device before target, as kiln's RunConfig checks them
+        "volume" => Ok(Mount::Volume {
+            device: absolute("device")?,
+            target: absolute("target")?,
+            readonly: m.bool("readonly")?.unwrap_or(false),
+        }),
+        "tmpfs" => {
+            let mode = match m.u64("mode")? {
+                Some(v) if v > 0o7777 => return Err(format!("{} must be 0 to 4095, not {v}", m.name("mode"))),
+                v => v.map(|v| v as u32),
+            };
+            Ok(Mount::Tmpfs { target: absolute("target")?, size_bytes: m.u64("size_bytes")?, mode })
+        }
+        t => Err(format!("{} {t:?} is not \"volume\" or \"tmpfs\"", m.name("type"))),
+    }
 }
 
 fn network(n: &Obj) -> Result<Network, String> {
@@ -393,6 +459,15 @@ mod tests {
         assert_eq!(c.process.stop_signal, 3, "SIGQUIT");
         assert_eq!((c.process.tty, c.process.stdin, c.process.console_size), (true, true, Some((50, 132))));
         assert_eq!((c.image_device.as_str(), c.writable_device.as_deref()), ("/dev/vda", None));
+        assert!(c.readonly);
+        assert_eq!(
+            c.mounts,
+            vec![
+                Mount::Volume { device: "/dev/vdb".into(), target: "/var/lib/data".into(), readonly: false },
+                Mount::Volume { device: "/dev/vdc".into(), target: "/etc/app".into(), readonly: true },
+                Mount::Tmpfs { target: "/var/cache/app".into(), size_bytes: Some(64 << 20), mode: Some(0o1777) },
+            ]
+        );
         assert_eq!(c.transport, Transport::VirtioSerial);
         assert_eq!(
             (c.port_logs, c.port_exit, c.port_metrics, c.port_control, c.port_session),
@@ -435,6 +510,7 @@ mod tests {
             }
         );
         assert_eq!(c.writable_device.as_deref(), Some("/dev/vdb"));
+        assert!(!c.readonly && c.mounts.is_empty());
         assert_eq!(c.transport, Transport::Auto);
         assert_eq!(
             (c.port_logs, c.port_exit, c.port_metrics, c.port_control, c.port_session),
@@ -505,6 +581,36 @@ mod tests {
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "{text}: {err:?} should contain {want:?}");
+        }
+    }
+
+    #[test]
+    fn mounts_default_and_refuse_what_cannot_be_mounted() {
+        let head = r#"{"version":2,"vm_id":"a","process":{"argv":["x"]},"#;
+        let c = parse(&format!(
+            r#"{head}"mounts":[{{"type":"tmpfs","target":"/t","size_bytes":null}},{{"type":"volume","device":"/dev/vdc","target":"/v"}}]}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            c.mounts,
+            vec![
+                Mount::Tmpfs { target: "/t".into(), size_bytes: None, mode: None },
+                Mount::Volume { device: "/dev/vdc".into(), target: "/v".into(), readonly: false }
+            ]
+        );
+        assert!(parse(&format!(r#"{head}"mounts":null}}"#)).unwrap().mounts.is_empty());
+        for (mounts, want) in [
+            (r#"[{"type":"volume","device":"vdc","target":"/v"}]"#, "mounts[0].device must be an absolute path"),
+            (r#"[{"target":"/v"}]"#, "mounts[0].type is missing"),
+            (r#"[{"type":"tmpfs"}]"#, "mounts[0].target is missing"),
+            (r#"["/v"]"#, "mounts[0] must be an object, not string"),
+            (
+                r#"[{"type":"volume","device":"/dev/vdc","target":"/v","readonly":1}]"#,
+                "mounts[0].readonly must be true",
+            ),
+        ] {
+            let err = parse(&format!(r#"{head}"mounts":{mounts}}}"#)).unwrap_err();
+            assert!(err.contains(want), "{mounts}: {err:?} should contain {want:?}");
         }
     }
 

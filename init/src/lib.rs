@@ -7,6 +7,7 @@ pub mod frame;
 pub mod json;
 pub mod logbuf;
 pub mod metrics;
+pub mod mounts;
 pub mod netlink;
 pub mod pathstat;
 pub mod process;

@@ -54,6 +54,21 @@ pub fn parse_netdev(text: &str) -> (u64, u64) {
     (rx, tx)
 }
 
+/// `memory.cgroup_current_bytes`: the root cgroup has no memory.current (the kernel leaves it out of the root), so
+/// it is what memory.current counts, from the root's memory.stat: anon + file + kernel + sock (0 without memcg).
+/// A `memory.current` text (a child cgroup's) wins when given.
+pub fn cgroup_current(current: &str, stat: &str) -> u64 {
+    if let Ok(v) = current.trim().parse() {
+        return v;
+    }
+    let get = |k: &str| stat.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix(' ')?.trim().parse::<u64>().ok());
+    // before Linux 5.18 there is no `kernel` line: its parts
+    let kernel = get("kernel").unwrap_or_else(|| {
+        ["kernel_stack", "pagetables", "percpu", "slab", "vmalloc"].iter().filter_map(|k| get(k)).sum()
+    });
+    get("anon").unwrap_or(0) + get("file").unwrap_or(0) + kernel + get("sock").unwrap_or(0)
+}
+
 fn read(p: &str) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -61,7 +76,7 @@ fn read(p: &str) -> String {
 pub fn collect(time_ns: u64, dropped: u64) -> Value {
     let (user, system, idle) = parse_cpu(&read("/proc/stat"));
     let (total, avail) = parse_meminfo(&read("/proc/meminfo"));
-    let cg = read("/sys/fs/cgroup/memory.current").trim().parse::<u64>().unwrap_or(0);
+    let cg = cgroup_current(&read("/sys/fs/cgroup/memory.current"), &read("/sys/fs/cgroup/memory.stat"));
     let (dr, dw) = parse_diskstats(&read("/proc/diskstats"));
     let (rx, tx) = parse_netdev(&read("/proc/net/dev"));
     obj(vec![
@@ -74,6 +89,7 @@ pub fn collect(time_ns: u64, dropped: u64) -> Value {
         ("disk", obj(vec![("read_bytes", num(dr)), ("write_bytes", num(dw))])),
         ("network", obj(vec![("rx_bytes", num(rx)), ("tx_bytes", num(tx))])),
         ("log_dropped_bytes", num(dropped)),
+        ("pids", num(crate::top::task_count("/proc"))),
     ])
 }
 
@@ -92,12 +108,26 @@ mod tests {
     }
 
     #[test]
+    fn cgroup_memory_from_the_roots_memory_stat() {
+        let stat =
+            "anon 192512\nfile 3530752\nkernel 4096\nkernel_stack 4096\npagetables 0\nsock 8192\nshmem 1466368\n\
+                    file_mapped 2752512\ninactive_file 188416\n";
+        assert_eq!(cgroup_current("", stat), 192512 + 3530752 + 4096 + 8192);
+        let old = "anon 100\nfile 200\nkernel_stack 8\npagetables 4\nslab 16\nanon_thp 0\n";
+        assert_eq!(cgroup_current("", old), 100 + 200 + 8 + 4 + 16);
+        assert_eq!(cgroup_current("123456\n", stat), 123456);
+        assert_eq!(cgroup_current("", ""), 0, "no memcg");
+    }
+
+    #[test]
     fn payload_has_the_protocol_shape() {
         let v = collect(5, 7);
-        for k in ["time_ns", "cpu", "memory", "disk", "network", "log_dropped_bytes"] {
+        for k in ["time_ns", "cpu", "memory", "disk", "network", "log_dropped_bytes", "pids"] {
             assert!(v.get(k).is_some(), "{k}");
         }
         assert_eq!(v.get("log_dropped_bytes").unwrap().as_u64(), Some(7));
         assert!(v.get("memory").unwrap().get("cgroup_current_bytes").is_some());
+        // this test process and its threads, at least
+        assert!(v.get("pids").unwrap().as_u64().unwrap() >= 1);
     }
 }

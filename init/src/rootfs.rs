@@ -53,6 +53,8 @@ fn wait_for(path: &str, timeout: Duration) -> bool {
 /// Kept so that shutdown can remount the writable disk read-only after the switch hid it.
 pub struct Root {
     pub rw_fd: i32,
+    /// The read-write volumes' mounts (mounts.rs), remounted read-only at shutdown like the writable disk.
+    pub volume_fds: Vec<i32>,
 }
 
 /// Mounts the image read-only, the overlay on top, moves /dev /proc /sys into it, frees the initramfs and
@@ -99,7 +101,7 @@ pub fn build(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<Root, String> {
     mount(".", "/", "", MS_MOVE, "")?;
     sys::do_chroot(".").map_err(|e| format!("chroot into the new root failed: {e}"))?;
     std::env::set_current_dir("/").map_err(|e| format!("chdir / failed: {e}"))?;
-    Ok(Root { rw_fd })
+    Ok(Root { rw_fd, volume_fds: Vec::new() })
 }
 
 fn free_initramfs() -> u64 {
@@ -146,8 +148,9 @@ pub fn setup_inside(c: &RunConfig, log: &mut dyn FnMut(&str)) -> Result<(), Stri
         let _ = fs::remove_file("/dev/ptmx");
         let _ = symlink("pts/ptmx", "/dev/ptmx");
     }
+    // Docker's /dev/shm: 64 MiB (its --shm-size default), noexec
     mkdir_p("/dev/shm", 0o1777)?;
-    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")?;
+    mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")?;
     if has_fs(&fss, "mqueue") {
         mkdir_p("/dev/mqueue", 0o755)?;
         mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "")?;
@@ -239,10 +242,12 @@ pub fn finish(root: Option<&Root>, log: &mut dyn FnMut(&str)) {
         log(&format!("remounting / read-only failed: {e}"));
     }
     if let Some(r) = root {
-        if r.rw_fd >= 0 {
-            let path = format!("/proc/self/fd/{}", r.rw_fd);
-            if let Err(e) = sys::do_mount("none", &path, "", MS_REMOUNT | MS_RDONLY, "") {
-                log(&format!("remounting the writable disk read-only failed: {e}"));
+        for (fd, what) in r.volume_fds.iter().map(|&fd| (fd, "a volume")).chain([(r.rw_fd, "the writable disk")]) {
+            if fd >= 0 {
+                let path = format!("/proc/self/fd/{fd}");
+                if let Err(e) = sys::do_mount("none", &path, "", MS_REMOUNT | MS_RDONLY, "") {
+                    log(&format!("remounting {what} read-only failed: {e}"));
+                }
             }
         }
     }

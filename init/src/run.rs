@@ -9,7 +9,7 @@ use crate::rootfs::{self, Root};
 use crate::session::{Sessions, Token};
 use crate::spec::{self, Failure};
 use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN};
-use crate::{metrics, netlink, process};
+use crate::{metrics, mounts, netlink, process};
 use std::time::{Duration, Instant};
 
 const RUN_CONFIG: &str = "/inferno/run.json";
@@ -227,6 +227,10 @@ impl Init {
         let mut note = |m: &str| console(m);
         self.root = Some(rootfs::build(&self.cfg, &mut note).map_err(Failure::setup)?);
         rootfs::setup_inside(&self.cfg, &mut note).map_err(Failure::setup)?;
+        let volume_fds = mounts::mount_all(&self.cfg, &mut note).map_err(Failure::setup)?;
+        if let Some(r) = self.root.as_mut() {
+            r.volume_fds = volume_fds;
+        }
         // before the workload, which may bind or connect at once; a failure is init's (125), like a mount's
         netlink::setup_guest(self.cfg.network.as_ref()).map_err(Failure::setup)?;
         if let Some(n) = &self.cfg.network {
@@ -235,6 +239,10 @@ impl Init {
         let s = self.cfg.process.clone();
         self.stop_signal = s.stop_signal;
         let (user, env) = process::prepare(&s)?;
+        if self.cfg.readonly {
+            // last: the mounts' targets and the working directory had to be created first
+            mounts::make_root_readonly().map_err(Failure::setup)?;
+        }
         self.oom_baseline = oom_kills();
         if self.cfg.metrics_interval_secs > 0 {
             self.next_metrics = Some(Instant::now());

@@ -92,6 +92,7 @@ pub const MS_NOSUID: u64 = 2;
 pub const MS_NODEV: u64 = 4;
 pub const MS_NOEXEC: u64 = 8;
 pub const MS_REMOUNT: u64 = 32;
+pub const MS_BIND: u64 = 4096;
 pub const MS_MOVE: u64 = 8192;
 pub const MNT_DETACH: c_int = 2;
 

@@ -52,14 +52,11 @@ fn row(proc_root: &str, pid: u32, passwd: &str, boot: i64, uptime: f64, now: i64
     let dir = format!("{proc_root}/{pid}");
     // lossy: comm is whatever bytes the process named itself
     let stat = String::from_utf8_lossy(&fs::read(format!("{dir}/stat")).ok()?).into_owned();
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so it ends at the last ')'
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    let comm = &stat[open + 1..close];
-    let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let (comm, f) = stat_fields(&stat)?;
     let field = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
     let (state, ppid, tty_nr) = (*f.first()?, field(1)?, field(4)?);
-    if pid == KTHREADD || ppid == KTHREADD as i64 {
-        return None; // the guest kernel's own threads are not the workload's
+    if is_kernel_thread(pid, ppid) {
+        return None;
     }
     let cpu_ticks = (field(11)? + field(12)?) as u64;
     let start_ticks = field(19)? as u64;
@@ -92,6 +89,34 @@ fn row(proc_root: &str, pid: u32, passwd: &str, boot: i64, uptime: f64, now: i64
         cpu_time(cpu_ticks / HZ),
         cmd,
     ])
+}
+
+/// /proc/<pid>/stat as comm and the fields after it (state first): "pid (comm) state ppid …", where comm may hold
+/// spaces and parentheses, so it ends at the last ')'.
+fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    Some((stat.get(open + 1..close)?, stat[close + 1..].split_whitespace().collect()))
+}
+
+/// The guest kernel's own threads (kthreadd and its children) are not the workload's: left out of `top` and of
+/// the PIDS count.
+fn is_kernel_thread(pid: u32, ppid: i64) -> bool {
+    pid == KTHREADD || ppid == KTHREADD as i64
+}
+
+/// `docker stats`' PIDS (METRICS `pids`, PROTOCOL.md §6): the guest's tasks as the pids controller counts them
+/// (each thread counts), kernel threads left out, init included.
+pub fn task_count(proc_root: &str) -> u64 {
+    let Ok(dir) = fs::read_dir(proc_root) else { return 0 };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = String::from_utf8_lossy(&fs::read(format!("{proc_root}/{pid}/stat")).ok()?).into_owned();
+            let (_, f) = stat_fields(&stat)?;
+            let ppid = f.get(1)?.parse::<i64>().ok()?;
+            // num_threads, stat's field 20
+            (!is_kernel_thread(pid, ppid)).then(|| f.get(17)?.parse::<u64>().ok()).flatten()
+        })
+        .sum()
 }
 
 /// ps's STIME: HH:MM for a process started today, MonDD (procps' "%b%d") earlier this year, else the year (UTC:
@@ -199,6 +224,21 @@ mod tests {
             r#"["nobody","42","1","99","11:33","pts/3","01:00:00","python3 -m http.server"]]}"#
         );
         assert_eq!(render(proc.str(), passwd, now, 60), expected);
+    }
+
+    #[test]
+    fn pids_counts_every_task_but_the_kernels() {
+        let proc = TempDir::new("pids");
+        process(&proc, 1, "init", "S", 0, 0, (0, 0), 5, 0, &["/inferno/init"]);
+        process(&proc, 2, "kthreadd", "S", 0, 0, (0, 0), 5, 0, &[]);
+        process(&proc, 9, "kworker/0:0", "I", 2, 0, (0, 0), 5, 0, &[]);
+        process(&proc, 7, "sh", "Z", 1, 0, (0, 0), 5, 0, &[]); // a zombie holds its pid until reaped
+        process(&proc, 42, "java (main)", "S", 7, 0, (0, 0), 5, 0, &["java"]);
+        let stat = fs::read_to_string(proc.path("42/stat")).unwrap().replace(" 20 0 1 0 ", " 20 0 12 0 ");
+        fs::write(proc.path("42/stat"), stat).unwrap();
+        fs::create_dir(proc.path("123")).unwrap(); // exited meanwhile
+        assert_eq!(task_count(proc.str()), 1 + 1 + 12);
+        assert_eq!(task_count("/no/such/proc"), 0);
     }
 
     #[test]

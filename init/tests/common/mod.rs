@@ -106,6 +106,11 @@ impl ImageBuilder {
         b.file("etc/passwd", PASSWD, 0o644).file("etc/group", GROUP, 0o644).file("etc/motd", "welcome\n", 0o644)
     }
 
+    /// The directory the image is made of (to add files with owners and times before `build`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn from_dir(dir: &Path) -> Self {
         ImageBuilder { dir: dir.to_path_buf() }
     }
@@ -561,6 +566,9 @@ pub struct VmOptions {
     pub raw_ports: usize,
     /// More QEMU arguments (e.g. a `-netdev tap` + `virtio-net-device`).
     pub extra_args: Vec<String>,
+    /// Volumes: more disks after the image and the writable disk (raw files; `true` attaches one read-only), in
+    /// order, so the guest sees them as the next /dev/vdX.
+    pub drives: Vec<(PathBuf, bool)>,
 }
 
 impl VmOptions {
@@ -575,6 +583,7 @@ impl VmOptions {
             host_down: false,
             raw_ports: 0,
             extra_args: Vec::new(),
+            drives: Vec::new(),
         }
     }
 }
@@ -668,6 +677,11 @@ impl Vm {
         if let Some(w) = &o.writable {
             cmd.arg("-drive").arg(format!("id=rw,file={},format=raw,if=none", w.display()));
             cmd.args(["-device", "virtio-blk-device,drive=rw"]);
+        }
+        for (i, (file, ro)) in o.drives.iter().enumerate() {
+            let ro = if *ro { ",readonly=on" } else { "" };
+            cmd.arg("-drive").arg(format!("id=vol{i},file={},format=raw,if=none{ro}", file.display()));
+            cmd.args(["-device", &format!("virtio-blk-device,drive=vol{i}")]);
         }
         cmd.args(["-device", "virtio-serial-device"]);
         for n in names {

@@ -8,6 +8,7 @@ import dev.inferno.kiln.guest.SocketOwner;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.AtomicFiles;
 import dev.inferno.kiln.vm.DetachedLauncher;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.Executables;
 import dev.inferno.kiln.vm.TapOwner;
 import dev.inferno.kiln.vm.VmLayout;
@@ -173,6 +174,10 @@ public final class Firecracker implements Vmm {
     if (spec.hasWritableDisk()) {
       linkOwned(layout.writableDisk(), root.resolve("scratch.ext4"), uid, "rw-------");
     }
+    for (int i = 0; i < spec.drives().size(); i++) {
+      Drive d = spec.drives().get(i);
+      linkDrive(d, root.resolve(driveFile(i)), uid);
+    }
     // Firecracker writes these; hard links keep them in the state dir after the jail is gone.
     for (String f : List.of("console.log", "firecracker.log", "firecracker.metrics")) {
       Path kept = layout.dir().resolve(f);
@@ -184,6 +189,36 @@ public final class Firecracker implements Vmm {
     ObjectNode info = JSON.createObjectNode().put("uid", uid).put("gid", uid);
     info.put("jailer", jailer().isPresent());
     AtomicFiles.write(jailInfo(layout), JSON.writeValueAsBytes(info));
+  }
+
+  private static String driveId(int i) {
+    return "vol" + i;
+  }
+
+  private static String driveFile(int i) {
+    return driveId(i) + ".ext4";
+  }
+
+  /**
+   * A volume goes into the jail as a hard link, never a copy (the guest's writes must land in the
+   * volume), owned by the VM's uid. Firecracker opens it at {@code PUT /drives}; an open file stays
+   * usable when the next VM takes a read-only volume over, so one owner at a time is enough.
+   */
+  private static void linkDrive(Drive d, Path target, int uid) throws IOException {
+    try {
+      Files.createLink(target, d.file());
+    } catch (FileSystemException e) {
+      throw new VmmException(
+          "cannot hard-link the volume "
+              + d.file()
+              + " into the VM's jail ("
+              + e.getMessage()
+              + "): keep volumes on the same filesystem as the VM state dir",
+          e);
+    }
+    Ownership.lchown(target, uid, uid);
+    Files.setPosixFilePermissions(
+        target, PosixFilePermissions.fromString(d.readOnly() ? "r--------" : "rw-------"));
   }
 
   /** Shared read-only inputs: hard-linked as they are when any uid may read them, else copied. */
@@ -409,6 +444,10 @@ public final class Firecracker implements Vmm {
     if (spec.hasWritableDisk()) {
       api.drive("scratch", "scratch.ext4", false);
     }
+    // attached in this order, so the guest names them as GuestDevices says
+    for (int i = 0; i < spec.drives().size(); i++) {
+      api.drive(driveId(i), driveFile(i), spec.drives().get(i).readOnly());
+    }
     api.machineConfig(spec.vcpus(), spec.memoryMib());
     if (spec.nic() != null) {
       networkInterface(api, spec);
@@ -463,6 +502,25 @@ public final class Firecracker implements Vmm {
       LOG.log(Level.INFO, "SendCtrlAltDel to " + spec.id() + " failed: " + e.getMessage());
       return false;
     }
+  }
+
+  @Override
+  public void pause(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    api(spec).vmState("Paused");
+  }
+
+  @Override
+  public void resume(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    api(spec).vmState("Resumed");
+  }
+
+  @Override
+  public boolean paused(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    return "Paused".equals(api(spec).instanceState());
+  }
+
+  private FirecrackerApi api(VmSpec spec) {
+    return new FirecrackerApi(jailRoot(spec).resolve("run/firecracker.socket"));
   }
 
   /** Kept in the state dir (hard-linked into the jail, where Firecracker writes it). */

@@ -26,17 +26,51 @@ public final class FirecrackerApi {
   }
 
   public void put(String path, ObjectNode body) throws VmmException {
+    call("PUT", path, body);
+  }
+
+  /** PATCH: the calls allowed after InstanceStart (e.g. {@code /vm}). */
+  public void patch(String path, ObjectNode body) throws VmmException {
+    call("PATCH", path, body);
+  }
+
+  private String call(String method, String path, ObjectNode body) throws VmmException {
     int status;
     String answer;
-    try (UnixHttpClient.Response r = http.send("PUT", path, JSON.writeValueAsString(body))) {
+    try (UnixHttpClient.Response r =
+        http.send(method, path, body == null ? null : JSON.writeValueAsString(body))) {
       status = r.status();
       answer = r.text();
     } catch (IOException e) {
-      throw new VmmException("Firecracker API PUT " + path + " failed: " + e.getMessage(), e);
+      throw new VmmException(
+          "Firecracker API " + method + " " + path + " failed: " + e.getMessage(), e);
     }
     if (status / 100 != 2) {
       throw new VmmException(
-          "Firecracker rejected PUT " + path + " (HTTP " + status + "): " + faultMessage(answer));
+          "Firecracker rejected "
+              + method
+              + " "
+              + path
+              + " (HTTP "
+              + status
+              + "): "
+              + faultMessage(answer));
+    }
+    return answer;
+  }
+
+  /** {@code PATCH /vm}: "Paused" or "Resumed" (the vCPUs stop or run again). */
+  public void vmState(String state) throws VmmException {
+    patch("/vm", object().put("state", state));
+  }
+
+  /** {@code GET /}, the InstanceInfo's {@code state}: "Not started", "Running" or "Paused". */
+  public String instanceState() throws VmmException {
+    String body = call("GET", "/", null);
+    try {
+      return JSON.readTree(body).path("state").asText();
+    } catch (IOException e) {
+      throw new VmmException("Firecracker's GET / answered no InstanceInfo: " + body, e);
     }
   }
 

@@ -1,21 +1,36 @@
 package dev.inferno.kiln.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * A METRICS payload (PROTOCOL.md §6). Unknown fields are ignored, missing ones read as 0 / null.
+ *
+ * @param pids processes the guest runs, kernel threads left out (docker stats' PIDS)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-@JsonPropertyOrder({"time_ns", "cpu", "memory", "disk", "network", "log_dropped_bytes"})
+@JsonPropertyOrder({"time_ns", "cpu", "memory", "disk", "network", "log_dropped_bytes", "pids"})
 public record GuestMetrics(
     @JsonProperty("time_ns") long timeNs,
     @JsonProperty("cpu") Cpu cpu,
     @JsonProperty("memory") Memory memory,
     @JsonProperty("disk") Disk disk,
     @JsonProperty("network") Network network,
-    @JsonProperty("log_dropped_bytes") long logDroppedBytes) {
+    @JsonProperty("log_dropped_bytes") long logDroppedBytes,
+    // 0 is left out, so a frame of an init that predates pids encodes to the same bytes
+    @JsonProperty("pids") @JsonInclude(JsonInclude.Include.NON_DEFAULT) long pids) {
+
+  @JsonCreator
+  public GuestMetrics {}
+
+  /** A payload without {@code pids} (an init that predates it): 0. */
+  public GuestMetrics(
+      long timeNs, Cpu cpu, Memory memory, Disk disk, Network network, long logDroppedBytes) {
+    this(timeNs, cpu, memory, disk, network, logDroppedBytes, 0);
+  }
 
   /** CPU time of the guest, in ms. */
   @JsonIgnoreProperties(ignoreUnknown = true)

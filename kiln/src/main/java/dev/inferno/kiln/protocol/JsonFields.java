@@ -125,6 +125,22 @@ final class JsonFields {
     return out;
   }
 
+  /** A list of objects, each read with the path {@code k[i]}; null when not set. */
+  List<JsonFields> objects(String k) {
+    JsonNode v = field(k);
+    if (v == null) {
+      return null;
+    }
+    if (!v.isArray()) {
+      throw new ProtocolException(name(k) + " must be a list, not " + type(v));
+    }
+    List<JsonFields> out = new ArrayList<>(v.size());
+    for (int i = 0; i < v.size(); i++) {
+      out.add(of(v.get(i), name(k) + "[" + i + "]"));
+    }
+    return out;
+  }
+
   /** init's names for JSON types. */
   static String type(JsonNode v) {
     if (v == null || v.isNull() || v.isMissingNode()) {

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param hostname the guest's hostname
  * @param process what init runs, resolved by the host (see {@code dev.inferno.kiln.run})
  * @param root the block devices of the root
+ * @param mounts volumes and tmpfs mounted before the workload starts (Docker's -v, --tmpfs)
  * @param transport how the channels travel
  * @param ports vsock ports of the channels
  * @param stopTimeoutSecs how long a stop waits before the host escalates
@@ -32,6 +33,7 @@ public record RunConfig(
     String hostname,
     ProcessSpec process,
     Root root,
+    List<Mount> mounts,
     Transport transport,
     GuestPorts ports,
     long stopTimeoutSecs,
@@ -49,6 +51,7 @@ public record RunConfig(
     Objects.requireNonNull(hostname, "hostname");
     Objects.requireNonNull(process, "process");
     Objects.requireNonNull(root, "root");
+    mounts = List.copyOf(mounts);
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(ports, "ports");
     Objects.requireNonNull(log, "log");
@@ -63,12 +66,76 @@ public record RunConfig(
   /**
    * @param imageDevice the read-only image, the overlay's lower dir
    * @param writableDevice the overlay's upper and work dirs; null for an ephemeral VM (tmpfs)
+   * @param readonly Docker's {@code --read-only}: init remounts the root read-only (and mounts
+   *     tmpfs on /tmp and /run)
    */
-  public record Root(String imageDevice, String writableDevice) {
-    public static final Root DEFAULT = new Root("/dev/vda", "/dev/vdb");
+  public record Root(String imageDevice, String writableDevice, boolean readonly) {
+    public static final Root DEFAULT = new Root("/dev/vda", "/dev/vdb", false);
 
     public Root {
       Objects.requireNonNull(imageDevice, "imageDevice");
+    }
+
+    /** A writable root. */
+    public Root(String imageDevice, String writableDevice) {
+      this(imageDevice, writableDevice, false);
+    }
+  }
+
+  /**
+   * One entry of {@code mounts} (PROTOCOL.md §5). The checks are init's (config.rs); the parser
+   * puts {@code mounts[i].} before their messages.
+   */
+  public sealed interface Mount {
+    /** Where it is mounted in the guest (absolute). */
+    String target();
+
+    /**
+     * An ext4 block device kiln attached (a volume).
+     *
+     * @param device the guest's device node, e.g. "/dev/vdc" (kiln decides it)
+     * @param readonly mounted with MS_RDONLY
+     */
+    record Volume(String device, String target, boolean readonly) implements Mount {
+      public Volume {
+        if (device == null) {
+          throw new IllegalArgumentException("device is missing");
+        }
+        if (!device.startsWith("/")) {
+          throw new IllegalArgumentException(
+              "device must be an absolute path, not " + JsonFields.quote(device));
+        }
+        checkTarget(target);
+      }
+    }
+
+    /**
+     * A tmpfs ({@code nosuid,nodev}).
+     *
+     * @param sizeBytes null: the kernel's default (half the guest's memory)
+     * @param mode permission bits, 0 to 4095 (07777); null: 01777
+     */
+    record Tmpfs(String target, Long sizeBytes, Integer mode) implements Mount {
+      public Tmpfs {
+        checkTarget(target);
+        if (sizeBytes != null && sizeBytes < 0) {
+          throw new IllegalArgumentException("size_bytes must be a non-negative integer");
+        }
+        if (mode != null && (mode < 0 || mode > 4095)) {
+          throw new IllegalArgumentException("mode must be 0 to 4095, not " + mode);
+        }
+      }
+    }
+
+    /** The target rule of every mount: present and absolute. */
+    static void checkTarget(String target) {
+      if (target == null) {
+        throw new IllegalArgumentException("target is missing");
+      }
+      if (!target.startsWith("/")) {
+        throw new IllegalArgumentException(
+            "target must be an absolute path, not " + JsonFields.quote(target));
+      }
     }
   }
 
@@ -258,6 +325,7 @@ public record RunConfig(
     return new Builder(vmId, process)
         .hostname(hostname)
         .root(root)
+        .mounts(mounts)
         .transport(transport)
         .ports(ports)
         .stopTimeoutSecs(stopTimeoutSecs)
@@ -278,6 +346,7 @@ public record RunConfig(
     private ProcessSpec process;
     private String hostname;
     private Root root = Root.DEFAULT;
+    private List<Mount> mounts = List.of();
     private Transport transport = Transport.AUTO;
     private GuestPorts ports = GuestPorts.DEFAULT;
     private long stopTimeoutSecs = 10;
@@ -306,6 +375,12 @@ public record RunConfig(
 
     public Builder root(Root v) {
       root = v;
+      return this;
+    }
+
+    /** Volumes and tmpfs, mounted in the order of their targets' depth (init sorts them). */
+    public Builder mounts(List<Mount> v) {
+      mounts = v;
       return this;
     }
 
@@ -356,6 +431,7 @@ public record RunConfig(
           hostname,
           process,
           root,
+          mounts,
           transport,
           ports,
           stopTimeoutSecs,
@@ -395,6 +471,23 @@ public record RunConfig(
     ObjectNode r = n.putObject("root");
     r.put("image_device", root.imageDevice());
     r.put("writable_device", root.writableDevice());
+    r.put("readonly", root.readonly());
+    ArrayNode ms = n.putArray("mounts");
+    for (Mount m : mounts) {
+      ObjectNode o = ms.addObject();
+      switch (m) {
+        case Mount.Volume v ->
+            o.put("type", "volume")
+                .put("device", v.device())
+                .put("target", v.target())
+                .put("readonly", v.readonly());
+        case Mount.Tmpfs t ->
+            o.put("type", "tmpfs")
+                .put("target", t.target())
+                .put("size_bytes", t.sizeBytes())
+                .put("mode", t.mode());
+      }
+    }
     n.put("transport", transport.label());
     n.putObject("ports")
         .put("logs", ports.logs())
@@ -481,8 +574,9 @@ public record RunConfig(
       // explicit null = ephemeral VM (tmpfs upper); absent = the default disk
       String writable =
           r.has("writable_device") ? r.str("writable_device") : Root.DEFAULT.writableDevice();
-      b.root(new Root(image, writable));
+      b.root(new Root(image, writable, orDefault(r.bool("readonly"), false)));
     }
+    b.mounts(mounts(top));
     String t = top.str("transport");
     if (t != null) {
       b.transport(transport(t));
@@ -534,6 +628,49 @@ public record RunConfig(
       b.network(new Network(net.str("mac"), net.str("address"), net.str("gateway"), (int) mtu));
     }
     return b.build();
+  }
+
+  private static List<Mount> mounts(JsonFields top) {
+    List<JsonFields> list = top.objects("mounts");
+    if (list == null) {
+      return List.of();
+    }
+    List<Mount> out = new java.util.ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      JsonFields m = list.get(i);
+      String type = m.str("type");
+      try {
+        out.add(
+            switch (type == null ? "" : type) {
+              case "volume" ->
+                  new Mount.Volume(
+                      m.str("device"), m.str("target"), orDefault(m.bool("readonly"), false));
+              case "tmpfs" -> {
+                // mode, target, size: init's order, so that both sides name the same first error
+                Long mode = m.u64("mode");
+                if (mode != null && mode > 4095) {
+                  throw new IllegalArgumentException("mode must be 0 to 4095, not " + mode);
+                }
+                String target = m.str("target");
+                Mount.checkTarget(target);
+                Long size = m.u64("size_bytes");
+                yield new Mount.Tmpfs(target, size, mode == null ? null : mode.intValue());
+              }
+              default ->
+                  throw new ProtocolException(
+                      type == null
+                          ? "mounts[" + i + "].type is missing"
+                          : "mounts["
+                              + i
+                              + "].type "
+                              + JsonFields.quote(type)
+                              + " is not \"volume\" or \"tmpfs\"");
+            });
+      } catch (IllegalArgumentException e) {
+        throw new ProtocolException("mounts[" + i + "]." + e.getMessage(), e);
+      }
+    }
+    return out;
   }
 
   private static ProcessSpec process(JsonFields top) {

@@ -3,6 +3,7 @@ package dev.inferno.kiln.qemu;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.vm.DetachedLauncher;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.Executables;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
@@ -57,6 +58,9 @@ public final class Qemu implements Vmm {
     }
   }
 
+  /** QMP answers at once unless QEMU is wedged; TCG under load can take a moment. */
+  private static final java.time.Duration QMP_TIMEOUT = java.time.Duration.ofSeconds(10);
+
   private final Config config;
 
   public Qemu(Config config) {
@@ -82,6 +86,7 @@ public final class Qemu implements Vmm {
     for (Channel channel : Channel.values()) {
       VmLayout.checkSocketPath(t.listenPath(channel));
     }
+    VmLayout.checkSocketPath(layout.qmpSocket());
     return t;
   }
 
@@ -114,6 +119,8 @@ public final class Qemu implements Vmm {
     // the console goes to a file: an undrained console can never stall the guest
     c.addAll(List.of("-chardev", "file,id=console,path=" + opt(layout.console())));
     c.addAll(List.of("-serial", "chardev:console"));
+    // pause/resume: QEMU listens, kiln connects per command; wait=off: QEMU boots without a client
+    c.addAll(List.of("-qmp", "unix:" + opt(layout.qmpSocket()) + ",server=on,wait=off"));
     if (spec.imageDisk() != null) {
       c.addAll(
           List.of(
@@ -131,6 +138,21 @@ public final class Qemu implements Vmm {
                   + ",format=raw,cache=none,aio=threads",
               "-device",
               "virtio-blk-device,drive=scratch"));
+    }
+    // right after the disks, in the order GuestDevices names them
+    for (int i = 0; i < spec.drives().size(); i++) {
+      Drive d = spec.drives().get(i);
+      c.addAll(
+          List.of(
+              "-drive",
+              "if=none,id=vol"
+                  + i
+                  + ",file="
+                  + opt(d.file())
+                  + ",format=raw,cache=none,aio=threads"
+                  + (d.readOnly() ? ",readonly=on" : ""),
+              "-device",
+              "virtio-blk-device,drive=vol" + i));
     }
     c.addAll(List.of("-device", "virtio-serial-device"));
     GuestTransport t = new GuestTransport.VirtioSerial(layout.dir());
@@ -182,12 +204,33 @@ public final class Qemu implements Vmm {
     return false;
   }
 
+  /** QMP {@code stop}: every vCPU halts; the guest's clock jumps when it resumes. */
+  @Override
+  public void pause(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    qmp(layout).stop();
+  }
+
+  @Override
+  public void resume(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    qmp(layout).cont();
+  }
+
+  @Override
+  public boolean paused(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    return "paused".equals(qmp(layout).status());
+  }
+
+  private static Qmp qmp(VmLayout layout) {
+    return new Qmp(layout.qmpSocket(), QMP_TIMEOUT);
+  }
+
   @Override
   public void cleanup(VmSpec spec, VmLayout layout) throws IOException {
     GuestTransport t = new GuestTransport.VirtioSerial(layout.dir());
     for (Channel channel : Channel.values()) {
       Files.deleteIfExists(t.listenPath(channel));
     }
+    Files.deleteIfExists(layout.qmpSocket());
     Files.deleteIfExists(layout.initramfs());
   }
 }

@@ -17,6 +17,9 @@ public final class RunningVm {
   private final CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
   private volatile StopEscalation.Outcome stopOutcome;
 
+  /** Whether the vCPUs are paused ({@link #pause}); learned from the VMM on adoption. */
+  private volatile boolean paused;
+
   /** Why kiln SIGKILLed the VMM (a stop that escalated, or a kill), or null: the exit's reason. */
   private volatile String killedBecause;
 
@@ -62,6 +65,10 @@ public final class RunningVm {
 
   /** As {@link #stop()} with another grace than the spec's (e.g. {@code inferno stop -t}). */
   public ExitRecord stop(Duration grace) throws IOException {
+    if (paused && process.isAlive()) {
+      // a paused guest cannot hear the stop: it would always end in SIGKILL (Docker unpauses too)
+      resume();
+    }
     Duration shutdownGrace =
         grace.compareTo(Duration.ofSeconds(5)) < 0 ? grace : Duration.ofSeconds(5);
     stopOutcome =
@@ -84,6 +91,41 @@ public final class RunningVm {
   public void kill() throws IOException {
     killedBecause = "killed (SIGKILL to the VMM)";
     process.signal(9);
+  }
+
+  /**
+   * Pauses the VM's vCPUs ({@code docker pause}: QMP {@code stop} on QEMU, {@code PATCH /vm Paused}
+   * on Firecracker). Pausing a paused VM does nothing.
+   *
+   * @throws VmmException the VM is not running, or the VMM refused
+   * @throws UnsupportedOperationException the VMM cannot pause
+   */
+  public void pause() throws IOException {
+    requireAlive("pause");
+    vmm.pause(spec, spec.layout(), process);
+    paused = true;
+  }
+
+  /** Lets a paused VM run again ({@code docker unpause}); resuming a running VM does nothing. */
+  public void resume() throws IOException {
+    requireAlive("resume");
+    vmm.resume(spec, spec.layout(), process);
+    paused = false;
+  }
+
+  /** Whether the VM is paused (its VMM still runs, its vCPUs do not). */
+  public boolean paused() {
+    return paused && !exit.isDone();
+  }
+
+  void learnPaused(boolean p) {
+    paused = p;
+  }
+
+  private void requireAlive(String what) throws VmmException {
+    if (exit.isDone() || !process.isAlive()) {
+      throw new VmmException("cannot " + what + " VM " + spec.id() + ": it is not running");
+    }
   }
 
   /** Why kiln killed the VMM, or null when it did not. */
@@ -112,6 +154,17 @@ public final class RunningVm {
       vmm.flushMetrics(spec, spec.layout(), process);
     }
     return VmmMetrics.latest(file.get());
+  }
+
+  /** What the VM uses now: the guest's latest metrics and the VMM process's CPU and memory. */
+  public VmStatsSnapshot stats() throws IOException {
+    return new VmStatsSnapshot(
+        java.time.Instant.now(),
+        guest.metrics().orElse(null),
+        VmmUsage.of(process).orElse(null),
+        (long) spec.memoryMib() << 20,
+        spec.vcpus(),
+        paused());
   }
 
   /**

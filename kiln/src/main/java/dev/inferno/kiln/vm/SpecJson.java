@@ -11,6 +11,8 @@ import dev.inferno.kiln.run.Overrides;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** spec.json: the VmSpec as written to the state dir and read back on adoption. */
 public final class SpecJson {
@@ -36,6 +38,23 @@ public final class SpecJson {
     } else {
       n.putObject("nic").put("tap", s.nic().tapName()).put("mac", s.nic().mac());
     }
+    var drives = n.putArray("drives");
+    for (Drive d : s.drives()) {
+      drives
+          .addObject()
+          .put("file", d.file().toString())
+          .put("target", d.target())
+          .put("read_only", d.readOnly());
+    }
+    var tmpfs = n.putArray("tmpfs");
+    for (TmpfsMount t : s.tmpfs()) {
+      tmpfs
+          .addObject()
+          .put("target", t.target())
+          .put("size_bytes", t.sizeBytes())
+          .put("mode", t.mode());
+    }
+    n.put("read_only_root", s.readOnlyRoot());
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
   }
 
@@ -57,7 +76,35 @@ public final class SpecJson {
         Duration.ofMillis(n.path("stop_timeout_ms").asLong()),
         VmmKind.parse(n.path("vmm").asText()),
         Path.of(n.path("state_dir").asText()),
-        nic(n.path("nic")));
+        nic(n.path("nic")),
+        drives(n.path("drives")),
+        tmpfs(n.path("tmpfs")),
+        n.path("read_only_root").asBoolean(false));
+  }
+
+  /** Absent (a spec.json written before volumes) is none. */
+  private static List<Drive> drives(JsonNode n) {
+    List<Drive> out = new ArrayList<>();
+    for (JsonNode d : n) {
+      out.add(
+          new Drive(
+              Path.of(d.path("file").asText()),
+              d.path("target").asText(),
+              d.path("read_only").asBoolean()));
+    }
+    return out;
+  }
+
+  private static List<TmpfsMount> tmpfs(JsonNode n) {
+    List<TmpfsMount> out = new ArrayList<>();
+    for (JsonNode t : n) {
+      out.add(
+          new TmpfsMount(
+              t.path("target").asText(),
+              t.path("size_bytes").isIntegralNumber() ? t.path("size_bytes").asLong() : null,
+              t.path("mode").isIntegralNumber() ? t.path("mode").asInt() : null));
+    }
+    return out;
   }
 
   /** The spec's NIC; absent (a spec.json written before NICs) or null is none. */

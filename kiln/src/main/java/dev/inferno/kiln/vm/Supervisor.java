@@ -84,14 +84,60 @@ public final class Supervisor {
     Files.createDirectories(layout.dir());
     if (Files.exists(layout.exitRecord()) || Files.exists(layout.pidFile())) {
       throw new VmmException(
-          "state dir " + layout.dir() + " belongs to an earlier run: remove it or use another id");
+          "state dir "
+              + layout.dir()
+              + " belongs to an earlier run: boot it again (startAgain), remove it or use another"
+              + " id");
     }
-    SpecJson.write(spec, layout.spec());
-    Files.createDirectories(layout.logsDir());
-    Initramfs.write(layout.initramfs(), spec.init(), spec.runConfig().toJson());
     if (spec.hasWritableDisk()) {
       WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
     }
+    return boot(spec, vmm, layout);
+  }
+
+  /**
+   * Boots a VM again on its state dir (Docker's start of an exited container, and every restart):
+   * the writable disk is kept as the last boot left it (made only when missing), the last boot's
+   * exit record, console and VMM logs move to {@code previous-boot/}, and the log store goes on
+   * after the last boot's records (init's sequence numbers start again with a new boot id).
+   */
+  public RunningVm startAgain(VmSpec requested) throws IOException {
+    if (running.containsKey(requested.id())) {
+      throw new VmmException(
+          "VM " + requested.id() + " is still running: stop it before starting it again");
+    }
+    VmLayout layout = requested.layout();
+    if (!Files.exists(layout.spec())) {
+      throw new VmmException(
+          layout.dir()
+              + " is not the state dir of a VM kiln ran (it has no spec.json): start the VM"
+              + " afresh instead");
+    }
+    if (Files.exists(layout.pidFile())) {
+      VmmProcess last = VmmProcess.read(layout.pidFile());
+      if (last.isAlive()) {
+        throw new VmmException(
+            "VM "
+                + requested.id()
+                + " is still running (VMM pid "
+                + last.pid()
+                + "): adopt or stop it before starting it again");
+      }
+    }
+    Vmm vmm = resolve(requested.vmm());
+    VmSpec spec = requested.withVmm(vmm.kind());
+    PreviousBoot.moveAside(layout);
+    if (spec.hasWritableDisk() && !Files.exists(layout.writableDisk())) {
+      WritableDisk.create(layout.writableDisk(), spec.writableDiskBytes());
+    }
+    return boot(spec, vmm, layout);
+  }
+
+  /** Writes spec and initramfs, binds the guest listeners and starts the VMM. */
+  private RunningVm boot(VmSpec spec, Vmm vmm, VmLayout layout) throws IOException {
+    SpecJson.write(spec, layout.spec());
+    Files.createDirectories(layout.logsDir());
+    Initramfs.write(layout.initramfs(), spec.init(), GuestDevices.runConfig(spec).toJson());
     vmm.prepare(spec, layout);
     GuestSession guest;
     try {
@@ -153,7 +199,14 @@ public final class Supervisor {
       return Optional.of(vm);
     }
     GuestSession guest = guests.open(spec, layout, vmm.transport(spec, layout));
-    return Optional.of(watch(spec, vmm, process, guest, startedNs));
+    RunningVm vm = watch(spec, vmm, process, guest, startedNs);
+    try {
+      vm.learnPaused(vmm.paused(spec, layout, process));
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          Level.WARNING, "cannot tell whether VM " + spec.id() + " is paused: " + e.getMessage());
+    }
+    return Optional.of(vm);
   }
 
   /**
@@ -214,6 +267,8 @@ public final class Supervisor {
         LOG.log(Level.WARNING, "cleanup of VM " + spec.id() + " failed: " + e.getMessage());
       }
       Files.deleteIfExists(layout.pidFile());
+      // before the future completes: whoever waits on it may boot the VM again at once
+      running.remove(spec.id(), vm);
       vm.complete(record);
     } catch (IOException | RuntimeException e) {
       vm.fail(e);

@@ -14,9 +14,12 @@ import java.nio.file.Path;
  *   vmm.log            the VMM's own stdout/stderr (QEMU errors; Firecracker without jailer)
  *   console.log        the guest serial console (ends with "INFERNO-EXIT {json}" from init)
  *   initramfs.cpio     per-VM initramfs: /inferno/init + /inferno/run.json
- *   scratch.ext4       the writable disk (sparse ext4), when the spec asks for one
+ *   scratch.ext4       the writable disk (sparse ext4), when the spec asks for one; kept across
+ *                      boots (Supervisor.startAgain)
  *   logs.sock exit.sock control.sock metrics.sock
  *                      QEMU: host listeners its virtio-serial chardevs connect to
+ *   qmp.sock           QEMU: its QMP server (pause, resume, status)
+ *   previous-boot/     the last boot's exit.json, console and VMM logs, once the VM booted again
  *   logs/              the log store (records, index)
  *   exit.json          the exit record, written atomically once the VM is gone
  *   jail/firecracker/&lt;id&gt;/root/
@@ -60,6 +63,11 @@ public record VmLayout(Path dir) {
   /** QEMU: the host-side unix socket of a channel ("logs", "exit", "control", "metrics"). */
   public Path channelSocket(String channel) {
     return dir.resolve(channel + ".sock");
+  }
+
+  /** QEMU: its QMP socket (pause/resume); QEMU listens, kiln connects per command. */
+  public Path qmpSocket() {
+    return dir.resolve("qmp.sock");
   }
 
   public Path logsDir() {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -24,6 +25,11 @@ import java.util.regex.Pattern;
  * @param vmm which VMM to use
  * @param stateDir the per-VM state directory (layout in {@link VmLayout})
  * @param nic the network device on a host TAP; null for none ({@code --network none})
+ * @param drives extra block devices (volumes), attached after the image and writable disks in this
+ *     order and mounted by init at their targets
+ * @param tmpfs tmpfs mounts init makes in the guest
+ * @param readOnlyRoot Docker's {@code --read-only}: no writable disk (whatever writableDiskBytes
+ *     says), the root remounted read-only by init, /tmp and /run on tmpfs
  */
 public record VmSpec(
     String id,
@@ -37,7 +43,10 @@ public record VmSpec(
     Duration stopTimeout,
     VmmKind vmm,
     Path stateDir,
-    Nic nic) {
+    Nic nic,
+    List<Drive> drives,
+    List<TmpfsMount> tmpfs,
+    boolean readOnlyRoot) {
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
@@ -61,6 +70,24 @@ public record VmSpec(
     Objects.requireNonNull(stopTimeout, "stopTimeout");
     Objects.requireNonNull(vmm, "vmm");
     Objects.requireNonNull(stateDir, "stateDir");
+    drives = List.copyOf(drives);
+    tmpfs = List.copyOf(tmpfs);
+    if (drives.size() > GuestDevices.MAX_DRIVES) {
+      throw new IllegalArgumentException(
+          "a VM can have at most "
+              + GuestDevices.MAX_DRIVES
+              + " volumes (the VMM's device slots), not "
+              + drives.size());
+    }
+    java.util.Set<String> targets = new java.util.HashSet<>();
+    for (String t :
+        java.util.stream.Stream.concat(
+                drives.stream().map(Drive::target), tmpfs.stream().map(TmpfsMount::target))
+            .toList()) {
+      if (!targets.add(t)) {
+        throw new IllegalArgumentException("duplicate mount point: " + t);
+      }
+    }
     Optional<String> size = sizeProblem(vcpus, (long) memoryMib << 20, Long.MAX_VALUE);
     if (size.isPresent()) {
       throw new IllegalArgumentException(size.get());
@@ -71,6 +98,38 @@ public record VmSpec(
     if (writableDiskBytes > 0 && writableDiskBytes < 8L << 20) {
       throw new IllegalArgumentException("a writable disk needs at least 8 MiB for ext4");
     }
+  }
+
+  /** A spec without drives, tmpfs mounts or a read-only root (the spec before volumes). */
+  public VmSpec(
+      String id,
+      Path kernel,
+      Path init,
+      RunConfig runConfig,
+      Path imageDisk,
+      long writableDiskBytes,
+      int vcpus,
+      int memoryMib,
+      Duration stopTimeout,
+      VmmKind vmm,
+      Path stateDir,
+      Nic nic) {
+    this(
+        id,
+        kernel,
+        init,
+        runConfig,
+        imageDisk,
+        writableDiskBytes,
+        vcpus,
+        memoryMib,
+        stopTimeout,
+        vmm,
+        stateDir,
+        nic,
+        List.of(),
+        List.of(),
+        false);
   }
 
   /**
@@ -121,8 +180,9 @@ public record VmSpec(
     return Long.MAX_VALUE;
   }
 
+  /** Whether the VM gets a writable disk: asked for, and the root is not read-only. */
   public boolean hasWritableDisk() {
-    return writableDiskBytes > 0;
+    return writableDiskBytes > 0 && !readOnlyRoot;
   }
 
   public VmLayout layout() {
@@ -142,7 +202,10 @@ public record VmSpec(
         stopTimeout,
         kind,
         stateDir,
-        nic);
+        nic,
+        drives,
+        tmpfs,
+        readOnlyRoot);
   }
 
   /** This spec with a network device ({@code null}: none). */
@@ -159,6 +222,29 @@ public record VmSpec(
         stopTimeout,
         vmm,
         stateDir,
-        n);
+        n,
+        drives,
+        tmpfs,
+        readOnlyRoot);
+  }
+
+  /** This spec with these volumes, tmpfs mounts and root (Docker's -v, --tmpfs, --read-only). */
+  public VmSpec withStorage(List<Drive> d, List<TmpfsMount> t, boolean readOnly) {
+    return new VmSpec(
+        id,
+        kernel,
+        init,
+        runConfig,
+        imageDisk,
+        writableDiskBytes,
+        vcpus,
+        memoryMib,
+        stopTimeout,
+        vmm,
+        stateDir,
+        nic,
+        d,
+        t,
+        readOnly);
   }
 }

@@ -64,6 +64,24 @@ public interface Vmm {
   /** Frees what {@link #tapOwner} reserved for a VM that was not started after all. */
   default void releaseTapOwner(VmSpec spec) {}
 
+  /**
+   * Pauses the VM's vCPUs ({@code docker pause}): memory and devices stay, the guest does nothing
+   * until {@link #resume}. Unsupported by a VMM without it.
+   */
+  default void pause(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    throw new UnsupportedOperationException(kind().label() + " cannot pause a VM");
+  }
+
+  /** Lets a paused VM run again. */
+  default void resume(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    throw new UnsupportedOperationException(kind().label() + " cannot resume a VM");
+  }
+
+  /** Asks the VMM whether the VM is paused (after kiln restarted: {@link Supervisor#adopt}). */
+  default boolean paused(VmSpec spec, VmLayout layout, VmmProcess process) throws IOException {
+    return false;
+  }
+
   /** Removes what the VMM left (jail, sockets, cgroup); keeps logs, console and exit record. */
   void cleanup(VmSpec spec, VmLayout layout) throws IOException;
 }

@@ -33,7 +33,8 @@ import org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream;
  * (HTTP/1.1 over a unix socket), validating bodies against the swagger's properties and required
  * fields (unknown fields are rejected, as Firecracker's serde does), enforcing pre-/post-boot
  * rules, creating the vsock uds on PUT /vsock, honouring the hybrid vsock CONNECT/OK handshake, and
- * SendCtrlAltDel. Its "guest" reads run.json from the initramfs and acts by its mode (argv[0],
+ * SendCtrlAltDel, and PATCH /vm (pause: the guest answers nothing and a Ctrl-Alt-Del waits until
+ * the resume). Its "guest" reads run.json from the initramfs and acts by its mode (argv[0],
  * TestGuest.runConfig): "exit" (report and reboot at once), "cad" (stop on SendCtrlAltDel or a
  * CONTROL stop), "hang" (ignore). Once booted, its session port (10004) runs exec sessions whose
  * command is {@code echo} (the arguments and a newline on stdout, exit 0); any other command is not
@@ -103,6 +104,8 @@ public final class FakeFirecracker {
           new Schema(Map.of("serial_out_path", "string", "rate_limiter", "object"), Set.of()),
           "InstanceActionInfo",
           new Schema(Map.of("action_type", "string"), Set.of("action_type")),
+          "Vm",
+          new Schema(Map.of("state", "string"), Set.of("state")),
           "NetworkInterface",
           new Schema(
               Map.of(
@@ -119,6 +122,10 @@ public final class FakeFirecracker {
   private final Map<String, JsonNode> drives = new ConcurrentHashMap<>();
   private final Map<String, JsonNode> nics = new ConcurrentHashMap<>();
   private volatile boolean started;
+  // PATCH /vm: the vCPUs stand still; a Ctrl-Alt-Del meanwhile waits in the i8042 for the resume
+  private volatile boolean paused;
+  private volatile boolean cadPending;
+  private final Object pauseLock = new Object();
   private volatile String mode = "exit";
   private volatile int exitCode;
   private final Map<Integer, Boolean> guestListening = new ConcurrentHashMap<>();
@@ -339,11 +346,14 @@ public final class FakeFirecracker {
           200,
           JSON.createObjectNode()
               .put("id", "anonymous-instance")
-              .put("state", started ? "Running" : "Not started")
+              .put("state", paused ? "Paused" : started ? "Running" : "Not started")
               .put("vmm_version", "1.14.0")
               .put("app_name", "Firecracker")
               .toString(),
           null);
+    }
+    if (method.equals("PATCH") && path.equals("/vm")) {
+      return patchVm(body);
     }
     if (!method.equals("PUT")) {
       return Reply.fault("Invalid request method and/or path: " + method + " " + path + ".");
@@ -448,6 +458,52 @@ public final class FakeFirecracker {
   }
 
   /**
+   * {@code PATCH /vm} (swagger's Vm: {@code state} "Paused" or "Resumed"): only once started;
+   * pausing a paused VM or resuming a running one succeeds and changes nothing, as Firecracker's
+   * vmm does.
+   */
+  private Reply patchVm(JsonNode body) {
+    String invalid = validate("Vm", body);
+    if (invalid != null) {
+      return Reply.fault(invalid);
+    }
+    String state = body.get("state").asText();
+    if (!state.equals("Paused") && !state.equals("Resumed")) {
+      return Reply.fault(
+          "An error occurred when deserializing the json body of a request: unknown variant `"
+              + state
+              + "`, expected `Paused` or `Resumed`");
+    }
+    if (!started) {
+      return Reply.fault("The requested operation is not supported before starting the microVM.");
+    }
+    synchronized (pauseLock) {
+      paused = state.equals("Paused");
+      pauseLock.notifyAll();
+    }
+    console("fake-guest: vcpus " + (paused ? "paused" : "resumed"));
+    if (!paused && cadPending) {
+      cadPending = false;
+      return guestStop("SendCtrlAltDel");
+    }
+    return Reply.ok();
+  }
+
+  /** The guest side blocks here while the vCPUs are paused. */
+  private void awaitRunning() {
+    synchronized (pauseLock) {
+      while (paused) {
+        try {
+          pauseLock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /**
    * Firecracker opens the TAP at this call (Tap::open_named, TUNSETIFF on /dev/net/tun): the name
    * must fit IFNAMSIZ, and a process without CAP_NET_ADMIN (the jailed one) may attach only to an
    * existing TAP whose owner is its uid or group its gid. The fake is stricter in one way: it never
@@ -544,6 +600,10 @@ public final class FakeFirecracker {
         if (!started) {
           return Reply.fault(
               "The requested operation is not supported before starting the microVM.");
+        }
+        if (paused) {
+          cadPending = true; // delivered when the vCPUs run again
+          return Reply.ok();
         }
         return guestStop("SendCtrlAltDel");
       }
@@ -789,6 +849,7 @@ public final class FakeFirecracker {
       if (header[3] != 0x06) {
         continue;
       }
+      awaitRunning(); // a paused init answers nothing
       JsonNode req = JSON.readTree(payload);
       writeFully(c, frame(0x07, "{\"ok\":true}".getBytes(StandardCharsets.UTF_8)));
       if ("stop".equals(req.path("op").asText())) {

@@ -93,6 +93,20 @@ class FakeFirecrackerRulesTest {
     assertThat(put(http, "/actions", "{\"action_type\":\"SendCtrlAltDel\"}").body())
         .contains("before starting");
     assertThat(put(http, "/nope", "{}").body()).contains("Invalid request method and/or path");
+    FirecrackerApi early = new FirecrackerApi(dir.resolve("api.sock"));
+    assertThatThrownBy(() -> early.vmState("Paused"))
+        .isInstanceOf(VmmException.class)
+        .hasMessage(
+            "Firecracker rejected PATCH /vm (HTTP 400): The requested operation is not supported"
+                + " before starting the microVM.");
+    assertThatThrownBy(() -> early.patch("/vm", FirecrackerApi.object().put("state", "Stopped")))
+        .hasMessageContaining("unknown variant `Stopped`, expected `Paused` or `Resumed`");
+    assertThatThrownBy(() ->
+            early.patch("/vm", FirecrackerApi.object().put("state", "Paused").put("force", true)))
+        .hasMessageContaining("unknown field `force`");
+    assertThatThrownBy(() -> early.patch("/vm", FirecrackerApi.object()))
+        .hasMessageContaining("missing field `state`");
+    assertThat(early.instanceState()).isEqualTo("Not started");
 
     // network interfaces: the swagger's NetworkInterface, the TAP opened at the call
     var nicUnknown =
@@ -148,6 +162,12 @@ class FakeFirecrackerRulesTest {
         .hasMessageContaining("not supported after starting");
     assertThatThrownBy(() -> api.networkInterface("eth0", "inf-no-such-tap", "02:42:ac:1e:00:02"))
         .hasMessageContaining("not supported after starting");
+    assertThat(api.instanceState()).isEqualTo("Running");
+    api.vmState("Paused");
+    api.vmState("Paused"); // again: nothing changes, as in Firecracker
+    assertThat(api.instanceState()).isEqualTo("Paused");
+    api.vmState("Resumed");
+    assertThat(api.instanceState()).isEqualTo("Running");
     api.action("SendCtrlAltDel");
     assertThat(get(http, "/").body()).contains("\"state\":\"Running\"");
   }

@@ -11,6 +11,7 @@ import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.guest.SocketOwner;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.testing.TestGuest;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.kiln.vm.GuestSession;
 import dev.inferno.kiln.vm.LinkedGuest;
@@ -19,6 +20,7 @@ import dev.inferno.kiln.vm.RunningVm;
 import dev.inferno.kiln.vm.StopEscalation;
 import dev.inferno.kiln.vm.Supervisor;
 import dev.inferno.kiln.vm.TapOwner;
+import dev.inferno.kiln.vm.TmpfsMount;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
 import dev.inferno.kiln.vm.VmmException;
@@ -197,6 +199,126 @@ class FirecrackerDriverTest {
     assertThat(layout.console()).exists();
     assertThat(ExitRecord.read(layout.exitRecord())).isEqualTo(exit);
     assertThat(layout.dir().resolve("jail.json")).doesNotExist();
+  }
+
+  @Test
+  void volumesArePutAfterTheDisksAndPauseIsPatchVm() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    Path data = dir.resolve("volumes/data/volume.ext4");
+    Path conf = dir.resolve("volumes/conf/volume.ext4");
+    for (Path v : List.of(data, conf)) {
+      Files.createDirectories(v.getParent());
+      WritableDisk.create(v, 8L << 20);
+    }
+    VmSpec spec =
+        spec("fc-vol", "cad")
+            .withStorage(
+                List.of(new Drive(data, "/data", false), new Drive(conf, "/etc/app", true)),
+                List.of(new TmpfsMount("/cache", 1L << 20, null)),
+                false);
+    RunningVm vm = sup.start(spec);
+    Path root = spec.layout().jailBase().resolve("firecracker/fc-vol/root");
+    assertThat(Files.readAllLines(apiLog))
+        .containsSequence(
+            "PUT /drives/scratch {\"drive_id\":\"scratch\",\"path_on_host\":\"scratch.ext4\",\"is_root_device\":false,\"is_read_only\":false}",
+            "PUT /drives/vol0 {\"drive_id\":\"vol0\",\"path_on_host\":\"vol0.ext4\",\"is_root_device\":false,\"is_read_only\":false}",
+            "PUT /drives/vol1 {\"drive_id\":\"vol1\",\"path_on_host\":\"vol1.ext4\",\"is_root_device\":false,\"is_read_only\":true}",
+            "PUT /machine-config {\"vcpu_count\":2,\"mem_size_mib\":256}");
+    // hard links (the guest writes into the volume itself), owned by the VM's uid
+    assertThat(Files.isSameFile(root.resolve("vol0.ext4"), data)).isTrue();
+    assertThat(Files.isSameFile(root.resolve("vol1.ext4"), conf)).isTrue();
+    assertThat(uid(root.resolve("vol0.ext4"))).isEqualTo(40000);
+    assertThat(mode(root.resolve("vol0.ext4"))).isEqualTo("rw-------");
+    assertThat(mode(root.resolve("vol1.ext4"))).isEqualTo("r--------");
+    assertThat(Files.readString(spec.layout().console()))
+        .contains("fake-guest: drives [image, scratch, vol0, vol1]");
+    // run.json names the devices in the order they were put
+    String runJson = initramfsRunJson(root.resolve("initramfs.cpio"));
+    assertThat(runJson)
+        .contains(
+            "\"mounts\":[{\"type\":\"volume\",\"device\":\"/dev/vdc\",\"target\":\"/data\",\"readonly\":false},"
+                + "{\"type\":\"volume\",\"device\":\"/dev/vdd\",\"target\":\"/etc/app\",\"readonly\":true},"
+                + "{\"type\":\"tmpfs\",\"target\":\"/cache\",\"size_bytes\":1048576,\"mode\":null}]");
+
+    assertThat(vm.paused()).isFalse();
+    vm.pause();
+    assertThat(vm.paused()).isTrue();
+    assertThat(Files.readAllLines(apiLog).getLast()).isEqualTo("PATCH /vm {\"state\":\"Paused\"}");
+    assertThat(fc.paused(spec, spec.layout(), vm.process())).as("GET / says Paused").isTrue();
+    // a supervisor that comes back finds the VM paused
+    Supervisor again = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    assertThat(again.adopt(spec.layout().dir()).orElseThrow().paused()).isTrue();
+
+    ExitRecord exit = vm.stop();
+    // resumed first, so the guest hears the Ctrl-Alt-Del and stops by itself
+    assertThat(Files.readAllLines(apiLog))
+        .containsSequence(
+            "PATCH /vm {\"state\":\"Resumed\"}",
+            "PUT /actions {\"action_type\":\"SendCtrlAltDel\"}");
+    assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.VMM_SHUTDOWN);
+    assertThat(exit.code()).isEqualTo(143);
+    assertThat(vm.paused()).isFalse();
+    assertThatThrownBy(vm::pause)
+        .isInstanceOf(VmmException.class)
+        .hasMessageContaining("not running");
+    assertThat(data).exists();
+  }
+
+  @Test
+  void startAgainBootsOnTheSameStateDirAndKeepsTheWritableDisk() throws Exception {
+    Firecracker fc = driver(true);
+    Supervisor sup = new Supervisor(Map.of(VmmKind.FIRECRACKER, fc), GuestSession.NO_CHANNELS);
+    VmSpec spec = spec("fc-again", "exit");
+    assertThatThrownBy(() -> sup.startAgain(spec))
+        .isInstanceOf(VmmException.class)
+        .hasMessageContaining("is not the state dir of a VM kiln ran (it has no spec.json)");
+    ExitRecord first = sup.start(spec).exit().get(30, TimeUnit.SECONDS);
+    assertThat(first.code()).isEqualTo(7);
+    assertThatThrownBy(() -> sup.start(spec))
+        .hasMessageContaining("belongs to an earlier run: boot it again (startAgain)");
+    VmLayout layout = spec.layout();
+    // what boot 1 wrote on its disk (here: bytes past the file system's end)
+    long size = Files.size(layout.writableDisk());
+    try (var raf = new java.io.RandomAccessFile(layout.writableDisk().toFile(), "rw")) {
+      raf.seek(size - 8);
+      raf.write("boot-one".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    RunningVm second = sup.startAgain(spec);
+    ExitRecord again = second.exit().get(30, TimeUnit.SECONDS);
+    assertThat(again.code()).isEqualTo(7);
+    try (var raf = new java.io.RandomAccessFile(layout.writableDisk().toFile(), "r")) {
+      byte[] b = new byte[8];
+      raf.seek(size - 8);
+      raf.readFully(b);
+      assertThat(new String(b, StandardCharsets.US_ASCII))
+          .as("not reformatted")
+          .isEqualTo("boot-one");
+    }
+    assertThat(Files.size(layout.writableDisk())).isEqualTo(size);
+    // the last boot's records moved aside; the console holds this boot only
+    assertThat(ExitRecord.read(layout.dir().resolve("previous-boot/exit.json"))).isEqualTo(first);
+    assertThat(Files.readString(layout.dir().resolve("previous-boot/console.log")))
+        .contains("fake-guest: booted");
+    assertThat(Files.readString(layout.console()).split("fake-guest: booted", -1)).hasSize(2);
+    assertThat(ExitRecord.read(layout.exitRecord())).isEqualTo(again);
+    assertThat(Files.readAllLines(apiLog).stream().filter(l -> l.contains("InstanceStart")).count())
+        .isEqualTo(2);
+    assertThat(layout.jailBase().resolve("firecracker/fc-again")).doesNotExist();
+  }
+
+  private static String initramfsRunJson(Path cpio) throws IOException {
+    try (var in =
+        new org.apache.commons.compress.archivers.cpio.CpioArchiveInputStream(
+            Files.newInputStream(cpio))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.getName().equals("inferno/run.json")) {
+          return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+      }
+    }
+    throw new AssertionError("no run.json in " + cpio);
   }
 
   /** A TAP (random name) owned as given, or by nobody in particular when owner is null. */

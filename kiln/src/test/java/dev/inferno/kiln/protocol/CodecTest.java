@@ -50,6 +50,16 @@ class CodecTest {
   }
 
   @Test
+  void metricsCarryPidsAndAnOlderInitsFrameReadsZero() {
+    GuestMetrics m =
+        Json.read("{\"time_ns\":1,\"log_dropped_bytes\":0,\"pids\":7}", GuestMetrics.class);
+    assertThat(m.pids()).isEqualTo(7);
+    assertThat(Json.read("{\"time_ns\":1}", GuestMetrics.class).pids()).isZero();
+    byte[] b = Codec.encode(new Frame.Metrics(m));
+    assertThat(new FrameDecoder().decode(b, 0, b.length)).containsExactly(new Frame.Metrics(m));
+  }
+
+  @Test
   void skipsUnknownTypesWholeEvenWhenTheyContainFrames() {
     // an unknown frame whose payload is itself a valid frame: skipped whole, the inner frame never
     // comes out

@@ -39,7 +39,12 @@ class RunConfigTest {
     assertThat(c.process().workdir()).isEqualTo("/srv");
     assertThat(c.process().user()).isEqualTo("nginx:www");
     assertThat(c.process().stopSignal()).isEqualTo("SIGQUIT");
-    assertThat(c.root()).isEqualTo(new RunConfig.Root("/dev/vda", null));
+    assertThat(c.root()).isEqualTo(new RunConfig.Root("/dev/vda", null, true));
+    assertThat(c.mounts())
+        .containsExactly(
+            new RunConfig.Mount.Volume("/dev/vdb", "/var/lib/data", false),
+            new RunConfig.Mount.Volume("/dev/vdc", "/etc/app", true),
+            new RunConfig.Mount.Tmpfs("/var/cache/app", 67108864L, 1023));
     assertThat(c.transport()).isEqualTo(RunConfig.Transport.VIRTIO_SERIAL);
     assertThat(c.process().tty()).isTrue();
     assertThat(c.process().stdin()).isTrue();
@@ -65,6 +70,8 @@ class RunConfigTest {
     assertThat(c.process())
         .isEqualTo(new ProcessSpec(List.of("/bin/true"), List.of(), "/", "0:0", "SIGTERM"));
     assertThat(c.root()).isEqualTo(RunConfig.Root.DEFAULT);
+    assertThat(c.root().readonly()).isFalse();
+    assertThat(c.mounts()).isEmpty();
     assertThat(c.transport()).isEqualTo(RunConfig.Transport.AUTO);
     assertThat(c.process().tty()).isFalse();
     assertThat(c.process().stdin()).isFalse();
@@ -179,6 +186,46 @@ class RunConfigTest {
     RunConfig c = RunConfig.builder("a", p).build();
     assertThat(c.toBuilder().process(p.withTerminal(false, true, null)).build().process().stdin())
         .isTrue();
+  }
+
+  @Test
+  void mountsAndReadOnlyRootAreWrittenWithTheProtocolsNames() throws IOException {
+    String full = golden("full.json").toJson();
+    assertThat(full)
+        .contains(
+            "\"root\":{\"image_device\":\"/dev/vda\",\"writable_device\":null,\"readonly\":true}")
+        .contains(
+            "\"mounts\":[{\"type\":\"volume\",\"device\":\"/dev/vdb\",\"target\":\"/var/lib/data\","
+                + "\"readonly\":false},{\"type\":\"volume\",\"device\":\"/dev/vdc\","
+                + "\"target\":\"/etc/app\",\"readonly\":true},{\"type\":\"tmpfs\","
+                + "\"target\":\"/var/cache/app\",\"size_bytes\":67108864,\"mode\":1023}]");
+    RunConfig c =
+        RunConfig.builder("a", new ProcessSpec(List.of("x"), List.of(), "/", "0:0", "SIGTERM"))
+            .mounts(List.of(new RunConfig.Mount.Tmpfs("/t", null, null)))
+            .build();
+    assertThat(c.toJson())
+        .contains("\"readonly\":false}")
+        .contains("{\"type\":\"tmpfs\",\"target\":\"/t\",\"size_bytes\":null,\"mode\":null}");
+    assertThat(RunConfig.fromJson(c.toJson())).isEqualTo(c);
+  }
+
+  @Test
+  void invalidMountsNameTheEntry() {
+    String head = "{\"version\":2,\"vm_id\":\"a\",\"process\":{\"argv\":[\"x\"]},\"mounts\":";
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "[{\"target\":\"/x\"}]}"))
+        .hasMessage("mounts[0].type is missing");
+    assertThatThrownBy(() -> RunConfig.fromJson(head + "[\"/x\"]}"))
+        .hasMessage("mounts[0] must be an object, not string");
+    assertThatThrownBy(() ->
+            RunConfig.fromJson(
+                head + "[{\"type\":\"volume\",\"device\":\"vdc\",\"target\":\"/x\"}]}"))
+        .hasMessage("mounts[0].device must be an absolute path, not \"vdc\"");
+    assertThatThrownBy(() ->
+            RunConfig.fromJson(head + "[{\"type\":\"tmpfs\",\"target\":\"/x\",\"mode\":-1}]}"))
+        .hasMessage("mounts[0].mode must be a non-negative integer, not -1");
+    assertThat(RunConfig.fromJson(head + "null}").mounts()).isEmpty();
+    assertThatThrownBy(() -> new RunConfig.Mount.Tmpfs("/x", null, 4096))
+        .hasMessage("mode must be 0 to 4095, not 4096");
   }
 
   @Test

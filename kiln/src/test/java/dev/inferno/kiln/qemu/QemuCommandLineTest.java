@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.inferno.kiln.guest.GuestTransport;
 import dev.inferno.kiln.protocol.Channel;
 import dev.inferno.kiln.testing.TestGuest;
+import dev.inferno.kiln.vm.Drive;
 import dev.inferno.kiln.vm.Nic;
 import dev.inferno.kiln.vm.VmLayout;
 import dev.inferno.kiln.vm.VmSpec;
@@ -45,6 +46,7 @@ class QemuCommandLineTest {
                 + " -kernel /k/vmlinux -initrd /s/vm1/initramfs.cpio"
                 + " -append console=ttyS0 reboot=t panic=-1 no_timer_check rdinit=/inferno/init quiet"
                 + " -chardev file,id=console,path=/s/vm1/console.log -serial chardev:console"
+                + " -qmp unix:/s/vm1/qmp.sock,server=on,wait=off"
                 + " -drive if=none,id=image,file=/img/a,,b.ext4,format=raw,readonly=on"
                 + " -device virtio-blk-device,drive=image"
                 + " -drive if=none,id=scratch,file=/s/vm1/scratch.ext4,format=raw,cache=none,aio=threads"
@@ -63,6 +65,31 @@ class QemuCommandLineTest {
     // -append's value is one argv element
     assertThat(c).contains(Qemu.BOOT_ARGS);
     assertThat(String.join(" ", c)).doesNotContain("pit=off").doesNotContain("pic=off");
+  }
+
+  @Test
+  void drivesFollowTheDisksInOrderAndAReadOnlyRootHasNoWritableDisk() {
+    VmSpec s =
+        spec(Path.of("/img/a.ext4"), 64L << 20)
+            .withStorage(
+                List.of(
+                    new Drive(Path.of("/v/data,1/volume.ext4"), "/data", false),
+                    new Drive(Path.of("/v/conf/volume.ext4"), "/etc/app", true)),
+                List.of(),
+                false);
+    String c = String.join(" ", qemu.commandLine(s, s.layout(), false));
+    assertThat(c)
+        .contains(
+            " -device virtio-blk-device,drive=scratch"
+                + " -drive if=none,id=vol0,file=/v/data,,1/volume.ext4,format=raw,cache=none,aio=threads"
+                + " -device virtio-blk-device,drive=vol0"
+                + " -drive if=none,id=vol1,file=/v/conf/volume.ext4,format=raw,cache=none,aio=threads,readonly=on"
+                + " -device virtio-blk-device,drive=vol1 -device virtio-serial-device");
+    VmSpec ro = s.withStorage(s.drives(), List.of(), true);
+    assertThat(ro.hasWritableDisk()).isFalse();
+    assertThat(String.join(" ", qemu.commandLine(ro, ro.layout(), false)))
+        .doesNotContain("scratch")
+        .contains("-device virtio-blk-device,drive=image -drive if=none,id=vol0,");
   }
 
   @Test

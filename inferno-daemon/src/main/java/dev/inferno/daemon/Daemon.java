@@ -185,6 +185,7 @@ public final class Daemon implements AutoCloseable {
     try {
       vms.events().shutdown();
       observe.close();
+      vms.close(); // pending restarts: the next start picks them up from the database
       server.close();
       vms.networks().close();
     } finally {

@@ -6,7 +6,8 @@ import java.time.Instant;
  * One line of {@code GET /v1/events} (NDJSON).
  *
  * @param seq monotonically increasing sequence number since daemon start
- * @param type created, started, exited, removed, pulled, image-removed
+ * @param type created, started, exited, restarting (a restart is scheduled), paused, unpaused,
+ *     renamed, removed, pulled, image-removed
  * @param id the VM's full id (or image reference for image events)
  * @param name the VM's name, or null
  * @param time when it happened

@@ -6,7 +6,16 @@ import java.util.Locale;
 public enum VmState {
   CREATED,
   RUNNING,
+  /** Running, its vCPUs stopped ({@code pause}); Docker's "paused". */
+  PAUSED,
+  /** Exited, with a restart by its restart policy pending; Docker's "restarting". */
+  RESTARTING,
   EXITED;
+
+  /** Whether a VMM runs for it (running or paused): what stop, kill, exec and pause act on. */
+  public boolean live() {
+    return this == RUNNING || this == PAUSED;
+  }
 
   /** The wire spelling. */
   public String wire() {

@@ -76,6 +76,12 @@ public final class Exchange {
     return query.getValue(name);
   }
 
+  /** Every value of a repeated query parameter ({@code filter=a&filter=b}), in order. */
+  public java.util.List<String> queryAll(String name) {
+    java.util.List<String> v = query.getValues(name);
+    return v == null ? java.util.List.of() : v;
+  }
+
   public boolean flag(String name) {
     String v = query(name);
     if (v == null) {
@@ -162,6 +168,16 @@ public final class Exchange {
   /** Sets a response header (before the response begins). */
   public void header(String name, String value) {
     response.getHeaders().put(name, value);
+  }
+
+  /** Sends a response without a body (204 No Content, 304 Not Modified). */
+  public void sendEmpty(int status) throws IOException {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+    try (OutputStream o = Content.Sink.asOutputStream(response)) {
+      o.flush();
+    }
+    out = OutputStream.nullOutputStream();
   }
 
   /** Sends a JSON response. */

@@ -80,6 +80,11 @@ public final class Routes {
         new Route("POST", "/v1/vms/{id}/stop", this::stop),
         new Route("POST", "/v1/vms/{id}/kill", this::kill),
         new Route("POST", "/v1/vms/{id}/wait", this::await),
+        new Route("POST", "/v1/vms/{id}/start", this::start),
+        new Route("POST", "/v1/vms/{id}/restart", this::restart),
+        new Route("POST", "/v1/vms/{id}/pause", this::pause),
+        new Route("POST", "/v1/vms/{id}/unpause", this::unpause),
+        new Route("POST", "/v1/vms/{id}/rename", this::rename),
         new Route("GET", "/v1/vms/{id}/logs", this::logs),
         new Route("GET", "/v1/events", this::events),
         new Route("GET", "/v1/images", this::listImages),
@@ -130,7 +135,9 @@ public final class Routes {
         r.startedAt(),
         r.finishedAt(),
         r.exit(),
-        net == null ? List.of() : net.ports());
+        net == null ? List.of() : net.ports(),
+        r.restart().count(),
+        null);
   }
 
   private VmDetail detail(VmRecord r) {
@@ -168,7 +175,9 @@ public final class Routes {
         r.pid(),
         r.vmm(),
         r.request(),
-        networkSettings(net));
+        networkSettings(net),
+        r.restart().count(),
+        null);
   }
 
   private void listVms(Exchange ex) throws Exception {
@@ -185,8 +194,13 @@ public final class Routes {
 
   private void create(Exchange ex) throws Exception {
     RunRequest req = ex.readJson(RunRequest.class);
+    // inferno create: recorded, not started (start=false)
+    boolean start = ex.query("start") == null || ex.flag("start");
+    if (!start && ex.flag("attach")) {
+      throw ApiException.badRequest("attach needs start: drop start=false or attach");
+    }
     if (!ex.flag("attach")) {
-      VmService.Launched l = vms.create(req, false);
+      VmService.Launched l = vms.create(req, false, start);
       ex.send(201, new Created(l.vm().id(), l.vm().name(), l.warnings()));
       return;
     }
@@ -225,8 +239,34 @@ public final class Routes {
   }
 
   private void await(Exchange ex) throws Exception {
-    ExitRecord e = vms.await(ex.path("id"));
+    ExitRecord e = vms.await(ex.path("id"), ex.query("condition"));
     ex.send(200, e);
+  }
+
+  private void start(Exchange ex) throws Exception {
+    // Docker: 304 when it already runs
+    ex.sendEmpty(vms.start(ex.path("id")).isPresent() ? 204 : 304);
+  }
+
+  private void restart(Exchange ex) throws Exception {
+    Integer t = ex.integer("t");
+    vms.restart(ex.path("id"), t != null ? t : ex.integer("timeout"));
+    ex.sendEmpty(204);
+  }
+
+  private void pause(Exchange ex) throws Exception {
+    vms.pause(ex.path("id"));
+    ex.sendEmpty(204);
+  }
+
+  private void unpause(Exchange ex) throws Exception {
+    vms.unpause(ex.path("id"));
+    ex.sendEmpty(204);
+  }
+
+  private void rename(Exchange ex) throws Exception {
+    vms.rename(ex.path("id"), ex.query("name"));
+    ex.sendEmpty(204);
   }
 
   private void logs(Exchange ex) throws Exception {
@@ -257,21 +297,42 @@ public final class Routes {
     out.flush();
   }
 
+  /**
+   * Docker's events: {@code since}/{@code until} times (RFC 3339 or Unix seconds; the remembered
+   * last 1000 are replayed from since), {@code filter=vm=NAME|ID} and {@code filter=type=TYPE}
+   * (repeatable; values of one key are alternatives, keys all apply). With until, the stream ends
+   * once that time has passed; without, when the client disconnects.
+   */
   private void events(Exchange ex) throws Exception {
-    Integer since = ex.integer("since");
-    String only = ex.query("id");
-    String onlyId = only == null ? null : vms.resolve(only).id();
+    EventFilter filter = EventFilter.of(ex.queryAll("filter"), ex.query("id"));
+    java.time.Instant since = ex.time("since");
+    java.time.Instant until = ex.time("until");
+    if (since != null && until != null && until.isBefore(since)) {
+      throw ApiException.badRequest("until is before since: give until after since");
+    }
     // subscribed before the 200 goes out: a client that saw it misses no event after it
-    try (var sub = vms.events().subscribe(since == null ? Long.MAX_VALUE : since)) {
+    try (var sub = vms.events().subscribe(since == null ? Long.MAX_VALUE : 0)) {
       OutputStream out = ex.stream(NDJSON);
       out.flush();
       while (true) {
-        Event e = sub.next(HEARTBEAT_MILLIS);
+        long wait = HEARTBEAT_MILLIS;
+        if (until != null) {
+          long left = java.time.Duration.between(java.time.Instant.now(), until).toMillis();
+          wait = Math.max(1, Math.min(wait, left));
+        }
+        Event e = sub.next(wait);
         if (e == null) {
+          if (until != null && !java.time.Instant.now().isBefore(until)) {
+            return;
+          }
           out.write('\n');
-        } else if (onlyId == null || onlyId.equals(e.id())) {
+        } else if (until != null && e.time().isAfter(until)) {
+          return;
+        } else if ((since == null || !e.time().isBefore(since)) && filter.admits(e)) {
           out.write(ex.json().writeValueAsBytes(e));
           out.write('\n');
+        } else {
+          continue;
         }
         out.flush();
       }
@@ -361,7 +422,7 @@ public final class Routes {
   }
 
   private VmSummary withHealth(VmSummary s) {
-    Health h = s.state() == VmState.RUNNING ? health.apply(s.id()) : null;
+    Health h = s.state().live() ? health.apply(s.id()) : null; // ps: "Up … (healthy)" only
     if (h == null) {
       return s;
     }

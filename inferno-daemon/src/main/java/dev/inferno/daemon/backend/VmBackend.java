@@ -21,6 +21,14 @@ public interface VmBackend {
   VmHandle start(LaunchSpec spec);
 
   /**
+   * Boots a VM that ran before again on its state dir (Docker's start of an exited container, a
+   * restart): its writable disk as it was, its logs continuing after the previous boots' records.
+   *
+   * @throws BackendException when the VMM cannot be started
+   */
+  VmHandle startAgain(LaunchSpec spec);
+
+  /**
    * Who must own the TAP of the VM about to be started with this spec, reserving that identity for
    * it (the jailed Firecracker runs as the VM's own uid, which can open only a TAP it owns). A VM
    * that is then not started is given back with {@link #releaseTapOwner}.

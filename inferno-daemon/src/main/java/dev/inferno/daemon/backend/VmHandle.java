@@ -42,6 +42,22 @@ public interface VmHandle {
   }
 
   /**
+   * Freezes the VM's vCPUs (Firecracker's PATCH /vm Paused, QEMU's stop); stop and kill still work
+   * on a paused VM.
+   *
+   * @throws UnsupportedOperationException when the backend cannot (the API answers 409)
+   * @throws BackendException when the VMM refuses
+   */
+  default void pause() {
+    throw new UnsupportedOperationException("pause");
+  }
+
+  /** Lets a paused VM run on; as {@link #pause}. */
+  default void resume() {
+    throw new UnsupportedOperationException("resume");
+  }
+
+  /**
    * The guest's latest counters (its last METRICS report), or empty before the first one or for a
    * backend without them.
    */

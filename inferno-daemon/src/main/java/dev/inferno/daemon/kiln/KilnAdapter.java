@@ -85,7 +85,7 @@ final class KilnAdapter {
         net.txBytes(),
         disk.readBytes(),
         disk.writeBytes(),
-        0); // TODO(kilnsvc): GuestMetrics.pids()
+        m.pids());
   }
 
   private static Instant instant(long ns) {

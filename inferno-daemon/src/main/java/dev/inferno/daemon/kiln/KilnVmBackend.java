@@ -246,6 +246,14 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   @Override
+  public VmHandle startAgain(LaunchSpec s) {
+    // kiln's Supervisor.startAgain (branch kilnsvc) boots on the same state dir
+    throw new BackendException(
+        BackendException.Kind.FAILED,
+        "cannot start VM " + s.name() + " again: this kiln cannot boot a VM on its state dir yet");
+  }
+
+  @Override
   public Adoption adopt(String id) {
     Path dir = vmsDir.resolve(id);
     VmLayout layout = new VmLayout(dir);

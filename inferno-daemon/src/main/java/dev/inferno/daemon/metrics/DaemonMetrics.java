@@ -141,6 +141,16 @@ public final class DaemonMetrics implements AutoCloseable {
           }
         })
         .register(registry);
+    CounterWithCallback.builder()
+        .name("inferno_vm_restarts_total")
+        .help("Restarts by the VM's restart policy since it was last started by hand")
+        .labelNames("id", "name")
+        .callback(cb -> {
+          for (VmRecord r : vms.list(true)) {
+            cb.call(r.restart().count(), r.id(), r.name());
+          }
+        })
+        .register(registry);
     vms.events().listen(this::event);
   }
 

@@ -57,6 +57,43 @@ public final class Database implements AutoCloseable {
             mtu     INTEGER NOT NULL,
             ports   TEXT NOT NULL
           );
+          """,
+          // issue 12 (life cycle): the paused and restarting states, and the restart policy's
+          // bookkeeping (RestartState); SQLite cannot widen a CHECK, so the table is rebuilt
+          """
+          CREATE TABLE vms_new (
+            id            TEXT PRIMARY KEY,
+            name          TEXT NOT NULL UNIQUE,
+            image         TEXT NOT NULL,
+            image_digest  TEXT,
+            command       TEXT NOT NULL,
+            request       TEXT NOT NULL,
+            state         TEXT NOT NULL
+                          CHECK (state IN ('created', 'running', 'paused', 'restarting', 'exited')),
+            created_at    TEXT NOT NULL,
+            started_at    TEXT,
+            finished_at   TEXT,
+            exit_code     INTEGER,
+            exit_signal   TEXT,
+            exit_oom      INTEGER NOT NULL DEFAULT 0,
+            exit_reason   TEXT,
+            pid           INTEGER,
+            vmm           TEXT,
+            auto_remove   INTEGER NOT NULL DEFAULT 0,
+            restart_count INTEGER NOT NULL DEFAULT 0,
+            stopped_by_hand INTEGER NOT NULL DEFAULT 0,
+            restart_at    TEXT,
+            restart_delay_ms INTEGER NOT NULL DEFAULT 0
+          );
+          INSERT INTO vms_new (id, name, image, image_digest, command, request, state, created_at,
+            started_at, finished_at, exit_code, exit_signal, exit_oom, exit_reason, pid, vmm,
+            auto_remove)
+            SELECT id, name, image, image_digest, command, request, state, created_at, started_at,
+              finished_at, exit_code, exit_signal, exit_oom, exit_reason, pid, vmm, auto_remove
+            FROM vms;
+          DROP TABLE vms;
+          ALTER TABLE vms_new RENAME TO vms;
+          CREATE INDEX vms_state ON vms(state);
           """);
 
   private final Connection conn;

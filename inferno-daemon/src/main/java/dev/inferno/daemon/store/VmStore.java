@@ -24,7 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class VmStore {
   private static final String COLUMNS =
       "id, name, image, image_digest, command, request, state, created_at, started_at,"
-          + " finished_at, exit_code, exit_signal, exit_oom, exit_reason, pid, vmm, auto_remove";
+          + " finished_at, exit_code, exit_signal, exit_oom, exit_reason, pid, vmm, auto_remove,"
+          + " restart_count, stopped_by_hand, restart_at, restart_delay_ms";
+  private static final String PLACES = "?, ".repeat(20) + "?";
 
   private final Connection conn;
   private final ObjectMapper json;
@@ -42,7 +44,9 @@ public final class VmStore {
         conn.prepareStatement(
             "INSERT INTO vms ("
                 + COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + ") VALUES ("
+                + PLACES
+                + ")"
                 + " ON CONFLICT DO NOTHING")) {
       bind(ps, r);
       return ps.executeUpdate() == 1;
@@ -53,12 +57,32 @@ public final class VmStore {
     }
   }
 
+  /**
+   * Gives the VM a new name (its row, and the name in its stored request); false when the name is
+   * taken by another VM.
+   */
+  public boolean rename(VmRecord r, String newName) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement("UPDATE OR IGNORE vms SET name = ?, request = ? WHERE id = ?")) {
+      ps.setString(1, newName);
+      ps.setString(2, json.writeValueAsString(r.request().withName(newName)));
+      ps.setString(3, r.id());
+      return ps.executeUpdate() == 1;
+    } catch (SQLException | JsonProcessingException e) {
+      throw new StoreException(
+          "cannot rename VM " + r.name(),
+          e instanceof SQLException s ? s : new SQLException(e.getMessage(), e));
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Replaces the row with the same id. */
   public void update(VmRecord r) {
     lock.lock();
     try (PreparedStatement ps =
-        conn.prepareStatement(
-            "REPLACE INTO vms (" + COLUMNS + ") VALUES (" + "?, ".repeat(16) + "?)")) {
+        conn.prepareStatement("REPLACE INTO vms (" + COLUMNS + ") VALUES (" + PLACES + ")")) {
       bind(ps, r);
       ps.executeUpdate();
     } catch (SQLException e) {
@@ -280,6 +304,11 @@ public final class VmStore {
     }
     ps.setString(16, r.vmm());
     ps.setInt(17, r.autoRemove() ? 1 : 0);
+    RestartState rs = r.restart();
+    ps.setInt(18, rs.count());
+    ps.setInt(19, rs.stoppedByHand() ? 1 : 0);
+    ps.setString(20, str(rs.restartAt()));
+    ps.setLong(21, rs.delayMillis());
   }
 
   private VmRecord read(ResultSet rs) throws SQLException {
@@ -288,7 +317,7 @@ public final class VmStore {
       Instant finished = inst(rs.getString("finished_at"));
       Integer code = rs.getObject("exit_code") == null ? null : rs.getInt("exit_code");
       ExitRecord exit =
-          state == VmState.EXITED
+          state == VmState.EXITED || state == VmState.RESTARTING
               ? new ExitRecord(
                   code,
                   rs.getString("exit_signal"),
@@ -311,7 +340,12 @@ public final class VmStore {
           exit,
           pid,
           rs.getString("vmm"),
-          rs.getInt("auto_remove") != 0);
+          rs.getInt("auto_remove") != 0,
+          new RestartState(
+              rs.getInt("restart_count"),
+              rs.getInt("stopped_by_hand") != 0,
+              inst(rs.getString("restart_at")),
+              rs.getLong("restart_delay_ms")));
     } catch (JsonProcessingException e) {
       throw new SQLException("corrupt VM row " + rs.getString("id") + ": " + e.getMessage(), e);
     }

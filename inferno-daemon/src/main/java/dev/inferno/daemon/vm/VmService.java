@@ -16,6 +16,7 @@ import dev.inferno.daemon.network.Ipv4Cidr;
 import dev.inferno.daemon.network.PortInUseException;
 import dev.inferno.daemon.network.PortSpec;
 import dev.inferno.daemon.network.VmNetworks;
+import dev.inferno.daemon.store.RestartState;
 import dev.inferno.daemon.store.VmNetwork;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
@@ -27,6 +28,7 @@ import dev.inferno.kiln.run.ImageConfig;
 import dev.inferno.kiln.run.MergedConfig;
 import dev.inferno.kiln.run.Overrides;
 import dev.inferno.kiln.vm.VmSpec;
+import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
@@ -37,6 +39,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +48,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -82,6 +86,14 @@ public final class VmService {
 
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
+
+  /** One lock per VM: its record's transitions (boot, exit, stop, pause, restart) in order. */
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /** VMs whose current run a stop, kill or rm asked to stay down (moby's ExitOnNext). */
+  private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+
+  private final RestartManager restarts = new RestartManager(this::restartDue);
 
   public VmService(
       VmStore store,
@@ -126,7 +138,7 @@ public final class VmService {
     List<String> report = new ArrayList<>();
     for (VmRecord r : store.all()) {
       switch (r.state()) {
-        case RUNNING -> {
+        case RUNNING, PAUSED -> {
           VmBackend.Adoption a = backend.adopt(r.id());
           switch (a) {
             case VmBackend.Adoption.Adopted(VmHandle vm) -> {
@@ -136,7 +148,7 @@ public final class VmService {
             }
             case VmBackend.Adoption.Exited(ExitRecord e) -> {
               exits.put(r.id(), CompletableFuture.completedFuture(e));
-              recordExit(r, e);
+              exitedWhileDown(r, e, report);
               report.add("VM " + r.name() + " exited while the daemon was down");
             }
             case VmBackend.Adoption.Vanished(String why) -> {
@@ -148,28 +160,60 @@ public final class VmService {
                       "the VM was gone when the daemon restarted: " + why,
                       Instant.now());
               exits.put(r.id(), CompletableFuture.completedFuture(e));
-              recordExit(r, e);
+              exitedWhileDown(r, e, report);
               report.add("VM " + r.name() + " vanished: " + why);
             }
           }
         }
-        case CREATED -> {
-          ExitRecord e =
-              new ExitRecord(
-                  null, null, false, "the daemon stopped before the VM started", Instant.now());
-          recordExit(r, e);
-          report.add("VM " + r.name() + " never started");
+        // created without start (inferno create): it stays so until started
+        case CREATED -> {}
+        case RESTARTING -> {
+          exits.put(r.id(), CompletableFuture.completedFuture(r.exit()));
+          restarts.schedule(r);
+          report.add("VM " + r.name() + " restarts as its policy says");
         }
         case EXITED -> {
           exits.put(r.id(), CompletableFuture.completedFuture(r.exit()));
           if (r.autoRemove()) {
             removeRecord(r);
             report.add("removed --rm VM " + r.name());
+          } else if (r.startedAt() != null
+              && RestartManager.policy(r)
+                  .atDaemonStart(
+                      r.exit() == null || r.exit().code() == null ? -1 : r.exit().code(),
+                      r.restart().stoppedByHand(),
+                      r.restart().count())) {
+            // moby's restore: always (even stopped by hand), unless-stopped if not
+            VmRecord due =
+                r.restarting(
+                    r.exit(),
+                    new RestartState(
+                        r.restart().count(),
+                        r.restart().stoppedByHand(),
+                        Instant.now(),
+                        r.restart().delayMillis()));
+            store.update(due);
+            restarts.schedule(due);
+            report.add("VM " + r.name() + " comes back (restart policy " + policy(r) + ")");
           }
         }
       }
     }
     return report;
+  }
+
+  private static RestartPolicy policy(VmRecord r) {
+    return RestartManager.policy(r);
+  }
+
+  /** A VM that ended while the daemon was down: its exit, and its restart policy applied. */
+  private void exitedWhileDown(VmRecord r, ExitRecord e, List<String> report) {
+    VmRecord after = RestartManager.afterExit(r, e, false);
+    store.update(after);
+    if (after.state() == VmState.RESTARTING) {
+      restarts.schedule(after);
+      report.add("VM " + r.name() + " restarts as its policy says");
+    }
   }
 
   /**
@@ -181,14 +225,21 @@ public final class VmService {
     Set<String> running = new HashSet<>();
     for (VmRecord r : store.all()) {
       all.add(r.id());
-      if (r.state() == VmState.RUNNING && live.containsKey(r.id())) {
+      if (r.state().live() && live.containsKey(r.id())) {
         running.add(r.id());
       }
     }
-    return networks.restore(all, running);
+    List<String> report = networks.restore(all, running);
+    restarts.ready(); // the restarts reconcile scheduled may run from here on
+    return report;
   }
 
-  /** What {@link #create} returns: the new record (running unless start failed). */
+  /** Ends the pending restarts' timers (the records keep them for the next daemon start). */
+  public void close() {
+    restarts.shutdown();
+  }
+
+  /** What {@link #create} returns: the new record (running unless start failed or not asked). */
   public record Launched(VmRecord vm, List<String> warnings) {}
 
   /**
@@ -197,6 +248,14 @@ public final class VmService {
    * @param pin keep the VM (even with autoRemove) until {@link #unpin} — for an attached client
    */
   public Launched create(RunRequest req, boolean pin) {
+    return create(req, pin, true);
+  }
+
+  /**
+   * As {@link #create(RunRequest, boolean)}; without {@code start} the VM is only recorded (state
+   * created, {@code inferno create}) and {@link #start} boots it.
+   */
+  public Launched create(RunRequest req, boolean pin, boolean start) {
     validate(req);
     NetworkOptions net = NetworkOptions.of(req);
     String pull = req.pull() == null ? "missing" : req.pull();
@@ -280,62 +339,124 @@ public final class VmService {
             req.readOnly(),
             HealthRules.merge(image.healthcheck(), req.healthcheck())); // observe: Docker's merge
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
-    LaunchSpec spec =
-        new LaunchSpec(
-            rec.id(),
-            rec.name(),
-            image,
-            argv,
-            envList,
-            workdir,
-            user,
-            cpus,
-            memory,
-            stopSignal,
-            stopTimeout,
-            vmm,
-            null,
-            net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
-            net.attached() ? dns : List.of(),
-            net.attached() ? dnsSearch : List.of(),
-            net.hosts(),
-            tty,
-            interactive,
-            req.consoleSize());
-    if (net.attached()) {
-      spec = spec.withNic(attach(rec, spec, publish));
-    }
-    exits.put(rec.id(), new CompletableFuture<>());
     if (pin) {
       pin(rec.id());
     }
     events.publish("created", rec.id(), rec.name(), null);
-
-    VmHandle vm;
+    if (!start) {
+      return new Launched(rec, warnings);
+    }
+    ReentrantLock l = lock(rec.id());
+    l.lock();
     try {
-      vm = backend.start(spec);
+      return new Launched(boot(rec, image, true), warnings);
     } catch (RuntimeException e) {
-      networks.release(rec.id());
-      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-      ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
-      recordExit(rec, failed);
-      exits.get(rec.id()).complete(failed);
-      events.publish("exited", rec.id(), rec.name(), failed);
       if (pin) {
         unpin(rec.id());
       }
       if (autoRemove) {
         removeQuietly(rec.id());
       }
+      throw e;
+    } finally {
+      l.unlock();
+    }
+  }
+
+  private ReentrantLock lock(String id) {
+    return locks.computeIfAbsent(id, k -> new ReentrantLock());
+  }
+
+  /**
+   * What the backend is handed to boot the VM, from its record alone (the effective request), so
+   * that every boot of it — the first, a start, a restart — gets the same.
+   */
+  private static LaunchSpec launchSpec(VmRecord rec, ImageInfo image) {
+    RunRequest q = rec.request();
+    NetworkOptions net = NetworkOptions.of(q);
+    return new LaunchSpec(
+        rec.id(),
+        rec.name(),
+        image,
+        rec.command(),
+        q.env() == null ? List.of() : q.env(),
+        q.workdir(),
+        q.user(),
+        (int) Math.ceil(q.cpus()),
+        q.memoryBytes(),
+        q.stopSignal(),
+        q.stopTimeoutSeconds(),
+        q.vmm(),
+        null,
+        net.hostname() != null ? net.hostname() : VmIds.shortId(rec.id()),
+        net.attached() && q.dns() != null ? q.dns() : List.of(),
+        net.attached() && q.dnsSearch() != null ? q.dnsSearch() : List.of(),
+        net.hosts(),
+        Boolean.TRUE.equals(q.tty()),
+        Boolean.TRUE.equals(q.interactive()),
+        q.consoleSize());
+  }
+
+  /**
+   * Boots the VM from its record (under its lock): network attached anew, the backend's first start
+   * or its start again on the same state dir (writable disk and logs kept), the record running. A
+   * failure records the exit and throws.
+   *
+   * @param created the record was inserted by this request: a network failure deletes it (nothing
+   *     left behind); otherwise the VM stays as it was
+   */
+  private VmRecord boot(VmRecord rec, ImageInfo image, boolean created) {
+    LaunchSpec spec = launchSpec(rec, image);
+    NetworkOptions net = NetworkOptions.of(rec.request());
+    if (net.attached()) {
+      spec = spec.withNic(attach(rec, spec, net.published(image), created));
+    }
+    CompletableFuture<ExitRecord> exit = new CompletableFuture<>();
+    exits.put(rec.id(), exit);
+    cancelled.remove(rec.id());
+    boolean again = rec.startedAt() != null;
+    VmHandle vm;
+    try {
+      vm = again ? backend.startAgain(spec) : backend.start(spec);
+    } catch (RuntimeException e) {
+      networks.release(rec.id());
+      String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+      ExitRecord failed = new ExitRecord(null, null, false, "start failed: " + msg, Instant.now());
+      store.update(rec.exited(failed).settled());
+      exit.complete(failed);
+      events.publish("exited", rec.id(), rec.name(), failed);
       throw e instanceof BackendException || e instanceof ApiException
           ? e
           : ApiException.internal("cannot start VM " + rec.name() + ": " + msg, e);
     }
-    VmRecord running = rec.started(vm.startedAt(), vm.pid(), vm.vmm());
+    VmRecord running =
+        rec.withRestart(rec.restart().settled()).started(vm.startedAt(), vm.pid(), vm.vmm());
     store.update(running);
     events.publish("started", rec.id(), rec.name(), null);
     watch(rec.id(), vm);
-    return new Launched(running, warnings);
+    return running;
+  }
+
+  /** The image a VM was created from, by its manifest digest (its tag may have moved since). */
+  private ImageInfo imageOf(VmRecord r) {
+    var byRef = images.find(r.image());
+    if (byRef.isPresent()
+        && (r.imageDigest() == null || r.imageDigest().equals(byRef.get().manifestDigest()))) {
+      return byRef.get();
+    }
+    for (ImageInfo i : images.list()) {
+      if (Objects.equals(i.manifestDigest(), r.imageDigest())) {
+        return i;
+      }
+    }
+    throw ApiException.conflict(
+        "the image VM "
+            + r.name()
+            + " was created from ("
+            + r.image()
+            + ", "
+            + r.imageDigest()
+            + ") is no longer stored: pull it again, or run a new VM");
   }
 
   /** The host's resolvers, unless the request names its own; why they may be short. */
@@ -357,22 +478,27 @@ public final class VmService {
 
   /**
    * The VM's network: address, TAP, published ports. When it cannot be had (a port in use, the pool
-   * exhausted, the host refusing), the record just inserted goes too: nothing is left.
+   * exhausted, the host refusing), a record just inserted ({@code created}) goes too: nothing is
+   * left.
    */
-  private GuestNic attach(VmRecord rec, LaunchSpec spec, List<PortSpec> publish) {
+  private GuestNic attach(VmRecord rec, LaunchSpec spec, List<PortSpec> publish, boolean created) {
     VmNetwork n;
     GuestNic.Owner owner;
     try {
       owner = backend.tapOwner(spec);
     } catch (RuntimeException e) {
-      store.delete(rec.id());
+      if (created) {
+        forget(rec);
+      }
       throw e;
     }
     try {
       n = networks.attach(rec.id(), publish, owner.uid(), owner.gid());
     } catch (IOException | RuntimeException e) {
       backend.releaseTapOwner(spec);
-      store.delete(rec.id());
+      if (created) {
+        forget(rec);
+      }
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();
       throw switch (e) {
         case PortInUseException p -> ApiException.conflict(msg);
@@ -389,6 +515,17 @@ public final class VmService {
         Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)) + "/" + slot.prefix(),
         Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
         n.mtu());
+  }
+
+  /** A record inserted by a create that then failed: gone without a trace. */
+  private void forget(VmRecord rec) {
+    String id = rec.id();
+    if (store.delete(id)) {
+      events.publish("removed", id, rec.name(), null);
+    }
+    exits.remove(id);
+    pins.remove(id);
+    locks.remove(id);
   }
 
   private VmRecord insert(
@@ -499,6 +636,18 @@ public final class VmService {
       throw ApiException.badRequest(
           "invalid pull policy \"" + r.pull() + "\": missing, always or never");
     }
+    RestartPolicy restart;
+    try {
+      restart = RestartPolicy.parse(r.restart());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    if (!restart.none() && Boolean.TRUE.equals(r.autoRemove())) {
+      throw ApiException.badRequest(
+          "conflicting options: --restart "
+              + restart
+              + " and --rm (a VM removed when it exits cannot be restarted): drop one of them");
+    }
     if (r.platform() != null && !PLATFORM.matcher(r.platform()).matches()) {
       throw ApiException.badRequest(
           "invalid platform \""
@@ -552,35 +701,64 @@ public final class VmService {
   private void onExit(String id, ExitRecord e) {
     live.remove(id);
     networks.release(id); // Docker frees published ports when a container stops
+    ReentrantLock l = lock(id);
+    l.lock();
     try {
       var rec = store.get(id);
       if (rec.isEmpty()) {
         return;
       }
-      recordExit(rec.get(), e);
+      // the restart policy decides: restarting (after the back-off) or exited
+      VmRecord after = RestartManager.afterExit(rec.get(), e, cancelled.remove(id));
+      store.update(after);
       events.publish("exited", id, rec.get().name(), e);
       CompletableFuture<ExitRecord> f = exits.get(id);
       if (f != null) {
         f.complete(e);
       }
-      if (rec.get().autoRemove() && !pins.containsKey(id)) {
+      if (after.state() == VmState.RESTARTING) {
+        events.publish("restarting", id, after.name(), null);
+        restarts.schedule(after);
+      } else if (rec.get().autoRemove() && !pins.containsKey(id)) {
         removeQuietly(id);
       }
     } catch (RuntimeException ex) {
       LOG.log(Level.SEVERE, "cannot record the exit of VM " + id, ex);
+    } finally {
+      l.unlock();
     }
   }
 
-  private void recordExit(VmRecord r, ExitRecord e) {
-    store.update(r.exited(e));
+  /** A pending restart is due: boots the VM again unless a stop or rm came first. */
+  private void restartDue(String id) {
+    ReentrantLock l = lock(id);
+    l.lock();
+    try {
+      var rec = store.get(id);
+      if (rec.isEmpty() || rec.get().state() != VmState.RESTARTING) {
+        return;
+      }
+      boot(rec.get(), imageOf(rec.get()), false);
+    } catch (RuntimeException e) {
+      // Docker: a restart that fails leaves the VM exited (boot recorded why)
+      store.get(id).ifPresent(r -> store.update(r.settled()));
+      LOG.log(Level.WARNING, "cannot restart VM " + id + ": " + e.getMessage());
+    } finally {
+      l.unlock();
+    }
   }
 
   public VmRecord resolve(String ref) {
     return resolver.resolve(ref);
   }
 
+  /** Every VM, or those ps shows by default: running, paused, restarting (as Docker). */
   public List<VmRecord> list(boolean all) {
-    return all ? store.all() : store.inState(VmState.RUNNING);
+    return all
+        ? store.all()
+        : store.all().stream()
+            .filter(r -> r.state().live() || r.state() == VmState.RESTARTING)
+            .toList();
   }
 
   /**
@@ -590,14 +768,14 @@ public final class VmService {
   public VmRecord stop(String ref, String signal, Integer timeoutSeconds)
       throws InterruptedException {
     VmRecord r = resolve(ref);
-    VmHandle vm = live.get(r.id());
-    if (vm == null) {
-      return r;
-    }
     String sig = signal != null ? signal(signal) : r.request().stopSignal();
     int t = timeoutSeconds != null ? timeoutSeconds : r.request().stopTimeoutSeconds();
     if (t < 0) {
       throw ApiException.badRequest("invalid timeout " + t + ": must be 0 or more seconds");
+    }
+    VmHandle vm = stoppedByHand(r, true);
+    if (vm == null) {
+      return store.get(r.id()).orElse(r);
     }
     vm.stop(sig, t);
     awaitExit(r, t + 30L);
@@ -612,7 +790,12 @@ public final class VmService {
   public VmRecord kill(String ref, String signal) {
     VmRecord r = resolve(ref);
     String sig = signal(signal == null ? "SIGKILL" : signal);
-    VmHandle vm = live.get(r.id());
+    if (r.state() == VmState.RESTARTING) {
+      throw ApiException.conflict(
+          "VM " + r.name() + " is restarting: wait until it runs, or stop it (inferno stop)");
+    }
+    // moby: any kill marks it stopped by hand; SIGKILL or its stop signal end restarts of this run
+    VmHandle vm = stoppedByHand(r, sig.equals("SIGKILL") || sig.equals(r.request().stopSignal()));
     if (vm == null) {
       throw ApiException.conflict("VM " + r.name() + " is not running");
     }
@@ -620,15 +803,56 @@ public final class VmService {
     return r;
   }
 
+  /**
+   * Records that the user stopped the VM (restart policies suppressed until it is started again);
+   * drops a pending restart (the VM is exited then).
+   *
+   * @param cancel also keep this run from restarting when it exits
+   * @return the VM's handle when it runs, else null
+   */
+  private VmHandle stoppedByHand(VmRecord ref, boolean cancel) {
+    ReentrantLock l = lock(ref.id());
+    l.lock();
+    try {
+      VmRecord r = store.get(ref.id()).orElse(null);
+      if (r == null) {
+        return null;
+      }
+      VmHandle vm = live.get(r.id());
+      if (r.state() == VmState.RESTARTING) {
+        restarts.cancel(r.id());
+        store.update(r.withRestart(r.restart().withStoppedByHand(true)).settled());
+        return null;
+      }
+      if (vm != null) {
+        store.update(r.withRestart(r.restart().withStoppedByHand(true)));
+        if (cancel) {
+          cancelled.add(r.id());
+        }
+      }
+      return vm;
+    } finally {
+      l.unlock();
+    }
+  }
+
   /** Removes an exited VM; with force, kills a running one first. */
   public VmRecord remove(String ref, boolean force) throws InterruptedException {
     VmRecord r = resolve(ref);
-    VmHandle vm = live.get(r.id());
+    if (!force && r.state() == VmState.RESTARTING) {
+      throw ApiException.conflict(
+          "VM " + r.name() + " is restarting: stop it first, or remove it with -f");
+    }
+    if (!force && live.containsKey(r.id())) {
+      throw ApiException.conflict(
+          "VM "
+              + r.name()
+              + " is "
+              + (r.state() == VmState.PAUSED ? "paused" : "running")
+              + ": stop it first, or remove it with -f");
+    }
+    VmHandle vm = stoppedByHand(r, true);
     if (vm != null) {
-      if (!force) {
-        throw ApiException.conflict(
-            "VM " + r.name() + " is running: stop it first, or remove it with -f");
-      }
       vm.kill("SIGKILL");
       awaitExit(r, 30);
     }
@@ -652,12 +876,15 @@ public final class VmService {
   }
 
   private void removeRecord(VmRecord r) {
+    restarts.cancel(r.id());
     networks.release(r.id());
     backend.remove(r.id());
     if (store.delete(r.id())) {
       events.publish("removed", r.id(), r.name(), null);
     }
     exits.remove(r.id());
+    cancelled.remove(r.id());
+    locks.remove(r.id());
     removeListeners.forEach(l -> l.accept(r.id()));
   }
 
@@ -675,6 +902,9 @@ public final class VmService {
     VmHandle vm = live.get(r.id());
     if (vm == null) {
       throw ApiException.conflict("VM " + r.name() + " is not running");
+    }
+    if (store.get(r.id()).map(VmRecord::state).orElse(null) == VmState.PAUSED) {
+      throw ApiException.conflict("VM " + r.name() + " is paused: unpause it first");
     }
     return vm.exec()
         .orElseThrow(() ->
@@ -713,20 +943,172 @@ public final class VmService {
     }
   }
 
-  /** Blocks until the VM has exited; returns how. */
+  /** Docker's wait conditions. */
+  private static final Set<String> WAIT = Set.of("not-running", "next-exit", "removed");
+
+  /** Blocks until the VM is not running; returns how it ended. */
   public ExitRecord await(String ref) throws InterruptedException {
+    return await(ref, null);
+  }
+
+  /**
+   * Docker's wait: {@code not-running} (default) returns at once for a VM not running (a created
+   * one: code 0), else at its exit — a restarting VM counts as running, as in Docker; {@code
+   * next-exit} waits for the next exit; {@code removed} for its removal, returning its last exit.
+   */
+  public ExitRecord await(String ref, String condition) throws InterruptedException {
+    String cond = condition == null || condition.isEmpty() ? "not-running" : condition;
+    if (!WAIT.contains(cond)) {
+      throw ApiException.badRequest(
+          "invalid condition \"" + cond + "\": not-running, next-exit or removed");
+    }
     VmRecord r = resolve(ref);
-    if (r.state() == VmState.EXITED) {
-      return r.exit();
+    // subscribed before looking: an exit after the look is seen
+    try (var sub = events.subscribe(Long.MAX_VALUE)) {
+      VmRecord now = store.get(r.id()).orElse(null);
+      ExitRecord last = now == null ? r.exit() : now.exit();
+      if (now == null) {
+        return last != null ? last : CREATED_EXIT;
+      }
+      if (cond.equals("not-running")
+          && (now.state() == VmState.CREATED || now.state() == VmState.EXITED)) {
+        return last != null ? last : CREATED_EXIT;
+      }
+      while (true) {
+        Event e = sub.next(60_000);
+        if (e == null || !r.id().equals(e.id())) {
+          continue;
+        }
+        if (e.type().equals("exited")) {
+          if (!cond.equals("removed")) {
+            return e.exit();
+          }
+          last = e.exit();
+        } else if (e.type().equals("removed")) {
+          return last != null ? last : CREATED_EXIT;
+        }
+      }
     }
-    CompletableFuture<ExitRecord> f = exits.get(r.id());
-    if (f == null) {
-      throw ApiException.internal("the daemon lost track of VM " + r.name(), null);
-    }
+  }
+
+  /** What wait answers for a VM that never ran: Docker's exit code 0. */
+  private static final ExitRecord CREATED_EXIT = new ExitRecord(0, null, false, null, null);
+
+  /**
+   * Docker's start: boots a created or exited VM (again on its state dir: its writable disk and
+   * logs kept). Clears "stopped by hand" and the restart count, as a user's start does in moby.
+   *
+   * @return the running record, or empty when it already runs (the API's 304)
+   */
+  public Optional<VmRecord> start(String ref) {
+    VmRecord r = resolve(ref);
+    ReentrantLock l = lock(r.id());
+    l.lock();
     try {
-      return f.get();
-    } catch (ExecutionException e) {
-      throw ApiException.internal("lost track of VM " + r.name(), e);
+      r = store.get(r.id()).orElseThrow(() -> ApiException.notFound("no such VM: " + ref));
+      if (r.state().live() || r.state() == VmState.RESTARTING) {
+        return Optional.empty();
+      }
+      restarts.cancel(r.id());
+      return Optional.of(boot(r.withRestart(RestartState.NONE), imageOf(r), false));
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /**
+   * Docker's restart: stops the VM if it runs (timeout as stop's), then starts it again; an --rm VM
+   * is kept through it.
+   */
+  public VmRecord restart(String ref, Integer timeoutSeconds) throws InterruptedException {
+    VmRecord r = resolve(ref);
+    pin(r.id());
+    try {
+      stop(r.id(), null, timeoutSeconds);
+      VmRecord up = start(r.id()).orElseGet(() -> store.get(r.id()).orElse(r));
+      events.publish("restarted", r.id(), up.name(), null);
+      return up;
+    } finally {
+      unpin(r.id());
+    }
+  }
+
+  /** Freezes a running VM's vCPUs (Docker's pause). */
+  public VmRecord pause(String ref) {
+    return pause(ref, true);
+  }
+
+  /** Lets a paused VM run on. */
+  public VmRecord unpause(String ref) {
+    return pause(ref, false);
+  }
+
+  private VmRecord pause(String ref, boolean pause) {
+    VmRecord r = resolve(ref);
+    ReentrantLock l = lock(r.id());
+    l.lock();
+    try {
+      r = store.get(r.id()).orElseThrow(() -> ApiException.notFound("no such VM: " + ref));
+      VmHandle vm = live.get(r.id());
+      if (vm == null) {
+        throw ApiException.conflict("VM " + r.name() + " is not running");
+      }
+      if (pause && r.state() == VmState.PAUSED) {
+        throw ApiException.conflict("VM " + r.name() + " is already paused");
+      }
+      if (!pause && r.state() != VmState.PAUSED) {
+        throw ApiException.conflict("VM " + r.name() + " is not paused");
+      }
+      try {
+        if (pause) {
+          vm.pause();
+        } else {
+          vm.resume();
+        }
+      } catch (UnsupportedOperationException e) {
+        throw ApiException.conflict(
+            "the VMM of VM " + r.name() + " (" + r.vmm() + ") cannot pause and resume VMs");
+      }
+      VmRecord after = r.paused(pause);
+      store.update(after);
+      events.publish(pause ? "paused" : "unpaused", r.id(), r.name(), null);
+      return after;
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /** Docker's rename: a free, valid name. */
+  public VmRecord rename(String ref, String newName) {
+    if (newName == null || newName.isEmpty()) {
+      throw ApiException.badRequest("no new name given: name is required");
+    }
+    String problem = VmNames.problem(newName);
+    if (problem != null) {
+      throw ApiException.badRequest(problem);
+    }
+    VmRecord r = resolve(ref);
+    ReentrantLock l = lock(r.id());
+    l.lock();
+    try {
+      r = store.get(r.id()).orElseThrow(() -> ApiException.notFound("no such VM: " + ref));
+      if (r.name().equals(newName)) {
+        throw ApiException.badRequest(
+            "VM " + r.name() + " already has the name \"" + newName + "\": give another one");
+      }
+      if (!store.rename(r, newName)) {
+        String owner = store.byName(newName).map(v -> VmIds.shortId(v.id())).orElse("another VM");
+        throw ApiException.conflict(
+            "the name \""
+                + newName
+                + "\" is already in use by VM "
+                + owner
+                + ": remove that VM or choose another name");
+      }
+      events.publish("renamed", r.id(), newName, null);
+      return store.get(r.id()).orElse(r.renamed(newName));
+    } finally {
+      l.unlock();
     }
   }
 

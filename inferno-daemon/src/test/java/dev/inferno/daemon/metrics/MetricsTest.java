@@ -115,6 +115,7 @@ class MetricsTest {
         .isEqualTo(1);
     assertThat(value(m, "inferno_vm_state", Map.of("name", "done", "state", "exited")))
         .isEqualTo(1);
+    assertThat(value(m, "inferno_vm_restarts_total", web)).isZero();
     assertThat(value(m, "inferno_vms", Map.of("state", "running"))).isEqualTo(1);
     assertThat(value(m, "inferno_vms", Map.of("state", "exited"))).isEqualTo(1);
     assertThat(value(m, "inferno_vm_boots_total", Map.of())).isEqualTo(2);

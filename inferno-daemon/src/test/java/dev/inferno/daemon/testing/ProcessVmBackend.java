@@ -67,10 +67,50 @@ public final class ProcessVmBackend implements VmBackend {
     return lastSpec;
   }
 
+  /** When each VM was booted (start and start again), in order. */
+  private final Map<String, List<Instant>> boots = new ConcurrentHashMap<>();
+
+  /** When the VM was booted, every time, oldest first. */
+  public List<Instant> boots(String id) {
+    return List.copyOf(boots.getOrDefault(id, List.of()));
+  }
+
   @Override
   public VmHandle start(LaunchSpec spec) {
+    if (vms.containsKey(spec.id())) {
+      throw new IllegalStateException("VM " + spec.id() + " was started before: start it again");
+    }
+    return boot(spec, List.of());
+  }
+
+  /** As kiln's: the same VM again, its earlier boots' output kept before the new one's. */
+  @Override
+  public VmHandle startAgain(LaunchSpec spec) {
+    Proc old = vms.get(spec.id());
+    if (old != null && !old.exit.isDone()) {
+      throw new IllegalStateException("VM " + spec.id() + " still runs");
+    }
+    List<Frame> earlier;
+    if (old == null) {
+      earlier = List.of();
+    } else {
+      old.lock.lock();
+      try {
+        earlier = List.copyOf(old.records);
+      } finally {
+        old.lock.unlock();
+      }
+    }
+    return boot(spec, earlier);
+  }
+
+  private VmHandle boot(LaunchSpec spec, List<Frame> earlier) {
     lastSpec = spec;
+    boots
+        .computeIfAbsent(spec.id(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+        .add(Instant.now());
     Proc vm = new Proc(spec.id(), Instant.now());
+    vm.records.addAll(earlier);
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
     cmd.addAll(spec.argv());
@@ -232,6 +272,7 @@ public final class ProcessVmBackend implements VmBackend {
     private volatile Process process;
     private volatile ProcessGuestExec guest;
     private volatile StatsSample stats;
+    private volatile boolean paused;
 
     Proc(String id, Instant startedAt) {
       this.id = id;
@@ -323,6 +364,19 @@ public final class ProcessVmBackend implements VmBackend {
       return exit;
     }
 
+    /** SIGSTOP to the whole session: nothing in the "VM" runs, as with a paused VMM. */
+    @Override
+    public void pause() {
+      signalGroup("STOP");
+      paused = true;
+    }
+
+    @Override
+    public void resume() {
+      signalGroup("CONT");
+      paused = false;
+    }
+
     @Override
     public void stop(String signal, int graceSeconds) {
       kill(signal);
@@ -348,6 +402,9 @@ public final class ProcessVmBackend implements VmBackend {
         signalGroup("KILL");
       } else {
         runKill("-" + SignalNames.number(signal), String.valueOf(p.pid()));
+        if (paused) {
+          resume(); // as kiln: a paused VM is resumed to take its signal
+        }
       }
     }
 

@@ -305,6 +305,11 @@ class VmServiceTest {
     }
 
     @Override
+    public VmHandle startAgain(LaunchSpec s) {
+      return inner.startAgain(s);
+    }
+
+    @Override
     public Adoption adopt(String id) {
       return id.equals(forgotten) ? new Adoption.Vanished("its VMM is gone") : inner.adopt(id);
     }

@@ -36,7 +36,8 @@ class RecordsTest {
                 + "\"command\":[\"sh\",\"-c\",\"exit 3\"],\"state\":\"exited\","
                 + "\"createdAt\":\"2026-11-28T19:00:01.500Z\",\"startedAt\":\"2026-11-28T19:00:01.500Z\","
                 + "\"finishedAt\":null,\"exit\":{\"code\":3,\"signal\":null,\"oom\":false,"
-                + "\"reason\":null,\"finishedAt\":\"2026-11-28T19:00:01.500Z\"},\"ports\":[]}");
+                + "\"reason\":null,\"finishedAt\":\"2026-11-28T19:00:01.500Z\"},\"ports\":[],"
+                + "\"restartCount\":0,\"health\":null}");
     assertThat(Json.read(Json.write(vm), VmSummary.class)).isEqualTo(vm);
     assertThat(Json.read(Json.pretty(vm), VmSummary.class)).isEqualTo(vm);
   }
@@ -71,7 +72,9 @@ class RecordsTest {
         .extracting(Progress::status)
         .containsExactly("a", "b");
     assertThat(VmState.valueOf("RUNNING"))
-        .isEqualTo(Json.read("{\"state\":\"Running\",\"command\":[]}", VmSummary.class).state());
+        .isEqualTo(
+            Json.read("{\"state\":\"Running\",\"command\":[],\"restartCount\":0}", VmSummary.class)
+                .state());
   }
 
   @Test
@@ -82,7 +85,8 @@ class RecordsTest {
     assertThatThrownBy(() -> Json.read("{\"sizeBytes\":null}", ImageSummary.class))
         .hasMessage("ImageSummary.sizeBytes: expected a long, got null");
     assertThatThrownBy(() -> Json.read("{\"state\":\"gone\"}", VmSummary.class))
-        .hasMessage("VmSummary.state: expected one of [CREATED, RUNNING, EXITED], got \"gone\"");
+        .hasMessage(
+            "VmSummary.state: expected one of [CREATED, RUNNING, PAUSED, RESTARTING, EXITED], got \"gone\"");
     assertThatThrownBy(() -> Json.read("{\"createdAt\":\"yesterday\"}", VmSummary.class))
         .hasMessage("VmSummary.createdAt: expected an ISO-8601 instant, got \"yesterday\"");
     assertThatThrownBy(() -> Json.read("{\"stopTimeoutSeconds\":4294967296}", RunRequest.class))

@@ -84,13 +84,27 @@ final class Format {
   /** The STATUS column of ps. */
   static String status(VmSummary vm, Instant now) {
     return switch (vm.state()) {
-      case RUNNING -> "Up " + human(Duration.between(vm.startedAt(), now));
+      case RUNNING -> "Up " + human(Duration.between(vm.startedAt(), now)) + health(vm.health());
+      case PAUSED -> "Up " + human(Duration.between(vm.startedAt(), now)) + " (Paused)";
+      // Docker's: the last exit code, and since when it waits
+      case RESTARTING -> {
+        Integer code = vm.exit() == null ? null : vm.exit().code();
+        yield "Restarting (" + (code == null ? "?" : code) + ") " + ago(vm.finishedAt(), now);
+      }
       case EXITED -> {
         Integer code = vm.exit() == null ? null : vm.exit().code();
         yield "Exited (" + (code == null ? "?" : code) + ") " + ago(vm.finishedAt(), now);
       }
       case CREATED -> "Created";
     };
+  }
+
+  /** Docker's health suffix: " (healthy)", " (unhealthy)", " (health: starting)"; none without. */
+  private static String health(String status) {
+    if (status == null) {
+      return "";
+    }
+    return status.equals("starting") ? " (health: starting)" : " (" + status + ")";
   }
 
   /** The COMMAND column: quoted and cut to 20 characters like Docker's. */

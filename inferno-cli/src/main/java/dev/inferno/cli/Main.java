@@ -133,6 +133,14 @@ public final class Main {
   /** Every subcommand, in help order. */
   static final String[] COMMANDS = {
     "run",
+    "create",
+    "start",
+    "restart",
+    "pause",
+    "unpause",
+    "rename",
+    "wait",
+    "events",
     "exec",
     "attach",
     "cp",
@@ -170,6 +178,14 @@ public final class Main {
     }
     return switch (name) {
       case "run" -> new RunCommand();
+      case "create" -> new RunCommand(true);
+      case "start" -> new LifecycleCommands.Start();
+      case "restart" -> new LifecycleCommands.Restart();
+      case "pause" -> new LifecycleCommands.Pause(true);
+      case "unpause" -> new LifecycleCommands.Pause(false);
+      case "rename" -> new LifecycleCommands.Rename();
+      case "wait" -> new LifecycleCommands.Wait();
+      case "events" -> new LifecycleCommands.Events();
       case "exec" -> new SessionCommands.Exec();
       case "attach" -> new SessionCommands.Attach();
       case "cp" -> new CpCommand();

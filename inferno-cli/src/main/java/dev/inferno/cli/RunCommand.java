@@ -88,6 +88,12 @@ final class RunCommand implements Verb {
       Verb.repeated(String.class, "dns", "a nameserver (IPv4) for the VM", "--dns");
   private final OptionSpec dnsSearchOpt =
       Verb.repeated(String.class, "domain", "a DNS search domain for the VM", "--dns-search");
+  private final OptionSpec restartOpt =
+      Verb.option(
+          String.class,
+          "policy",
+          "restart policy: no (default), on-failure[:N], always, unless-stopped",
+          "--restart");
   private final OptionSpec addHostOpt =
       Verb.repeated(String.class, "host:ip", "add a line to the VM's /etc/hosts", "--add-host");
   private final HealthOptions health = new HealthOptions();
@@ -97,37 +103,52 @@ final class RunCommand implements Verb {
 
   private String image;
 
+  /** {@code inferno create}: the same options, the VM recorded but not started. */
+  private final boolean createOnly;
+
+  RunCommand() {
+    this(false);
+  }
+
+  RunCommand(boolean createOnly) {
+    this.createOnly = createOnly;
+  }
+
   @Override
   public CommandSpec spec() {
     CommandSpec spec =
-        Verb.command(this, "run", "Create and start a VM from an image.")
-            .addOption(detachOpt)
-            .addOption(interactiveOpt)
-            .addOption(ttyOpt)
-            .addOption(detachKeysOpt)
-            .addOption(rmOpt)
-            .addOption(nameOpt)
-            .addOption(envOpt)
-            .addOption(envFileOpt)
-            .addOption(entrypointOpt)
-            .addOption(workdirOpt)
-            .addOption(userOpt)
-            .addOption(cpusOpt)
-            .addOption(memoryOpt)
-            .addOption(stopSignalOpt)
-            .addOption(stopTimeoutOpt)
-            .addOption(vmmOpt)
-            .addOption(platformOpt)
-            .addOption(pullOpt)
-            .addOption(publishOpt)
-            .addOption(publishAllOpt)
-            .addOption(networkOpt)
-            .addOption(hostnameOpt)
-            .addOption(dnsOpt)
-            .addOption(dnsSearchOpt)
-            .addOption(addHostOpt)
-            .addPositional(imageParam)
-            .addPositional(cmdParam);
+        createOnly
+            ? Verb.command(this, "create", "Create a VM from an image without starting it.")
+            : Verb.command(this, "run", "Create and start a VM from an image.")
+                .addOption(detachOpt);
+    spec.addOption(interactiveOpt).addOption(ttyOpt);
+    if (!createOnly) {
+      spec.addOption(detachKeysOpt);
+    }
+    spec.addOption(rmOpt)
+        .addOption(nameOpt)
+        .addOption(envOpt)
+        .addOption(envFileOpt)
+        .addOption(entrypointOpt)
+        .addOption(workdirOpt)
+        .addOption(userOpt)
+        .addOption(cpusOpt)
+        .addOption(memoryOpt)
+        .addOption(stopSignalOpt)
+        .addOption(stopTimeoutOpt)
+        .addOption(vmmOpt)
+        .addOption(platformOpt)
+        .addOption(pullOpt)
+        .addOption(publishOpt)
+        .addOption(publishAllOpt)
+        .addOption(networkOpt)
+        .addOption(hostnameOpt)
+        .addOption(dnsOpt)
+        .addOption(dnsSearchOpt)
+        .addOption(addHostOpt)
+        .addOption(restartOpt)
+        .addPositional(imageParam)
+        .addPositional(cmdParam);
     health.addTo(spec); // observe: --health-*, --no-healthcheck
     spec.usageMessage().sortOptions(false);
     // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
@@ -138,7 +159,7 @@ final class RunCommand implements Verb {
   @Override
   public int run() throws Exception {
     image = imageParam.getValue();
-    boolean detach = detachOpt.getValue();
+    boolean detach = createOnly || Boolean.TRUE.equals(detachOpt.getValue());
     String pull = pullOpt.getValue() == null ? "missing" : pullOpt.getValue();
     String platform = platformOpt.getValue();
     if (!List.of("missing", "always", "never").contains(pull)) {
@@ -147,6 +168,12 @@ final class RunCommand implements Verb {
     boolean interactive = interactiveOpt.getValue();
     boolean tty = ttyOpt.getValue();
     RunRequest req = request();
+    if (req.restart() != null
+        && !req.restart().equals("no")
+        && Boolean.TRUE.equals(req.autoRemove())) {
+      throw CliException.badInput(
+          "conflicting options: --restart " + req.restart() + " and --rm: drop one of them");
+    }
     // before anything is pulled or created: -it needs a terminal
     Terminal term = detach ? null : SessionCommands.terminal(tty, interactive);
     DaemonClient client = Main.client();
@@ -160,6 +187,11 @@ final class RunCommand implements Verb {
       }
     }
     req = req.withPull("never"); // pulled above if it had to be
+    if (createOnly) {
+      Created c = create(client, req, tty, interactive, null, false);
+      System.out.println(c.id());
+      return 0;
+    }
     if (detach) {
       Created c = create(client, req, tty, interactive, null);
       System.out.println(c.id());
@@ -187,6 +219,18 @@ final class RunCommand implements Verb {
   private static Created create(
       DaemonClient client, RunRequest req, boolean tty, boolean interactive, int[] size)
       throws IOException {
+    return create(client, req, tty, interactive, size, true);
+  }
+
+  /** As above; without start the VM is only recorded ({@code inferno create}). */
+  private static Created create(
+      DaemonClient client,
+      RunRequest req,
+      boolean tty,
+      boolean interactive,
+      int[] size,
+      boolean start)
+      throws IOException {
     RunRequest r =
         !tty && !interactive
             ? req
@@ -195,7 +239,7 @@ final class RunCommand implements Verb {
                 .interactive(interactive ? Boolean.TRUE : null)
                 .consoleSize(size == null ? null : List.of(size[0], size[1]))
                 .build();
-    Created c = client.call("POST", "/v1/vms", r, Created.class);
+    Created c = client.call("POST", "/v1/vms" + (start ? "" : "?start=false"), r, Created.class);
     warn(c);
     return c;
   }
@@ -261,6 +305,7 @@ final class RunCommand implements Verb {
         .dns(orNull(Verb.list(dnsOpt)))
         .dnsSearch(orNull(Verb.list(dnsSearchOpt)))
         .extraHosts(orNull(Verb.list(addHostOpt)))
+        .restart(restartOpt.getValue())
         .healthcheck(health.config())
         .build();
   }

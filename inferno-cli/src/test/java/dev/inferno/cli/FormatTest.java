@@ -47,6 +47,23 @@ class FormatTest {
                 now))
         .isEqualTo("Exited (3) 30 seconds ago");
     assertThat(Format.status(vm(VmState.CREATED, null, null, null), now)).isEqualTo("Created");
+    Instant started = Instant.parse("2026-11-28T19:08:00Z");
+    assertThat(Format.status(vm(VmState.PAUSED, started, null, null), now))
+        .isEqualTo("Up 2 minutes (Paused)");
+    // Docker's restarting status: the last exit code, then how long it has waited
+    Instant died = Instant.parse("2026-11-28T19:09:58Z");
+    assertThat(
+            Format.status(
+                vm(VmState.RESTARTING, started, died, new ExitRecord(1, null, false, null, died)),
+                now))
+        .isEqualTo("Restarting (1) 2 seconds ago");
+    assertThat(Format.status(withHealth(vm(VmState.RUNNING, started, null, null), "healthy"), now))
+        .isEqualTo("Up 2 minutes (healthy)");
+    assertThat(Format.status(withHealth(vm(VmState.RUNNING, started, null, null), "starting"), now))
+        .isEqualTo("Up 2 minutes (health: starting)");
+    assertThat(
+            Format.status(withHealth(vm(VmState.RUNNING, started, null, null), "unhealthy"), now))
+        .isEqualTo("Up 2 minutes (unhealthy)");
     assertThat(Format.command(List.of("sh", "-c", "echo hello world; sleep 100")))
         .isEqualTo("\"sh -c echo hello wo…\"");
     assertThat(Format.shortId("sha256:0123456789abcdef")).isEqualTo("0123456789ab");
@@ -95,5 +112,21 @@ class FormatTest {
             "abc: Downloading [========================>                         ] 500kB/1.00MB");
     assertThat(ImageCommands.Progress.line("Pull complete", "abc", 1L, 1L))
         .isEqualTo("abc: Pull complete");
+  }
+
+  static VmSummary withHealth(VmSummary v, String health) {
+    return new VmSummary(
+        v.id(),
+        v.name(),
+        v.image(),
+        v.command(),
+        v.state(),
+        v.createdAt(),
+        v.startedAt(),
+        v.finishedAt(),
+        v.exit(),
+        v.ports(),
+        v.restartCount(),
+        health);
   }
 }

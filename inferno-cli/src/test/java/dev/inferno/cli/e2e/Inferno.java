@@ -60,17 +60,22 @@ public final class Inferno implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String cp =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Inferno i =
-        new Inferno(
-            dir,
-            List.of(
-                java,
-                "-cp",
-                cp,
-                "dev.inferno.daemon.testing.TestServerMain",
-                dir.resolve("state").toString(),
-                dir.resolve("inferno.sock").toString(),
-                "busybox,alpine:3.20"));
+    List<String> cmd = new ArrayList<>(List.of(java));
+    // the test network's names, when this run was given its own (TestNetworks)
+    for (String p : List.of("inferno.test.tap-prefix", "inferno.test.pool")) {
+      if (System.getProperty(p) != null) {
+        cmd.add("-D" + p + "=" + System.getProperty(p));
+      }
+    }
+    cmd.addAll(
+        List.of(
+            "-cp",
+            cp,
+            "dev.inferno.daemon.testing.TestServerMain",
+            dir.resolve("state").toString(),
+            dir.resolve("inferno.sock").toString(),
+            "busybox,alpine:3.20"));
+    Inferno i = new Inferno(dir, cmd);
     i.startDaemon();
     return i;
   }

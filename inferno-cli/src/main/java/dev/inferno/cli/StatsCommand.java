@@ -62,8 +62,7 @@ final class StatsCommand implements Verb {
     boolean all = Boolean.TRUE.equals(allOpt.getValue());
     DaemonClient client = Main.client();
     PrintStream out = System.out;
-    java.io.Console console = System.console();
-    boolean tty = console != null && console.isTerminal() && !json;
+    boolean tty = System.console() instanceof java.io.Console c && c.isTerminal() && !json;
     while (true) {
       List<Row> rows = read(client, named, all);
       if (!named.isEmpty() && rows.stream().allMatch(r -> r.stats() == null) && !stream) {

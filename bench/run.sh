@@ -4,12 +4,12 @@
 # builds a Debian rootfs with debootstrap once and caches it).
 #
 #   bench/run.sh            all of them
-#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net, exec
+#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net, exec, observe
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/env.sh
-all=(init kiln-ingest kiln-start image cli net exec)
+all=(init kiln-ingest kiln-start image cli net exec observe)
 (($#)) && set -- "$@" || set -- "${all[@]}"
 for name in "$@"; do
   printf '\n=== bench %s (%s)\n' "$name" "$(date -u +%Y-%m-%dT%H:%MZ)"
@@ -24,6 +24,7 @@ for name in "$@"; do
     cli) bench/cli/run.sh 20 && bench/cli/run-latency.sh 20 ;;
     net) bench/net/run.sh 20 5 ;;
     exec) bench/exec/run.sh 30 3 16 ;;
+    observe) bench/observe/run.sh 200 2 ;;
     *) echo "unknown benchmark $name (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

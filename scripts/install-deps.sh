@@ -12,6 +12,8 @@ packages=(
   qemu-system-x86 e2fsprogs cpio
   # tests: a real registry, image tooling, guest rootfs contents
   docker-registry skopeo umoci busybox-static debootstrap apache2-utils socat jq openssl python3
+  # tests: /metrics read by the Prometheus text parser (prometheus_client.parser)
+  python3-prometheus-client
   # VM networking: the daemon's nftables table, TAPs through ip; tests: a resolver and a client in a netns
   nftables dnsmasq iproute2 curl
 )

@@ -145,6 +145,7 @@ public final class Main {
     "attach",
     "cp",
     "top",
+    "stats",
     "stop",
     "kill",
     "rm",
@@ -190,6 +191,7 @@ public final class Main {
       case "attach" -> new SessionCommands.Attach();
       case "cp" -> new CpCommand();
       case "top" -> new SessionCommands.Top();
+      case "stats" -> new StatsCommand();
       case "stop" -> new VmCommands.Stop();
       case "kill" -> new VmCommands.Kill();
       case "rm" -> new VmCommands.Rm();

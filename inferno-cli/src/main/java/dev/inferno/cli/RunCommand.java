@@ -117,6 +117,7 @@ final class RunCommand implements Verb {
       Verb.repeated(String.class, "tmpfs", "mount a tmpfs: /path[:size=64m,mode=1777]", "--tmpfs");
   private final OptionSpec readOnlyOpt =
       Verb.flag("read-only root filesystem (/tmp and /run are tmpfs)", "--read-only");
+  private final HealthOptions health = new HealthOptions();
   private final PositionalParamSpec imageParam = Verb.positional("0", "1", "IMAGE", null);
   private final PositionalParamSpec cmdParam =
       Verb.positional("1..*", "0..*", "CMD", "command and arguments");
@@ -173,6 +174,7 @@ final class RunCommand implements Verb {
         .addOption(readOnlyOpt)
         .addPositional(imageParam)
         .addPositional(cmdParam);
+    health.addTo(spec); // observe: --health-*, --no-healthcheck
     spec.usageMessage().sortOptions(false);
     // `run IMAGE CMD…`: everything after the image belongs to the VM's command, like Docker
     spec.parser().stopAtPositional(true);
@@ -331,6 +333,7 @@ final class RunCommand implements Verb {
         .restart(restartOpt.getValue())
         .mounts(mounts())
         .readOnly(Boolean.TRUE.equals(readOnlyOpt.getValue()) ? Boolean.TRUE : null)
+        .healthcheck(health.config())
         .build();
   }
 

@@ -23,27 +23,9 @@ final class TimeArgs {
       return Instant.ofEpochSecond(
           sec, d.subtract(BigDecimal.valueOf(sec)).movePointRight(9).longValue());
     }
-    if (!t.isEmpty() && Character.isDigit(t.charAt(0)) && DURATION.matcher(t).lookingAt()) {
-      Matcher m = DURATION.matcher(t);
-      Duration total = Duration.ZERO;
-      int end = 0;
-      while (m.find() && m.start() == end) {
-        BigDecimal n = new BigDecimal(m.group(1));
-        long nanosPerUnit =
-            switch (m.group(2)) {
-              case "ns" -> 1L;
-              case "us", "µs" -> 1_000L;
-              case "ms" -> 1_000_000L;
-              case "s" -> 1_000_000_000L;
-              case "m" -> 60_000_000_000L;
-              default -> 3_600_000_000_000L;
-            };
-        total = total.plusNanos(n.multiply(BigDecimal.valueOf(nanosPerUnit)).longValue());
-        end = m.end();
-      }
-      if (end == t.length()) {
-        return now.minus(total);
-      }
+    Duration ago = duration(t);
+    if (ago != null) {
+      return now.minus(ago);
     }
     try {
       return OffsetDateTime.parse(t).toInstant();
@@ -53,6 +35,32 @@ final class TimeArgs {
               + s
               + "\": use RFC 3339 (2026-11-28T19:00:00Z), Unix seconds, or a duration like 10m");
     }
+  }
+
+  /** A Go duration as Docker's flags take it (10m, 1h30m, 1.5s, 250ms), or null when it is none. */
+  static Duration duration(String s) {
+    String t = s.trim();
+    if (t.isEmpty() || !Character.isDigit(t.charAt(0)) || !DURATION.matcher(t).lookingAt()) {
+      return null;
+    }
+    Matcher m = DURATION.matcher(t);
+    Duration total = Duration.ZERO;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      BigDecimal n = new BigDecimal(m.group(1));
+      long nanosPerUnit =
+          switch (m.group(2)) {
+            case "ns" -> 1L;
+            case "us", "µs" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            default -> 3_600_000_000_000L;
+          };
+      total = total.plusNanos(n.multiply(BigDecimal.valueOf(nanosPerUnit)).longValue());
+      end = m.end();
+    }
+    return end == t.length() ? total : null;
   }
 
   /** The query-string form the daemon takes: Unix seconds with nanoseconds. */

@@ -25,6 +25,7 @@ import dev.inferno.model.SystemInfo;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmState;
+import dev.inferno.model.VmStats;
 import dev.inferno.model.VmSummary;
 import dev.inferno.model.Volume;
 import dev.inferno.model.VolumeCreateRequest;
@@ -87,6 +88,8 @@ class WireTest {
     ImageSummary img =
         new ImageSummary("docker.io/library/busybox:latest", "sha256:a", "sha256:b", 4_400_000L, T);
     return List.of(
+        new VmStats("0123456789abcdef", "n", T, 12.5, 2, 3.25, 1L << 20, 256L << 20, 1, 2, 3, 4, 5),
+        new VmStats("0123456789abcdef", "n", T2, null, 1, 0, 0, 0, 0, 0, 0, 0, 0),
         new VmSummary(
             "0123456789abcdef",
             "n",

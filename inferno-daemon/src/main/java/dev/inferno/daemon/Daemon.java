@@ -5,12 +5,17 @@ import dev.inferno.daemon.api.ApiHandler;
 import dev.inferno.daemon.api.ApiJson;
 import dev.inferno.daemon.api.ApiServer;
 import dev.inferno.daemon.api.PeerPolicy;
+import dev.inferno.daemon.api.Route;
 import dev.inferno.daemon.api.Routes;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.daemon.health.HealthService;
 import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.metrics.DaemonMetrics;
 import dev.inferno.daemon.network.VmNetworks;
+import dev.inferno.daemon.stats.StatsRoutes;
+import dev.inferno.daemon.stats.StatsService;
 import dev.inferno.daemon.store.Database;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.vm.Defaults;
@@ -18,7 +23,11 @@ import dev.inferno.daemon.vm.EventBus;
 import dev.inferno.daemon.vm.VmService;
 import dev.inferno.daemon.volume.VolumeService;
 import dev.inferno.daemon.volume.VolumeStore;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.Logger;
 
 /** A running daemon: database, services and the API server, wired from a config and backends. */
@@ -31,11 +40,52 @@ public final class Daemon implements AutoCloseable {
   private final ApiServer server;
   private final ApiHandler handler;
 
+  private Observe observe;
+
   private Daemon(Database db, VmService vms, ApiServer server, ApiHandler handler) {
     this.db = db;
     this.vms = vms;
     this.server = server;
     this.handler = handler;
+  }
+
+  /** Stats, health checks and /metrics (when metrics-addr is set), started before reconcile. */
+  private record Observe(
+      StatsService stats, HealthService health, DaemonMetrics metrics, InetSocketAddress addr)
+      implements AutoCloseable {
+    static Observe start(DaemonConfig cfg, VmService vms, ImageBackend images) throws IOException {
+      StatsService stats = new StatsService(vms);
+      HealthService health = new HealthService(vms); // before reconcile: re-adopted VMs get checks
+      DaemonMetrics metrics = null;
+      InetSocketAddress addr = null;
+      if (cfg.metricsAddr() != null) {
+        metrics = new DaemonMetrics(vms, stats, images);
+        addr = metrics.serve(cfg.metricsAddr());
+        LOG.info("Prometheus metrics on http://" + cfg.metricsAddr() + "/metrics");
+      }
+      return new Observe(stats, health, metrics, addr);
+    }
+
+    void wire(Routes routes, ApiHandler handler) {
+      routes.healthFrom(health::health);
+      if (metrics != null) {
+        handler.onError(metrics::apiError);
+      }
+    }
+
+    @Override
+    public void close() {
+      if (metrics != null) {
+        metrics.close();
+      }
+      health.close();
+      stats.close();
+    }
+  }
+
+  /** Where /metrics is served, or null when metrics-addr is off. */
+  public InetSocketAddress metricsAddress() {
+    return observe.addr();
   }
 
   public static Daemon start(
@@ -55,6 +105,7 @@ public final class Daemon implements AutoCloseable {
     Database db = Database.open(cfg.database());
     VmNetworks networks = null;
     VolumeStore volumeStore = null;
+    Observe observe = null;
     try {
       ObjectMapper json = ApiJson.mapper();
       EventBus events = new EventBus();
@@ -70,17 +121,20 @@ public final class Daemon implements AutoCloseable {
               new Defaults(
                   cfg.defaultCpus(), cfg.defaultMemoryBytes(), cfg.vmm(), cfg.stopTimeoutSeconds()),
               networks);
-      for (String line : vms.reconcile()) {
-        LOG.info("reconcile: " + line);
-      }
-      for (String line : vms.restoreNetworks()) {
-        LOG.info("network: " + line);
-      }
+      observe = Observe.start(cfg, vms, images);
       volumeStore = new VolumeStore(cfg.database(), json);
       VolumeService volumes =
           new VolumeService(volumeStore, store, cfg.volumes(), cfg.volumeSizeBytes());
-      volumes.restoreClaims(); // after reconcile: the VMs still up hold their volumes
       vms.useVolumes(volumes);
+      for (String line : vms.reconcile()) {
+        LOG.info("reconcile: " + line);
+      }
+      // after reconcile: the VMs still up hold their volumes; before restoreNetworks, which lets
+      // the restarts reconcile scheduled run (they claim volumes at boot)
+      volumes.restoreClaims();
+      for (String line : vms.restoreNetworks()) {
+        LOG.info("network: " + line);
+      }
       String vmm = cfg.vmm().equals("auto") ? backend.defaultVmm() : cfg.vmm();
       Routes routes =
           new Routes(
@@ -88,11 +142,19 @@ public final class Daemon implements AutoCloseable {
               new ImageOps(images, vms, events),
               new Routes.SystemFacts(
                   VERSION, vmm, cfg.kernel().toString(), cfg.stateDir().toString()));
-      ApiHandler handler = new ApiHandler(routes.all(), json, peers, cfg.maxBodyBytes());
+      List<Route> all = new ArrayList<>(routes.all());
+      all.addAll(new StatsRoutes(vms, observe.stats()).all());
+      ApiHandler handler = new ApiHandler(all, json, peers, cfg.maxBodyBytes());
+      observe.wire(routes, handler);
       ApiServer server = ApiServer.start(cfg.socket(), cfg.socketGroup(), handler);
       LOG.info("inferno " + VERSION + " listening on " + cfg.socket());
-      return new Daemon(db, vms, server, handler);
+      Daemon d = new Daemon(db, vms, server, handler);
+      d.observe = observe;
+      return d;
     } catch (Exception e) {
+      if (observe != null) {
+        observe.close();
+      }
       if (networks != null) {
         networks.close();
       }
@@ -135,6 +197,7 @@ public final class Daemon implements AutoCloseable {
   public void close() throws Exception {
     try {
       vms.events().shutdown();
+      observe.close();
       vms.close(); // pending restarts: the next start picks them up from the database
       server.close();
       vms.networks().close();

@@ -115,6 +115,12 @@ public final class DaemonMain {
     @Option(names = "--qemu-accel", description = "auto, kvm or tcg")
     String qemuAccel;
 
+    @Option(
+        names = "--metrics-addr",
+        paramLabel = "HOST:PORT",
+        description = "serve Prometheus metrics on http://HOST:PORT/metrics (config metrics-addr)")
+    String metricsAddr;
+
     @Override
     public Integer call() throws Exception {
       Path file =
@@ -129,6 +135,7 @@ public final class DaemonMain {
       put(s, "init", init);
       put(s, "vmm", vmm);
       put(s, "qemu-accel", qemuAccel);
+      put(s, "metrics-addr", metricsAddr);
       DaemonConfig cfg = ConfigFile.build(s);
       // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
       boolean kvm = Kvm.probe().usable();

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import jdk.net.ExtendedSocketOptions;
@@ -46,6 +47,13 @@ public final class ApiHandler extends Handler.Abstract {
     this.json = json;
     this.peers = peers;
     this.maxBody = maxBody;
+  }
+
+  /** Told the status of every error answered (observe: /metrics' API errors). */
+  private volatile IntConsumer onError = status -> {};
+
+  public void onError(IntConsumer listener) {
+    onError = listener;
   }
 
   public List<Route> routes() {
@@ -143,6 +151,7 @@ public final class ApiHandler extends Handler.Abstract {
       message = "internal error: " + t;
       LOG.log(Level.SEVERE, "request failed", t);
     }
+    onError.accept(status);
     if (ex != null && ex.committed() && ex.streamKind() == Exchange.StreamKind.RAW) {
       // a tar cut short must not look whole: the client sees the connection fail
       LOG.log(Level.INFO, "stream aborted: " + message);

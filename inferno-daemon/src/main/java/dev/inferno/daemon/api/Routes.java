@@ -16,6 +16,7 @@ import dev.inferno.model.AuthRequest;
 import dev.inferno.model.Created;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.Health;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.NetworkSettings;
 import dev.inferno.model.Progress;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /** The /v1 API: every route the daemon serves (docs/api.yaml describes the same set). */
 public final class Routes {
@@ -143,7 +145,7 @@ public final class Routes {
   }
 
   private VmDetail detail(VmRecord r) {
-    return detail(r, vms.store().network(r.id()).orElse(null));
+    return withHealth(detail(r, vms.store().network(r.id()).orElse(null)));
   }
 
   /** Docker's NetworkSettings, where it fits, from the VM's allocation (none: no network). */
@@ -187,7 +189,11 @@ public final class Routes {
     for (VmNetwork n : vms.store().networks()) {
       nets.put(n.vmId(), n);
     }
-    ex.send(200, vms.list(ex.flag("all")).stream().map(r -> summary(r, nets.get(r.id()))).toList());
+    ex.send(
+        200,
+        vms.list(ex.flag("all")).stream()
+            .map(r -> withHealth(summary(r, nets.get(r.id()))))
+            .toList());
   }
 
   private void create(Exchange ex) throws Exception {
@@ -408,6 +414,59 @@ public final class Routes {
         lock.unlock();
       }
     }
+  }
+
+  // --- observe: health checks' state in ps and inspect ---
+
+  private Function<String, Health> health = id -> null;
+
+  /** Where ps and inspect read a VM's health from (the daemon's health checks). */
+  public void healthFrom(Function<String, Health> source) {
+    health = source;
+  }
+
+  private VmSummary withHealth(VmSummary s) {
+    Health h = s.state().live() ? health.apply(s.id()) : null; // ps: "Up … (healthy)" only
+    if (h == null) {
+      return s;
+    }
+    return new VmSummary(
+        s.id(),
+        s.name(),
+        s.image(),
+        s.command(),
+        s.state(),
+        s.createdAt(),
+        s.startedAt(),
+        s.finishedAt(),
+        s.exit(),
+        s.ports(),
+        s.restartCount(),
+        h.status());
+  }
+
+  private VmDetail withHealth(VmDetail d) {
+    Health h = health.apply(d.id());
+    if (h == null) {
+      return d;
+    }
+    return new VmDetail(
+        d.id(),
+        d.name(),
+        d.image(),
+        d.imageDigest(),
+        d.command(),
+        d.state(),
+        d.createdAt(),
+        d.startedAt(),
+        d.finishedAt(),
+        d.exit(),
+        d.pid(),
+        d.vmm(),
+        d.request(),
+        d.networkSettings(),
+        d.restartCount(),
+        h);
   }
 
   static String shortId(String id) {

@@ -3,6 +3,7 @@ package dev.inferno.daemon.backend;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.stream.Frame;
 import java.io.IOException;
+import java.util.OptionalLong;
 
 /**
  * What the daemon needs from kiln: start a VM from a spec, re-attach to it after a daemon restart,
@@ -57,6 +58,11 @@ public interface VmBackend {
    * @throws BackendException when its files cannot be removed
    */
   void remove(String id);
+
+  /** The bytes the VM's stored logs take (for /metrics), or empty when the backend cannot tell. */
+  default OptionalLong logBytes(String id) {
+    return OptionalLong.empty();
+  }
 
   /** The VMM this backend runs VMs on by default ("firecracker", "qemu"). */
   String defaultVmm();

@@ -56,4 +56,12 @@ public interface VmHandle {
   default void resume() {
     throw new UnsupportedOperationException("resume");
   }
+
+  /**
+   * The guest's latest counters (its last METRICS report), or empty before the first one or for a
+   * backend without them.
+   */
+  default Optional<StatsSample> stats() {
+    return Optional.empty();
+  }
 }

@@ -100,6 +100,11 @@ public final class ConfigFile {
       # A volume's size when `inferno volume create --size` does not say (and for the volumes
       # `run -v` makes): the ext4 image file is sparse, so it takes only what the VM writes.
       volume-size = 10g
+
+      # Serve Prometheus metrics (per-VM state, CPU, memory, logs; the daemon's boots, pulls,
+      # errors) over plain HTTP on /metrics at HOST:PORT; off unless set. Anyone who reaches it
+      # sees VM names: keep it on 127.0.0.1 or a network you trust.
+      # metrics-addr = 127.0.0.1:9323
       """;
 
   private static final Set<String> KEYS =
@@ -127,7 +132,8 @@ public final class ConfigFile {
           "network-table",
           "network-tap-prefix",
           "qemu-accel",
-          "volume-size");
+          "volume-size",
+          "metrics-addr");
 
   private ConfigFile() {}
 
@@ -227,7 +233,8 @@ public final class ConfigFile {
           accel,
           Sizes.parse(s.get("max-request-body")),
           network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")),
-          volumeSize(s.get("volume-size")));
+          volumeSize(s.get("volume-size")),
+          metricsAddr(s.get("metrics-addr")));
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
     }
@@ -263,6 +270,29 @@ public final class ConfigFile {
           "volume-size must be at least " + (VolumeService.MIN_SIZE >> 20) + "m");
     }
     return size;
+  }
+
+  /** {@code metrics-addr}: HOST:PORT (IPv6 in brackets), or null when unset or empty (off). */
+  static String metricsAddr(String v) {
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    int colon = v.lastIndexOf(':');
+    String host = colon < 0 ? "" : v.substring(0, colon);
+    int port;
+    try {
+      port = colon < 0 ? -1 : Integer.parseInt(v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (host.isEmpty()
+        || port < 0
+        || port > 65535
+        || (host.contains(":") && !host.startsWith("["))) {
+      throw new IllegalArgumentException(
+          "metrics-addr must be HOST:PORT (e.g. 127.0.0.1:9323, [::1]:9323), not " + v);
+    }
+    return v.trim();
   }
 
   private static List<String> list(String v) {

@@ -30,6 +30,7 @@ import java.util.List;
  * @param maxBodyBytes largest JSON request body accepted
  * @param network the host side of the VMs' network: nftables table, address pool, TAP prefix
  * @param volumeSizeBytes a volume's size when its creator does not say
+ * @param metricsAddr HOST:PORT to serve Prometheus metrics on, or null (off)
  */
 public record DaemonConfig(
     Path stateDir,
@@ -54,7 +55,8 @@ public record DaemonConfig(
     String qemuAccel,
     long maxBodyBytes,
     Nftables.Config network,
-    long volumeSizeBytes) {
+    long volumeSizeBytes,
+    String metricsAddr) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }

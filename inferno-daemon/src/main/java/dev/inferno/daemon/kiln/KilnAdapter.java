@@ -1,7 +1,9 @@
 package dev.inferno.daemon.kiln;
 
+import dev.inferno.daemon.backend.StatsSample;
 import dev.inferno.daemon.vm.SignalNames;
 import dev.inferno.kiln.logs.LogRecord;
+import dev.inferno.kiln.protocol.GuestMetrics;
 import dev.inferno.kiln.vm.ExitRecord;
 import dev.inferno.model.stream.Frame;
 import java.io.IOException;
@@ -64,6 +66,26 @@ final class KilnAdapter {
           default -> null;
         };
     return kind == null ? null : new Frame(kind, r.hostTimeNs(), r.data());
+  }
+
+  /** The daemon's reading of a guest METRICS report (PROTOCOL.md §6); absent parts read 0. */
+  static StatsSample stats(GuestMetrics m) {
+    GuestMetrics.Cpu cpu = m.cpu() == null ? new GuestMetrics.Cpu(0, 0, 0) : m.cpu();
+    GuestMetrics.Memory mem = m.memory() == null ? new GuestMetrics.Memory(0, 0, 0) : m.memory();
+    GuestMetrics.Disk disk = m.disk() == null ? new GuestMetrics.Disk(0, 0) : m.disk();
+    GuestMetrics.Network net = m.network() == null ? new GuestMetrics.Network(0, 0) : m.network();
+    return new StatsSample(
+        m.timeNs(),
+        cpu.userMs() + cpu.systemMs(),
+        cpu.idleMs(),
+        mem.totalBytes(),
+        mem.availableBytes(),
+        mem.cgroupCurrentBytes(),
+        net.rxBytes(),
+        net.txBytes(),
+        disk.readBytes(),
+        disk.writeBytes(),
+        m.pids());
   }
 
   private static Instant instant(long ns) {

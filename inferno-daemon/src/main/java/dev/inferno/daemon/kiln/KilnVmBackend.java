@@ -4,10 +4,12 @@ import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.StatsSample;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.config.DaemonConfig;
 import dev.inferno.daemon.config.Preflight;
+import dev.inferno.daemon.stats.StatsService;
 import dev.inferno.daemon.vm.SignalNames;
 import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.kiln.firecracker.Firecracker;
@@ -47,6 +49,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -178,6 +181,7 @@ public final class KilnVmBackend implements VmBackend {
         .stopTimeoutSecs(s.stopTimeoutSeconds())
         .dns(new RunConfig.Dns(s.nameservers(), s.search()))
         .hosts(s.hosts())
+        .metricsIntervalSecs(StatsService.INTERVAL.toSeconds()) // stats' pace (see StatsService)
         .network(
             s.nic() == null
                 ? null
@@ -396,6 +400,20 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   @Override
+  public OptionalLong logBytes(String id) {
+    Path dir = new VmLayout(vmsDir.resolve(id)).logsDir();
+    try (var files = Files.list(dir)) {
+      long sum = 0;
+      for (Path f : (Iterable<Path>) files::iterator) {
+        sum += Files.size(f);
+      }
+      return OptionalLong.of(sum);
+    } catch (IOException e) {
+      return OptionalLong.empty(); // removed meanwhile, or never started
+    }
+  }
+
+  @Override
   public String defaultVmm() {
     return defaultVmm;
   }
@@ -496,6 +514,12 @@ public final class KilnVmBackend implements VmBackend {
         throw new BackendException(
             BackendException.Kind.FAILED, "cannot resume VM " + id() + ": " + e.getMessage(), e);
       }
+    }
+
+    /** The guest's last METRICS report (the VMM's own metrics are per-flush deltas: not used). */
+    @Override
+    public Optional<StatsSample> stats() {
+      return vm.guestMetrics().map(KilnAdapter::stats);
     }
 
     private String stopSignal() {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * VM and image events, numbered from 1 since daemon start; keeps the last {@value #HISTORY} so a
@@ -21,6 +22,14 @@ public final class EventBus {
   private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
   private long seq;
   private boolean closed;
+
+  /** Told every event as it is published, in order (observe's counters): they must be quick. */
+  private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+
+  /** Calls {@code listener} with every event from now on, on the publishing thread. */
+  public void listen(Consumer<Event> listener) {
+    listeners.add(listener);
+  }
 
   /** Wakes subscribers when the daemon shuts down. */
   private static final Event SHUTDOWN = new Event(-1, "shutdown", "", null, Instant.EPOCH, null);
@@ -40,6 +49,7 @@ public final class EventBus {
     if (history.size() > HISTORY) {
       history.removeFirst();
     }
+    listeners.forEach(l -> l.accept(e));
     for (Subscription s : subscribers) {
       if (!s.queue.offer(e)) {
         s.overflowed = true;

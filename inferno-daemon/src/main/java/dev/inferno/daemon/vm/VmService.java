@@ -10,6 +10,7 @@ import dev.inferno.daemon.backend.Storage;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmBackend.FrameSink;
 import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.health.HealthRules;
 import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.HostResolvers;
 import dev.inferno.daemon.network.Ipv4Cidr;
@@ -51,6 +52,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -81,6 +83,9 @@ public final class VmService {
 
   /** Told the id of every VM removed (its execs are forgotten). */
   private final List<Consumer<String>> removeListeners = new CopyOnWriteArrayList<>();
+
+  /** Told of every VM the daemon watches run: each boot, and each VM re-adopted (observe). */
+  private final List<BiConsumer<String, VmHandle>> bootListeners = new CopyOnWriteArrayList<>();
 
   /** Attached readers per VM: an --rm VM is removed only after they finish reading. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
@@ -374,7 +379,7 @@ public final class VmService {
             req.restart(),
             mounts,
             req.readOnly(),
-            req.healthcheck());
+            HealthRules.merge(image.healthcheck(), req.healthcheck())); // observe: Docker's merge
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     if (volumes != null) {
       try {
@@ -674,6 +679,11 @@ public final class VmService {
           "invalid stop timeout " + r.stopTimeoutSeconds() + ": 0 to 3600 seconds");
     }
     consoleSize(r.consoleSize());
+    try {
+      HealthRules.validate(r.healthcheck()); // observe
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
     if (r.vmm() != null && !VMMS.contains(r.vmm())) {
       throw ApiException.badRequest("invalid vmm \"" + r.vmm() + "\": auto, firecracker or qemu");
     }
@@ -728,6 +738,7 @@ public final class VmService {
 
   private void watch(String id, VmHandle vm) {
     live.put(id, vm);
+    bootListeners.forEach(l -> l.accept(id, vm)); // observe: health checks start at every boot
     // the future it returns completes with the same exit: onExit handles it
     var _ =
         vm.exit()
@@ -831,7 +842,11 @@ public final class VmService {
     }
     vm.stop(sig, t);
     awaitExit(r, t + 30L);
-    return store.get(r.id()).orElse(r);
+    VmRecord after = store.get(r.id()).orElse(r);
+    if (after.exit() != null && "SIGKILL".equals(after.exit().signal()) && !sig.equals("SIGKILL")) {
+      events.publish("kill", r.id(), r.name(), after.exit()); // Docker's event when stop escalates
+    }
+    return after;
   }
 
   /** Sends a signal (default SIGKILL) to a running VM's process; returns at once. */
@@ -1233,5 +1248,22 @@ public final class VmService {
       }
     }
     return out;
+  }
+
+  // --- observe: stats, metrics and health read the handles of running VMs ---
+
+  /** The handle of a running VM, or empty when it does not run. */
+  public Optional<VmHandle> handle(String id) {
+    return Optional.ofNullable(live.get(id));
+  }
+
+  /** The ids of the VMs running now. */
+  public Set<String> runningIds() {
+    return Set.copyOf(live.keySet());
+  }
+
+  /** Calls {@code listener} with every VM that runs from now on, as it starts or is re-adopted. */
+  public void onBoot(BiConsumer<String, VmHandle> listener) {
+    bootListeners.add(listener);
   }
 }

@@ -23,6 +23,7 @@ import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
+import dev.inferno.model.VmStats;
 import dev.inferno.model.VmSummary;
 import dev.inferno.model.Volume;
 import dev.inferno.model.VolumeCreateRequest;
@@ -91,7 +92,8 @@ class ApiDocTest {
             Mount.class,
             Volume.class,
             VolumeCreateRequest.class,
-            VolumePruneResult.class)) {
+            VolumePruneResult.class,
+            VmStats.class)) {
       String name = c.getSimpleName();
       JsonNode s = schemas.get(name);
       assertThat(s).as("schema " + name).isNotNull();

@@ -4,6 +4,7 @@ import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.image.ref.ImageRef;
+import dev.inferno.model.HealthConfig;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.json.JsonException;
 import java.io.IOException;
@@ -83,6 +84,30 @@ public final class MemoryImageBackend implements ImageBackend {
   /** Makes this image pullable as it is (e.g. one with VOLUMEs). */
   public MemoryImageBackend publish(ImageInfo img) {
     registry.put(img.reference(), img);
+    return this;
+  }
+
+  /** As above, with this HEALTHCHECK in its config. */
+  public MemoryImageBackend publish(String reference, List<String> cmd, HealthConfig check) {
+    ImageInfo i = image(ImageRef.parse(reference).toString(), cmd, List.of());
+    registry.put(
+        i.reference(),
+        new ImageInfo(
+            i.reference(),
+            i.manifestDigest(),
+            i.configDigest(),
+            i.sizeBytes(),
+            i.createdAt(),
+            i.entrypoint(),
+            i.cmd(),
+            i.env(),
+            i.workdir(),
+            i.user(),
+            i.stopSignal(),
+            i.disk(),
+            i.exposedPorts(),
+            i.volumes(),
+            check));
     return this;
   }
 

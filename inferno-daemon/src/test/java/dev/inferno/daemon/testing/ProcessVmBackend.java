@@ -4,6 +4,7 @@ import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.GuestNic;
 import dev.inferno.daemon.backend.LaunchSpec;
 import dev.inferno.daemon.backend.LogQuery;
+import dev.inferno.daemon.backend.StatsSample;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.backend.VmHandle;
 import dev.inferno.daemon.vm.SignalNames;
@@ -247,6 +248,11 @@ public final class ProcessVmBackend implements VmBackend {
     return vms.get(id).guest.resizes;
   }
 
+  /** Delivers a guest METRICS report for the VM, as init would send one (its latest wins). */
+  public void report(String id, StatsSample sample) {
+    vms.get(id).stats = sample;
+  }
+
   /** Kills every test process still running (daemon shutdown in tests). */
   public void killAll() {
     for (Proc vm : vms.values()) {
@@ -265,6 +271,7 @@ public final class ProcessVmBackend implements VmBackend {
     private int pumpsDone;
     private volatile Process process;
     private volatile ProcessGuestExec guest;
+    private volatile StatsSample stats;
     private volatile boolean paused;
 
     Proc(String id, Instant startedAt) {
@@ -330,6 +337,11 @@ public final class ProcessVmBackend implements VmBackend {
     @Override
     public Optional<GuestExec> exec() {
       return Optional.ofNullable(guest);
+    }
+
+    @Override
+    public Optional<StatsSample> stats() {
+      return Optional.ofNullable(stats);
     }
 
     @Override

@@ -74,9 +74,9 @@ class GuestTest {
                 + "\n");
 
     Path layout = dir.resolve("layout");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
+    Inferno.sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
     registryImage = "127.0.0.1:" + port + "/tools/busybox:1";
-    sh(
+    Inferno.sh(
         "skopeo",
         "copy",
         "-q",
@@ -85,7 +85,7 @@ class GuestTest {
         "docker://" + registryImage);
     // the same image as a `docker save` archive: its manifest.json's RepoTags name it
     Path saved = dir.resolve("saved.tar");
-    sh(
+    Inferno.sh(
         "skopeo",
         "copy",
         "-q",
@@ -97,14 +97,14 @@ class GuestTest {
     // name the layout's image as `docker save`/buildx would, so `load` gives it a name
     Path index = layout.resolve("index.json");
     String named =
-        sh(
+        Inferno.sh(
             "jq",
             "-c",
             ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"] = \"" + IMAGE + "\"",
             index.toString());
     Files.writeString(index, named);
     Path tar = dir.resolve("busybox.tar");
-    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
+    Inferno.sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
     var load = inferno.run("load", "-i", tar.toString());
     assertThat(load.code()).as(load.toString()).isZero();
     assertThat(load.out()).isEqualTo("Loaded image: docker.io/library/busybox:latest\n");
@@ -510,12 +510,5 @@ class GuestTest {
             }
           }
         });
-  }
-
-  private static String sh(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as("%s failed", String.join(" ", cmd)).isZero();
-    return out;
   }
 }

@@ -38,6 +38,9 @@ public final class Inferno implements AutoCloseable {
   private final List<String> serverCmd;
   private Process daemon;
 
+  /** The nftables table of the real daemon this runs (its config's last network-table), or null. */
+  private String nftTable;
+
   /** The output and exit code of one CLI run. */
   public record Result(int code, String out, String err) {
     @Override
@@ -102,6 +105,13 @@ public final class Inferno implements AutoCloseable {
             + POOL
             + "\n"
             + config);
+    String table = NFT_TABLE;
+    for (String line : config.lines().toList()) {
+      // later keys win in the daemon's config: so here
+      if (line.strip().startsWith("network-table")) {
+        table = line.substring(line.indexOf('=') + 1).strip();
+      }
+    }
     Inferno i =
         new Inferno(
             dir,
@@ -122,8 +132,61 @@ public final class Inferno implements AutoCloseable {
                 "qemu",
                 "--qemu-accel",
                 "tcg"));
+    i.nftTable = table;
     i.startDaemon();
     return i;
+  }
+
+  /** Runs a host command; returns its stdout (stderr passes through); a non-zero exit fails. */
+  public static String sh(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new AssertionError(String.join(" ", cmd) + " exited " + p.exitValue());
+    }
+    return out;
+  }
+
+  /** The busybox-static test image (scripts/make-busybox-image.sh) as an OCI layout in dir/NAME. */
+  public Path busyboxLayout(String name) throws Exception {
+    Path layout = dir.resolve(name);
+    sh(ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
+    return layout;
+  }
+
+  /** Loads an OCI layout (its only image named {@code name}) into the daemon: inferno load. */
+  public void load(Path layout, String name) throws Exception {
+    Path index = layout.resolve("index.json");
+    Files.writeString(
+        index,
+        sh(
+            "jq",
+            "-c",
+            ".manifests |= map(.annotations[\"org.opencontainers.image.ref.name\"] = \""
+                + name
+                + "\")",
+            index.toString()));
+    Path tar = dir.resolve(name.replaceAll("[/:]", "_") + ".tar");
+    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
+    Result r = run("load", "-i", tar.toString());
+    if (r.code() != 0) {
+      throw new AssertionError("inferno load of " + name + ": " + r);
+    }
+  }
+
+  /** The busybox-static test image, loaded as {@code name}. */
+  public void loadBusybox(String name) throws Exception {
+    load(busyboxLayout("layout-" + name.replaceAll("[/:]", "_")), name);
+  }
+
+  /** Removes every VM ({@code rm -f -v}: their anonymous volumes too), then {@link #close}. */
+  public void removeAllAndClose() throws Exception {
+    if (daemon != null && daemon.isAlive()) {
+      for (String id : run("ps", "-a", "-q").out().lines().toList()) {
+        run("rm", "-f", "-v", id);
+      }
+    }
+    close();
   }
 
   public void startDaemon() throws Exception {
@@ -238,10 +301,10 @@ public final class Inferno implements AutoCloseable {
         daemon.destroyForcibly();
       }
     }
-    if (serverCmd.contains("server")) {
+    if (nftTable != null) {
       // a daemon's nftables table is host-wide and outlives it (by design: running VMs keep their
-      // rules); a test's daemon is gone for good, so is its table (tests run one at a time)
-      new ProcessBuilder("nft", "delete", "table", "inet", NFT_TABLE)
+      // rules); a test's daemon is gone for good, so is its table (its own name per test class)
+      new ProcessBuilder("nft", "delete", "table", "inet", nftTable)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .start()

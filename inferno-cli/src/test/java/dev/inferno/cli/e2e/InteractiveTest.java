@@ -41,20 +41,7 @@ class InteractiveTest {
     assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
     assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno = Inferno.startKiln(dir, GuestTest.KERNEL, GuestTest.INIT);
-    Path layout = dir.resolve("layout");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
-    Path index = layout.resolve("index.json");
-    Files.writeString(
-        index,
-        sh(
-            "jq",
-            "-c",
-            ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"] = \"" + IMAGE + "\"",
-            index.toString()));
-    Path tar = dir.resolve("busybox.tar");
-    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    var load = inferno.run("load", "-i", tar.toString());
-    assertThat(load.code()).as(load.toString()).isZero();
+    inferno.loadBusybox(IMAGE);
     driver = dir.resolve("pty_drive.py");
     try (InputStream in = getClass().getResourceAsStream("pty_drive.py")) {
       Files.write(driver, in.readAllBytes());
@@ -64,18 +51,8 @@ class InteractiveTest {
   @AfterAll
   void stop() throws Exception {
     if (inferno != null) {
-      for (String id : inferno.run("ps", "-a", "-q").out().lines().toList()) {
-        inferno.run("rm", "-f", id);
-      }
-      inferno.close();
+      inferno.removeAllAndClose();
     }
-  }
-
-  private static String sh(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(String.join(" ", cmd)).isZero();
-    return out;
   }
 
   /** Drives {@code inferno --socket S args…} through a real pty with these steps (pty_drive.py). */

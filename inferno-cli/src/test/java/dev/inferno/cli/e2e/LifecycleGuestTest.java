@@ -3,8 +3,6 @@ package dev.inferno.cli.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.model.json.Json;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -39,37 +37,14 @@ class LifecycleGuestTest {
             GuestTest.INIT,
             "network-table = inferno_e2e_lc\nnetwork-tap-prefix = ilg\n"
                 + "network-pool = 10.238.0.0/16\n");
-    Path layout = dir.resolve("layout");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
-    Path index = layout.resolve("index.json");
-    Files.writeString(
-        index,
-        sh(
-            "jq",
-            "-c",
-            ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"] = \"" + IMAGE + "\"",
-            index.toString()));
-    Path tar = dir.resolve("busybox.tar");
-    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    var load = inferno.run("load", "-i", tar.toString());
-    assertThat(load.code()).as(load.toString()).isZero();
+    inferno.loadBusybox(IMAGE);
   }
 
   @AfterAll
   void stop() throws Exception {
     if (inferno != null) {
-      for (String id : inferno.run("ps", "-a", "-q").out().lines().toList()) {
-        inferno.run("rm", "-f", id);
-      }
-      inferno.close();
+      inferno.removeAllAndClose();
     }
-  }
-
-  private static String sh(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(String.join(" ", cmd)).isZero();
-    return out;
   }
 
   private Map<String, Object> inspect(String vm) throws Exception {

@@ -9,7 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -49,29 +48,13 @@ class ObserveGuestTest {
                 + "metrics-addr = 127.0.0.1:"
                 + metricsPort
                 + "\n");
-    Path layout = dir.resolve("layout");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
-    Path index = layout.resolve("index.json");
-    Files.writeString(
-        index,
-        sh(
-            "jq",
-            "-c",
-            ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"] = \"" + IMAGE + "\"",
-            index.toString()));
-    Path tar = dir.resolve("busybox.tar");
-    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    var load = inferno.run("load", "-i", tar.toString());
-    assertThat(load.code()).as(load.toString()).isZero();
+    inferno.loadBusybox(IMAGE);
   }
 
   @AfterAll
   void stop() throws Exception {
     if (inferno != null) {
-      for (String id : inferno.run("ps", "-a", "-q").out().lines().toList()) {
-        inferno.run("rm", "-f", id);
-      }
-      inferno.close();
+      inferno.removeAllAndClose();
     }
   }
 

@@ -2,8 +2,6 @@ package dev.inferno.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,49 +35,19 @@ class VolumeGuestTest {
             "network-table = "
                 + TABLE
                 + "\nnetwork-tap-prefix = ivl\nnetwork-pool = 10.237.64.0/24\nvolume-size = 64m\n");
-    Path layout = dir.resolve("layout");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
+    inferno.loadBusybox("busybox:latest");
     // the same image with a VOLUME, as a Dockerfile's VOLUME /var/lib/app makes it
-    Path withVolume = dir.resolve("layout-volume");
-    sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), withVolume.toString());
-    sh("umoci", "config", "--image", withVolume + ":latest", "--config.volume", "/var/lib/app");
-    load(layout, "busybox:latest");
-    load(withVolume, "volimg:1");
-  }
-
-  private void load(Path layout, String name) throws Exception {
-    Path index = layout.resolve("index.json");
-    String named =
-        sh(
-            "jq",
-            "-c",
-            ".manifests |= map(.annotations[\"org.opencontainers.image.ref.name\"] = \""
-                + name
-                + "\")",
-            index.toString());
-    Files.writeString(index, named);
-    Path tar = dir.resolve(name.replace(':', '_') + ".tar");
-    sh("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    var r = inferno.run("load", "-i", tar.toString());
-    assertThat(r.code()).as(r.toString()).isZero();
+    Path withVolume = inferno.busyboxLayout("layout-volume");
+    Inferno.sh(
+        "umoci", "config", "--image", withVolume + ":latest", "--config.volume", "/var/lib/app");
+    inferno.load(withVolume, "volimg:1");
   }
 
   @AfterAll
   void stop() throws Exception {
-    if (inferno == null) {
-      return;
+    if (inferno != null) {
+      inferno.removeAllAndClose(); // its own nftables table goes with it
     }
-    // not Inferno.close(): that drops the shared e2e table, which another test may be using
-    String all = inferno.run("ps", "-a", "-q").out();
-    for (String id : all.lines().toList()) {
-      inferno.run("rm", "-f", "-v", id);
-    }
-    inferno.killDaemon();
-    new ProcessBuilder("nft", "delete", "table", "inet", TABLE)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start()
-        .waitFor();
   }
 
   @Test
@@ -179,12 +147,5 @@ class VolumeGuestTest {
     String anon = anons.findFirst().orElseThrow();
     assertThat(inferno.run("rm", "-v", "anon").code()).isZero();
     assertThat(inferno.run("volume", "ls", "-q").out()).doesNotContain(anon);
-  }
-
-  private static String sh(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as("%s failed", String.join(" ", cmd)).isZero();
-    return out;
   }
 }

@@ -128,11 +128,11 @@ public final class DaemonMain {
               ? config
               : Files.exists(ConfigFile.DEFAULT_PATH) ? ConfigFile.DEFAULT_PATH : null;
       Map<String, String> s = ConfigFile.read(file);
-      put(s, "state-dir", stateDir);
-      put(s, "socket", socket);
+      put(s, "state-dir", absolute(stateDir));
+      put(s, "socket", absolute(socket));
       put(s, "socket-group", socketGroup);
-      put(s, "kernel", kernel);
-      put(s, "init", init);
+      put(s, "kernel", absolute(kernel));
+      put(s, "init", absolute(init));
       put(s, "vmm", vmm);
       put(s, "qemu-accel", qemuAccel);
       put(s, "metrics-addr", metricsAddr);
@@ -171,6 +171,14 @@ public final class DaemonMain {
                   cfg.imageScratch()));
       return new ImageModuleBackend(
           service, cfg.stateDir().resolve("images/spool"), registry, logins);
+    }
+
+    /**
+     * A path given on the command line means what it means in the caller's directory; the VMMs run
+     * elsewhere (QEMU in the VM's state dir, Firecracker in its jail), so it is made absolute here.
+     */
+    private static String absolute(String path) {
+      return path == null ? null : Path.of(path).toAbsolutePath().normalize().toString();
     }
 
     private static void put(Map<String, String> s, String key, String v) {

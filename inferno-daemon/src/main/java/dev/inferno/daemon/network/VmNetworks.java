@@ -98,8 +98,9 @@ public final class VmNetworks implements AutoCloseable {
   }
 
   /**
-   * Gives a VM its network: an address, a TAP, its published ports. Ports are bound first (a port
-   * in use fails before anything else exists); on any failure what was made is undone.
+   * Gives a VM its network: an address (the one it had, when it boots again), a TAP, its published
+   * ports. Ports are bound first (a port in use fails before anything else exists); on any failure
+   * what was made is undone.
    *
    * @param ports the ports to publish; a host port 0 is picked by the kernel
    * @param uid owner of the TAP (the uid the VMM opens it as)
@@ -113,11 +114,18 @@ public final class VmNetworks implements AutoCloseable {
     String device = deviceFor(vmId);
     lock.lock();
     try {
-      Set<Ipv4Cidr> taken = new HashSet<>();
-      for (VmNetwork n : store.networks()) {
-        taken.add(Ipv4Cidr.parse(n.subnet()));
+      // a VM booted again (a restart, `start`) keeps the address it was given: release kept it
+      VmNetwork earlier = store.network(vmId).orElse(null);
+      Ipv4Cidr slot;
+      if (earlier != null) {
+        slot = Ipv4Cidr.parse(earlier.subnet());
+      } else {
+        Set<Ipv4Cidr> taken = new HashSet<>();
+        for (VmNetwork n : store.networks()) {
+          taken.add(Ipv4Cidr.parse(n.subnet()));
+        }
+        slot = pool.allocate(taken);
       }
-      Ipv4Cidr slot = pool.allocate(taken);
       int guest = AddressPool.guestAddress(slot);
       List<PortProxy> open = new ArrayList<>();
       boolean tap = false;
@@ -137,7 +145,9 @@ public final class VmNetworks implements AutoCloseable {
         VmNetwork row =
             new VmNetwork(
                 vmId, device, slot.toString(), MacAddresses.forVm(vmId), settings.mtu(), bound);
-        if (!store.insertNetwork(row)) {
+        if (earlier != null) {
+          store.updatePorts(vmId, bound);
+        } else if (!store.insertNetwork(row)) {
           throw new IOException(
               "the network of VM " + vmId + " is already recorded (device " + device + ")");
         }

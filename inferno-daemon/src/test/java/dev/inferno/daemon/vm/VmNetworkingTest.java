@@ -227,6 +227,32 @@ class VmNetworkingTest {
   }
 
   @Test
+  void aVmStartedAgainKeepsItsAddressAndGetsItsTapAndPortsBack() throws Exception {
+    int port = freePort();
+    vms.create(
+        RunRequest.builder("busybox")
+            .cmd(List.of("sh", "-c", "sleep 0.5"))
+            .name("again")
+            .ports(List.of("127.0.0.1:" + port + ":80"))
+            .build(),
+        false);
+    VmNetwork first = network("again");
+    vms.await("again");
+    assertThat(TapDevices.exists(first.device())).isFalse();
+
+    vms.start("again");
+    VmNetwork second = network("again");
+    assertThat(second.subnet()).as("the same address").isEqualTo(first.subnet());
+    assertThat(second.mac()).isEqualTo(first.mac());
+    assertThat(TapDevices.exists(second.device())).as("its TAP again").isTrue();
+    assertThat(second.ports()).extracting(p -> p.hostPort()).containsExactly(port);
+    assertThat(listening(port)).as("its port published again").isTrue();
+    assertThat(table()).contains("tcp . " + port + " :");
+    vms.await("again");
+    assertThat(listening(port)).isFalse();
+  }
+
+  @Test
   void daemonStartRebuildsTheTableRebindsPortsAndRemovesLeftovers() throws Exception {
     int port = freePort();
     vms.create(sleeper("keep", "127.0.0.1:" + port + ":80"), false);

@@ -58,10 +58,11 @@ public class ObserveBench {
       s.put("metrics-addr", "127.0.0.1:0");
     }
     FakeBackend backend = new FakeBackend(on);
+    String table = "inferno_obsbench_" + ProcessHandle.current().pid();
     VmNetworks.Settings net =
         VmNetworks.Settings.of(
             new Nftables.Config(
-                "inferno_obsbench_" + ProcessHandle.current().pid(),
+                table,
                 Ipv4Cidr.parse("10.218.0.0/16"),
                 "iobb",
                 false));
@@ -98,6 +99,12 @@ public class ObserveBench {
     }
     backend.exitAll();
     d.close();
+    // a daemon's table outlives it by design (running VMs keep their rules); this one is gone
+    new ProcessBuilder("nft", "delete", "table", "inet", table)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start()
+        .waitFor();
     System.exit(0);
   }
 

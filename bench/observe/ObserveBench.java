@@ -166,6 +166,11 @@ public class ObserveBench {
       return vm;
     }
 
+    @Override
+    public VmHandle startAgain(LaunchSpec spec) {
+      return start(spec); // the bench boots each VM once
+    }
+
     void exitAll() {
       vms.values().forEach(v -> v.exit.complete(new ExitRecord(0, null, false, null, Instant.now())));
     }

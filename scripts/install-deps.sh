@@ -16,6 +16,8 @@ packages=(
   python3-prometheus-client
   # VM networking: the daemon's nftables table, TAPs through ip; tests: a resolver and a client in a netns
   nftables dnsmasq iproute2 curl
+  # tests of the Docker Engine API: Debian's docker CLI (client only: dockerd is never started, see below)
+  docker.io
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -25,7 +27,19 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # docker.io's maintainer scripts would start dockerd: refuse every service start during the install
+  # (Debian's policy-rc.d protocol, exit 101), unless the machine already has a policy of its own
+  policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  if [[ -n $policy ]]; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 # The packaged registry starts itself with an htpasswd config; tests start their own instances instead.
 if command -v systemctl > /dev/null && systemctl is-active -q docker-registry 2> /dev/null; then

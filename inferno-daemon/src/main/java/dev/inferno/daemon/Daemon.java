@@ -10,6 +10,9 @@ import dev.inferno.daemon.api.Routes;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.VmBackend;
 import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.daemon.docker.DockerApi;
+import dev.inferno.daemon.docker.DockerContext;
+import dev.inferno.daemon.docker.DockerJson;
 import dev.inferno.daemon.health.HealthService;
 import dev.inferno.daemon.images.ImageOps;
 import dev.inferno.daemon.metrics.DaemonMetrics;
@@ -41,12 +44,37 @@ public final class Daemon implements AutoCloseable {
   private final ApiHandler handler;
 
   private Observe observe;
+  private ApiServer docker;
 
   private Daemon(Database db, VmService vms, ApiServer server, ApiHandler handler) {
     this.db = db;
     this.vms = vms;
     this.server = server;
     this.handler = handler;
+  }
+
+  /** The Docker API's socket when docker-socket is set: same group and peers as the API's. */
+  private static ApiServer startDocker(
+      DaemonConfig cfg, VmService vms, Routes routes, Observe observe, PeerPolicy peers)
+      throws Exception {
+    if (cfg.dockerSocket() == null) {
+      return null;
+    }
+    DockerContext ctx =
+        new DockerContext(
+            vms,
+            routes.images(),
+            routes.execs(),
+            routes.facts(),
+            observe.health()::health,
+            DockerJson.mapper());
+    ApiHandler h = DockerApi.handler(ctx, peers, cfg.maxBodyBytes());
+    if (observe.metrics() != null) {
+      h.onError(observe.metrics()::apiError);
+    }
+    ApiServer s = ApiServer.start(cfg.dockerSocket(), cfg.socketGroup(), h);
+    LOG.info("Docker Engine API " + DockerApi.MAX_VERSION + " on " + cfg.dockerSocket());
+    return s;
   }
 
   /** Stats, health checks and /metrics (when metrics-addr is set), started before reconcile. */
@@ -81,6 +109,11 @@ public final class Daemon implements AutoCloseable {
       health.close();
       stats.close();
     }
+  }
+
+  /** The Docker API's socket, or null when docker-socket is off. */
+  public java.nio.file.Path dockerSocket() {
+    return docker == null ? null : docker.socket();
   }
 
   /** Where /metrics is served, or null when metrics-addr is off. */
@@ -150,6 +183,12 @@ public final class Daemon implements AutoCloseable {
       LOG.info("inferno " + VERSION + " listening on " + cfg.socket());
       Daemon d = new Daemon(db, vms, server, handler);
       d.observe = observe;
+      try {
+        d.docker = startDocker(cfg, vms, routes, observe, peers);
+      } catch (Exception e) {
+        server.close();
+        throw e;
+      }
       return d;
     } catch (Exception e) {
       if (observe != null) {
@@ -199,6 +238,9 @@ public final class Daemon implements AutoCloseable {
       vms.events().shutdown();
       observe.close();
       vms.close(); // pending restarts: the next start picks them up from the database
+      if (docker != null) {
+        docker.close();
+      }
       server.close();
       vms.networks().close();
       if (vms.volumes() != null) {

@@ -121,6 +121,12 @@ public final class DaemonMain {
         description = "serve Prometheus metrics on http://HOST:PORT/metrics (config metrics-addr)")
     String metricsAddr;
 
+    @Option(
+        names = "--docker-socket",
+        paramLabel = "PATH",
+        description = "serve the Docker Engine API on this unix socket (config docker-socket)")
+    String dockerSocket;
+
     @Override
     public Integer call() throws Exception {
       Path file =
@@ -136,6 +142,7 @@ public final class DaemonMain {
       put(s, "vmm", vmm);
       put(s, "qemu-accel", qemuAccel);
       put(s, "metrics-addr", metricsAddr);
+      put(s, "docker-socket", absolute(dockerSocket));
       DaemonConfig cfg = ConfigFile.build(s);
       // sys decides: /dev/kvm opening is not enough on a nested host without vmx/svm
       boolean kvm = Kvm.probe().usable();

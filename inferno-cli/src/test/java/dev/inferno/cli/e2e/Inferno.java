@@ -103,6 +103,8 @@ public final class Inferno implements AutoCloseable {
             + TAP_PREFIX
             + "\nnetwork-pool = "
             + POOL
+            + "\ndocker-socket = "
+            + dir.resolve("docker.sock")
             + "\n"
             + config);
     String table = NFT_TABLE;
@@ -285,6 +287,49 @@ public final class Inferno implements AutoCloseable {
     } catch (IOException e) {
       return new byte[0];
     }
+  }
+
+  // --- the Docker Engine API (issue 13): the daemon serves it on docker.sock beside its socket ---
+
+  /** Debian's docker CLI (20.10, API 1.41): install-deps installs it, client only. */
+  public static final Path DEBIAN_DOCKER = Path.of("/usr/bin/docker");
+
+  /** A newer docker CLI (28.x, API 1.50), on this machine image but not from Debian. */
+  public static final Path NEW_DOCKER = Path.of("/usr/local/bin/docker");
+
+  /** The Docker API's socket of this daemon. */
+  public Path dockerSocket() {
+    return dir.resolve("docker.sock");
+  }
+
+  /** The docker CLIs to test with: Debian's always, the newer one when this machine has it. */
+  public static List<Path> dockerClis() {
+    List<Path> clis = new ArrayList<>(List.of(DEBIAN_DOCKER));
+    if (Files.isExecutable(NEW_DOCKER)) {
+      clis.add(NEW_DOCKER);
+    }
+    return clis;
+  }
+
+  /**
+   * Starts the docker CLI {@code cli} against this daemon's Docker socket, with a config dir of its
+   * own (no user's credentials or contexts).
+   */
+  public Process spawnDocker(Path cli, String... args) throws IOException {
+    List<String> c = new ArrayList<>(List.of(cli.toString()));
+    c.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(c);
+    Map<String, String> env = pb.environment();
+    env.put("DOCKER_HOST", "unix://" + dockerSocket());
+    env.put("DOCKER_CONFIG", dir.resolve("docker-config").toString());
+    env.remove("DOCKER_CONTEXT");
+    env.remove("DOCKER_API_VERSION");
+    return pb.start();
+  }
+
+  /** Runs the docker CLI {@code cli} against this daemon and waits (60 s at most). */
+  public Result docker(Path cli, String... args) throws Exception {
+    return finish(spawnDocker(cli, args), 60);
   }
 
   public String daemonLog() throws IOException {

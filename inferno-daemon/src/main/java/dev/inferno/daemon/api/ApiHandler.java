@@ -41,12 +41,19 @@ public final class ApiHandler extends Handler.Abstract {
   private final ObjectMapper json;
   private final PeerPolicy peers;
   private final long maxBody;
+  private final Dialect dialect;
 
   public ApiHandler(List<Route> routes, ObjectMapper json, PeerPolicy peers, long maxBody) {
+    this(routes, json, peers, maxBody, Dialect.NONE);
+  }
+
+  public ApiHandler(
+      List<Route> routes, ObjectMapper json, PeerPolicy peers, long maxBody, Dialect dialect) {
     this.routes = List.copyOf(routes);
     this.json = json;
     this.peers = peers;
     this.maxBody = maxBody;
+    this.dialect = dialect;
   }
 
   /** Told the status of every error answered (observe: /metrics' API errors). */
@@ -64,11 +71,12 @@ public final class ApiHandler extends Handler.Abstract {
   public boolean handle(Request request, Response response, Callback callback) {
     Exchange ex = null;
     try {
+      dialect.headers(response.getHeaders());
       String denied = checkPeer(request);
       if (denied != null) {
         throw new ApiException(403, denied);
       }
-      String path = Request.getPathInContext(request);
+      String path = dialect.routePath(Request.getPathInContext(request));
       List<String> segs =
           List.of(path.length() > 1 ? path.substring(1).split("/", -1) : new String[] {""});
       TreeSet<String> allowed = new TreeSet<>();

@@ -64,6 +64,20 @@ public final class Routes {
     this.sessions = new SessionRoutes(vms);
   }
 
+  /** The one exec table: the Docker API's execs are the same ones. */
+  public dev.inferno.daemon.exec.ExecService execs() {
+    return sessions.execs();
+  }
+
+  /** The image operations, shared with the Docker API. */
+  public ImageOps images() {
+    return images;
+  }
+
+  public SystemFacts facts() {
+    return facts;
+  }
+
   public List<Route> all() {
     List<Route> all = new java.util.ArrayList<>(core());
     all.addAll(sessions.all());

@@ -41,6 +41,10 @@ final class SessionRoutes {
     this.execs = new ExecService(vms);
   }
 
+  ExecService execs() {
+    return execs;
+  }
+
   List<Route> all() {
     return List.of(
         new Route("POST", "/v1/vms/{id}/attach", this::attach),

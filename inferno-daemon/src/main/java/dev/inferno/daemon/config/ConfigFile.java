@@ -105,6 +105,11 @@ public final class ConfigFile {
       # errors) over plain HTTP on /metrics at HOST:PORT; off unless set. Anyone who reaches it
       # sees VM names: keep it on 127.0.0.1 or a network you trust.
       # metrics-addr = 127.0.0.1:9323
+
+      # Serve the Docker Engine API (docs/docker-api.md) on a second unix socket, with the same
+      # mode, group and peer checks as `socket`: `DOCKER_HOST=unix://<path> docker run …` and
+      # Testcontainers then run microVMs. Off unless set.
+      # docker-socket = /run/inferno/docker.sock
       """;
 
   private static final Set<String> KEYS =
@@ -133,7 +138,8 @@ public final class ConfigFile {
           "network-tap-prefix",
           "qemu-accel",
           "volume-size",
-          "metrics-addr");
+          "metrics-addr",
+          "docker-socket");
 
   private ConfigFile() {}
 
@@ -210,6 +216,15 @@ public final class ConfigFile {
       if (cpus < 1) {
         throw new IllegalArgumentException("default-cpus must be at least 1");
       }
+      Path docker = optionalPath(s.get("docker-socket"));
+      if (docker != null
+          && docker
+              .toAbsolutePath()
+              .normalize()
+              .equals(Path.of(s.get("socket")).toAbsolutePath().normalize())) {
+        throw new IllegalArgumentException(
+            "docker-socket must differ from socket (" + docker + "): give it a path of its own");
+      }
       return new DaemonConfig(
           Path.of(s.get("state-dir")),
           Path.of(s.get("socket")),
@@ -234,7 +249,8 @@ public final class ConfigFile {
           Sizes.parse(s.get("max-request-body")),
           network(s.get("network-table"), s.get("network-pool"), s.get("network-tap-prefix")),
           volumeSize(s.get("volume-size")),
-          metricsAddr(s.get("metrics-addr")));
+          metricsAddr(s.get("metrics-addr")),
+          docker);
     } catch (IllegalArgumentException e) {
       throw new IOException("bad config: " + e.getMessage(), e);
     }
@@ -270,6 +286,11 @@ public final class ConfigFile {
           "volume-size must be at least " + (VolumeService.MIN_SIZE >> 20) + "m");
     }
     return size;
+  }
+
+  /** A path setting that is off when unset or empty. */
+  private static Path optionalPath(String v) {
+    return v == null || v.isBlank() ? null : Path.of(v);
   }
 
   /** {@code metrics-addr}: HOST:PORT (IPv6 in brackets), or null when unset or empty (off). */

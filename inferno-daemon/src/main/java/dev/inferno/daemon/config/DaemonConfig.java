@@ -31,6 +31,7 @@ import java.util.List;
  * @param network the host side of the VMs' network: nftables table, address pool, TAP prefix
  * @param volumeSizeBytes a volume's size when its creator does not say
  * @param metricsAddr HOST:PORT to serve Prometheus metrics on, or null (off)
+ * @param dockerSocket a second unix socket speaking the Docker Engine API, or null (off)
  */
 public record DaemonConfig(
     Path stateDir,
@@ -56,7 +57,8 @@ public record DaemonConfig(
     long maxBodyBytes,
     Nftables.Config network,
     long volumeSizeBytes,
-    String metricsAddr) {
+    String metricsAddr,
+    Path dockerSocket) {
   public DaemonConfig {
     insecureRegistries = List.copyOf(insecureRegistries);
   }

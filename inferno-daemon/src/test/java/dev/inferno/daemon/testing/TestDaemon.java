@@ -14,6 +14,10 @@ import java.util.Map;
 public final class TestDaemon implements AutoCloseable {
   public final Path dir;
   public final Path socket;
+
+  /** The Docker API's socket: every test daemon serves it. */
+  public final Path dockerSocket;
+
   public final ImageBackend images;
   public final ProcessVmBackend vms;
   public final Daemon daemon;
@@ -39,6 +43,7 @@ public final class TestDaemon implements AutoCloseable {
       throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("inferno.sock");
+    this.dockerSocket = dir.resolve("docker.sock");
     this.images = images;
     this.vms = vms;
     this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers, TestNetworks.settings());
@@ -48,6 +53,7 @@ public final class TestDaemon implements AutoCloseable {
     Map<String, String> s = ConfigFile.read(null);
     s.put("state-dir", dir.resolve("state").toString());
     s.put("socket", dir.resolve("inferno.sock").toString());
+    s.put("docker-socket", dir.resolve("docker.sock").toString());
     s.put("stop-timeout", "2");
     s.put("max-request-body", maxBody);
     return ConfigFile.build(s);

@@ -25,6 +25,8 @@ public final class TestServerMain {
     Map<String, String> s = ConfigFile.read(null);
     s.put("state-dir", args[0]);
     s.put("socket", args[1]);
+    // the Docker API beside it, as docker.sock in the socket's directory
+    s.put("docker-socket", java.nio.file.Path.of(args[1]).resolveSibling("docker.sock").toString());
     MemoryImageBackend images = new MemoryImageBackend();
     for (String ref : args[2].split(",", -1)) {
       images.publish(ref, List.of("sh"));

@@ -1,0 +1,28 @@
+package dev.inferno.daemon.docker;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inferno.daemon.api.Routes;
+import dev.inferno.daemon.exec.ExecService;
+import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.vm.VmService;
+import dev.inferno.model.Health;
+import java.util.function.Function;
+
+/**
+ * The services the Docker API translates onto: the very instances the inferno API uses (one exec
+ * table, one event bus, one image store), so both sockets see the same VMs, execs and images.
+ *
+ * @param vms the VMs: run semantics, life cycle, logs, events
+ * @param images pulls, image list, inspect, remove
+ * @param execs exec sessions (shared with the inferno API's routes and health checks)
+ * @param facts what version and info report
+ * @param health a VM's health by id, or null when it has no check
+ * @param json the Docker API's mapper ({@link DockerJson})
+ */
+public record DockerContext(
+    VmService vms,
+    ImageOps images,
+    ExecService execs,
+    Routes.SystemFacts facts,
+    Function<String, Health> health,
+    ObjectMapper json) {}

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.api.Routes;
 import dev.inferno.daemon.exec.ExecService;
 import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmService;
 import dev.inferno.model.Health;
 import java.util.function.Function;
@@ -25,4 +27,21 @@ public record DockerContext(
     ExecService execs,
     Routes.SystemFacts facts,
     Function<String, Health> health,
-    ObjectMapper json) {}
+    ObjectMapper json) {
+
+  /**
+   * The VM a Docker client names (id, unique id prefix, name, or {@code /name} as Docker prints
+   * names): 404 "No such container: REF" as dockerd words it (scripts match on it).
+   */
+  public VmRecord container(String ref) {
+    String r = ref.startsWith("/") ? ref.substring(1) : ref;
+    try {
+      return vms.resolve(r);
+    } catch (ApiException e) {
+      if (e.status() == 404) {
+        throw ApiException.notFound("No such container: " + ref);
+      }
+      throw e;
+    }
+  }
+}

@@ -4,12 +4,12 @@
 # builds a Debian rootfs with debootstrap once and caches it).
 #
 #   bench/run.sh            all of them
-#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net, exec, observe
+#   bench/run.sh NAME...    some of them: init, kiln-ingest, kiln-start, image, cli, net, exec, observe, docker
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/env.sh
-all=(init kiln-ingest kiln-start image cli net exec observe)
+all=(init kiln-ingest kiln-start image cli net exec observe docker)
 (($#)) && set -- "$@" || set -- "${all[@]}"
 for name in "$@"; do
   printf '\n=== bench %s (%s)\n' "$name" "$(date -u +%Y-%m-%dT%H:%MZ)"
@@ -25,6 +25,7 @@ for name in "$@"; do
     net) bench/net/run.sh 20 5 ;;
     exec) bench/exec/run.sh 30 3 16 ;;
     observe) bench/observe/run.sh 200 2 ;;
+    docker) bench/docker/run.sh 10 ;;
     *) echo "unknown benchmark $name (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

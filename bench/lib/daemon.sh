@@ -1,7 +1,8 @@
 # Sourced (bash) by the benchmarks that need the real daemon: bench/cli/run-latency.sh, bench/net/run.sh.
 # Needs $root (the checkout); starts `inferno server` (image module, kiln, QEMU — TCG here, no KVM) on a
 # scratch state dir and socket, loads busybox:latest from scripts/make-busybox-image.sh, and removes
-# every VM, the daemon and the scratch dir on exit. Then: $inferno, $work, INFERNO_SOCKET, api, median.
+# every VM, the daemon and the scratch dir on exit. Then: $inferno, $work, INFERNO_SOCKET, api, median; the
+# Docker API is on $work/d.sock.
 inferno="$root/bin/inferno"
 kernel="$root/build/kernel/vmlinux"
 init="$root/build/init/init"
@@ -25,7 +26,7 @@ trap cleanup EXIT
 printf 'network-table = inferno_bench\nnetwork-tap-prefix = ib\nnetwork-pool = 10.215.0.0/16\n' \
   > "$work/daemon.conf"
 "$inferno" server --config "$work/daemon.conf" --state-dir "$work/state" --socket "$work/s.sock" \
-  --kernel "$kernel" --init "$init" --vmm qemu --qemu-accel tcg > "$work/daemon.log" 2>&1 &
+  --docker-socket "$work/d.sock" --kernel "$kernel" --init "$init" --vmm qemu --qemu-accel tcg > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 200); do [ -S "$work/s.sock" ] && break; sleep 0.1; done
 export INFERNO_SOCKET="$work/s.sock"

@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.inferno.cli.e2e.Inferno;
 import dev.inferno.daemon.DaemonMain;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -17,8 +22,10 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * Every registered verb (Main.COMMANDS, so a new one is covered without editing this test) answers
  * {@code inferno VERB --help}, {@code -h} and {@code inferno help VERB} with its usage and every
- * option, exit 0; a wrong argument gets one error line, a hint that is true, and 125. Runs the real
- * bin/inferno: no daemon is needed.
+ * option, exit 0; a wrong argument gets one error line, a hint that is true, and 125. No daemon is
+ * needed. The cases run {@link Main#run} in this JVM (a JVM per case cost minutes of CI); a handful
+ * run the real bin/inferno too, one per branch of the launcher, and must answer byte for byte as
+ * the in-process run does, which keeps the launcher covered and the in-process harness honest.
  */
 class HelpTest {
   static Stream<String> verbs() {
@@ -34,12 +41,74 @@ class HelpTest {
     return cl.getCommandSpec().options();
   }
 
-  private static Inferno.Result cli(String... args) throws Exception {
+  /** Runs the real bin/inferno (a new JVM): only for the launcher's own cases. */
+  private static Inferno.Result bin(String... args) throws Exception {
     List<String> c = new ArrayList<>(List.of(Inferno.BIN.toString()));
     c.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(c);
     pb.environment().put("INFERNO_SOCKET", "/nonexistent/inferno.sock");
     return Inferno.finish(pb.start(), 60);
+  }
+
+  /**
+   * Runs {@code inferno args…} in this JVM as {@link Main#main} does (same writers, same exit
+   * code), with stdout and stderr captured. System.out/err are swapped too: {@code server}/{@code
+   * init} print through the daemon's own picocli, which writes to them. Synchronized: they are
+   * global.
+   */
+  private static synchronized Inferno.Result cli(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    Charset cs = Charset.defaultCharset();
+    try (PrintStream o = new PrintStream(out, true, cs);
+        PrintStream e = new PrintStream(err, true, cs)) {
+      System.setOut(o);
+      System.setErr(e);
+      PrintWriter ow = new PrintWriter(new OutputStreamWriter(o, cs), true);
+      PrintWriter ew = new PrintWriter(new OutputStreamWriter(e, cs), true);
+      int code = Main.run(args, ow, ew);
+      ow.flush();
+      ew.flush();
+      return new Inferno.Result(code, out.toString(cs), err.toString(cs));
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+  }
+
+  /**
+   * One command line per branch of bin/inferno: the verbs cache (top-level help, a verb's help, an
+   * unknown verb), the hot verbs' cache (a bad option, which falls back to picocli) and the
+   * daemon's classpath (server).
+   */
+  static Stream<List<String>> launcherCases() {
+    return Stream.of(
+        List.of("--help"),
+        List.of("run", "--help"),
+        List.of("runx"),
+        List.of("ps", "--no-such-option", "x"),
+        List.of("server", "--help"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("launcherCases")
+  void theLauncherAnswersAsMainDoes(List<String> args) throws Exception {
+    String[] a = args.toArray(String[]::new);
+    Inferno.Result real = bin(a);
+    assertThat(real).as(String.join(" ", args)).isEqualTo(cli(a));
+    if (args.contains("--help")) {
+      assertThat(real.code()).as(real.toString()).isZero();
+      assertThat(real.err()).as(real.toString()).isEmpty();
+      String verb = args.size() > 1 ? " " + args.get(0) : "";
+      assertThat(real.out()).as(real.toString()).startsWith("Usage: inferno" + verb);
+    } else {
+      assertThat(real.code()).as(real.toString()).isEqualTo(125);
+      assertThat(real.out()).as(real.toString()).isEmpty();
+      assertThat(real.err().lines().toList()).as(real.toString()).hasSize(2);
+      assertThat(real.err()).as(real.toString()).startsWith("inferno: ").contains("See 'inferno");
+    }
   }
 
   @ParameterizedTest

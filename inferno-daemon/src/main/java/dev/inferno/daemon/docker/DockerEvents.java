@@ -64,8 +64,9 @@ final class DockerEvents {
     if (type.equals("container")) {
       VmRecord r = e.id() == null ? null : vm.apply(e.id());
       if (r != null && r.image() != null) {
-        from = r.image();
-        attrs.put("image", r.image());
+        // dockerd's is Config.Image as the client typed it; the VM keeps it normalized
+        from = familiar(r.image());
+        attrs.put("image", from);
       }
       String name = e.name() != null ? e.name() : r == null ? null : r.name();
       if (name != null) {

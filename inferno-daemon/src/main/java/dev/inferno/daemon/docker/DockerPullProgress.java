@@ -21,8 +21,8 @@ final class DockerPullProgress implements ImageBackend.ProgressListener {
   private boolean began;
 
   /**
-   * @param name the repository as Docker prints it ({@code library/busybox}, {@code
-   *     localhost:5000/busybox})
+   * @param name the repository's path, as dockerd prints it ({@code library/busybox}, {@code
+   *     tools/busybox} of localhost:5000/tools/busybox)
    * @param tag the tag or digest pulled
    * @param out where lines go (the first one starts the HTTP stream)
    */
@@ -46,7 +46,11 @@ final class DockerPullProgress implements ImageBackend.ProgressListener {
         && !status.equals("Already exists")) {
       out.accept(new ImageShapes.Progress("Pulling fs layer", layer, detail(-1, -1)));
     }
-    out.accept(new ImageShapes.Progress(status, layer, detail(current, total)));
+    // dockerd counts only while bytes move; the CLI hides counted lines when not on a terminal, so
+    // a "Pull complete" with counts would never be seen
+    boolean moving = status.equals("Downloading") || status.equals("Extracting");
+    out.accept(
+        new ImageShapes.Progress(status, layer, moving ? detail(current, total) : detail(-1, -1)));
   }
 
   /** Starts the stream if nothing did yet (a pull with nothing to report still says so). */

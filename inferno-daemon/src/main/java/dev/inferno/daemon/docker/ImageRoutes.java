@@ -70,7 +70,8 @@ final class ImageRoutes {
 
     String before = localDigest(ref);
     String shown = DockerEvents.familiar(ref);
-    String repo = parsed.domain().equals("docker.io") ? parsed.repository() : parsed.name();
+    // dockerd names the repository's path, without the registry: "Pulling from library/busybox"
+    String repo = parsed.repository();
     String tagOrDigest = parsed.digest() != null ? parsed.digest().toString() : parsed.tag();
     OutputStream[] out = new OutputStream[1];
     DockerPullProgress progress =
@@ -173,7 +174,12 @@ final class ImageRoutes {
     String user = auth.username();
     String password = auth.password();
     if (!notEmpty(user) && notEmpty(auth.auth())) {
-      String plain = new String(Base64.getDecoder().decode(auth.auth()), StandardCharsets.UTF_8);
+      String plain;
+      try {
+        plain = new String(Base64.getDecoder().decode(auth.auth()), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid X-Registry-Auth header: auth is not base64");
+      }
       int colon = plain.indexOf(':');
       if (colon > 0) {
         user = plain.substring(0, colon);

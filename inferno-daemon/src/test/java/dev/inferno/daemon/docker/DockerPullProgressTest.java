@@ -18,7 +18,8 @@ class DockerPullProgressTest {
     p.progress("Already exists", "bbb", -1, -1);
     p.progress("Downloading", "aaa", 10, 100);
     p.progress("Download complete", "aaa", -1, -1);
-    p.progress("Pull complete", "aaa", -1, -1);
+    p.progress("Extracting", "aaa", 50, 100);
+    p.progress("Pull complete", "aaa", 100, 100);
     p.progress("Building image disk", null, -1, -1);
     assertThat(lines)
         .containsExactly(
@@ -29,6 +30,8 @@ class DockerPullProgressTest {
             new ImageShapes.Progress(
                 "Downloading", "aaa", new ImageShapes.ProgressDetail(10L, 100L)),
             new ImageShapes.Progress("Download complete", "aaa", empty()),
+            new ImageShapes.Progress(
+                "Extracting", "aaa", new ImageShapes.ProgressDetail(50L, 100L)),
             new ImageShapes.Progress("Pull complete", "aaa", empty()),
             new ImageShapes.Progress("Building image disk", null, null));
     assertThat(p.began()).isTrue();

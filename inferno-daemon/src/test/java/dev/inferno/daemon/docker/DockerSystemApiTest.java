@@ -275,7 +275,7 @@ class DockerSystemApiTest {
     var late = call("POST", "/images/create?fromImage=localhost:5000/broken&tag=1");
     assertThat(late.status()).isEqualTo(200);
     List<Map<String, Object>> ls = lines(late);
-    assertThat(ls.getFirst()).containsEntry("status", "Pulling from localhost:5000/broken");
+    assertThat(ls.getFirst()).containsEntry("status", "Pulling from broken");
     assertThat(ls.getLast())
         .containsEntry("error", "blob unknown: the registry lost a layer")
         .containsEntry("errorDetail", Map.of("message", "blob unknown: the registry lost a layer"));

@@ -105,11 +105,14 @@ final class DockerEvents {
             "container",
             v -> container && (ev.Actor().ID().startsWith(v) || v.equals(a.get("name"))))
         && f.admits("image", v -> sameImage(v, container ? a.get("image") : ev.Actor().ID()))
-        && f.admits("label", v -> label(v, a));
+        && f.get("label").stream().allMatch(v -> label(v, a)); // all, as dockerd
   }
 
-  /** {@code key} or {@code key=value} against an event's attributes (dockerd puts labels there). */
-  private static boolean label(String v, Map<String, String> attrs) {
+  /**
+   * Docker's label filter: {@code key} or {@code key=value} against labels (an event's attributes,
+   * where dockerd puts a container's labels; an image's labels).
+   */
+  static boolean label(String v, Map<String, String> attrs) {
     int eq = v.indexOf('=');
     return eq < 0
         ? attrs.containsKey(v)

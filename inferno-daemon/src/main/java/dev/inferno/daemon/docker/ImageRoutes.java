@@ -234,8 +234,8 @@ final class ImageRoutes {
       if (!f.admits("reference", v -> referenceMatches(v, tag))
           // images here always have a tag: none is dangling
           || !f.admits("dangling", v -> v.equals("false") || v.equals("0"))
-          || !f.get("label").isEmpty()) { // image labels are not kept: a label filter finds none
-        continue;
+          || !f.get("label").stream().allMatch(v -> DockerEvents.label(v, i.labels()))) {
+        continue; // label: every one given must match, as dockerd
       }
       out.add(
           new ImageShapes.Summary(
@@ -247,7 +247,7 @@ final class ImageRoutes {
               i.sizeBytes(),
               -1,
               old ? i.sizeBytes() : null,
-              Map.of(),
+              i.labels(),
               ctx.images().users(i, false).size()));
     }
     ex.send(200, out);
@@ -307,8 +307,8 @@ final class ImageRoutes {
             "",
             "",
             config(i),
-            SystemRoutes.goArch(),
-            "linux",
+            i.architecture() != null ? i.architecture() : SystemRoutes.goArch(),
+            i.os() != null ? i.os() : "linux",
             i.sizeBytes(),
             old ? i.sizeBytes() : null,
             new ImageShapes.GraphDriver("inferno-ext4", Map.of()),
@@ -342,7 +342,7 @@ final class ImageRoutes {
         i.workdir() == null ? "" : i.workdir(),
         i.entrypoint().isEmpty() ? null : i.entrypoint(),
         null,
-        null,
+        i.labels().isEmpty() ? null : i.labels(),
         i.stopSignal());
   }
 

@@ -37,7 +37,27 @@ class DockerSystemApiTest {
         new MemoryImageBackend()
             .publish("busybox", List.of("sh"))
             .publish("localhost:5000/team/tool:1", List.of("tool"), List.of("80/tcp"))
-            .account("localhost:5000", "ann", "secret");
+            .account("localhost:5000", "ann", "secret")
+            .publish(
+                new ImageInfo(
+                    "localhost:5000/labelled:2",
+                    "sha256:" + "b".repeat(64),
+                    "sha256:" + "c".repeat(64),
+                    10,
+                    Instant.parse("2026-01-01T00:00:00Z"),
+                    List.of(),
+                    List.of("sh"),
+                    List.of(),
+                    "/srv",
+                    "app",
+                    "SIGINT",
+                    Path.of("/nonexistent"),
+                    List.of(),
+                    List.of("/data"),
+                    null,
+                    Map.of("team", "core", "tier", "db"),
+                    "linux",
+                    "arm64"));
     d =
         new TestDaemon(
             dir, PeerPolicy.ALLOW_ALL, new ProcessVmBackend(), "1m", new Failing(registry));
@@ -366,6 +386,25 @@ class DockerSystemApiTest {
     assertThat(at(i, "RootFS", "Type").toString()).isEqualTo("layers");
     var byId = call("GET", "/images/" + tool.get("Id") + "/json");
     assertThat(byId.status()).isEqualTo(200);
+    call("POST", "/images/create?fromImage=localhost:5000/labelled&tag=2").text();
+    Map<String, Object> labelled = obj(call("GET", "/images/localhost:5000/labelled:2/json"));
+    assertThat(labelled).containsEntry("Architecture", "arm64").containsEntry("Os", "linux");
+    assertThat((Object) at(labelled, "Config", "Labels"))
+        .isEqualTo(Map.of("team", "core", "tier", "db"));
+    assertThat((Object) at(labelled, "Config", "WorkingDir")).isEqualTo("/srv");
+    assertThat((Object) at(labelled, "Config", "User")).isEqualTo("app");
+    assertThat((Object) at(labelled, "Config", "StopSignal")).isEqualTo("SIGINT");
+    assertThat((Object) at(labelled, "Config", "Volumes")).isEqualTo(Map.of("/data", Map.of()));
+    String both =
+        java.net.URLEncoder.encode("{\"label\":[\"team=core\",\"tier\"]}", StandardCharsets.UTF_8);
+    assertThat(arr(call("GET", "/images/json?filters=" + both).text()))
+        .singleElement()
+        .satisfies(x -> assertThat(x.toString()).contains("localhost:5000/labelled:2"));
+    String other =
+        java.net.URLEncoder.encode("{\"label\":[\"team=core\",\"x\"]}", StandardCharsets.UTF_8);
+    assertThat(arr(call("GET", "/images/json?filters=" + other).text())).isEmpty();
+    assertThat(call("DELETE", "/images/localhost:5000/labelled:2").status()).isEqualTo(200);
+
     var missing = call("GET", "/images/nope:1/json");
     assertThat(missing.status()).isEqualTo(404);
     assertThat(obj(missing)).containsEntry("message", "No such image: nope:1");

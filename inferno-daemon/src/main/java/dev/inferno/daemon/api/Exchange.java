@@ -72,6 +72,18 @@ public final class Exchange {
     return vars.get(name);
   }
 
+  // --- the Docker API reads what the client sent as it was (its version prefix, auth header) ---
+
+  /** A request header, or null. */
+  public String requestHeader(String name) {
+    return request.getHeaders().get(name);
+  }
+
+  /** The request's path before a Dialect rewrote it. */
+  public String requestPath() {
+    return Request.getPathInContext(request);
+  }
+
   public String query(String name) {
     return query.getValue(name);
   }

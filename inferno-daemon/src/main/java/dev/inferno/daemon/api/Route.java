@@ -24,21 +24,38 @@ public record Route(String method, String template, Handler handler) {
     return List.of(template.substring(1).split("/"));
   }
 
-  /** Path variables when the path matches, else null. */
+  /**
+   * Path variables when the path matches, else null. One {@code {name*}} variable per template
+   * takes one or more segments joined by {@code /} (Docker's image names hold slashes).
+   */
   Map<String, String> match(List<String> path) {
     List<String> seg = segments();
-    if (seg.size() != path.size()) {
+    int rest = -1;
+    for (int i = 0; i < seg.size(); i++) {
+      if (seg.get(i).endsWith("*}")) {
+        rest = i;
+      }
+    }
+    if (rest < 0 ? seg.size() != path.size() : path.size() < seg.size()) {
       return null;
     }
     Map<String, String> vars = new HashMap<>();
+    int extra = path.size() - seg.size();
     for (int i = 0; i < seg.size(); i++) {
       String s = seg.get(i);
-      if (s.startsWith("{") && s.endsWith("}")) {
-        if (path.get(i).isEmpty()) {
+      int at = i > rest && rest >= 0 ? i + extra : i;
+      if (i == rest) {
+        List<String> taken = path.subList(i, i + extra + 1);
+        if (taken.stream().anyMatch(String::isEmpty)) {
           return null;
         }
-        vars.put(s.substring(1, s.length() - 1), path.get(i));
-      } else if (!s.equals(path.get(i))) {
+        vars.put(s.substring(1, s.length() - 2), String.join("/", taken));
+      } else if (s.startsWith("{") && s.endsWith("}")) {
+        if (path.get(at).isEmpty()) {
+          return null;
+        }
+        vars.put(s.substring(1, s.length() - 1), path.get(at));
+      } else if (!s.equals(path.get(at))) {
         return null;
       }
     }

@@ -4,6 +4,7 @@ import dev.inferno.model.HealthConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A local image as the daemon sees it: identity plus the parts of the OCI config ("config" object)
@@ -24,6 +25,9 @@ import java.util.List;
  * @param exposedPorts ExposedPorts' keys ("80/tcp", "53/udp"), for {@code -P}
  * @param volumes Volumes' keys (absolute paths): each gets an anonymous volume
  * @param healthcheck Healthcheck, or null when the image has none
+ * @param labels Labels of the config (the Docker API shows and filters on them)
+ * @param os the platform's OS, or null when unknown
+ * @param architecture the platform's architecture (amd64, arm64), or null when unknown
  */
 public record ImageInfo(
     String reference,
@@ -40,13 +44,55 @@ public record ImageInfo(
     Path disk,
     List<String> exposedPorts,
     List<String> volumes,
-    HealthConfig healthcheck) {
+    HealthConfig healthcheck,
+    Map<String, String> labels,
+    String os,
+    String architecture) {
   public ImageInfo {
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
     volumes = volumes == null ? List.of() : List.copyOf(volumes);
     entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
     cmd = cmd == null ? List.of() : List.copyOf(cmd);
     env = env == null ? List.of() : List.copyOf(env);
     exposedPorts = exposedPorts == null ? List.of() : List.copyOf(exposedPorts);
+  }
+
+  /** An image without labels or a known platform. */
+  public ImageInfo(
+      String reference,
+      String manifestDigest,
+      String configDigest,
+      long sizeBytes,
+      Instant createdAt,
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      String stopSignal,
+      Path disk,
+      List<String> exposedPorts,
+      List<String> volumes,
+      HealthConfig healthcheck) {
+    this(
+        reference,
+        manifestDigest,
+        configDigest,
+        sizeBytes,
+        createdAt,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        stopSignal,
+        disk,
+        exposedPorts,
+        volumes,
+        healthcheck,
+        Map.of(),
+        null,
+        null);
   }
 
   /** An image without VOLUME or HEALTHCHECK. */

@@ -82,6 +82,20 @@ public final class DockerApi {
         }
       };
 
+  /**
+   * The API version a request speaks: its {@code /v1.NN} prefix (already checked by {@link
+   * #DIALECT}), or {@link #MAX_VERSION} without one. Shapes that changed between versions ask.
+   */
+  static String version(dev.inferno.daemon.api.Exchange ex) {
+    Matcher m = PREFIX.matcher(ex.requestPath());
+    return m.matches() ? m.group(1) + "." + m.group(2) : MAX_VERSION;
+  }
+
+  /** Whether the request speaks {@code v} or an older version. */
+  static boolean atMost(dev.inferno.daemon.api.Exchange ex, String v) {
+    return compare(version(ex), v) <= 0;
+  }
+
   /** Compares two {@code MAJOR.MINOR} versions numerically. */
   static int compare(String a, String b) {
     String[] x = a.split("\\.");

@@ -1,10 +1,30 @@
 package dev.inferno.daemon.docker;
 
+import dev.inferno.daemon.api.Exchange;
 import dev.inferno.daemon.api.Route;
+import dev.inferno.daemon.backend.BackendException;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.image.ref.ImageRef;
+import dev.inferno.model.AuthRequest;
+import dev.inferno.model.HealthConfig;
+import dev.inferno.model.ImageSummary;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
-/** Docker API routes: images: create (pull), json, {name}/json, DELETE. */
+/** Docker API routes: images: create (pull), json, {name}/json, DELETE (owner: docker images). */
 final class ImageRoutes {
+  private static final Set<String> LIST_FILTERS = Set.of("reference", "dangling", "label");
+
   private final DockerContext ctx;
 
   ImageRoutes(DockerContext ctx) {
@@ -12,6 +32,381 @@ final class ImageRoutes {
   }
 
   List<Route> all() {
-    return List.of();
+    return List.of(
+        new Route("POST", "/images/create", this::create),
+        new Route("GET", "/images/json", this::list),
+        // image names hold slashes (localhost:5000/library/busybox): {name*} takes them all
+        new Route("GET", "/images/{name*}/json", this::inspect),
+        new Route("DELETE", "/images/{name*}", this::remove));
+  }
+
+  // --- pull ---
+
+  private void create(Exchange ex) throws Exception {
+    if (ex.query("fromSrc") != null) {
+      throw ApiException.badRequest(
+          "fromSrc (docker import) is not supported: inferno images come from a registry (docker"
+              + " pull) or an image archive (inferno load)");
+    }
+    for (String unsupported : List.of("repo", "message", "changes")) {
+      if (ex.query(unsupported) != null && !ex.query(unsupported).isEmpty()) {
+        throw ApiException.badRequest(
+            unsupported + " is not supported: it belongs to docker import");
+      }
+    }
+    String from = ex.query("fromImage");
+    if (from == null || from.isBlank()) {
+      throw ApiException.badRequest("fromImage is required: the image to pull");
+    }
+    String ref = reference(from, ex.query("tag"));
+    ImageRef parsed;
+    try {
+      parsed = ImageRef.parse(ref);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    String platform = ex.query("platform");
+    login(ex.requestHeader("X-Registry-Auth"), parsed);
+
+    String before = localDigest(ref);
+    String shown = DockerEvents.familiar(ref);
+    // dockerd names the repository's path, without the registry: "Pulling from library/busybox"
+    String repo = parsed.repository();
+    String tagOrDigest = parsed.digest() != null ? parsed.digest().toString() : parsed.tag();
+    OutputStream[] out = new OutputStream[1];
+    DockerPullProgress progress =
+        new DockerPullProgress(repo, tagOrDigest, line -> write(ex, out, line));
+    ImageSummary img;
+    try {
+      img =
+          ctx.images()
+              .pull(ref, platform == null || platform.isEmpty() ? null : platform, progress);
+    } catch (ClientGone e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (!progress.began()) {
+        throw notFoundAsDockerd(e, shown);
+      }
+      // the stream has begun: dockerd's in-stream error, which the CLI shows and exits 1 on
+      String m = e.getMessage();
+      writeRaw(ex, out, new ImageShapes.StreamError(new ImageShapes.ErrorDetail(m), m));
+      return;
+    }
+    progress.begin();
+    write(ex, out, new ImageShapes.Progress("Digest: " + img.manifestDigest(), null, null));
+    write(
+        ex,
+        out,
+        new ImageShapes.Progress(
+            img.manifestDigest().equals(before)
+                ? "Status: Image is up to date for " + shown
+                : "Status: Downloaded newer image for " + shown,
+            null,
+            null));
+  }
+
+  /** fromImage and tag as one reference (a tag may be a digest); no tag: latest. */
+  static String reference(String from, String tag) {
+    if (tag == null || tag.isEmpty()) {
+      return from;
+    }
+    return from + (tag.startsWith("sha256:") ? "@" : ":") + tag;
+  }
+
+  /** The manifest digest of the local image ref names, or null when there is none. */
+  private String localDigest(String ref) {
+    try {
+      return ctx.images().details(ref).manifestDigest();
+    } catch (ApiException | BackendException e) {
+      return null;
+    }
+  }
+
+  /**
+   * dockerd's words for a missing repository or tag (scripts match on "manifest for … not found").
+   */
+  private static RuntimeException notFoundAsDockerd(RuntimeException e, String shown) {
+    int status =
+        e instanceof ApiException a
+            ? a.status()
+            : e instanceof BackendException b && b.kind() == BackendException.Kind.NOT_FOUND
+                ? 404
+                : -1;
+    if (status != 404) {
+      return e;
+    }
+    return ApiException.notFound(
+        "manifest for " + shown + " not found: manifest unknown: " + e.getMessage());
+  }
+
+  /**
+   * X-Registry-Auth: base64url JSON of the client's credentials for the registry. Empty (no user)
+   * is what clients send without a login; user and password are checked and kept for the registry
+   * as {@code inferno login} keeps them (one credentials store for both APIs); tokens are refused.
+   */
+  private void login(String header, ImageRef ref) {
+    if (header == null || header.isBlank()) {
+      return;
+    }
+    ImageShapes.RegistryAuth auth;
+    try {
+      byte[] raw = Base64.getUrlDecoder().decode(header.trim().replace('+', '-').replace('/', '_'));
+      auth =
+          DockerJson.mapper()
+              .copy()
+              .configure(
+                  com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                  false)
+              .readValue(new String(raw, StandardCharsets.UTF_8), ImageShapes.RegistryAuth.class);
+    } catch (IllegalArgumentException | IOException e) {
+      throw ApiException.badRequest(
+          "invalid X-Registry-Auth header: expected base64url-encoded JSON credentials");
+    }
+    if (auth == null) {
+      return;
+    }
+    if (notEmpty(auth.identityToken()) || notEmpty(auth.registryToken())) {
+      throw ApiException.badRequest(
+          "X-Registry-Auth with a token is not supported: log in to "
+              + ref.domain()
+              + " with a user name and password (docker login, or inferno login)");
+    }
+    String user = auth.username();
+    String password = auth.password();
+    if (!notEmpty(user) && notEmpty(auth.auth())) {
+      String plain;
+      try {
+        plain = new String(Base64.getDecoder().decode(auth.auth()), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid X-Registry-Auth header: auth is not base64");
+      }
+      int colon = plain.indexOf(':');
+      if (colon > 0) {
+        user = plain.substring(0, colon);
+        password = plain.substring(colon + 1);
+      }
+    }
+    if (!notEmpty(user)) {
+      return; // no credentials: an anonymous pull
+    }
+    String server = notEmpty(auth.serverAddress()) ? auth.serverAddress() : ref.domain();
+    ctx.images().login(new AuthRequest(server, user, password));
+  }
+
+  private static boolean notEmpty(String s) {
+    return s != null && !s.isEmpty();
+  }
+
+  private void write(Exchange ex, OutputStream[] out, ImageShapes.Progress line) {
+    writeRaw(ex, out, line);
+  }
+
+  private void writeRaw(Exchange ex, OutputStream[] out, Object line) {
+    try {
+      if (out[0] == null) {
+        out[0] = ex.stream("application/json");
+      }
+      out[0].write(ctx.json().writeValueAsBytes(line));
+      out[0].write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      out[0].flush();
+    } catch (IOException e) {
+      throw new ClientGone(e);
+    }
+  }
+
+  /** The client went away mid-pull: nothing to tell it. */
+  private static final class ClientGone extends UncheckedIOException {
+    private static final long serialVersionUID = 1L;
+
+    ClientGone(IOException e) {
+      super("the client went away during the pull", e);
+    }
+  }
+
+  // --- list, inspect ---
+
+  private void list(Exchange ex) throws IOException {
+    DockerFilters f = DockerFilters.parse(ex.query("filters"), ctx.json(), LIST_FILTERS);
+    boolean old = DockerApi.atMost(ex, "1.43");
+    List<ImageShapes.Summary> out = new ArrayList<>();
+    for (ImageInfo i : ctx.images().all()) {
+      String tag = DockerEvents.familiar(i.reference());
+      if (!f.admits("reference", v -> referenceMatches(v, tag))
+          // images here always have a tag: none is dangling
+          || !f.admits("dangling", v -> v.equals("false") || v.equals("0"))
+          || !f.get("label").stream().allMatch(v -> DockerEvents.label(v, i.labels()))) {
+        continue; // label: every one given must match, as dockerd
+      }
+      out.add(
+          new ImageShapes.Summary(
+              i.configDigest(),
+              "",
+              List.of(tag),
+              repoDigests(i),
+              DockerTime.unix(i.createdAt()),
+              i.sizeBytes(),
+              -1,
+              old ? i.sizeBytes() : null,
+              i.labels(),
+              ctx.images().users(i, false).size()));
+    }
+    ex.send(200, out);
+  }
+
+  /** Docker's reference filter: a glob on the name, or on name:tag. */
+  static boolean referenceMatches(String pattern, String familiarTag) {
+    Pattern p = glob(pattern);
+    int colon = familiarTag.lastIndexOf(':');
+    String name =
+        colon > familiarTag.lastIndexOf('/') ? familiarTag.substring(0, colon) : familiarTag;
+    return p.matcher(familiarTag).matches() || p.matcher(name).matches();
+  }
+
+  private static Pattern glob(String g) {
+    StringBuilder b = new StringBuilder();
+    for (char c : g.toCharArray()) {
+      switch (c) {
+        case '*' -> b.append("[^/]*");
+        case '?' -> b.append("[^/]");
+        default -> b.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return Pattern.compile(b.toString());
+  }
+
+  private static List<String> repoDigests(ImageInfo i) {
+    String ref = DockerEvents.familiar(i.reference());
+    int colon = ref.lastIndexOf(':');
+    String name = colon > ref.lastIndexOf('/') ? ref.substring(0, colon) : ref;
+    return i.manifestDigest() == null ? List.of() : List.of(name + "@" + i.manifestDigest());
+  }
+
+  private ImageInfo image(String name) {
+    try {
+      return ctx.images().details(name);
+    } catch (ApiException e) {
+      if (e.status() == 404) {
+        throw ApiException.notFound("No such image: " + name);
+      }
+      throw e;
+    }
+  }
+
+  private void inspect(Exchange ex) throws IOException {
+    ImageInfo i = image(ex.path("name"));
+    boolean old = DockerApi.atMost(ex, "1.43");
+    ex.send(
+        200,
+        new ImageShapes.Inspect(
+            i.configDigest(),
+            List.of(DockerEvents.familiar(i.reference())),
+            repoDigests(i),
+            "",
+            "",
+            DockerTime.format(i.createdAt()),
+            "",
+            "",
+            config(i),
+            i.architecture() != null ? i.architecture() : SystemRoutes.goArch(),
+            i.os() != null ? i.os() : "linux",
+            i.sizeBytes(),
+            old ? i.sizeBytes() : null,
+            new ImageShapes.GraphDriver("inferno-ext4", Map.of()),
+            new ImageShapes.RootFS("layers", List.of()),
+            new ImageShapes.Metadata(DockerTime.ZERO)));
+  }
+
+  private static ImageShapes.Config config(ImageInfo i) {
+    Map<String, Object> ports = set(i.exposedPorts());
+    Map<String, Object> volumes = set(i.volumes());
+    HealthConfig h = i.healthcheck();
+    return new ImageShapes.Config(
+        "",
+        "",
+        i.user() == null ? "" : i.user(),
+        false,
+        false,
+        false,
+        ports,
+        false,
+        false,
+        false,
+        i.env(),
+        i.cmd().isEmpty() ? null : i.cmd(),
+        h == null
+            ? null
+            : new ImageShapes.Healthcheck(
+                h.test(), h.intervalNanos(), h.timeoutNanos(), h.startPeriodNanos(), h.retries()),
+        "",
+        volumes,
+        i.workdir() == null ? "" : i.workdir(),
+        i.entrypoint().isEmpty() ? null : i.entrypoint(),
+        null,
+        i.labels().isEmpty() ? null : i.labels(),
+        i.stopSignal());
+  }
+
+  /** Docker's set: keys to empty objects, or null for none. */
+  private static Map<String, Object> set(List<String> keys) {
+    if (keys.isEmpty()) {
+      return null;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    keys.forEach(k -> m.put(k, Map.of()));
+    return m;
+  }
+
+  // --- remove ---
+
+  private void remove(Exchange ex) throws Exception {
+    String name = ex.path("name");
+    boolean force = ex.flag("force");
+    ex.flag("noprune"); // checked; nothing to prune: images here have no parent images
+    ImageInfo img = image(name);
+    try {
+      ctx.images().remove(name, force);
+    } catch (ApiException e) {
+      if (e.status() == 409) {
+        throw inUse(img, name, force);
+      }
+      throw e;
+    }
+    List<Object> out = new ArrayList<>();
+    out.add(new ImageShapes.Untagged(DockerEvents.familiar(img.reference())));
+    repoDigests(img).forEach(d -> out.add(new ImageShapes.Untagged(d)));
+    out.add(new ImageShapes.Deleted(img.configDigest()));
+    ex.send(200, out);
+  }
+
+  /** The 409 as dockerd words it (scripts match on "conflict: unable to …"). */
+  private ApiException inUse(ImageInfo img, String name, boolean force) {
+    String shortImage = img.configDigest().substring(7, 19);
+    List<String> running = ctx.images().users(img, true);
+    if (!running.isEmpty()) {
+      return ApiException.conflict(
+          "conflict: unable to delete "
+              + shortImage
+              + " (cannot be forced) - image is being used by running container "
+              + containerId(running.getFirst()));
+    }
+    List<String> users = ctx.images().users(img, false);
+    String user = users.isEmpty() ? "?" : containerId(users.getFirst());
+    return ApiException.conflict(
+        "conflict: unable to remove repository reference \""
+            + name
+            + "\" (must force) - container "
+            + user
+            + " is using its referenced image "
+            + shortImage);
+  }
+
+  /** A VM's short id, as dockerd names containers in its conflicts. */
+  private String containerId(String name) {
+    try {
+      String id = ctx.vms().resolve(name).id();
+      return id.length() > 12 ? id.substring(0, 12) : id;
+    } catch (ApiException e) {
+      return name; // removed meanwhile
+    }
   }
 }

@@ -120,7 +120,25 @@ public final class ImageModuleBackend implements ImageBackend {
         i.disk(),
         keys(c, "ExposedPorts"),
         keys(c, "Volumes"),
-        healthcheck(c));
+        healthcheck(c),
+        labels(c),
+        i.platform() == null ? null : i.platform().os(),
+        i.platform() == null ? null : i.platform().architecture());
+  }
+
+  /** The config's Labels (string values; others are not labels). */
+  private static java.util.Map<String, String> labels(ObjectNode c) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    JsonNode n = c == null ? null : c.get("Labels");
+    if (n != null && n.isObject()) {
+      n.fields()
+          .forEachRemaining(e -> {
+            if (e.getValue().isTextual()) {
+              out.put(e.getKey(), e.getValue().asText());
+            }
+          });
+    }
+    return out;
   }
 
   /** The config's Healthcheck (Docker's shape: Test, Interval, Timeout, StartPeriod in ns). */

@@ -132,6 +132,23 @@ public final class ImageOps {
     return domain;
   }
 
+  // --- the Docker API shows an image's whole config and its users ---
+
+  /** The stored image {@code ref} names, config and all: 404 "no such image" when none. */
+  public ImageInfo details(String ref) {
+    return find(ref);
+  }
+
+  /** Every stored image, config and all. */
+  public List<ImageInfo> all() {
+    return images.list();
+  }
+
+  /** The VMs (any state) made from {@code img}. */
+  public List<String> users(ImageInfo img, boolean runningOnly) {
+    return vms.usersOf(img.manifestDigest(), runningOnly);
+  }
+
   public int count() {
     try {
       return images.list().size();

@@ -1,0 +1,220 @@
+package dev.inferno.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The docker CLIs (Debian's 20.10 and the newer one) against inferno's Docker API: version, info,
+ * pull from a real docker-registry (progress, an unknown tag), images, rmi, and events showing a
+ * container that the inferno CLI ran (one real guest, QEMU TCG; real kernel and init from build/).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DockerSystemGuestTest {
+  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
+  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
+
+  @TempDir static Path dir;
+  Inferno inferno;
+  Process registry;
+  String repo;
+
+  @BeforeAll
+  void start() throws Exception {
+    assertThat(KERNEL).as("no guest kernel at %s: run kernel/build.sh", KERNEL).isRegularFile();
+    assertThat(INIT).as("no guest init at %s: run init/build.sh", INIT).isRegularFile();
+    int port = startRegistry(dir.resolve("registry"));
+    repo = "127.0.0.1:" + port + "/tools/busybox";
+    Path layout = dir.resolve("layout");
+    Inferno.sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
+    Inferno.sh(
+        "skopeo",
+        "copy",
+        "-q",
+        "--dest-tls-verify=false",
+        "oci:" + layout + ":latest",
+        "docker://" + repo + ":1");
+    inferno =
+        Inferno.startKiln(
+            dir,
+            KERNEL,
+            INIT,
+            "network-table = inferno_dk_y\nnetwork-tap-prefix = idy\nnetwork-pool = 10.243.0.0/16\n"
+                + "insecure-registries = 127.0.0.1:"
+                + port
+                + "\n");
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (inferno != null) {
+      inferno.removeAllAndClose();
+    }
+    if (registry != null) {
+      registry.destroy();
+      registry.waitFor();
+    }
+  }
+
+  @Test
+  void versionShowsClientAndServerWithTheApiRange() throws Exception {
+    for (Path cli : Inferno.dockerClis()) {
+      var r = inferno.docker(cli, "version");
+      assertThat(r.code()).as(cli + ": " + r).isZero();
+      assertThat(r.out()).as(cli.toString()).contains("Client:", "Server:", "Engine:");
+      assertThat(r.out()).as(cli.toString()).contains("1.44 (minimum version 1.24)");
+      assertThat(r.out()).as(cli.toString()).contains("OS/Arch:").contains("linux/");
+      var f = inferno.docker(cli, "version", "--format", "{{.Server.APIVersion}}");
+      assertThat(f.out().strip()).as(cli.toString()).isEqualTo("1.44");
+    }
+  }
+
+  @Test
+  void infoShowsTheServer() throws Exception {
+    for (Path cli : Inferno.dockerClis()) {
+      var r = inferno.docker(cli, "info");
+      assertThat(r.code()).as(cli + ": " + r).isZero();
+      assertThat(r.out())
+          .as(cli.toString())
+          .contains("Server Version:", "Operating System:", "OSType: linux", "Total Memory:")
+          .contains("Docker Root Dir: " + dir.resolve("state"))
+          .contains("Containers: ", "Images: ");
+      var f = inferno.docker(cli, "info", "--format", "{{.OSType}} {{.NCPU}} {{.DefaultRuntime}}");
+      assertThat(f.code()).as(f.toString()).isZero();
+      assertThat(f.out().strip())
+          .as(cli.toString())
+          .isEqualTo("linux " + Runtime.getRuntime().availableProcessors() + " qemu");
+    }
+  }
+
+  @Test
+  void pullImagesAndRmiWithBothClis() throws Exception {
+    for (Path cli : Inferno.dockerClis()) {
+      var pull = inferno.docker(cli, "pull", repo + ":1");
+      assertThat(pull.code()).as(cli + ": " + pull).isZero();
+      assertThat(pull.out())
+          .as(cli.toString())
+          .contains("1: Pulling from tools/busybox")
+          .contains("Pull complete")
+          .contains("Digest: sha256:")
+          .contains("Status: Downloaded newer image for " + repo + ":1");
+      var again = inferno.docker(cli, "pull", repo + ":1");
+      assertThat(again.out()).contains("Status: Image is up to date for " + repo + ":1");
+
+      var unknown = inferno.docker(cli, "pull", repo + ":nope");
+      assertThat(unknown.code()).as(unknown.toString()).isEqualTo(1);
+      assertThat(unknown.err())
+          .as(cli.toString())
+          .contains("Error response from daemon: manifest for " + repo + ":nope not found");
+
+      var images = inferno.docker(cli, "images");
+      assertThat(images.code()).as(images.toString()).isZero();
+      assertThat(images.out().lines().filter(l -> l.startsWith(repo + " ")))
+          .as(cli + ": " + images.out())
+          .singleElement()
+          .satisfies(l -> assertThat(l.split("\\s+")[1]).isEqualTo("1"));
+      var ids = inferno.docker(cli, "images", "-q", repo);
+      assertThat(ids.out().strip()).as(cli.toString()).hasSize(12);
+
+      var rmi = inferno.docker(cli, "rmi", repo + ":1");
+      assertThat(rmi.code()).as(cli + ": " + rmi).isZero();
+      assertThat(rmi.out()).contains("Untagged: " + repo + ":1", "Deleted: sha256:");
+      assertThat(inferno.docker(cli, "images").out()).doesNotContain(repo);
+      var again2 = inferno.docker(cli, "rmi", repo + ":1");
+      assertThat(again2.code()).isEqualTo(1);
+      assertThat(again2.err()).contains("No such image: " + repo + ":1");
+    }
+  }
+
+  @Test
+  void eventsShowAContainerStartAndDie() throws Exception {
+    long since = Instant.now().getEpochSecond() - 1;
+    var run = inferno.run("run", "--rm", "--network", "none", "--name", "evd", repo + ":1", "true");
+    assertThat(run.code()).as(run.toString()).isZero();
+    String until = String.valueOf(Instant.now().getEpochSecond() + 1);
+    for (Path cli : Inferno.dockerClis()) {
+      var ev =
+          inferno.docker(
+              cli,
+              "events",
+              "--since",
+              String.valueOf(since),
+              "--until",
+              until,
+              "--filter",
+              "container=evd");
+      assertThat(ev.code()).as(cli + ": " + ev).isZero();
+      var lines = ev.out().lines().toList();
+      assertThat(lines)
+          .as(cli + ": " + ev.out())
+          .anySatisfy(l -> assertThat(l).contains(" container start ").contains("name=evd"))
+          .anySatisfy(l ->
+              assertThat(l)
+                  .contains(" container die ")
+                  .contains("exitCode=0, ")
+                  .contains("name=evd"));
+      assertThat(lines).allSatisfy(l -> assertThat(l).contains("name=evd"));
+      var images =
+          inferno.docker(
+              cli,
+              "events",
+              "--since",
+              String.valueOf(since),
+              "--until",
+              until,
+              "--filter",
+              "type=image");
+      assertThat(images.out()).as(cli.toString()).contains(" image pull " + repo + ":1");
+    }
+    // the image stays for the next test's pulls: removed there
+    inferno.docker(Inferno.DEBIAN_DOCKER, "rmi", repo + ":1");
+  }
+
+  private int startRegistry(Path d) throws Exception {
+    Files.createDirectories(d);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path config = d.resolve("config.yml");
+    Files.writeString(
+        config,
+        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
+            + "storage:\n  filesystem:\n    rootdirectory: "
+            + d.resolve("data")
+            + "\nhttp:\n  addr: 127.0.0.1:"
+            + port
+            + "\n");
+    registry =
+        new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(d.resolve("registry.log").toFile())
+            .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      try {
+        var c = URI.create("http://127.0.0.1:" + port + "/v2/").toURL().openConnection();
+        c.setConnectTimeout(500);
+        if (((java.net.HttpURLConnection) c).getResponseCode() == 200) {
+          return port;
+        }
+      } catch (IOException notYet) {
+        // starting
+      }
+      assertThat(registry.isAlive()).as("docker-registry exited").isTrue();
+      assertThat(System.nanoTime()).as("docker-registry did not answer").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.inferno.daemon.docker;
+
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.image.ref.ImageRef;
+import dev.inferno.model.Event;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * inferno's events as Docker's (docs/docker-api.md, "System"): the one mapping from the event bus's
+ * types onto Docker's {@code Type}/{@code Action}, and Docker's event filters.
+ *
+ * <p>created→create, started→start, exited→die (exitCode), restarted→restart, paused→pause,
+ * unpaused→unpause, renamed→rename, removed→destroy, "health_status: S" as it is; pulled→image
+ * pull, loaded→image load, image-removed→image delete. "restarting" has no Docker action (dockerd
+ * reports a restart policy's restart as die then start): it is not shown.
+ */
+final class DockerEvents {
+  /** The filter keys Docker's events take and this API serves. */
+  static final Set<String> FILTERS = Set.of("container", "event", "type", "image", "label");
+
+  private DockerEvents() {}
+
+  /**
+   * Docker's form of {@code e}, or null when Docker has no such event.
+   *
+   * @param vm the VM an event names, or null when it is gone (then attributes lack the image)
+   */
+  static SystemShapes.Event of(Event e, Function<String, VmRecord> vm) {
+    String action;
+    String type = "container";
+    switch (e.type()) {
+      case "created" -> action = "create";
+      case "started" -> action = "start";
+      case "exited" -> action = "die";
+      case "restarted" -> action = "restart";
+      case "paused" -> action = "pause";
+      case "unpaused" -> action = "unpause";
+      case "renamed" -> action = "rename";
+      case "removed" -> action = "destroy";
+      case "pulled" -> {
+        type = "image";
+        action = "pull";
+      }
+      case "loaded" -> {
+        type = "image";
+        action = "load";
+      }
+      case "image-removed" -> {
+        type = "image";
+        action = "delete";
+      }
+      default -> {
+        if (!e.type().startsWith("health_status")) {
+          return null;
+        }
+        action = e.type();
+      }
+    }
+    Map<String, String> attrs = new LinkedHashMap<>();
+    String from = null;
+    if (type.equals("container")) {
+      VmRecord r = e.id() == null ? null : vm.apply(e.id());
+      if (r != null && r.image() != null) {
+        // dockerd's is Config.Image as the client typed it; the VM keeps it normalized
+        from = familiar(r.image());
+        attrs.put("image", from);
+      }
+      String name = e.name() != null ? e.name() : r == null ? null : r.name();
+      if (name != null) {
+        attrs.put("name", name);
+      }
+      if (action.equals("die") && e.exit() != null) {
+        attrs.put("exitCode", String.valueOf(e.exit().code() == null ? -1 : e.exit().code()));
+        if (e.exit().signal() != null) {
+          attrs.put("signal", e.exit().signal());
+        }
+      }
+    } else {
+      attrs.put("name", familiar(e.id()));
+    }
+    String id = type.equals("image") ? familiar(e.id()) : e.id();
+    long nanos = e.time().getEpochSecond() * 1_000_000_000L + e.time().getNano();
+    return new SystemShapes.Event(
+        action,
+        id,
+        from,
+        type,
+        action,
+        new SystemShapes.Actor(id, Map.copyOf(attrs)),
+        "local",
+        e.time().getEpochSecond(),
+        nanos);
+  }
+
+  /** Whether {@code ev} passes Docker's event filters (keys all apply; values are alternatives). */
+  static boolean admits(SystemShapes.Event ev, DockerFilters f) {
+    Map<String, String> a = ev.Actor().Attributes();
+    boolean container = ev.Type().equals("container");
+    return f.admits("type", ev.Type()::equals)
+        && f.admits("event", v -> v.equals(ev.Action()) || ev.Action().startsWith(v + ":"))
+        && f.admits(
+            "container",
+            v -> container && (ev.Actor().ID().startsWith(v) || v.equals(a.get("name"))))
+        && f.admits("image", v -> sameImage(v, container ? a.get("image") : ev.Actor().ID()))
+        && f.get("label").stream().allMatch(v -> label(v, a)); // all, as dockerd
+  }
+
+  /**
+   * Docker's label filter: {@code key} or {@code key=value} against labels (an event's attributes,
+   * where dockerd puts a container's labels; an image's labels).
+   */
+  static boolean label(String v, Map<String, String> attrs) {
+    int eq = v.indexOf('=');
+    return eq < 0
+        ? attrs.containsKey(v)
+        : v.substring(eq + 1).equals(attrs.get(v.substring(0, eq)));
+  }
+
+  /** Image names as Docker compares them: busybox = busybox:latest = docker.io/library/busybox. */
+  static boolean sameImage(String filter, String image) {
+    if (image == null) {
+      return false;
+    }
+    try {
+      ImageRef f = ImageRef.parse(filter);
+      ImageRef i = ImageRef.parse(image);
+      // a filter without a tag matches every tag, as dockerd's stripTag
+      boolean tagged = filter.lastIndexOf(':') > filter.lastIndexOf('/');
+      return f.name().equals(i.name()) && (!tagged || java.util.Objects.equals(f.tag(), i.tag()));
+    } catch (IllegalArgumentException e) {
+      return filter.equals(image);
+    }
+  }
+
+  /** An image reference as Docker prints it ({@code busybox:latest}). */
+  static String familiar(String ref) {
+    try {
+      return ImageRef.parse(ref).familiar();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return ref;
+    }
+  }
+}

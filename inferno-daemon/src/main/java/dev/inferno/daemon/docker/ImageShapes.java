@@ -1,0 +1,104 @@
+package dev.inferno.daemon.docker;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+
+/** Docker's image answers (ImageSummary, ImageInspect, pull progress), as dockerd spells them. */
+final class ImageShapes {
+  private ImageShapes() {}
+
+  /** {@code GET /images/json}; VirtualSize only up to API 1.43 (null: left out). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Summary(
+      String Id,
+      String ParentId,
+      List<String> RepoTags,
+      List<String> RepoDigests,
+      long Created,
+      long Size,
+      long SharedSize,
+      Long VirtualSize,
+      @JsonInclude(JsonInclude.Include.ALWAYS) Map<String, String> Labels,
+      int Containers) {}
+
+  record Healthcheck(
+      List<String> Test, Long Interval, Long Timeout, Long StartPeriod, Integer Retries) {}
+
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Config(
+      String Hostname,
+      String Domainname,
+      String User,
+      boolean AttachStdin,
+      boolean AttachStdout,
+      boolean AttachStderr,
+      Map<String, Object> ExposedPorts,
+      boolean Tty,
+      boolean OpenStdin,
+      boolean StdinOnce,
+      List<String> Env,
+      List<String> Cmd,
+      Healthcheck Healthcheck,
+      String Image,
+      Map<String, Object> Volumes,
+      String WorkingDir,
+      List<String> Entrypoint,
+      List<String> OnBuild,
+      Map<String, String> Labels,
+      String StopSignal) {}
+
+  record RootFS(String Type, List<String> Layers) {}
+
+  record GraphDriver(String Name, Map<String, String> Data) {}
+
+  record Metadata(String LastTagTime) {}
+
+  /** {@code GET /images/{name}/json}; VirtualSize only up to API 1.43 (null: left out). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Inspect(
+      String Id,
+      List<String> RepoTags,
+      List<String> RepoDigests,
+      String Parent,
+      String Comment,
+      String Created,
+      String DockerVersion,
+      String Author,
+      Config Config,
+      String Architecture,
+      String Os,
+      long Size,
+      Long VirtualSize,
+      GraphDriver GraphDriver,
+      RootFS RootFS,
+      Metadata Metadata) {}
+
+  record Untagged(String Untagged) {}
+
+  record Deleted(String Deleted) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record ProgressDetail(Long current, Long total) {}
+
+  /** One line of a pull's stream. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Progress(String status, String id, ProgressDetail progressDetail) {}
+
+  record ErrorDetail(String message) {}
+
+  /** The last line of a pull that failed after its stream began: the CLI exits 1 with it. */
+  record StreamError(ErrorDetail errorDetail, String error) {}
+
+  /** X-Registry-Auth, decoded (any field may be missing). */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record RegistryAuth(
+      String username,
+      String password,
+      String auth,
+      String email,
+      @JsonProperty("serveraddress") String serverAddress,
+      @JsonProperty("identitytoken") String identityToken,
+      @JsonProperty("registrytoken") String registryToken) {}
+}

@@ -1,6 +1,7 @@
 package dev.inferno.model;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Body of {@code POST /v1/vms}: everything {@code inferno run} can say. Null means "the image's or
@@ -38,6 +39,8 @@ import java.util.List;
  * @param readOnly the root filesystem is read-only ({@code --read-only}): no writable layer
  * @param healthcheck overrides the image's HEALTHCHECK ({@code --health-*}, {@code
  *     --no-healthcheck}); null keeps the image's
+ * @param labels metadata, Docker's {@code Config.Labels} (set through the Docker API; kept with the
+ *     VM so that inspect and label filters see them); null is none
  */
 public record RunRequest(
     String image,
@@ -68,7 +71,76 @@ public record RunRequest(
     String restart,
     List<Mount> mounts,
     Boolean readOnly,
-    HealthConfig healthcheck) {
+    HealthConfig healthcheck,
+    Map<String, String> labels) {
+
+  public RunRequest {
+    labels = labels == null ? null : Map.copyOf(labels);
+  }
+
+  /** Every field but labels (none): the shape before the Docker API. */
+  public RunRequest(
+      String image,
+      String name,
+      List<String> env,
+      List<String> entrypoint,
+      List<String> cmd,
+      String workdir,
+      String user,
+      Double cpus,
+      Long memoryBytes,
+      String stopSignal,
+      Integer stopTimeoutSeconds,
+      String vmm,
+      String platform,
+      String pull,
+      Boolean autoRemove,
+      List<String> ports,
+      Boolean publishAll,
+      String network,
+      String hostname,
+      List<String> dns,
+      List<String> dnsSearch,
+      List<String> extraHosts,
+      Boolean tty,
+      Boolean interactive,
+      List<Integer> consoleSize,
+      String restart,
+      List<Mount> mounts,
+      Boolean readOnly,
+      HealthConfig healthcheck) {
+    this(
+        image,
+        name,
+        env,
+        entrypoint,
+        cmd,
+        workdir,
+        user,
+        cpus,
+        memoryBytes,
+        stopSignal,
+        stopTimeoutSeconds,
+        vmm,
+        platform,
+        pull,
+        autoRemove,
+        ports,
+        publishAll,
+        network,
+        hostname,
+        dns,
+        dnsSearch,
+        extraHosts,
+        tty,
+        interactive,
+        consoleSize,
+        restart,
+        mounts,
+        readOnly,
+        healthcheck,
+        null);
+  }
 
   /** A request for an image with every other field defaulted. */
   public static RunRequest of(String image) {
@@ -110,7 +182,8 @@ public record RunRequest(
         .restart(restart)
         .mounts(mounts)
         .readOnly(readOnly)
-        .healthcheck(healthcheck);
+        .healthcheck(healthcheck)
+        .labels(labels);
   }
 
   public RunRequest withName(String n) {
@@ -160,6 +233,7 @@ public record RunRequest(
     private List<Mount> mounts;
     private Boolean readOnly;
     private HealthConfig healthcheck;
+    private Map<String, String> labels;
 
     private Builder() {}
 
@@ -308,6 +382,11 @@ public record RunRequest(
       return this;
     }
 
+    public Builder labels(Map<String, String> v) {
+      labels = v;
+      return this;
+    }
+
     public RunRequest build() {
       return new RunRequest(
           image,
@@ -338,7 +417,8 @@ public record RunRequest(
           restart,
           mounts,
           readOnly,
-          healthcheck);
+          healthcheck,
+          labels);
     }
   }
 }

@@ -25,8 +25,19 @@ import java.util.logging.Logger;
 public final class Attach {
   private static final Logger LOG = Logger.getLogger(Attach.class.getName());
 
-  /** What the query asked for. */
-  public record Options(boolean stdin, boolean logs, boolean stdinOnce, DetachKeys keys) {}
+  /** What the query asked for; {@code stdout}/{@code stderr}: which streams are sent. */
+  public record Options(
+      boolean stdin,
+      boolean logs,
+      boolean stdinOnce,
+      DetachKeys keys,
+      boolean stdout,
+      boolean stderr) {
+    /** Both output streams. */
+    public Options(boolean stdin, boolean logs, boolean stdinOnce, DetachKeys keys) {
+      this(stdin, logs, stdinOnce, keys, true, true);
+    }
+  }
 
   private Attach() {}
 
@@ -38,19 +49,78 @@ public final class Attach {
 
   public static void serve(VmService vms, VmRecord r, GuestExec guest, Options o, UpgradedStream s)
       throws Exception {
-    boolean tty = Boolean.TRUE.equals(r.request().tty());
-    boolean forward = o.stdin() && Boolean.TRUE.equals(r.request().interactive());
-    OutputStream out = s.output();
     // "from now" is the host's receive time of this moment, fixed before any input is forwarded: a
     // cursor opened later by the output thread would miss the answer to the first input
-    LogQuery query =
-        o.logs() ? LogQuery.FOLLOW_ALL : new LogQuery(-1, java.time.Instant.now(), null, true);
+    serve(vms, r, guest, java.time.Instant.now(), o, s);
+  }
+
+  /**
+   * Docker's attach to a VM that may not run yet ({@code docker run}: create, attach, wait, start):
+   * the stream waits for the boot; output from {@code from} on (the attach request's time: the
+   * client starts the VM once it has its answer). It ends at once when the VM is removed or fails
+   * to boot instead; a VM that ran and exited before the output was read still gives all of it (the
+   * caller pins it, so that an auto-removed one stays until then).
+   */
+  public static void serveOnceBooted(
+      VmService vms, VmRecord r, java.time.Instant from, Options o, UpgradedStream s)
+      throws Exception {
+    if (!awaitBoot(vms, r.id())) {
+      s.close();
+      return;
+    }
+    GuestExec guest;
+    try {
+      guest = vms.guest(r);
+    } catch (dev.inferno.daemon.vm.ApiException e) {
+      guest = null; // it already exited: its output is still there to send
+    }
+    serve(vms, r, guest, from, o, s);
+  }
+
+  /** True once the VM has started (it may have exited since); false when it never will. */
+  private static boolean awaitBoot(VmService vms, String id) throws InterruptedException {
+    try (var sub = vms.events().subscribe(Long.MAX_VALUE)) {
+      while (true) {
+        if (vms.handle(id).isPresent()) {
+          return true;
+        }
+        if (vms.store().get(id).isEmpty()) {
+          return false;
+        }
+        dev.inferno.model.Event e = sub.next(1_000);
+        if (e != null && id.equals(e.id())) {
+          switch (e.type()) {
+            case "started" -> {
+              return true;
+            }
+            case "exited", "removed" -> {
+              return false; // the boot failed
+            }
+            default -> {}
+          }
+        }
+      }
+    }
+  }
+
+  private static void serve(
+      VmService vms,
+      VmRecord r,
+      GuestExec guest,
+      java.time.Instant from,
+      Options o,
+      UpgradedStream s)
+      throws Exception {
+    boolean tty = Boolean.TRUE.equals(r.request().tty());
+    boolean forward = guest != null && o.stdin() && Boolean.TRUE.equals(r.request().interactive());
+    OutputStream out = s.output();
+    LogQuery query = o.logs() ? LogQuery.FOLLOW_ALL : new LogQuery(-1, from, null, true);
     Thread output =
         Thread.ofVirtual()
             .name("attach-out-" + r.name())
             .start(() -> {
               try {
-                vms.logs(r, query, f -> write(out, tty, f));
+                vms.logs(r, query, f -> write(out, tty, o, f));
               } catch (IOException e) {
                 LOG.log(Level.FINE, "attach client gone", e);
               } catch (InterruptedException e) {
@@ -70,11 +140,11 @@ public final class Attach {
     output.join();
   }
 
-  private static void write(OutputStream out, boolean tty, Frame f) throws IOException {
+  private static void write(OutputStream out, boolean tty, Options o, Frame f) throws IOException {
     int stream =
         switch (f.kind()) {
-          case STDOUT -> Multiplexed.STDOUT;
-          case STDERR -> Multiplexed.STDERR;
+          case STDOUT -> o.stdout() ? Multiplexed.STDOUT : 0;
+          case STDERR -> o.stderr() ? Multiplexed.STDERR : 0;
           default -> 0;
         };
     if (stream == 0) {

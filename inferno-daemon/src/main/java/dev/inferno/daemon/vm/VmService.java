@@ -379,7 +379,8 @@ public final class VmService {
             req.restart(),
             mounts,
             req.readOnly(),
-            HealthRules.merge(image.healthcheck(), req.healthcheck())); // observe: Docker's merge
+            HealthRules.merge(image.healthcheck(), req.healthcheck()), // observe: Docker's merge
+            req.labels()); // docker API: Config.Labels
     VmRecord rec = insert(req.name(), image, argv, effective, autoRemove);
     if (volumes != null) {
       try {
@@ -1034,6 +1035,16 @@ public final class VmService {
    * next-exit} waits for the next exit; {@code removed} for its removal, returning its last exit.
    */
   public ExitRecord await(String ref, String condition) throws InterruptedException {
+    return await(ref, condition, () -> {});
+  }
+
+  /**
+   * As {@link #await(String, String)}; {@code waiting} runs once the wait is registered (an exit
+   * from then on is seen): the Docker API answers its headers then, as dockerd does, and the {@code
+   * docker run} client starts the container only after it.
+   */
+  public ExitRecord await(String ref, String condition, Runnable waiting)
+      throws InterruptedException {
     String cond = condition == null || condition.isEmpty() ? "not-running" : condition;
     if (!WAIT.contains(cond)) {
       throw ApiException.badRequest(
@@ -1042,6 +1053,7 @@ public final class VmService {
     VmRecord r = resolve(ref);
     // subscribed before looking: an exit after the look is seen
     try (var sub = events.subscribe(Long.MAX_VALUE)) {
+      waiting.run();
       VmRecord now = store.get(r.id()).orElse(null);
       ExitRecord last = now == null ? r.exit() : now.exit();
       if (now == null) {
@@ -1220,7 +1232,8 @@ public final class VmService {
     }
   }
 
-  private void pin(String id) {
+  /** Keeps the VM (even with autoRemove) until {@link #unpin}: an attached client reads it. */
+  public void pin(String id) {
     pins.merge(id, 1, Integer::sum);
   }
 

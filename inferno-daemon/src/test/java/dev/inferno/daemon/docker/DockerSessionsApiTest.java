@@ -105,6 +105,24 @@ class DockerSessionsApiTest {
   }
 
   @Test
+  void logsOfATerminalContainerAreRawAndEveryLineIsStamped() throws Exception {
+    vm("term", "\"tty\":true,\"cmd\":[\"sh\",\"-c\",\"echo one; echo two\"]", true);
+    try (var r = docker("GET", "/containers/term/logs?stdout=1&stderr=1", null)) {
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.headers().get("content-type")).isEqualTo(Multiplexed.RAW_MEDIA_TYPE);
+      assertThat(new String(r.body().readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo("one\ntwo\n");
+    }
+    // one record holding two lines: each line gets the record's time
+    byte[] s =
+        LogWriter.stamped(
+            java.time.Instant.parse("2026-12-04T10:00:00.5Z"),
+            "a\nb\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(new String(s, StandardCharsets.UTF_8))
+        .isEqualTo("2026-12-04T10:00:00.500000000Z a\n2026-12-04T10:00:00.500000000Z b\n");
+  }
+
+  @Test
   void logsFollowEndsWhenTheContainerExits() throws Exception {
     vm("follow", "\"cmd\":[\"sh\",\"-c\",\"echo start; sleep 1; echo end >&2\"]", false);
     try (var r = docker("GET", "/containers/follow/logs?follow=1&stdout=1&stderr=1", null)) {
@@ -190,6 +208,28 @@ class DockerSessionsApiTest {
       Thread.sleep(50);
     }
     assertThat(inspectExec(detached)).containsEntry("ExitCode", 5L);
+  }
+
+  @Test
+  void aBlankHostHeaderAsTheDebianCliSendsOnExecStartIsServed() throws Exception {
+    vm("box", "\"cmd\":[\"sleep\",\"30\"]", false);
+    String id = createExec("box", "[\"sh\",\"-c\",\"echo hijacked\"]");
+    // docker 20.10's hijacked start, byte for byte as it sends it: "Host: " with no value
+    String body = "{\"Detach\":false,\"Tty\":false}";
+    String head =
+        "POST /v1.41/exec/"
+            + id
+            + "/start HTTP/1.1\r\nHost: \r\nUser-Agent: Docker-Client/20.10.24+dfsg1 (linux)\r\n"
+            + "Content-Length: "
+            + body.length()
+            + "\r\nConnection: Upgrade\r\nContent-Type: application/json\r\nUpgrade: tcp\r\n\r\n";
+    try (var r =
+        new UnixHttpClient(d.dockerSocket)
+            .sendRaw(
+                head.getBytes(StandardCharsets.US_ASCII), body.getBytes(StandardCharsets.UTF_8))) {
+      assertThat(r.status()).isEqualTo(101);
+      assertThat(demux(r.body())).containsExactly(Map.entry(1, "hijacked\n"));
+    }
   }
 
   @Test

@@ -13,7 +13,6 @@ import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -54,7 +53,7 @@ public final class ApiServer implements AutoCloseable {
     http.setSendServerVersion(false);
     http.setSendDateHeader(false);
     UnixDomainServerConnector connector =
-        new UnixDomainServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        new UnixDomainServerConnector(server, 1, 1, new BlankHostConnectionFactory(http));
     connector.setUnixDomainPath(socket);
     connector.setIdleTimeout(0); // log follows and waits may be idle for as long as a VM runs
     server.addConnector(connector);

@@ -47,7 +47,7 @@ public final class Routes {
   static final long HEARTBEAT_MILLIS = 15_000;
 
   /** Image archives can be large; they are streamed, never held in memory. */
-  static final long MAX_ARCHIVE = 64L << 30;
+  public static final long MAX_ARCHIVE = 64L << 30;
 
   private final VmService vms;
   private final ImageOps images;

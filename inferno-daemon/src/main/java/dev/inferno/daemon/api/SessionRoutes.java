@@ -4,25 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.inferno.daemon.exec.Attach;
 import dev.inferno.daemon.exec.DetachKeys;
 import dev.inferno.daemon.exec.ExecService;
+import dev.inferno.daemon.exec.GuestSessions;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmService;
-import dev.inferno.kiln.exec.ExecProcess;
 import dev.inferno.kiln.exec.ExecRequest;
-import dev.inferno.kiln.exec.ExecStartException;
 import dev.inferno.kiln.exec.GuestExec;
-import dev.inferno.kiln.protocol.ExitReport;
 import dev.inferno.model.ExecCreateRequest;
 import dev.inferno.model.ExecStartRequest;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 
 /**
  * The interactive routes (issue 11): attach, resize, exec, archive (cp) and top. Streams after an
@@ -140,75 +131,10 @@ final class SessionRoutes {
     return p;
   }
 
-  /**
-   * Opens a session that reads nothing; a refusal becomes the API's error (the guest's "no such
-   * file or directory" is 404).
-   */
-  private static ExecProcess open(GuestExec guest, ExecRequest req) throws Exception {
-    try {
-      return guest.open(req);
-    } catch (ExecStartException e) {
-      String msg = e.getMessage();
-      if (msg != null && msg.contains("no such")) {
-        throw ApiException.notFound(msg);
-      }
-      throw ApiException.badRequest(msg);
-    } catch (IOException e) {
-      throw ApiException.conflict("the VM's session channel is not available: " + e.getMessage());
-    }
-  }
-
-  /** A session's whole output by stream, and its exit. */
-  private static final class Collected {
-    private final byte[] stdout;
-    private final String stderr;
-    private final ExitReport exit;
-
-    Collected(byte[] stdout, String stderr, ExitReport exit) {
-      this.stdout = stdout;
-      this.stderr = stderr;
-      this.exit = exit;
-    }
-
-    byte[] stdout() {
-      return stdout;
-    }
-
-    String stderr() {
-      return stderr;
-    }
-
-    ExitReport exit() {
-      return exit;
-    }
-  }
-
-  private static Collected collect(ExecProcess p) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (p) {
-      for (ExecProcess.Output o = p.read(); o != null; o = p.read()) {
-        (o.stream() == 2 ? err : out).write(o.bytes());
-      }
-      return new Collected(out.toByteArray(), err.toString(StandardCharsets.UTF_8), p.exit().get());
-    } catch (ExecutionException e) {
-      throw ApiException.internal("the guest's session failed: " + e.getCause().getMessage(), e);
-    }
-  }
-
-  /** The stat JSON of a path in the guest, base64 for the header. */
-  private String stat(GuestExec guest, String path) throws Exception {
-    Collected c = collect(open(guest, new ExecRequest.Stat(path)));
-    if (c.exit().code() != 0) {
-      throw ApiException.notFound(c.exit().error() != null ? c.exit().error() : c.stderr().trim());
-    }
-    return Base64.getEncoder().encodeToString(c.stdout());
-  }
-
   private void statArchive(Exchange ex) throws Exception {
     VmRecord r = vms.resolve(ex.path("id"));
     String path = pathParam(ex);
-    ex.header(PATH_STAT_HEADER, stat(vms.guest(r), path));
+    ex.header(PATH_STAT_HEADER, GuestSessions.stat(vms.guest(r), path));
     ex.stream(TAR);
   }
 
@@ -216,53 +142,21 @@ final class SessionRoutes {
     VmRecord r = vms.resolve(ex.path("id"));
     String path = pathParam(ex);
     GuestExec guest = vms.guest(r);
-    ex.header(PATH_STAT_HEADER, stat(guest, path));
-    ExecProcess p = open(guest, new ExecRequest.ArchiveGet(path));
-    try (p) {
-      OutputStream out = ex.stream(TAR);
-      StringBuilder err = new StringBuilder();
-      for (ExecProcess.Output o = p.read(); o != null; o = p.read()) {
-        if (o.stream() == 1) {
-          out.write(o.bytes());
-        } else {
-          err.append(new String(o.bytes(), StandardCharsets.UTF_8));
-        }
-      }
-      ExitReport exit = p.exit().get();
-      if (exit.code() != 0) {
-        throw new IOException(
-            "the guest's archive of " + path + " failed (exit " + exit.code() + "): " + err);
-      }
-      out.flush();
-    }
+    ex.header(PATH_STAT_HEADER, GuestSessions.stat(guest, path));
+    GuestSessions.archiveGet(guest, path, () -> ex.stream(TAR));
   }
 
   private void putArchive(Exchange ex) throws Exception {
     VmRecord r = vms.resolve(ex.path("id"));
     String path = pathParam(ex);
-    ExecProcess p = open(vms.guest(r), new ExecRequest.ArchivePut(path));
-    Thread copy =
-        Thread.ofVirtual()
-            .start(() -> {
-              try (InputStream in = ex.body(Routes.MAX_ARCHIVE);
-                  OutputStream stdin = p.stdin()) {
-                in.transferTo(stdin);
-              } catch (IOException | RuntimeException e) {
-                // the guest refused the archive (its reason comes from stream 2) or the client left
-              }
-            });
-    Collected c = collect(p);
-    copy.join();
-    if (c.exit().code() != 0) {
-      String why = !c.stderr().isBlank() ? c.stderr().trim() : c.exit().error();
-      throw ApiException.badRequest("the VM refused the archive: " + why);
-    }
+    GuestSessions.archivePut(vms.guest(r), path, () -> ex.body(Routes.MAX_ARCHIVE));
     ex.send(200, Map.of());
   }
 
   private void top(Exchange ex) throws Exception {
     VmRecord r = vms.resolve(ex.path("id"));
-    Collected c = collect(open(vms.guest(r), new ExecRequest.Top()));
+    GuestSessions.Collected c =
+        GuestSessions.collect(GuestSessions.open(vms.guest(r), new ExecRequest.Top()));
     if (c.exit().code() != 0) {
       throw ApiException.internal(
           "the guest could not list its processes: " + c.stderr().trim(), null);

@@ -153,6 +153,11 @@ public final class ExecService {
     return get(id).detail();
   }
 
+  /** The user an exec runs as (the VM's when the exec named none), as Docker's inspect shows it. */
+  public String user(String id) {
+    return get(id).request.user();
+  }
+
   /** The media type of an exec's stream. */
   public String mediaType(String id) {
     return get(id).request.tty() ? Multiplexed.RAW_MEDIA_TYPE : Multiplexed.MEDIA_TYPE;
@@ -218,9 +223,17 @@ public final class ExecService {
    * before the stream ends, so the client reads it from inspect right after.
    */
   public void serve(Opened opened, UpgradedStream s) throws Exception {
+    serve(opened, s.input(), s.output());
+  }
+
+  /**
+   * As {@link #serve(Opened, UpgradedStream)} over any pair of streams: Docker clients that start
+   * an exec without asking for an upgrade (docker-java without stdin) read the output from a plain
+   * response, with no input ({@code in} at EOF).
+   */
+  public void serve(Opened opened, InputStream in, OutputStream out) throws Exception {
     Exec e = opened.exec;
     String id = e.id;
-    OutputStream out = s.output();
     boolean tty = e.request.tty();
     ExecProcess p = opened.process;
     if (p == null) {
@@ -232,7 +245,7 @@ public final class ExecService {
     Thread input =
         Thread.ofVirtual()
             .name("exec-stdin-" + id)
-            .start(() -> pumpStdin(s.input(), e.request.stdin() ? p.stdin() : null));
+            .start(() -> pumpStdin(in, e.request.stdin() ? p.stdin() : null));
     try {
       for (ExecProcess.Output o = p.read(); o != null; o = p.read()) {
         if (tty) {

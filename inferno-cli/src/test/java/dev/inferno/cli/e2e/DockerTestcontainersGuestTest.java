@@ -57,7 +57,8 @@ class DockerTestcontainersGuestTest {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("DOCKER_HOST", "unix://" + inferno.dockerSocket());
     pb.environment().put("TESTCONTAINERS_RYUK_DISABLED", "true");
-    // where a published port is reached. Testcontainers asks only when it runs in a container itself
+    // where a published port is reached. Testcontainers asks only when it runs in a container
+    // itself
     // (/.dockerenv, as on the CI machines): then it looks up Docker's "bridge" network's gateway,
     // which inferno does not have (each VM has its own TAP). Its documented override says what is
     // true here: the daemon publishes ports on this machine (docs/docker-api.md)

@@ -27,6 +27,18 @@ public final class DockerApi {
    */
   public static final String MAX_VERSION = "1.44";
 
+  /** The Docker Engine release that introduced {@link #MAX_VERSION}. */
+  static final String ENGINE_RELEASE = "25.0.0";
+
+  /**
+   * What version and info report as the engine's version: clients read it as a Docker Engine
+   * release and compare it (Testcontainers refuses below 1.6.0), so it is the release whose API is
+   * served, with inferno's own version as semver build metadata: {@code 25.0.0+inferno.0.1.0}.
+   */
+  public static String engineVersion(String infernoVersion) {
+    return ENGINE_RELEASE + "+inferno." + infernoVersion;
+  }
+
   private static final Pattern PREFIX = Pattern.compile("^/v(\\d+)\\.(\\d+)(/.*)$");
 
   private DockerApi() {}

@@ -76,7 +76,7 @@ final class SystemRoutes {
   private void version(Exchange ex) throws IOException {
     String kernel = System.getProperty("os.version");
     String runtime = "java" + System.getProperty("java.version");
-    String version = ctx.facts().version();
+    String version = DockerApi.engineVersion(ctx.facts().version());
     ex.send(
         200,
         new SystemShapes.Version(
@@ -155,7 +155,7 @@ final class SystemRoutes {
             hostname(),
             List.of(),
             false,
-            ctx.facts().version(),
+            DockerApi.engineVersion(ctx.facts().version()),
             Map.of(vmm, new SystemShapes.Runtime(vmm)),
             vmm,
             new SystemShapes.Swarm("", "", "inactive", false, "", null),

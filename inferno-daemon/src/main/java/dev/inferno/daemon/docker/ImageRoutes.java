@@ -74,8 +74,7 @@ final class ImageRoutes {
     String repo = parsed.repository();
     String tagOrDigest = parsed.digest() != null ? parsed.digest().toString() : parsed.tag();
     OutputStream[] out = new OutputStream[1];
-    DockerPullProgress progress =
-        new DockerPullProgress(repo, tagOrDigest, line -> write(ex, out, line));
+    DockerPullProgress progress = new DockerPullProgress(repo, tagOrDigest, l -> line(ex, out, l));
     ImageSummary img;
     try {
       img =
@@ -88,13 +87,13 @@ final class ImageRoutes {
         throw notFoundAsDockerd(e, shown);
       }
       // the stream has begun: dockerd's in-stream error, which the CLI shows and exits 1 on
-      String m = e.getMessage();
-      writeRaw(ex, out, new ImageShapes.StreamError(new ImageShapes.ErrorDetail(m), m));
+      String m = e.getMessage() != null ? e.getMessage() : e.toString();
+      line(ex, out, new ImageShapes.StreamError(new ImageShapes.ErrorDetail(m), m));
       return;
     }
     progress.begin();
-    write(ex, out, new ImageShapes.Progress("Digest: " + img.manifestDigest(), null, null));
-    write(
+    line(ex, out, new ImageShapes.Progress("Digest: " + img.manifestDigest(), null, null));
+    line(
         ex,
         out,
         new ImageShapes.Progress(
@@ -197,11 +196,8 @@ final class ImageRoutes {
     return s != null && !s.isEmpty();
   }
 
-  private void write(Exchange ex, OutputStream[] out, ImageShapes.Progress line) {
-    writeRaw(ex, out, line);
-  }
-
-  private void writeRaw(Exchange ex, OutputStream[] out, Object line) {
+  /** Writes one line of the pull's stream, starting it (200) with the first. */
+  private void line(Exchange ex, OutputStream[] out, Object line) {
     try {
       if (out[0] == null) {
         out[0] = ex.stream("application/json");

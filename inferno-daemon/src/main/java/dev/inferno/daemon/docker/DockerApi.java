@@ -50,6 +50,7 @@ public final class DockerApi {
     all.addAll(new ContainerRoutes(ctx).all());
     all.addAll(new SessionRoutes(ctx).all());
     all.addAll(new ImageRoutes(ctx).all());
+    all.addAll(new PruneRoutes(ctx).all());
     return List.copyOf(all);
   }
 

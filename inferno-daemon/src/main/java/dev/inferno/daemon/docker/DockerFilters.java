@@ -68,6 +68,23 @@ public record DockerFilters(Map<String, List<String>> values) {
     return values.getOrDefault(key, List.of());
   }
 
+  /**
+   * Docker's label filter: every {@code label} value given ({@code KEY} present, or {@code
+   * KEY=VALUE}) is on {@code labels} — all of them, as dockerd; true when none is given.
+   */
+  public boolean labels(Map<String, String> labels) {
+    Map<String, String> l = labels == null ? Map.of() : labels;
+    return get("label").stream().allMatch(v -> label(v, l));
+  }
+
+  /** One label filter value against labels: {@code KEY} present, or {@code KEY=VALUE}. */
+  static boolean label(String v, Map<String, String> labels) {
+    int eq = v.indexOf('=');
+    return eq < 0
+        ? labels.containsKey(v)
+        : v.substring(eq + 1).equals(labels.get(v.substring(0, eq)));
+  }
+
   /** True when key is not filtered on, or one of its values satisfies test. */
   public boolean admits(String key, java.util.function.Predicate<String> test) {
     List<String> v = get(key);

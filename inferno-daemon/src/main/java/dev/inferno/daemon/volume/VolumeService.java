@@ -144,13 +144,18 @@ public final class VolumeService implements AutoCloseable {
 
   /** Removes the volumes no VM uses: anonymous ones, or with all named ones too (Docker ≥ 23). */
   public VolumePruneResult prune(boolean all) {
+    return prune(all, v -> true);
+  }
+
+  /** As {@link #prune(boolean)}, only among the volumes {@code which} admits (Docker's filters). */
+  public VolumePruneResult prune(boolean all, java.util.function.Predicate<VolumeRecord> which) {
     lock.lock();
     try {
       Map<String, List<String>> users = users();
       List<String> removed = new ArrayList<>();
       long reclaimed = 0;
       for (VolumeRecord v : store.all()) {
-        if ((all || v.anonymous()) && !users.containsKey(v.name())) {
+        if ((all || v.anonymous()) && !users.containsKey(v.name()) && which.test(v)) {
           Long used = allocated(file(v.name()));
           delete(v.name());
           removed.add(v.name());

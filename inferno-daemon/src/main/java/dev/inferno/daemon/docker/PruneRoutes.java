@@ -1,0 +1,129 @@
+package dev.inferno.daemon.docker;
+
+import dev.inferno.daemon.api.Exchange;
+import dev.inferno.daemon.api.Route;
+import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.store.VmRecord;
+import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.model.VmState;
+import dev.inferno.model.VolumePruneResult;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Docker's prune endpoints, which Testcontainers calls at JVM exit when Ryuk is off (with its
+ * session's labels as filters) and {@code docker * prune} calls: each removes through the service
+ * that owns the thing (VmService, VolumeService, ImageOps), with dockerd's filters and answers.
+ */
+final class PruneRoutes {
+  private static final Set<String> CONTAINER_FILTERS = Set.of("label", "until");
+  private static final Set<String> VOLUME_FILTERS = Set.of("label", "all");
+  private static final Set<String> IMAGE_FILTERS = Set.of("label", "dangling", "until");
+  private static final Set<String> NETWORK_FILTERS = Set.of("label", "until");
+
+  private final DockerContext ctx;
+
+  PruneRoutes(DockerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  List<Route> all() {
+    return List.of(
+        new Route("POST", "/containers/prune", this::containers),
+        new Route("POST", "/volumes/prune", this::volumes),
+        new Route("POST", "/images/prune", this::images),
+        new Route("POST", "/networks/prune", this::networks));
+  }
+
+  private DockerFilters filters(Exchange ex, Set<String> known) {
+    return DockerFilters.parse(ex.query("filters"), ctx.json(), known);
+  }
+
+  /** {@code until} as dockerd: things created before it (RFC 3339 or Unix seconds). */
+  private static java.time.Instant until(DockerFilters f) {
+    List<String> u = f.get("until");
+    if (u.isEmpty()) {
+      return null;
+    }
+    String v = u.getLast();
+    try {
+      if (v.matches("\\d+(\\.\\d+)?")) {
+        return java.time.Instant.ofEpochMilli((long) (Double.parseDouble(v) * 1000));
+      }
+      return java.time.OffsetDateTime.parse(v).toInstant();
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("invalid filter 'until=" + v + "': RFC 3339 or Unix seconds");
+    }
+  }
+
+  /** Stopped containers (created or exited) the filters admit; running ones stay, as dockerd. */
+  private void containers(Exchange ex) throws Exception {
+    DockerFilters f = filters(ex, CONTAINER_FILTERS);
+    java.time.Instant until = until(f);
+    List<String> deleted = new ArrayList<>();
+    for (VmRecord r : ctx.vms().list(true)) {
+      if ((r.state() == VmState.EXITED || r.state() == VmState.CREATED)
+          && f.labels(r.request().labels())
+          && (until == null || r.createdAt().isBefore(until))) {
+        ctx.vms().remove(r.id(), false);
+        deleted.add(r.id());
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("ContainersDeleted", deleted);
+    body.put("SpaceReclaimed", 0);
+    ex.send(200, body);
+  }
+
+  /** Unused volumes: anonymous ones, or every unused one with {@code all=true} (Docker ≥ 23). */
+  private void volumes(Exchange ex) throws Exception {
+    if (ctx.vms().volumes() == null) {
+      throw ApiException.notFound("this daemon serves no volumes");
+    }
+    DockerFilters f = filters(ex, VOLUME_FILTERS);
+    boolean all = f.get("all").stream().anyMatch(v -> v.equals("true") || v.equals("1"));
+    VolumePruneResult r = ctx.vms().volumes().prune(all, v -> f.labels(v.labels()));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("VolumesDeleted", r.removed());
+    body.put("SpaceReclaimed", r.reclaimedBytes());
+    ex.send(200, body);
+  }
+
+  /**
+   * Images no container uses. dockerd's default removes only dangling images (no tag); inferno
+   * keeps none (every stored image has its reference), so only {@code dangling=false} removes
+   * anything: the unused images the label filters admit.
+   */
+  private void images(Exchange ex) throws Exception {
+    DockerFilters f = filters(ex, IMAGE_FILTERS);
+    boolean danglingOnly = !f.get("dangling").stream().anyMatch(v -> v.equals("false"));
+    java.time.Instant until = until(f);
+    List<Map<String, String>> deleted = new ArrayList<>();
+    if (!danglingOnly) {
+      for (ImageInfo i : ctx.images().all()) {
+        if (f.labels(i.labels())
+            && (until == null || i.createdAt() == null || i.createdAt().isBefore(until))
+            && ctx.images().users(i, false).isEmpty()) {
+          ctx.images().remove(i.reference(), false);
+          deleted.add(Map.of("Untagged", i.reference()));
+        }
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("ImagesDeleted", deleted);
+    body.put("SpaceReclaimed", 0);
+    ex.send(200, body);
+  }
+
+  /**
+   * inferno has no user-defined networks (each VM has its own TAP; docs/networking.md): there is
+   * never one to prune.
+   */
+  private void networks(Exchange ex) throws Exception {
+    filters(ex, NETWORK_FILTERS); // still refuses a filter dockerd would not take
+    ex.send(200, Map.of("NetworksDeleted", List.of()));
+  }
+}

@@ -13,7 +13,6 @@ import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -53,8 +52,14 @@ public final class ApiServer implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendDateHeader(false);
+    // docker 20.10's hijacked requests (attach, exec start) carry the socket's path as Host, which
+    // is no host name: taken as is (a unix socket routes nothing by Host)
+    http.setHttpCompliance(
+        org.eclipse.jetty.http.HttpCompliance.RFC9110.with(
+            "unix-socket-host",
+            org.eclipse.jetty.http.HttpCompliance.Violation.UNSAFE_HOST_HEADER));
     UnixDomainServerConnector connector =
-        new UnixDomainServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        new UnixDomainServerConnector(server, 1, 1, new UnixHttpConnectionFactory(http));
     connector.setUnixDomainPath(socket);
     connector.setIdleTimeout(0); // log follows and waits may be idle for as long as a VM runs
     server.addConnector(connector);

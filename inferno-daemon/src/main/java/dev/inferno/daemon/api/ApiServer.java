@@ -52,6 +52,12 @@ public final class ApiServer implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendDateHeader(false);
+    // docker 20.10's hijacked requests (attach, exec start) carry the socket's path as Host, which
+    // is no host name: taken as is (a unix socket routes nothing by Host)
+    http.setHttpCompliance(
+        org.eclipse.jetty.http.HttpCompliance.RFC9110.with(
+            "unix-socket-host",
+            org.eclipse.jetty.http.HttpCompliance.Violation.UNSAFE_HOST_HEADER));
     UnixDomainServerConnector connector =
         new UnixDomainServerConnector(server, 1, 1, new BlankHostConnectionFactory(http));
     connector.setUnixDomainPath(socket);

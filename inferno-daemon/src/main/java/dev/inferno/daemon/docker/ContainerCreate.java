@@ -64,6 +64,14 @@ final class ContainerCreate {
           "DnsSearch",
           "ExtraHosts");
 
+  /**
+   * Fields whose "not set" is not Go's zero, as the docker CLI sends them (captured from Debian's
+   * 20.10 and docker 28): accepted like a zero.
+   */
+  private static final Map<String, JsonNode> UNSET =
+      Map.of(
+          "HostConfig.MemorySwappiness", com.fasterxml.jackson.databind.node.IntNode.valueOf(-1));
+
   /** Why the common refusals cannot work in a VM (docs/docker-api.md's table). */
   private static final Map<String, String> WHY =
       Map.of(
@@ -152,7 +160,9 @@ final class ContainerCreate {
       return;
     }
     for (Map.Entry<String, JsonNode> e : node.properties()) {
-      if (!known.contains(e.getKey()) && !isZero(e.getValue())) {
+      if (!known.contains(e.getKey())
+          && !isZero(e.getValue())
+          && !e.getValue().equals(UNSET.get(prefix + e.getKey()))) {
         throw unsupported(prefix + e.getKey());
       }
     }
@@ -262,7 +272,9 @@ final class ContainerCreate {
    */
   private static List<String> ports(JsonNode bindings, JsonNode exposed, boolean publishAll) {
     List<String> out = new ArrayList<>();
-    if (!isZero(bindings)) {
+    // not isZero: {"80/tcp":[{"HostIp":"","HostPort":""}]} (docker -p 80, Testcontainers) is all
+    // empty strings and still asks for a random host port
+    if (!bindings.isMissingNode() && !bindings.isNull()) {
       if (!bindings.isObject()) {
         throw ApiException.badRequest("HostConfig.PortBindings: expected an object");
       }

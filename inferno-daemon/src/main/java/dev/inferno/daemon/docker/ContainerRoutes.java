@@ -131,7 +131,7 @@ final class ContainerRoutes {
             v ->
                 r.state() == VmState.EXITED
                     && v.equals(String.valueOf(ContainerShapes.exitCode(r.exit()))))
-        && f.admits("label", v -> label(v, ContainerShapes.labels(r.request())));
+        && f.labels(ContainerShapes.labels(r.request())); // every one given, as dockerd
   }
 
   /** dockerd matches names as a regular expression, against "/name". */
@@ -156,14 +156,6 @@ final class ContainerRoutes {
     } catch (IllegalArgumentException e) {
       return false;
     }
-  }
-
-  /** {@code KEY} (present) or {@code KEY=VALUE}. */
-  private static boolean label(String v, Map<String, String> labels) {
-    int eq = v.indexOf('=');
-    return eq < 0
-        ? labels.containsKey(v)
-        : v.substring(eq + 1).equals(labels.get(v.substring(0, eq)));
   }
 
   private dev.inferno.model.Health health(VmRecord r) {

@@ -105,18 +105,7 @@ final class DockerEvents {
             "container",
             v -> container && (ev.Actor().ID().startsWith(v) || v.equals(a.get("name"))))
         && f.admits("image", v -> sameImage(v, container ? a.get("image") : ev.Actor().ID()))
-        && f.get("label").stream().allMatch(v -> label(v, a)); // all, as dockerd
-  }
-
-  /**
-   * Docker's label filter: {@code key} or {@code key=value} against labels (an event's attributes,
-   * where dockerd puts a container's labels; an image's labels).
-   */
-  static boolean label(String v, Map<String, String> attrs) {
-    int eq = v.indexOf('=');
-    return eq < 0
-        ? attrs.containsKey(v)
-        : v.substring(eq + 1).equals(attrs.get(v.substring(0, eq)));
+        && f.labels(a); // all, as dockerd
   }
 
   /** Image names as Docker compares them: busybox = busybox:latest = docker.io/library/busybox. */

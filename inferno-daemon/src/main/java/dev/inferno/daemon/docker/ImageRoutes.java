@@ -230,7 +230,7 @@ final class ImageRoutes {
       if (!f.admits("reference", v -> referenceMatches(v, tag))
           // images here always have a tag: none is dangling
           || !f.admits("dangling", v -> v.equals("false") || v.equals("0"))
-          || !f.get("label").stream().allMatch(v -> DockerEvents.label(v, i.labels()))) {
+          || !f.labels(i.labels())) {
         continue; // label: every one given must match, as dockerd
       }
       out.add(

@@ -68,13 +68,25 @@ public final class Attach {
       s.close();
       return;
     }
-    GuestExec guest;
-    try {
-      guest = vms.guest(r);
-    } catch (dev.inferno.daemon.vm.ApiException e) {
-      guest = null; // it already exited: its output is still there to send
+    serve(vms, r, guestOnceReady(vms, r), from, o, s);
+  }
+
+  /**
+   * The main process's session once the guest takes it (its channel comes up just after the boot),
+   * or null when the VM exited first: its output is still there to send.
+   */
+  private static GuestExec guestOnceReady(VmService vms, VmRecord r) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      try {
+        return vms.guest(r);
+      } catch (dev.inferno.daemon.vm.ApiException e) {
+        if (vms.handle(r.id()).isEmpty() || System.nanoTime() > deadline) {
+          return null;
+        }
+        Thread.sleep(50);
+      }
     }
-    serve(vms, r, guest, from, o, s);
   }
 
   /** True once the VM has started (it may have exited since); false when it never will. */

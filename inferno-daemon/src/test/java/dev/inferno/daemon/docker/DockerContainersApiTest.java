@@ -94,7 +94,7 @@ class DockerContainersApiTest {
                 + "\"StopTimeout\":1,\"ExposedPorts\":{\"80/tcp\":{}},"
                 + "\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"0\"}]},"
                 + "\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"Privileged\":false,"
-                + "\"ConsoleSize\":[0,0],\"NetworkMode\":\"default\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}}},"
+                + "\"ConsoleSize\":[0,0],\"MemorySwappiness\":-1,\"NetworkMode\":\"default\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}}},"
                 + "\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"Aliases\":null,\"IPAddress\":\"\"}}}");
     JsonNode created = tree(call("GET", "/containers/insp/json", null));
     assertThat(created.get("Id").asText()).isEqualTo(id);
@@ -241,6 +241,29 @@ class DockerContainersApiTest {
     assertThat(tree(wait).get("StatusCode").asInt()).isZero();
   }
 
+  @Test
+  void hostHeaderOfTheDebianClientsHijackIsTaken() throws Exception {
+    // docker 20.10's attach sets Host to the socket's path (what Go's client makes of unix://…)
+    create("hj", "echo hijacked", "");
+    String head =
+        "POST /v1.41/containers/hj/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+            + "Host: "
+            + d.dockerSocket
+            + "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n";
+    var r = new UnixHttpClient(d.dockerSocket).sendRaw(head.getBytes(StandardCharsets.UTF_8), null);
+    assertThat(r.status()).isEqualTo(101);
+    r.close();
+    // and docker 20.10's own: an empty Host
+    var blank =
+        new UnixHttpClient(d.dockerSocket)
+            .sendRaw(
+                "GET /containers/hj/json HTTP/1.1\r\nHost: \r\n\r\n"
+                    .getBytes(StandardCharsets.UTF_8),
+                null);
+    assertThat(blank.status()).isEqualTo(200);
+    blank.close();
+  }
+
   /** Reads Docker's multiplexed stream to its end. */
   static void demux(InputStream in, ByteArrayOutputStream out, ByteArrayOutputStream err)
       throws Exception {
@@ -283,6 +306,14 @@ class DockerContainersApiTest {
             "/containers/create",
             "{\"Image\":\"busybox\",\"HostConfig\":{\"CpuShares\":512}}");
     assertThat(tree(cpuShares).get("message").asText()).contains("HostConfig.CpuShares");
+    var swappiness =
+        call(
+            "POST",
+            "/containers/create",
+            "{\"Image\":\"busybox\",\"HostConfig\":{\"MemorySwappiness\":60}}");
+    assertThat(swappiness.status()).isEqualTo(400);
+    assertThat(tree(swappiness).get("message").asText())
+        .startsWith("HostConfig.MemorySwappiness is not supported");
     var hostNet =
         call(
             "POST",

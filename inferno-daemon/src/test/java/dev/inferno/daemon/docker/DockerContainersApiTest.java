@@ -84,6 +84,7 @@ class DockerContainersApiTest {
     assertThat(tree(again).get("StatusCode").asInt()).isEqualTo(3);
   }
 
+  /** HostPort "" (docker -p 80, Testcontainers) is a random host port, as "0" is. */
   @Test
   void inspectShape() throws Exception {
     String id =
@@ -92,7 +93,7 @@ class DockerContainersApiTest {
             "sleep 30",
             "\"Env\":[\"A=1\"],\"Labels\":{\"team\":\"x\"},\"Tty\":false,\"OpenStdin\":false,"
                 + "\"StopTimeout\":1,\"ExposedPorts\":{\"80/tcp\":{}},"
-                + "\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"0\"}]},"
+                + "\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]},"
                 + "\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"Privileged\":false,"
                 + "\"ConsoleSize\":[0,0],\"MemorySwappiness\":-1,\"NetworkMode\":\"default\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}}},"
                 + "\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"Aliases\":null,\"IPAddress\":\"\"}}}");

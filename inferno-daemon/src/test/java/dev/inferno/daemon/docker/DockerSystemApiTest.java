@@ -144,7 +144,9 @@ class DockerSystemApiTest {
         .containsEntry("ApiVersion", "1.44")
         .containsEntry("MinAPIVersion", "1.24")
         .containsEntry("Os", "linux")
-        .containsKeys("Version", "GitCommit", "GoVersion", "Arch", "KernelVersion", "BuildTime");
+        // the release of API 1.44, inferno's version as build metadata: clients compare it
+        .containsEntry("Version", "25.0.0+inferno." + dev.inferno.daemon.Daemon.VERSION)
+        .containsKeys("GitCommit", "GoVersion", "Arch", "KernelVersion", "BuildTime");
     assertThat(at(v, "Platform", "Name").toString()).isNotBlank();
     List<Map<String, Object>> components = at(v, "Components");
     assertThat(components).hasSize(1);

@@ -63,6 +63,9 @@ final class DockerEvents {
     String from = null;
     if (type.equals("container")) {
       VmRecord r = e.id() == null ? null : vm.apply(e.id());
+      if (r != null && r.request() != null && r.request().labels() != null) {
+        attrs.putAll(r.request().labels()); // as dockerd: the labels, then image and name over them
+      }
       if (r != null && r.image() != null) {
         // dockerd's is Config.Image as the client typed it; the VM keeps it normalized
         from = familiar(r.image());

@@ -84,6 +84,33 @@ class DockerContainersApiTest {
     assertThat(tree(again).get("StatusCode").asInt()).isEqualTo(3);
   }
 
+  @Test
+  void eventsCarryTheContainersLabelsSoTheLabelFilterFindsThem() throws Exception {
+    long since = java.time.Instant.now().getEpochSecond() - 1;
+    String id = create("lab", "true", "\"Labels\":{\"tc\":\"yes\",\"name\":\"shadowed\"}");
+    create("nolab", "true", "");
+    long until = java.time.Instant.now().getEpochSecond() + 1;
+    String filter =
+        java.net.URLEncoder.encode(
+            "{\"label\":[\"tc=yes\"]}", java.nio.charset.StandardCharsets.UTF_8);
+    var r = call("GET", "/events?since=" + since + "&until=" + until + "&filters=" + filter, null);
+    String text = r.text();
+    assertThat(r.status()).as(text).isEqualTo(200);
+    List<JsonNode> events = new java.util.ArrayList<>();
+    for (String line : text.split("\n")) {
+      if (!line.isBlank()) {
+        events.add(json.readTree(line));
+      }
+    }
+    assertThat(events).isNotEmpty();
+    assertThat(events).allSatisfy(e -> assertThat(e.at("/Actor/ID").asText()).isEqualTo(id));
+    JsonNode create = events.getFirst();
+    assertThat(create.get("Action").asText()).isEqualTo("create");
+    // the labels, then name and image over them, as dockerd
+    assertThat(create.at("/Actor/Attributes/tc").asText()).isEqualTo("yes");
+    assertThat(create.at("/Actor/Attributes/name").asText()).isEqualTo("lab");
+  }
+
   /** HostPort "" (docker -p 80, Testcontainers) is a random host port, as "0" is. */
   @Test
   void inspectShape() throws Exception {

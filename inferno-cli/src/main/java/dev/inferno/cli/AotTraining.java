@@ -104,7 +104,8 @@ public final class AotTraining {
                     + "\"command\":[\"sh\"],\"state\":\"exited\",\"createdAt\":\"2026-11-28T19:00:00Z\","
                     + "\"startedAt\":\"2026-11-28T19:00:01.5Z\",\"finishedAt\":\"2026-11-28T19:00:02Z\","
                     + "\"exit\":{\"code\":0,\"signal\":null,\"oom\":false,\"reason\":null,"
-                    + "\"finishedAt\":\"2026-11-28T19:00:02Z\"}}]",
+                    + "\"finishedAt\":\"2026-11-28T19:00:02Z\"},\"ports\":[],\"restartCount\":0,"
+                    + "\"health\":null}]",
                 VmSummary.class)
             .getFirst();
     Instant now = Instant.now();

@@ -26,6 +26,7 @@ timed() { # timed FILE CMD...: runs CMD (it must print nothing and exit 0), appe
   echo "($e - $s) * 1000" | bc -l >> "$f"
 }
 dock() { DOCKER_HOST="unix://$work/d.sock" "$@"; }
+file() { echo "$work/docker$(echo "$1" | tr / _)"; } # one results file per CLI path
 
 # warm-up: JIT of both paths, the page cache, the image's disk, the CLIs' AOT caches
 for _ in 1 2; do
@@ -34,7 +35,7 @@ for _ in 1 2; do
 done
 for _ in $(seq "$n"); do
   timed "$work/inferno" "$inferno" run --rm busybox:latest true
-  for c in "${clis[@]}"; do timed "$work/docker-$(basename "$(dirname "$c")")" dock "$c" run --rm busybox:latest true; done
+  for c in "${clis[@]}"; do timed "$(file "$c")" dock "$c" run --rm busybox:latest true; done
 done
 left=$("$inferno" ps -a -q | wc -l)
 [ "$left" = 0 ] || { echo "$left VMs left behind" >&2; exit 1; }
@@ -43,7 +44,7 @@ base=$(median < "$work/inferno")
 echo "median of $n runs each, interleaved ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 printf '%-58s %8s ms\n' "inferno run --rm busybox:latest true (baseline)" "$base"
 for c in "${clis[@]}"; do
-  m=$(median < "$work/docker-$(basename "$(dirname "$c")")")
+  m=$(median < "$(file "$c")")
   v=$(dock "$c" version -f '{{.Client.Version}}/API {{.Client.APIVersion}}' 2>/dev/null || true)
   printf '%-58s %8s ms  %sx\n' "$c run --rm busybox:latest true ($v)" "$m" \
     "$(echo "scale=2; $m / $base" | bc -l)"

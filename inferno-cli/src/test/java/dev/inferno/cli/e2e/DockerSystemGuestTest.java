@@ -2,12 +2,7 @@ package dev.inferno.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,14 +22,15 @@ class DockerSystemGuestTest {
 
   @TempDir static Path dir;
   Inferno inferno;
-  Process registry;
+  LocalRegistry registry;
   String repo;
 
   @BeforeAll
   void start() throws Exception {
     assertThat(KERNEL).as("no guest kernel at %s: run kernel/build.sh", KERNEL).isRegularFile();
     assertThat(INIT).as("no guest init at %s: run init/build.sh", INIT).isRegularFile();
-    int port = startRegistry(dir.resolve("registry"));
+    registry = LocalRegistry.start(dir.resolve("registry"));
+    int port = registry.port;
     repo = "127.0.0.1:" + port + "/tools/busybox";
     Path layout = dir.resolve("layout");
     Inferno.sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());
@@ -62,8 +58,7 @@ class DockerSystemGuestTest {
       inferno.removeAllAndClose();
     }
     if (registry != null) {
-      registry.destroy();
-      registry.waitFor();
+      registry.close();
     }
   }
 
@@ -179,42 +174,5 @@ class DockerSystemGuestTest {
     }
     // the image stays for the next test's pulls: removed there
     inferno.docker(Inferno.DEBIAN_DOCKER, "rmi", repo + ":1");
-  }
-
-  private int startRegistry(Path d) throws Exception {
-    Files.createDirectories(d);
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path config = d.resolve("config.yml");
-    Files.writeString(
-        config,
-        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
-            + "storage:\n  filesystem:\n    rootdirectory: "
-            + d.resolve("data")
-            + "\nhttp:\n  addr: 127.0.0.1:"
-            + port
-            + "\n");
-    registry =
-        new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(d.resolve("registry.log").toFile())
-            .start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (true) {
-      try {
-        var c = URI.create("http://127.0.0.1:" + port + "/v2/").toURL().openConnection();
-        c.setConnectTimeout(500);
-        if (((java.net.HttpURLConnection) c).getResponseCode() == 200) {
-          return port;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      assertThat(registry.isAlive()).as("docker-registry exited").isTrue();
-      assertThat(System.nanoTime()).as("docker-registry did not answer").isLessThan(deadline);
-      Thread.sleep(50);
-    }
   }
 }

@@ -6,7 +6,6 @@ import dev.inferno.model.json.Json;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
-import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -47,7 +46,7 @@ class GuestTest {
 
   @TempDir static Path dir;
   Inferno inferno;
-  Process registry;
+  LocalRegistry registry;
   String registryImage;
   ServerSocketChannel sink;
   final Queue<String> sinkLines = new ConcurrentLinkedQueue<>();
@@ -60,7 +59,8 @@ class GuestTest {
     assertThat(INIT)
         .as("no guest init at %s: run init/build.sh (scripts/test.sh does)", INIT)
         .isRegularFile();
-    int port = startRegistry(dir.resolve("registry"));
+    registry = LocalRegistry.start(dir.resolve("registry"));
+    int port = registry.port;
     startSink(dir.resolve("sink.sock"));
     inferno =
         Inferno.startKiln(
@@ -113,8 +113,7 @@ class GuestTest {
   @AfterAll
   void stop() throws Exception {
     if (registry != null) {
-      registry.destroy();
-      registry.waitFor();
+      registry.close();
     }
     if (sink != null) {
       sink.close();
@@ -443,43 +442,6 @@ class GuestTest {
       ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
       ch.write(ByteBuffer.wrap(body));
       return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
-  private int startRegistry(Path d) throws Exception {
-    Files.createDirectories(d);
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path config = d.resolve("config.yml");
-    Files.writeString(
-        config,
-        "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"
-            + "storage:\n  filesystem:\n    rootdirectory: "
-            + d.resolve("data")
-            + "\nhttp:\n  addr: 127.0.0.1:"
-            + port
-            + "\n");
-    registry =
-        new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(d.resolve("registry.log").toFile())
-            .start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (true) {
-      try {
-        var c = URI.create("http://127.0.0.1:" + port + "/v2/").toURL().openConnection();
-        c.setConnectTimeout(500);
-        if (((java.net.HttpURLConnection) c).getResponseCode() == 200) {
-          return port;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      assertThat(registry.isAlive()).as("docker-registry exited").isTrue();
-      assertThat(System.nanoTime()).as("docker-registry did not answer").isLessThan(deadline);
-      Thread.sleep(50);
     }
   }
 

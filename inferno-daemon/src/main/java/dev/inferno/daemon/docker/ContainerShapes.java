@@ -187,26 +187,6 @@ final class ContainerShapes {
       List<Integer> ConsoleSize,
       String Runtime) {}
 
-  record ContainerConfig(
-      String Hostname,
-      String Domainname,
-      String User,
-      boolean AttachStdin,
-      boolean AttachStdout,
-      boolean AttachStderr,
-      Map<String, Map<String, Object>> ExposedPorts,
-      boolean Tty,
-      boolean OpenStdin,
-      boolean StdinOnce,
-      List<String> Env,
-      List<String> Cmd,
-      String Image,
-      String WorkingDir,
-      List<String> Entrypoint,
-      Map<String, String> Labels,
-      String StopSignal,
-      Integer StopTimeout) {}
-
   record Endpoint(
       Object IPAMConfig,
       List<String> Links,
@@ -257,7 +237,7 @@ final class ContainerShapes {
       List<String> ExecIDs,
       Host HostConfig,
       List<MountPoint> Mounts,
-      ContainerConfig Config,
+      DockerConfig Config,
       NetSettings NetworkSettings) {}
 
   static Inspect inspect(VmRecord r, VmNetwork net, Health health) {
@@ -361,27 +341,28 @@ final class ContainerShapes {
         "inferno");
   }
 
-  private static ContainerConfig config(VmRecord r) {
+  private static DockerConfig config(VmRecord r) {
     RunRequest q = r.request();
     boolean interactive = Boolean.TRUE.equals(q.interactive());
-    Map<String, Map<String, Object>> exposed = new LinkedHashMap<>();
-    hostConfig(q).PortBindings().keySet().forEach(k -> exposed.put(k, Map.of()));
-    return new ContainerConfig(
+    return new DockerConfig(
         q.hostname() != null ? q.hostname() : r.id().substring(0, Math.min(12, r.id().length())),
         "",
         q.user() == null ? "" : q.user(),
         interactive,
         true,
         true,
-        exposed.isEmpty() ? null : exposed,
+        DockerConfig.set(hostConfig(q).PortBindings().keySet()),
         Boolean.TRUE.equals(q.tty()),
         interactive,
         interactive,
         q.env() == null ? List.of() : q.env(),
         q.cmd(),
+        DockerConfig.Healthcheck.of(q.healthcheck()),
         familiar(q.image()),
+        null,
         q.workdir() == null ? "" : q.workdir(),
         q.entrypoint(),
+        null,
         labels(q),
         q.stopSignal(),
         q.stopTimeoutSeconds());

@@ -7,7 +7,6 @@ import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.AuthRequest;
-import dev.inferno.model.HealthConfig;
 import dev.inferno.model.ImageSummary;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -312,11 +310,10 @@ final class ImageRoutes {
             new ImageShapes.Metadata(DockerTime.ZERO)));
   }
 
-  private static ImageShapes.Config config(ImageInfo i) {
-    Map<String, Object> ports = set(i.exposedPorts());
-    Map<String, Object> volumes = set(i.volumes());
-    HealthConfig h = i.healthcheck();
-    return new ImageShapes.Config(
+  private static DockerConfig config(ImageInfo i) {
+    Map<String, Object> ports = DockerConfig.set(i.exposedPorts());
+    Map<String, Object> volumes = DockerConfig.set(i.volumes());
+    return new DockerConfig(
         "",
         "",
         i.user() == null ? "" : i.user(),
@@ -329,27 +326,15 @@ final class ImageRoutes {
         false,
         i.env(),
         i.cmd().isEmpty() ? null : i.cmd(),
-        h == null
-            ? null
-            : new ImageShapes.Healthcheck(
-                h.test(), h.intervalNanos(), h.timeoutNanos(), h.startPeriodNanos(), h.retries()),
+        DockerConfig.Healthcheck.of(i.healthcheck()),
         "",
         volumes,
         i.workdir() == null ? "" : i.workdir(),
         i.entrypoint().isEmpty() ? null : i.entrypoint(),
         null,
         i.labels().isEmpty() ? null : i.labels(),
-        i.stopSignal());
-  }
-
-  /** Docker's set: keys to empty objects, or null for none. */
-  private static Map<String, Object> set(List<String> keys) {
-    if (keys.isEmpty()) {
-      return null;
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    keys.forEach(k -> m.put(k, Map.of()));
-    return m;
+        i.stopSignal(),
+        null);
   }
 
   // --- remove ---

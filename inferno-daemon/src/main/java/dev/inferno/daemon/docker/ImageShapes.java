@@ -23,32 +23,6 @@ final class ImageShapes {
       @JsonInclude(JsonInclude.Include.ALWAYS) Map<String, String> Labels,
       int Containers) {}
 
-  record Healthcheck(
-      List<String> Test, Long Interval, Long Timeout, Long StartPeriod, Integer Retries) {}
-
-  @JsonInclude(JsonInclude.Include.ALWAYS)
-  record Config(
-      String Hostname,
-      String Domainname,
-      String User,
-      boolean AttachStdin,
-      boolean AttachStdout,
-      boolean AttachStderr,
-      Map<String, Object> ExposedPorts,
-      boolean Tty,
-      boolean OpenStdin,
-      boolean StdinOnce,
-      List<String> Env,
-      List<String> Cmd,
-      Healthcheck Healthcheck,
-      String Image,
-      Map<String, Object> Volumes,
-      String WorkingDir,
-      List<String> Entrypoint,
-      List<String> OnBuild,
-      Map<String, String> Labels,
-      String StopSignal) {}
-
   record RootFS(String Type, List<String> Layers) {}
 
   record GraphDriver(String Name, Map<String, String> Data) {}
@@ -66,7 +40,7 @@ final class ImageShapes {
       String Created,
       String DockerVersion,
       String Author,
-      Config Config,
+      DockerConfig Config,
       String Architecture,
       String Os,
       long Size,

@@ -90,6 +90,26 @@ class DockerContainersGuestTest {
     }
   }
 
+  /**
+   * docker run -i: piped input reaches the workload and its end ends the workload's input. Twice
+   * per CLI: the input was dropped when the attach looked for the VM's session a moment before the
+   * VM's handle was registered (about half the runs).
+   */
+  @Test
+  void runIPipesStdinToTheWorkload() throws Exception {
+    for (Path cli : Inferno.dockerClis()) {
+      for (int i = 0; i < 2; i++) {
+        var r =
+            Inferno.finish(
+                inferno.spawnDocker(cli, "run", "--rm", "-i", IMAGE, "sh", "-c", "cat; echo done"),
+                "piped in\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                120);
+        assertThat(r.code()).as(cli + ": " + r).isZero();
+        assertThat(r.out()).as(cli.toString()).isEqualTo("piped in\ndone\n");
+      }
+    }
+  }
+
   @Test
   void detachedWithPublishedPortThenStopKillRm() throws Exception {
     for (Path cli : Inferno.dockerClis()) {

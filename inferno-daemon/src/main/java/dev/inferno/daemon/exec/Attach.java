@@ -81,7 +81,11 @@ public final class Attach {
       try {
         return vms.guest(r);
       } catch (dev.inferno.daemon.vm.ApiException e) {
-        if (vms.handle(r.id()).isEmpty() || System.nanoTime() > deadline) {
+        // only an exit (or removal) ends the wait: right after the "started" event the VM's handle
+        // may not be registered yet, and giving up then dropped the client's input (docker run -i)
+        var now = vms.store().get(r.id());
+        boolean over = now.isEmpty() || now.get().state() == dev.inferno.model.VmState.EXITED;
+        if (over || System.nanoTime() > deadline) {
           return null;
         }
         Thread.sleep(50);

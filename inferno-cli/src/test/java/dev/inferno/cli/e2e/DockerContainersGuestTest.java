@@ -199,10 +199,7 @@ class DockerContainersGuestTest {
                   IMAGE,
                   "sh"));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("DOCKER_HOST", "unix://" + inferno.dockerSocket());
-      pb.environment().put("DOCKER_CONFIG", dir.resolve("docker-config").toString());
-      pb.environment().remove("DOCKER_CONTEXT");
-      pb.environment().remove("DOCKER_API_VERSION");
+      inferno.dockerEnv(pb.environment());
       var r = Inferno.finish(pb.start(), 300);
       assertThat(r.code()).as(cli + ": " + r.out()).isZero();
     }

@@ -319,12 +319,19 @@ public final class Inferno implements AutoCloseable {
     List<String> c = new ArrayList<>(List.of(cli.toString()));
     c.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(c);
-    Map<String, String> env = pb.environment();
+    dockerEnv(pb.environment());
+    return pb.start();
+  }
+
+  /**
+   * Points a docker CLI's environment at this daemon's Docker socket, with a config dir of its own
+   * (no user's credentials, contexts or pinned API version).
+   */
+  public void dockerEnv(Map<String, String> env) {
     env.put("DOCKER_HOST", "unix://" + dockerSocket());
     env.put("DOCKER_CONFIG", dir.resolve("docker-config").toString());
     env.remove("DOCKER_CONTEXT");
     env.remove("DOCKER_API_VERSION");
-    return pb.start();
   }
 
   /** Runs the docker CLI {@code cli} against this daemon and waits (60 s at most). */

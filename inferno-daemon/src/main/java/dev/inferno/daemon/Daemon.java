@@ -67,6 +67,7 @@ public final class Daemon implements AutoCloseable {
             routes.execs(),
             routes.facts(),
             observe.health()::health,
+            observe.stats(),
             DockerJson.mapper());
     ApiHandler h = DockerApi.handler(ctx, peers, cfg.maxBodyBytes());
     if (observe.metrics() != null) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inferno.daemon.api.Routes;
 import dev.inferno.daemon.exec.ExecService;
 import dev.inferno.daemon.images.ImageOps;
+import dev.inferno.daemon.stats.StatsService;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmService;
@@ -19,6 +20,7 @@ import java.util.function.Function;
  * @param execs exec sessions (shared with the inferno API's routes and health checks)
  * @param facts what version and info report
  * @param health a VM's health by id, or null when it has no check
+ * @param stats readings of a running VM (the inferno API's {@code stats} source)
  * @param json the Docker API's mapper ({@link DockerJson})
  */
 public record DockerContext(
@@ -27,6 +29,7 @@ public record DockerContext(
     ExecService execs,
     Routes.SystemFacts facts,
     Function<String, Health> health,
+    StatsService stats,
     ObjectMapper json) {
 
   /**

@@ -68,9 +68,13 @@ final class LifecycleCommands {
       DaemonClient client = Main.client();
       String vm = DaemonClient.enc(refs.getFirst());
       if (i) {
+        // the attach comes after the start: it asks for the output from just before the start on,
+        // so nothing the VM wrote before the attach arrived is lost
+        Instant before = Instant.now();
         start(client, vm);
         Terminal term = SessionCommands.terminal(false, true);
-        return SessionCommands.attach(client, vm, true, true, false, detachKeys.getValue(), term);
+        return SessionCommands.attach(
+            client, vm, true, true, false, before, detachKeys.getValue(), term);
       }
       // the output of this boot from its first byte: every boot's records are kept, so read
       // from just before the start on (no race with a VM that exits at once)

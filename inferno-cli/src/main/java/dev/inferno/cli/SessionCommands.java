@@ -12,6 +12,7 @@ import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Multiplexed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,23 @@ final class SessionCommands {
       String detachKeys,
       Terminal term)
       throws IOException {
+    return attach(client, id, stdin, stdinOnce, logs, null, detachKeys, term);
+  }
+
+  /**
+   * As above; {@code since} (when not null, and without {@code logs}): the output from that time on
+   * instead of from the attach ({@code start -i} passes the time just before its start).
+   */
+  static int attach(
+      DaemonClient client,
+      String id,
+      boolean stdin,
+      boolean stdinOnce,
+      boolean logs,
+      Instant since,
+      String detachKeys,
+      Terminal term)
+      throws IOException {
     String vm = DaemonClient.enc(id);
     // asked for now, before the VM can exit: with --rm it is gone (and its exit record) soon after
     CompletableFuture<ExitRecord> exit =
@@ -89,13 +107,14 @@ final class SessionCommands {
             + (logs ? 1 : 0)
             + "&stdinOnce="
             + (stdinOnce ? 1 : 0)
+            + (since == null ? "" : "&since=" + TimeArgs.query(since))
             + (detachKeys == null ? "" : "&detachKeys=" + DaemonClient.enc(detachKeys));
     UnixHttpClient.Response r = client.upgrade("POST", path, null);
     if (!r.upgraded()) {
-      if (r.status() == 409 && logs) {
+      if (r.status() == 409 && (logs || since != null)) {
         // it ran to its end before we attached (a short command): its log has all it wrote
         r.close();
-        return replay(client, vm, exit);
+        return replay(client, vm, logs ? null : since, exit);
       }
       throw DaemonClient.error(r);
     }
@@ -115,9 +134,13 @@ final class SessionCommands {
     return exitCode(exit);
   }
 
-  private static int replay(DaemonClient client, String vm, CompletableFuture<ExitRecord> exit)
+  /** The VM's log (from {@code since} on, when not null), then its exit code. */
+  private static int replay(
+      DaemonClient client, String vm, Instant since, CompletableFuture<ExitRecord> exit)
       throws IOException {
-    UnixHttpClient.Response logs = client.send("GET", "/v1/vms/" + vm + "/logs", null);
+    String path =
+        "/v1/vms/" + vm + "/logs" + (since == null ? "" : "?since=" + TimeArgs.query(since));
+    UnixHttpClient.Response logs = client.send("GET", path, null);
     if (logs.status() != 200) {
       throw DaemonClient.error(logs);
     }

@@ -53,6 +53,23 @@ class InteractiveCliTest {
   }
 
   @Test
+  void startIShowsThisBootsOutputFromItsFirstByteAndPipesStdin() throws Exception {
+    var c =
+        inferno.run(
+            "create", "-i", "--name", "si", "busybox", "sh", "-c", "echo early; cat; exit 3");
+    assertThat(c.code()).as(c.toString()).isZero();
+    // "early" is written as soon as the process starts, before the attach that follows the start
+    var first =
+        inferno.runWithInput("one\n".getBytes(StandardCharsets.UTF_8), 60, "start", "-i", "si");
+    assertThat(first.code()).as(first.toString()).isEqualTo(3);
+    assertThat(first.out()).isEqualTo("early\none\n");
+    var second =
+        inferno.runWithInput("two\n".getBytes(StandardCharsets.UTF_8), 60, "start", "-i", "si");
+    assertThat(second.out()).as("this boot's output only").isEqualTo("early\ntwo\n");
+    assertThat(inferno.run("rm", "si").code()).isZero();
+  }
+
+  @Test
   void execPassesStreamsCodesEnvWorkdirAndStdin() throws Exception {
     var d = inferno.run("run", "-d", "--name", "ex", "busybox", "sleep", "60");
     assertThat(d.code()).as(d.toString()).isZero();

@@ -60,8 +60,11 @@ final class SessionRoutes {
     }
     Attach.Options o =
         new Attach.Options(ex.flag("stdin"), ex.flag("logs"), ex.flag("stdinOnce"), keys);
+    // since: the output from a time before this request (start -i: from just before its start)
+    java.time.Instant since = ex.time("since");
     GuestExec guest = vms.guest(r);
-    ex.upgrade(Attach.mediaType(r), s -> Attach.serve(vms, r, guest, o, s));
+    java.time.Instant from = since != null ? since : java.time.Instant.now();
+    ex.upgrade(Attach.mediaType(r), s -> Attach.serve(vms, r, guest, from, o, s));
   }
 
   /** {@code h} and {@code w}, both required, 1 to 65535. */

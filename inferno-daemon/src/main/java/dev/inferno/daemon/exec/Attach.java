@@ -47,13 +47,6 @@ public final class Attach {
         : Multiplexed.MEDIA_TYPE;
   }
 
-  public static void serve(VmService vms, VmRecord r, GuestExec guest, Options o, UpgradedStream s)
-      throws Exception {
-    // "from now" is the host's receive time of this moment, fixed before any input is forwarded: a
-    // cursor opened later by the output thread would miss the answer to the first input
-    serve(vms, r, guest, java.time.Instant.now(), o, s);
-  }
-
   /**
    * Docker's attach to a VM that may not run yet ({@code docker run}: create, attach, wait, start):
    * the stream waits for the boot; output from {@code from} on (the attach request's time: the
@@ -119,7 +112,12 @@ public final class Attach {
     }
   }
 
-  private static void serve(
+  /**
+   * Attach to a running VM, its output from {@code from} on (unless {@code o.logs()}). The caller
+   * fixes "now" when the request arrives, before any input is forwarded: a cursor opened later by
+   * the output thread would miss the answer to the first input.
+   */
+  public static void serve(
       VmService vms,
       VmRecord r,
       GuestExec guest,

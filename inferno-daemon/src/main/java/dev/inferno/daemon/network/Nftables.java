@@ -23,15 +23,18 @@ import java.util.Optional;
  *       IPv6 neighbour discovery, which link-local addressing needs); nothing else.
  * </ul>
  *
- * A VM's elements come and go with {@link #add}/{@link #remove}; daemon start {@link #rebuild}s the
- * whole table from the database.
+ * The rules match a VM's link by name through the set {@code links}, which holds exactly the TAPs
+ * of the running VMs: a host interface that merely shares the TAPs' prefix is never filtered. A
+ * VM's elements (its TAP, its ports) come and go with {@link #add}/{@link #remove}; daemon start
+ * {@link #rebuild}s the whole table from the database.
  */
 public final class Nftables {
   public static final String TABLE = "inferno";
 
   /**
    * What the rules depend on: the table's name, the pool, the interface name prefix of the VMs'
-   * TAPs and whether VMs may query DNS on the host.
+   * TAPs (the names {@link TapDevices} gives them; the rules name each TAP, see {@code links}) and
+   * whether VMs may query DNS on the host.
    */
   public record Config(String table, Ipv4Cidr pool, String devicePrefix, boolean hostDns) {
     public Config {
@@ -82,16 +85,22 @@ public final class Nftables {
     return config;
   }
 
-  /** The transaction that replaces the table (if any) with a fresh one holding these mappings. */
-  public String renderTable(Collection<Mapping> mappings) {
+  /**
+   * The transaction that replaces the table (if any) with a fresh one holding these VM links (TAPs)
+   * and mappings.
+   */
+  public String renderTable(Collection<String> links, Collection<Mapping> mappings) {
     String t = "inet " + config.table();
-    String dev = "\"" + config.devicePrefix() + "*\"";
+    String dev = "@links";
     String pool = config.pool().toString();
     StringBuilder s = new StringBuilder();
     // "table" first makes "delete table" valid when the table does not exist yet
     s.append("table ").append(t).append('\n');
     s.append("delete table ").append(t).append('\n');
     s.append("table ").append(t).append(" {\n");
+    s.append("  set links {\n");
+    s.append("    type ifname\n");
+    s.append("  }\n");
     s.append("  map published {\n");
     s.append("    type inet_proto . inet_service : ipv4_addr . inet_service\n");
     s.append("  }\n");
@@ -132,21 +141,34 @@ public final class Nftables {
     s.append("    iifname ").append(dev).append(" drop\n");
     s.append("  }\n");
     s.append("}\n");
+    for (String link : links) {
+      s.append(link("add", link));
+    }
     s.append(elements("add", mappings, true));
     return s.toString();
   }
 
-  /** The transaction that adds a VM's published ports. */
-  public String renderAdd(Collection<Mapping> mappings) {
-    return elements("add", mappings, true);
+  /** The transaction that adds a VM's link (its TAP) and published ports. */
+  public String renderAdd(String link, Collection<Mapping> mappings) {
+    return link("add", link) + elements("add", mappings, true);
   }
 
   /**
-   * The transaction that removes a VM's published ports. Each element is added before it is
-   * deleted, so removing one that is already gone is not an error (nft 1.0.6 has no "destroy").
+   * The transaction that removes a VM's link and published ports. Each element is added before it
+   * is deleted, so removing one that is already gone is not an error (nft 1.0.6 has no "destroy").
    */
-  public String renderRemove(Collection<Mapping> mappings) {
-    return elements("add", mappings, true) + elements("delete", mappings, false);
+  public String renderRemove(String link, Collection<Mapping> mappings) {
+    return link("add", link)
+        + elements("add", mappings, true)
+        + link("delete", link)
+        + elements("delete", mappings, false);
+  }
+
+  private String link(String verb, String link) {
+    if (!link.matches("[a-z][a-z0-9]{0,14}")) {
+      throw new IllegalArgumentException("bad interface name " + link);
+    }
+    return verb + " element inet " + config.table() + " links { \"" + link + "\" }\n";
   }
 
   private String elements(String verb, Collection<Mapping> mappings, boolean withValue) {
@@ -174,17 +196,18 @@ public final class Nftables {
     return s.toString();
   }
 
-  /** Replaces the table with one holding these mappings, atomically. */
-  public void rebuild(Collection<Mapping> mappings) throws IOException {
-    apply(renderTable(mappings));
+  /** Replaces the table with one holding these links and mappings, atomically. */
+  public void rebuild(Collection<String> links, Collection<Mapping> mappings) throws IOException {
+    apply(renderTable(links, mappings));
   }
 
-  public void add(Collection<Mapping> mappings) throws IOException {
-    apply(renderAdd(mappings));
+  /** A VM's TAP becomes a VM link (filtered as one) and its ports are published. */
+  public void add(String link, Collection<Mapping> mappings) throws IOException {
+    apply(renderAdd(link, mappings));
   }
 
-  public void remove(Collection<Mapping> mappings) throws IOException {
-    apply(renderRemove(mappings));
+  public void remove(String link, Collection<Mapping> mappings) throws IOException {
+    apply(renderRemove(link, mappings));
   }
 
   /** Removes the table (and so every rule of the daemon's); one that is gone is not an error. */

@@ -141,7 +141,7 @@ public final class VmNetworks implements AutoCloseable {
         }
         TapDevices.create(new TapDevices.Tap(device, slot, settings.mtu(), uid, gid));
         tap = true;
-        nft.add(mappings);
+        nft.add(device, mappings);
         VmNetwork row =
             new VmNetwork(
                 vmId, device, slot.toString(), MacAddresses.forVm(vmId), settings.mtu(), bound);
@@ -169,7 +169,7 @@ public final class VmNetworks implements AutoCloseable {
     }
     try {
       if (device != null) {
-        nft.remove(mappings);
+        nft.remove(device, mappings);
         TapDevices.delete(device);
       }
     } catch (IOException | RuntimeException e) {
@@ -212,7 +212,7 @@ public final class VmNetworks implements AutoCloseable {
     }
     int guest = AddressPool.guestAddress(Ipv4Cidr.parse(n.subnet()));
     try {
-      nft.remove(mappings(n, guest));
+      nft.remove(n.device(), mappings(n, guest));
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "cannot remove the published ports of VM " + vmId, e);
     }
@@ -263,7 +263,7 @@ public final class VmNetworks implements AutoCloseable {
         store.updatePorts(n.vmId(), List.of());
       }
     }
-    nft.rebuild(all);
+    nft.rebuild(keep, all);
     forwardPolicyWarning().ifPresent(report::add);
     for (String tap : TapDevices.list(settings.nft().devicePrefix())) {
       if (ours(tap) && !keep.contains(tap)) {

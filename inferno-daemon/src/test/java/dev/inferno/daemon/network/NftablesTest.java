@@ -35,6 +35,7 @@ class NftablesTest {
     Nftables nft = new Nftables(Nftables.Config.defaults(Ipv4Cidr.parse("172.30.0.0/16"), true));
     String script =
         nft.renderTable(
+            List.of("inf0123456789ab"),
             List.of(
                 map("", 8080, 80, Protocol.TCP, GUEST),
                 map("127.0.0.1", 5353, 53, Protocol.UDP, GUEST2),
@@ -45,6 +46,9 @@ class NftablesTest {
             table inet inferno
             delete table inet inferno
             table inet inferno {
+              set links {
+                type ifname
+              }
               map published {
                 type inet_proto . inet_service : ipv4_addr . inet_service
               }
@@ -63,43 +67,63 @@ class NftablesTest {
               chain forward {
                 type filter hook forward priority filter; policy accept;
                 ct state established,related accept
-                iifname "inf*" oifname "inf*" drop
-                iifname "inf*" accept
-                oifname "inf*" ct status dnat accept
-                oifname "inf*" drop
+                iifname @links oifname @links drop
+                iifname @links accept
+                oifname @links ct status dnat accept
+                oifname @links drop
               }
               chain input {
                 type filter hook input priority filter; policy accept;
-                iifname "inf*" ct state established,related accept
-                iifname "inf*" meta l4proto { tcp, udp } th dport 53 accept
-                iifname "inf*" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
-                iifname "inf*" drop
+                iifname @links ct state established,related accept
+                iifname @links meta l4proto { tcp, udp } th dport 53 accept
+                iifname @links icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
+                iifname @links drop
               }
             }
+            add element inet inferno links { "inf0123456789ab" }
             add element inet inferno published { tcp . 8080 : 172.30.0.2 . 80 }
             add element inet inferno published_ip { 127.0.0.1 . udp . 5353 : 172.30.0.6 . 53 }
             """);
     // without DNS on the host, a VM gets nothing from the host but replies
     String noDns =
         new Nftables(Nftables.Config.defaults(Ipv4Cidr.parse("172.30.0.0/16"), false))
-            .renderTable(List.of());
+            .renderTable(List.of(), List.of());
     assertThat(noDns).doesNotContain("dport 53").doesNotContain("add element");
   }
 
   @Test
   void removalAddsBeforeItDeletesSoAGoneElementIsNoError() {
     Nftables nft = new Nftables(Nftables.Config.defaults(Ipv4Cidr.parse("172.30.0.0/16"), false));
-    assertThat(nft.renderRemove(List.of(map("10.0.0.1", 80, 8080, Protocol.TCP, GUEST))))
+    assertThat(
+            nft.renderRemove(
+                "inf0123456789ab", List.of(map("10.0.0.1", 80, 8080, Protocol.TCP, GUEST))))
         .isEqualTo(
             """
+            add element inet inferno links { "inf0123456789ab" }
             add element inet inferno published_ip { 10.0.0.1 . tcp . 80 : 172.30.0.2 . 8080 }
+            delete element inet inferno links { "inf0123456789ab" }
             delete element inet inferno published_ip { 10.0.0.1 . tcp . 80 }
             """);
+    assertThatThrownBy(() -> nft.renderAdd("inf\" }; flush ruleset; #", List.of()))
+        .hasMessageContaining("bad interface name");
     assertThatThrownBy(() -> map("", 0, 80, Protocol.TCP, GUEST))
         .hasMessageContaining("has no host port yet");
     assertThatThrownBy(
             () -> new Nftables.Config("Bad name", Ipv4Cidr.parse("10.0.0.0/8"), "inf", false))
         .hasMessageContaining("bad nftables table name");
+  }
+
+  /** The VM links (TAP names) of the applied table. */
+  static List<String> links(Nftables nft) throws Exception {
+    JsonNode root = new ObjectMapper().readTree(nft.listJson());
+    List<String> out = new ArrayList<>();
+    for (JsonNode item : root.get("nftables")) {
+      JsonNode set = item.get("set");
+      if (set != null && set.get("name").asText().equals("links") && set.get("elem") != null) {
+        set.get("elem").forEach(e -> out.add(e.asText()));
+      }
+    }
+    return out;
   }
 
   /** The elements of a map of the applied table, as "key : value" strings. */
@@ -135,8 +159,11 @@ class NftablesTest {
     applied = nft;
     String before = NetTesting.sh("nft", "list", "tables");
 
-    nft.rebuild(List.of(map("", 8080, 80, Protocol.TCP, GUEST)));
+    String tap1 = "inft" + suffix + "a";
+    String tap2 = "inft" + suffix + "b";
+    nft.rebuild(List.of(tap1), List.of(map("", 8080, 80, Protocol.TCP, GUEST)));
     assertThat(elements(nft, "published")).containsExactly("tcp . 8080 : 172.30.0.2 . 80");
+    assertThat(links(nft)).containsExactly(tap1);
     assertThat(NetTesting.sh("nft", "list", "tables"))
         .contains("table inet inferno_test_" + suffix)
         .contains(before.strip());
@@ -146,7 +173,8 @@ class NftablesTest {
             map("", 5353, 53, Protocol.UDP, GUEST2),
             map("127.0.0.1", 8443, 443, Protocol.TCP, GUEST2),
             map("::1", 9999, 99, Protocol.TCP, GUEST2));
-    nft.add(vm2);
+    nft.add(tap2, vm2);
+    assertThat(links(nft)).containsExactlyInAnyOrder(tap1, tap2);
     assertThat(elements(nft, "published"))
         .containsExactlyInAnyOrder("tcp . 8080 : 172.30.0.2 . 80", "udp . 5353 : 172.30.0.6 . 53");
     assertThat(elements(nft, "published_ip"))
@@ -155,6 +183,7 @@ class NftablesTest {
     // a host port taken by another VM's element is refused, and the transaction changes nothing
     assertThatThrownBy(() ->
             nft.add(
+                "inft" + suffix + "c",
                 List.of(
                     map("", 7000, 70, Protocol.TCP, GUEST),
                     map("", 8080, 81, Protocol.TCP, GUEST2))))
@@ -162,18 +191,21 @@ class NftablesTest {
         .hasMessageStartingWith("nft -f - failed (exit 1): ")
         .hasMessageContaining("File exists");
     assertThat(elements(nft, "published")).doesNotContain("tcp . 7000 : 172.30.0.2 . 70");
+    assertThat(links(nft)).containsExactlyInAnyOrder(tap1, tap2);
 
-    nft.remove(vm2);
-    nft.remove(vm2); // again: idempotent
+    nft.remove(tap2, vm2);
+    nft.remove(tap2, vm2); // again: idempotent
     assertThat(elements(nft, "published")).containsExactly("tcp . 8080 : 172.30.0.2 . 80");
     assertThat(elements(nft, "published_ip")).isEmpty();
+    assertThat(links(nft)).containsExactly(tap1);
 
     // daemon start: the table is rebuilt from the database, whatever it held
-    nft.rebuild(vm2);
+    nft.rebuild(List.of(tap2), vm2);
     assertThat(elements(nft, "published")).containsExactly("udp . 5353 : 172.30.0.6 . 53");
+    assertThat(links(nft)).containsExactly(tap2);
     String listing = NetTesting.sh("nft", "list", "table", "inet", "inferno_test_" + suffix);
     assertThat(listing)
-        .contains("iifname \"inft" + suffix + "*\" oifname \"inft" + suffix + "*\" drop")
+        .contains("iifname @links oifname @links drop")
         .contains("ip saddr 198.18.0.0/16 ip daddr != 198.18.0.0/16 masquerade");
 
     nft.deleteTable();

@@ -146,13 +146,15 @@ class NftablesTrafficTest {
 
   @Test
   void publishedPortsNatAndIsolationOnRealTraffic() throws Exception {
-    for (String role : List.of("host", "a", "b", "out")) {
+    for (String role : List.of("host", "a", "b", "out", "lan")) {
       addNs(role);
     }
     // VM a: 198.18.0.0/30, VM b: 198.18.0.4/30, uplink 198.19.0.0/30
     link("a", "inf0000000000aa", "198.18.0.1/30", "198.18.0.2/30", "198.18.0.1");
     link("b", "inf0000000000bb", "198.18.0.5/30", "198.18.0.6/30", "198.18.0.5");
     link("out", "uplink", "198.19.0.1/30", "198.19.0.2/30", "198.19.0.1");
+    // a host interface that shares the TAPs' prefix but is no VM's link
+    link("lan", "infra0", "198.20.0.1/30", "198.20.0.2/30", "198.20.0.1");
     inNs("host", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
 
     Nftables nft = new Nftables(Nftables.Config.defaults(Ipv4Cidr.parse("198.18.0.0/16"), true));
@@ -163,9 +165,11 @@ class NftablesTrafficTest {
     List<Nftables.Mapping> bPorts =
         List.of(new Nftables.Mapping(new PortSpec("198.19.0.1", 8081, 80, Protocol.TCP), b));
     Commands.run(
-        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"), nft.renderTable(aPorts));
+        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"),
+        nft.renderTable(List.of("inf0000000000aa"), aPorts));
     Commands.run(
-        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"), nft.renderAdd(bPorts));
+        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"),
+        nft.renderAdd("inf0000000000bb", bPorts));
 
     serve("a", "198.18.0.2", 80, "a");
     serve("b", "198.18.0.6", 80, "b");
@@ -182,6 +186,8 @@ class NftablesTrafficTest {
     assertThat(get("a", "198.18.0.1", 53)).isEqualTo("host-dns 198.18.0.2");
     assertThat(get("a", "198.18.0.1", 7000)).isEqualTo("timeout");
     assertThat(get("a", "198.19.0.1", 7000)).isEqualTo("timeout");
+    // only the VMs' own links are filtered: a host interface named like them is not
+    assertThat(get("lan", "198.20.0.1", 7000)).isEqualTo("host-service 198.20.0.2");
     // VM to VM is dropped, also to the other VM's published port on its own address
     assertThat(get("a", "198.18.0.6", 80)).isEqualTo("timeout");
     // the outside cannot reach a guest's address directly, only what is published
@@ -190,7 +196,8 @@ class NftablesTrafficTest {
 
     // unpublished: the host answers for the port itself again (nothing there: refused)
     Commands.run(
-        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"), nft.renderRemove(aPorts));
+        List.of("ip", "netns", "exec", ns("host"), "nft", "-f", "-"),
+        nft.renderRemove("inf0000000000aa", aPorts));
     assertThat(get("out", "198.19.0.1", 8080)).isEqualTo("refused");
     assertThat(get("out", "198.19.0.1", 8081)).isEqualTo("b 198.19.0.2");
   }

@@ -58,23 +58,8 @@ final class SessionCommands {
   /**
    * Attaches to a VM's main process and returns its exit code, or 0 when the user detached (the
    * server closed while the VM still runs). Raw mode when term is given (a TTY VM, our stdin a
-   * terminal, stdin attached).
-   */
-  static int attach(
-      DaemonClient client,
-      String id,
-      boolean stdin,
-      boolean stdinOnce,
-      boolean logs,
-      String detachKeys,
-      Terminal term)
-      throws IOException {
-    return attach(client, id, stdin, stdinOnce, logs, null, detachKeys, term);
-  }
-
-  /**
-   * As above; {@code since} (when not null, and without {@code logs}): the output from that time on
-   * instead of from the attach ({@code start -i} passes the time just before its start).
+   * terminal, stdin attached). The output: the whole log with {@code logs}, else from {@code since}
+   * when given ({@code start -i}: just before its start), else from the attach on.
    */
   static int attach(
       DaemonClient client,
@@ -226,7 +211,7 @@ final class SessionCommands {
       }
       boolean stdin = !Boolean.TRUE.equals(noStdin.getValue());
       Terminal term = stdin ? Terminal.ofStdin() : null;
-      return attach(client, d.id(), stdin, false, false, detachKeys.getValue(), term);
+      return attach(client, d.id(), stdin, false, false, null, detachKeys.getValue(), term);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.inferno.cli;
 
 import dev.inferno.model.PublishedPort;
 import dev.inferno.model.VmSummary;
+import dev.inferno.model.units.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,56 +37,19 @@ final class Format {
     return sb.toString();
   }
 
-  /** Docker's HumanDuration. */
-  static String human(Duration d) {
-    long s = Math.max(0, d.toSeconds());
-    if (s < 1) {
-      return "Less than a second";
-    }
-    if (s == 1) {
-      return "1 second";
-    }
-    if (s < 60) {
-      return s + " seconds";
-    }
-    long m = d.toMinutes();
-    if (m == 1) {
-      return "About a minute";
-    }
-    if (m < 60) {
-      return m + " minutes";
-    }
-    long h = d.toHours();
-    if (h == 1) {
-      return "About an hour";
-    }
-    if (h < 48) {
-      return h + " hours";
-    }
-    if (h < 24 * 7 * 2) {
-      return h / 24 + " days";
-    }
-    if (h < 24 * 30 * 2) {
-      return h / 24 / 7 + " weeks";
-    }
-    if (h < 24 * 365 * 2) {
-      return h / 24 / 30 + " months";
-    }
-    return h / 24 / 365 + " years";
-  }
-
   static String ago(Instant t, Instant now) {
     if (t == null) {
       return "";
     }
-    return human(Duration.between(t, now)) + " ago";
+    return Durations.human(Duration.between(t, now)) + " ago";
   }
 
   /** The STATUS column of ps. */
   static String status(VmSummary vm, Instant now) {
     return switch (vm.state()) {
-      case RUNNING -> "Up " + human(Duration.between(vm.startedAt(), now)) + health(vm.health());
-      case PAUSED -> "Up " + human(Duration.between(vm.startedAt(), now)) + " (Paused)";
+      case RUNNING ->
+          "Up " + Durations.human(Duration.between(vm.startedAt(), now)) + health(vm.health());
+      case PAUSED -> "Up " + Durations.human(Duration.between(vm.startedAt(), now)) + " (Paused)";
       // Docker's: the last exit code, and since when it waits
       case RESTARTING -> {
         Integer code = vm.exit() == null ? null : vm.exit().code();

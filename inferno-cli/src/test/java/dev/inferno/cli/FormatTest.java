@@ -7,7 +7,6 @@ import dev.inferno.model.ExitRecord;
 import dev.inferno.model.PublishedPort;
 import dev.inferno.model.VmState;
 import dev.inferno.model.VmSummary;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,19 +17,6 @@ class FormatTest {
     String t =
         Format.table(List.of("A", "LONGER"), List.of(List.of("xxxx", "y"), List.of("z", "w")));
     assertThat(t).isEqualTo("A      LONGER\nxxxx   y\nz      w\n");
-  }
-
-  @Test
-  void humanDurationsLikeDocker() {
-    assertThat(Format.human(Duration.ofMillis(300))).isEqualTo("Less than a second");
-    assertThat(Format.human(Duration.ofSeconds(1))).isEqualTo("1 second");
-    assertThat(Format.human(Duration.ofSeconds(45))).isEqualTo("45 seconds");
-    assertThat(Format.human(Duration.ofSeconds(90))).isEqualTo("About a minute");
-    assertThat(Format.human(Duration.ofMinutes(12))).isEqualTo("12 minutes");
-    assertThat(Format.human(Duration.ofMinutes(70))).isEqualTo("About an hour");
-    assertThat(Format.human(Duration.ofHours(30))).isEqualTo("30 hours");
-    assertThat(Format.human(Duration.ofDays(3))).isEqualTo("3 days");
-    assertThat(Format.human(Duration.ofDays(20))).isEqualTo("2 weeks");
   }
 
   @Test

@@ -76,13 +76,7 @@ final class ContainerRoutes {
     } catch (ApiException e) {
       var owner = req.name() == null ? null : vms.store().byName(req.name()).orElse(null);
       if (e.status() == 409 && owner != null) {
-        throw ApiException.conflict(
-            "Conflict. The container name \"/"
-                + req.name()
-                + "\" is already in use by container \""
-                + owner.id()
-                + "\". You have to remove (or rename) that container to be able to reuse that"
-                + " name.");
+        throw ApiException.conflict(ContainerOpsRoutes.nameInUse(req.name(), owner.id()));
       }
       throw e;
     }

@@ -11,6 +11,7 @@ import dev.inferno.model.Mount;
 import dev.inferno.model.PublishedPort;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
+import dev.inferno.model.units.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -84,7 +85,7 @@ final class ContainerShapes {
     return switch (r.state()) {
       case CREATED -> "Created";
       case RUNNING, PAUSED -> {
-        String s = "Up " + humanDuration(Duration.between(r.startedAt(), now));
+        String s = "Up " + Durations.human(Duration.between(r.startedAt(), now));
         if (r.state() == VmState.PAUSED) {
           s += " (Paused)";
         } else if (health != null) {
@@ -99,7 +100,7 @@ final class ContainerShapes {
           "Restarting ("
               + exitCode(r.exit())
               + ") "
-              + humanDuration(Duration.between(r.finishedAt(), now))
+              + Durations.human(Duration.between(r.finishedAt(), now))
               + " ago";
       case EXITED ->
           r.finishedAt() == null
@@ -107,40 +108,9 @@ final class ContainerShapes {
               : "Exited ("
                   + exitCode(r.exit())
                   + ") "
-                  + humanDuration(Duration.between(r.finishedAt(), now))
+                  + Durations.human(Duration.between(r.finishedAt(), now))
                   + " ago";
     };
-  }
-
-  /** go-units' HumanDuration, which docker ps prints. */
-  static String humanDuration(Duration d) {
-    long seconds = d.toSeconds();
-    if (seconds < 1) {
-      return "Less than a second";
-    } else if (seconds == 1) {
-      return "1 second";
-    } else if (seconds < 60) {
-      return seconds + " seconds";
-    }
-    long minutes = d.toMinutes();
-    if (minutes == 1) {
-      return "About a minute";
-    } else if (minutes < 60) {
-      return minutes + " minutes";
-    }
-    long hours = Math.round(d.toSeconds() / 3600.0);
-    if (hours == 1) {
-      return "About an hour";
-    } else if (hours < 48) {
-      return hours + " hours";
-    } else if (hours < 24 * 7 * 2) {
-      return hours / 24 + " days";
-    } else if (hours < 24 * 30 * 2) {
-      return hours / 24 / 7 + " weeks";
-    } else if (hours < 24 * 365 * 2) {
-      return hours / 24 / 30 + " months";
-    }
-    return d.toHours() / 24 / 365 + " years";
   }
 
   static int exitCode(ExitRecord e) {

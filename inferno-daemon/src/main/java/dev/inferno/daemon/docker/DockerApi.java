@@ -48,6 +48,7 @@ public final class DockerApi {
     List<Route> all = new ArrayList<>();
     all.addAll(new SystemRoutes(ctx).all());
     all.addAll(new ContainerRoutes(ctx).all());
+    all.addAll(new ContainerOpsRoutes(ctx).all());
     all.addAll(new SessionRoutes(ctx).all());
     all.addAll(new ImageRoutes(ctx).all());
     all.addAll(new PruneRoutes(ctx).all());

@@ -1,0 +1,146 @@
+package dev.inferno.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code docker pause|unpause|rename} with both docker CLIs against one daemon and ONE real guest
+ * (kiln, QEMU TCG) printing a counter: paused, ps and inspect say so and its log stops growing;
+ * unpaused, it grows again; renamed, ps and inspect know it by the new name only.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DockerOpsGuestTest {
+  static final String IMAGE = "busybox";
+
+  @TempDir static Path dir;
+  Inferno inferno;
+  String id;
+
+  @BeforeAll
+  void start() throws Exception {
+    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
+    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
+    inferno =
+        Inferno.startKiln(
+            dir,
+            GuestTest.KERNEL,
+            GuestTest.INIT,
+            "network-table = inferno_dk_m\nnetwork-tap-prefix = ixm\nnetwork-pool = 10.247.0.0/16\n");
+    inferno.loadBusybox("busybox:latest");
+    var run =
+        ok(
+            Inferno.DEBIAN_DOCKER,
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "ticker",
+            IMAGE,
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done");
+    id = run.out().strip();
+    // the guest has booted and prints
+    waitForLines("ticker", 1);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (inferno != null) {
+      inferno.removeAllAndClose();
+    }
+  }
+
+  private Inferno.Result docker(Path cli, String... args) throws Exception {
+    return Inferno.finish(inferno.spawnDocker(cli, args), 240);
+  }
+
+  private Inferno.Result ok(Path cli, String... args) throws Exception {
+    var r = docker(cli, args);
+    assertThat(r.code()).as(cli + " " + String.join(" ", args) + ": " + r).isZero();
+    return r;
+  }
+
+  private long lines(String name) throws Exception {
+    return ok(Inferno.DEBIAN_DOCKER, "logs", name).out().lines().count();
+  }
+
+  /** Waits (TCG is slow) until the log holds more than {@code n} lines; returns the count. */
+  private long waitForLines(String name, long n) throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    long c;
+    while ((c = lines(name)) <= n) {
+      assertThat(System.nanoTime()).as("log of %s stays at %d lines", name, c).isLessThan(deadline);
+      Thread.sleep(500);
+    }
+    return c;
+  }
+
+  @Test
+  void pauseFreezesTheGuestAndUnpauseLetsItRunOn() throws Exception {
+    for (Path cli : Inferno.dockerClis()) {
+      assertThat(ok(cli, "pause", "ticker").out()).as(cli.toString()).isEqualTo("ticker\n");
+      assertThat(ok(cli, "ps", "--format", "{{.Names}}|{{.State}}|{{.Status}}").out())
+          .as(cli.toString())
+          .matches("ticker\\|paused\\|Up .+ \\(Paused\\)\n");
+      assertThat(ok(cli, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "ticker").out())
+          .isEqualTo("paused true\n");
+      var again = docker(cli, "pause", "ticker");
+      assertThat(again.code()).as(cli + ": " + again).isEqualTo(1);
+      assertThat(again.err())
+          .as(cli.toString())
+          .contains("Error response from daemon: Container " + id + " is already paused");
+
+      // what was in flight is out after a moment; then nothing more comes
+      Thread.sleep(2000);
+      long frozen = lines("ticker");
+      Thread.sleep(4000);
+      assertThat(lines("ticker")).as(cli + ": the paused guest printed").isEqualTo(frozen);
+
+      assertThat(ok(cli, "unpause", "ticker").out()).isEqualTo("ticker\n");
+      assertThat(ok(cli, "ps", "--format", "{{.State}}|{{.Status}}").out())
+          .as(cli.toString())
+          .matches("running\\|Up [^(]+\n");
+      waitForLines("ticker", frozen);
+      var notPaused = docker(cli, "unpause", "ticker");
+      assertThat(notPaused.code()).as(cli + ": " + notPaused).isEqualTo(1);
+      assertThat(notPaused.err()).contains("Container " + id + " is not paused");
+    }
+  }
+
+  @Test
+  void renameChangesTheNameEverywhere() throws Exception {
+    String current = "ticker";
+    for (Path cli : Inferno.dockerClis()) {
+      String renamed = "ticker-" + (cli.equals(Inferno.DEBIAN_DOCKER) ? "deb" : "new");
+      var same = docker(cli, "rename", current, current);
+      assertThat(same.code()).as(cli + ": " + same).isEqualTo(1);
+      assertThat(same.err())
+          .contains("Renaming a container with the same name as its current name");
+      var bad = docker(cli, "rename", current, "bad name");
+      assertThat(bad.code()).as(cli + ": " + bad).isEqualTo(1);
+      assertThat(bad.err()).contains("Invalid container name (/bad name)");
+
+      ok(cli, "rename", current, renamed);
+      assertThat(ok(cli, "ps", "--format", "{{.Names}} {{.ID}}").out())
+          .isEqualTo(renamed + " " + id.substring(0, 12) + "\n");
+      assertThat(ok(cli, "inspect", "-f", "{{.Name}} {{.Id}}", renamed).out())
+          .isEqualTo("/" + renamed + " " + id + "\n");
+      var old = docker(cli, "inspect", current);
+      assertThat(old.code()).as(cli + ": " + old).isEqualTo(1);
+      assertThat(old.err()).containsIgnoringCase("No such object: " + current);
+      // still the same running guest, its output under the new name
+      assertThat(ok(cli, "logs", renamed).out()).contains("tick 1\n");
+      current = renamed;
+    }
+    // the name is free again for the next one to take
+    ok(Inferno.DEBIAN_DOCKER, "rename", current, "ticker");
+  }
+}

@@ -953,12 +953,15 @@ public final class VmService {
     restarts.cancel(r.id());
     networks.release(r.id());
     backend.remove(r.id());
-    if (store.delete(r.id())) {
-      events.publish("removed", r.id(), r.name(), null);
-    }
+    boolean deleted = store.delete(r.id());
     VolumeService v = volumes;
     if (v != null) {
+      // after the record (the VM no longer counts as a user of its volumes), before the event: a
+      // client that waits for "removed" finds the anonymous volumes gone too
       v.removed(r, anonymousVolumes || r.autoRemove());
+    }
+    if (deleted) {
+      events.publish("removed", r.id(), r.name(), null);
     }
     exits.remove(r.id());
     cancelled.remove(r.id());

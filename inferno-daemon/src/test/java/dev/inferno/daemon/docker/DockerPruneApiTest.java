@@ -98,7 +98,7 @@ class DockerPruneApiTest {
   @Test
   void volumePruneTakesLabelsAndAll() throws Exception {
     for (String v : new String[] {"keep", "drop"}) {
-      // made through the inferno API: the same volumes (the Docker socket serves no volume create)
+      // made through the inferno API: the same volumes
       var c =
           new UnixHttpClient(d.socket)
               .send(

@@ -94,6 +94,37 @@ class DockerSystemGuestTest {
   }
 
   @Test
+  void loadADockerSaveArchiveWithBothClisAndRunIt() throws Exception {
+    // a real docker-save archive (manifest.json, RepoTags), made by skopeo from the busybox layout
+    Path archive = dir.resolve("saved.tar");
+    Inferno.sh(
+        "skopeo",
+        "copy",
+        "-q",
+        "oci:" + dir.resolve("layout") + ":latest",
+        "docker-archive:" + archive + ":tools/loaded:1");
+    for (Path cli : Inferno.dockerClis()) {
+      var load = inferno.docker(cli, "load", "-i", archive.toString());
+      assertThat(load.code()).as(cli + ": " + load).isZero();
+      assertThat(load.out()).as(cli.toString()).isEqualTo("Loaded image: tools/loaded:1\n");
+      assertThat(inferno.docker(cli, "images", "tools/loaded").out()).contains("tools/loaded ");
+      if (!cli.equals(Inferno.dockerClis().getLast())) {
+        assertThat(inferno.docker(cli, "rmi", "tools/loaded:1").code()).isZero();
+      }
+    }
+    Path cli = Inferno.dockerClis().getLast();
+    var run =
+        inferno.docker(cli, "run", "--rm", "--network", "none", "tools/loaded:1", "echo", "ok");
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.out()).isEqualTo("ok\n");
+    Path notATar = java.nio.file.Files.writeString(dir.resolve("not-a.tar"), "no archive here\n");
+    var junk = inferno.docker(cli, "load", "-i", notATar.toString());
+    assertThat(junk.code()).as(junk.toString()).isEqualTo(1);
+    assertThat(junk.err()).startsWith("Error response from daemon: ");
+    assertThat(inferno.docker(cli, "rmi", "tools/loaded:1").code()).isZero();
+  }
+
+  @Test
   void pullImagesAndRmiWithBothClis() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       var pull = inferno.docker(cli, "pull", repo + ":1");

@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** Docker API routes: images: create (pull), json, {name}/json, DELETE (owner: docker images). */
+/**
+ * Docker API routes: images: create (pull), load, json, {name}/json, DELETE (owner: docker images).
+ */
 final class ImageRoutes {
   private static final Set<String> LIST_FILTERS = Set.of("reference", "dangling", "label");
 
@@ -32,6 +34,7 @@ final class ImageRoutes {
   List<Route> all() {
     return List.of(
         new Route("POST", "/images/create", this::create),
+        new Route("POST", "/images/load", this::load),
         new Route("GET", "/images/json", this::list),
         // image names hold slashes (localhost:5000/library/busybox): {name*} takes them all
         new Route("GET", "/images/{name*}/json", this::inspect),
@@ -214,6 +217,33 @@ final class ImageRoutes {
 
     ClientGone(IOException e) {
       super("the client went away during the pull", e);
+    }
+  }
+
+  // --- load ---
+
+  /**
+   * {@code docker load}: a {@code docker save} archive or an OCI layout tar, read by the one image
+   * loader {@code inferno load} uses. The answer is dockerd's: one {@code {"stream":"Loaded image:
+   * NAME\n"}} line per image, after the load (an archive it cannot read is a plain error status).
+   * The loader's per-layer steps are not sent, with or without {@code quiet}.
+   */
+  private void load(Exchange ex) throws Exception {
+    String quiet = ex.query("quiet");
+    if (quiet != null && !quiet.matches("|0|1|true|false")) {
+      throw ApiException.badRequest("invalid quiet=" + quiet + ": expected a boolean");
+    }
+    List<ImageSummary> loaded =
+        ctx.images().load(ex.body(dev.inferno.daemon.api.Routes.MAX_ARCHIVE), (a, b, c, d) -> {});
+    OutputStream[] out = new OutputStream[1];
+    for (ImageSummary img : loaded) {
+      line(
+          ex,
+          out,
+          new ImageShapes.Stream("Loaded image: " + DockerEvents.familiar(img.reference()) + "\n"));
+    }
+    if (out[0] == null) {
+      line(ex, out, new ImageShapes.Stream("Loaded no image: the archive names none\n"));
     }
   }
 

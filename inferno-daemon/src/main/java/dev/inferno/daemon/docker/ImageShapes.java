@@ -60,6 +60,9 @@ final class ImageShapes {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Progress(String status, String id, ProgressDetail progressDetail) {}
 
+  /** A line of text in a stream (docker load's "Loaded image: …"). */
+  record Stream(String stream) {}
+
   record ErrorDetail(String message) {}
 
   /** The last line of a pull that failed after its stream began: the CLI exits 1 with it. */

@@ -282,6 +282,40 @@ class DockerSystemApiTest {
   }
 
   @Test
+  void loadAnswersALoadedImageLinePerImageAndRefusesWhatIsNoArchive() throws Exception {
+    // the test daemon's image backend takes a JSON stand-in for an archive (ApiTest does the same)
+    byte[] archive =
+        "{\"reference\":\"local/app:1\",\"cmd\":[\"true\"]}".getBytes(StandardCharsets.UTF_8);
+    var r =
+        new UnixHttpClient(d.dockerSocket)
+            .send(
+                "POST",
+                "/v1.41/images/load?quiet=1",
+                Map.of("Content-Type", "application/x-tar"),
+                new java.io.ByteArrayInputStream(archive),
+                archive.length);
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(lines(r)).containsExactly(Map.of("stream", "Loaded image: local/app:1\n"));
+    assertThat(arr(call("GET", "/images/json").text()))
+        .anySatisfy(i -> assertThat(at(i, "RepoTags").toString()).contains("local/app:1"));
+
+    byte[] junk = "not an archive".getBytes(StandardCharsets.UTF_8);
+    var bad =
+        new UnixHttpClient(d.dockerSocket)
+            .send(
+                "POST",
+                "/images/load",
+                Map.of("Content-Type", "application/x-tar"),
+                new java.io.ByteArrayInputStream(junk),
+                junk.length);
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(obj(bad).get("message")).asString().isNotBlank();
+    var badQuiet = call("POST", "/images/load?quiet=maybe");
+    assertThat(badQuiet.status()).isEqualTo(400);
+    assertThat(obj(badQuiet)).containsEntry("message", "invalid quiet=maybe: expected a boolean");
+  }
+
+  @Test
   void pullFailuresBeforeAndAfterTheStreamBegan() throws Exception {
     var unknown = call("POST", "/images/create?fromImage=busybox&tag=nope");
     assertThat(unknown.status()).isEqualTo(404);

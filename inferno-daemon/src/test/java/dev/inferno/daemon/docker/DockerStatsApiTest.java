@@ -31,6 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 class DockerStatsApiTest {
   static final long S = 1_000_000_000L;
   static final long MIB = 1 << 20;
+
+  /** Containers that need no network do without one: no TAP to set up. */
+  static final String NO_NETWORK = "{\"NetworkMode\":\"none\"}";
+
   @TempDir Path dir;
   TestDaemon d;
   final ObjectMapper json = new ObjectMapper();
@@ -137,7 +141,7 @@ class DockerStatsApiTest {
 
   @Test
   void aContainerWithoutANetworkHasNoNetworks() throws Exception {
-    String id = start("quiet", "{\"NetworkMode\":\"none\"}");
+    String id = start("quiet", NO_NETWORK);
     twoReports(id);
     JsonNode s = answer(call("GET", "/containers/" + id + "/stats?stream=false", null), 200);
     assertThat(s.has("networks")).isFalse();
@@ -167,7 +171,7 @@ class DockerStatsApiTest {
 
   @Test
   void badInputs() throws Exception {
-    start("web", "{}");
+    start("web", NO_NETWORK);
     assertThat(
             answer(call("GET", "/containers/web/stats?stream=1&one-shot=1", null), 400)
                 .get("message")
@@ -191,7 +195,7 @@ class DockerStatsApiTest {
 
   @Test
   void topListsTheGuestsProcessesAndRefusesAStoppedContainer() throws Exception {
-    String id = start("web", "{}");
+    String id = start("web", NO_NETWORK);
     JsonNode top = answer(call("GET", "/v1.41/containers/web/top", null), 200);
     // the guest's top session answers (the process backend's stands in for the guest's init)
     assertThat(top.get("Titles").isArray()).isTrue();
@@ -206,7 +210,7 @@ class DockerStatsApiTest {
 
   @Test
   void theStreamSendsAReadingPerIntervalEachWithTheOneBeforeAsPrecpu() throws Exception {
-    String id = start("live", "{}");
+    String id = start("live", NO_NETWORK);
     d.vms.report(id, sample(1, 100, 900, 400 * MIB, 10, 1));
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       ch.connect(UnixDomainSocketAddress.of(d.dockerSocket));

@@ -67,7 +67,8 @@ final class ContainerStatsRoutes {
     Optional<StatsService.Reading> next = running(r);
     while (true) {
       Instant after = Instant.now();
-      out.write(ctx.json().writeValueAsBytes(next.map(x -> shape(r, x, true)).orElse(empty(r))));
+      JsonNode reading = next.isPresent() ? shape(r, next.get(), true) : empty(r);
+      out.write(ctx.json().writeValueAsBytes(reading));
       out.write('\n');
       out.flush(); // a client that went away fails here and ends the stream
       if (next.isPresent()) {

@@ -2,10 +2,12 @@ package dev.inferno.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,10 +107,22 @@ class DockerStatsGuestTest {
   void statsStreamsAReadingPerSecondUntilKilled() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       Process p = inferno.spawnDocker(cli, "stats", "--format", "{{.Name}} {{.CPUPerc}}", "st");
+      // its own thread: the common pool (one thread on two cores) serves Inferno.finish's readers
+      CompletableFuture<byte[]> read = new CompletableFuture<>();
+      Thread.ofVirtual()
+          .start(() -> {
+            try {
+              read.complete(p.getInputStream().readAllBytes());
+            } catch (IOException e) {
+              read.completeExceptionally(e);
+            }
+          });
       Thread.sleep(8000); // TCG: the first reading waits for two samples; then one a second
-      p.destroy();
+      // SIGKILL through the handle: docker 28 does not end on SIGTERM, and Process.destroy*
+      // would close the pipe being read
+      p.toHandle().destroyForcibly();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as(cli + " stats did not end").isTrue();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String out = new String(read.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8);
       long readings =
           out.lines()
               .map(l -> l.replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "").strip())

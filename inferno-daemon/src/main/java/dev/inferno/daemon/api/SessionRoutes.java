@@ -8,7 +8,6 @@ import dev.inferno.daemon.exec.GuestSessions;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmService;
-import dev.inferno.kiln.exec.ExecRequest;
 import dev.inferno.kiln.exec.GuestExec;
 import dev.inferno.model.ExecCreateRequest;
 import dev.inferno.model.ExecStartRequest;
@@ -158,13 +157,7 @@ final class SessionRoutes {
 
   private void top(Exchange ex) throws Exception {
     VmRecord r = vms.resolve(ex.path("id"));
-    GuestSessions.Collected c =
-        GuestSessions.collect(GuestSessions.open(vms.guest(r), new ExecRequest.Top()));
-    if (c.exit().code() != 0) {
-      throw ApiException.internal(
-          "the guest could not list its processes: " + c.stderr().trim(), null);
-    }
-    JsonNode tree = ex.json().readTree(c.stdout());
+    JsonNode tree = ex.json().readTree(GuestSessions.top(vms.guest(r)));
     ex.send(200, tree);
   }
 }

@@ -59,6 +59,19 @@ public final class GuestSessions {
   }
 
   /**
+   * The guest's processes as JSON in Docker's top shape ({@code {"Titles":[…],"Processes":[[…]]}},
+   * PROTOCOL.md §10), for both APIs' top.
+   */
+  public static byte[] top(GuestExec guest) throws Exception {
+    Collected c = collect(open(guest, new ExecRequest.Top()));
+    if (c.exit().code() != 0) {
+      throw ApiException.internal(
+          "the guest could not list its processes: " + c.stderr().trim(), null);
+    }
+    return c.stdout();
+  }
+
+  /**
    * The stat JSON of a path in the guest (Docker's {@code X-Docker-Container-Path-Stat} shape),
    * base64 for the header; 404 when the path does not exist.
    */

@@ -89,13 +89,23 @@ public final class StatsService implements AutoCloseable {
    * @throws ApiException 409 when the VM does not run
    */
   public VmStats read(VmRecord r) throws InterruptedException {
+    return reading(r).figures();
+  }
+
+  /**
+   * {@link #read}, with the raw readings behind the figures: for a translation that hands out
+   * counters rather than rates (the Docker API's stats, whose clients compute CPU % themselves).
+   *
+   * @throws ApiException 409 when the VM does not run
+   */
+  public Reading reading(VmRecord r) throws InterruptedException {
     VmHandle h = running(r);
     long deadline = System.nanoTime() + interval.toNanos() * 5 / 2;
     while (true) {
       sample(r.id(), h, Instant.now());
       StatsTracker t = trackers.get(r.id());
       if ((t != null && t.previous() != null) || System.nanoTime() >= deadline) {
-        return figures(r, t);
+        return reading(r, t);
       }
       Thread.sleep(Math.max(10, interval.toMillis() / 10));
     }
@@ -104,7 +114,7 @@ public final class StatsService implements AutoCloseable {
   /** The VM's figures from what was sampled last, without waiting; empty without a reading. */
   public Optional<VmStats> latest(VmRecord r) {
     StatsTracker t = trackers.get(r.id());
-    return t == null || t.last() == null ? Optional.empty() : Optional.of(figures(r, t));
+    return t == null || t.last() == null ? Optional.empty() : Optional.of(reading(r, t).figures());
   }
 
   /**
@@ -112,6 +122,11 @@ public final class StatsService implements AutoCloseable {
    * the VM no longer runs.
    */
   public Optional<VmStats> next(VmRecord r, Instant after) throws InterruptedException {
+    return nextReading(r, after).map(Reading::figures);
+  }
+
+  /** {@link #next}, with the raw readings behind the figures (see {@link #reading}). */
+  public Optional<Reading> nextReading(VmRecord r, Instant after) throws InterruptedException {
     long deadline = System.nanoTime() + interval.toNanos() * 2;
     while (true) {
       Optional<VmHandle> h = vms.handle(r.id());
@@ -122,11 +137,20 @@ public final class StatsService implements AutoCloseable {
       StatsTracker t = trackers.get(r.id());
       boolean fresh = t != null && t.seenAt() != null && t.seenAt().isAfter(after);
       if (fresh || System.nanoTime() >= deadline) {
-        return Optional.of(figures(r, t));
+        return Optional.of(reading(r, t));
       }
       Thread.sleep(Math.max(10, interval.toMillis() / 10));
     }
   }
+
+  /**
+   * Figures and the readings they come from.
+   *
+   * @param figures what {@code inferno stats} shows
+   * @param previous the reading before {@code last} from the same boot, or null
+   * @param last the newest reading, or null before the guest's first report
+   */
+  public record Reading(VmStats figures, StatsSample previous, StatsSample last) {}
 
   private VmHandle running(VmRecord r) {
     return vms.handle(r.id())
@@ -134,15 +158,21 @@ public final class StatsService implements AutoCloseable {
   }
 
   /** Figures from a tracker; zeros (and no CPU %) before the guest's first report. */
-  private static VmStats figures(VmRecord r, StatsTracker t) {
+  private static Reading reading(VmRecord r, StatsTracker t) {
     int cpus = r.request().cpus() == null ? 1 : (int) Math.ceil(r.request().cpus());
     long limit = r.request().memoryBytes() == null ? 0 : r.request().memoryBytes();
     StatsTracker.Snapshot s =
         t == null ? new StatsTracker.Snapshot(null, null, null) : t.snapshot();
     if (s.last() == null) {
-      return new VmStats(r.id(), r.name(), Instant.now(), null, cpus, 0, 0, limit, 0, 0, 0, 0, 0);
+      return new Reading(
+          new VmStats(r.id(), r.name(), Instant.now(), null, cpus, 0, 0, limit, 0, 0, 0, 0, 0),
+          null,
+          null);
     }
-    return StatsFigures.of(r.id(), r.name(), s.previous(), s.last(), cpus, limit, s.seenAt());
+    return new Reading(
+        StatsFigures.of(r.id(), r.name(), s.previous(), s.last(), cpus, limit, s.seenAt()),
+        s.previous(),
+        s.last());
   }
 
   @Override

@@ -36,13 +36,9 @@ class DockerContainersGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_dk_c\nnetwork-tap-prefix = idc\nnetwork-pool = 10.241.0.0/16\n");
     inferno.loadBusybox("busybox:latest");
     driver = dir.resolve("pty_drive.py");
@@ -58,35 +54,28 @@ class DockerContainersGuestTest {
     }
   }
 
-  private Inferno.Result docker(Path cli, String... args) throws Exception {
-    return Inferno.finish(inferno.spawnDocker(cli, args), 240);
-  }
-
-  private Inferno.Result ok(Path cli, String... args) throws Exception {
-    var r = docker(cli, args);
-    assertThat(r.code()).as(cli + " " + String.join(" ", args) + ": " + r).isZero();
-    return r;
-  }
-
   @Test
   void runPrintsAndExitsWithTheWorkloadsCode() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
-      var hi = ok(cli, "run", "--rm", IMAGE, "echo", "hi");
+      var hi = inferno.dockerOk(cli, "run", "--rm", IMAGE, "echo", "hi");
       assertThat(hi.out()).as(cli.toString()).isEqualTo("hi\n");
 
       String name = "exit3-" + tag(cli);
-      var three = docker(cli, "run", "--name", name, IMAGE, "sh", "-c", "echo out; exit 3");
+      var three = inferno.docker(cli, "run", "--name", name, IMAGE, "sh", "-c", "echo out; exit 3");
       assertThat(three.code()).as(cli + ": " + three).isEqualTo(3);
       assertThat(three.out()).isEqualTo("out\n");
       // without --rm it stays, exited with that code; ps -a shows it, ps does not
-      assertThat(ok(cli, "ps", "-a", "--format", "{{.Names}} {{.Status}}").out())
+      assertThat(inferno.dockerOk(cli, "ps", "-a", "--format", "{{.Names}} {{.Status}}").out())
           .contains(name + " Exited (3)");
-      assertThat(ok(cli, "ps", "--format", "{{.Names}}").out()).doesNotContain(name);
-      assertThat(ok(cli, "inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", name).out())
+      assertThat(inferno.dockerOk(cli, "ps", "--format", "{{.Names}}").out()).doesNotContain(name);
+      assertThat(
+              inferno
+                  .dockerOk(cli, "inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", name)
+                  .out())
           .isEqualTo("3 exited\n");
-      ok(cli, "rm", name);
+      inferno.dockerOk(cli, "rm", name);
       // the --rm one is gone
-      assertThat(ok(cli, "ps", "-a", "-q").out().strip()).isEmpty();
+      assertThat(inferno.dockerOk(cli, "ps", "-a", "-q").out().strip()).isEmpty();
     }
   }
 
@@ -116,7 +105,7 @@ class DockerContainersGuestTest {
       String web = "web-" + tag(cli);
       int port = freePort();
       var run =
-          ok(
+          inferno.dockerOk(
               cli,
               "run",
               "-d",
@@ -132,38 +121,44 @@ class DockerContainersGuestTest {
       assertThat(id).matches("[0-9a-f]{12,64}");
 
       assertThat(awaitBody("http://127.0.0.1:" + port + "/")).isEqualTo("hello-docker\n");
-      String ps = ok(cli, "ps", "--format", "{{.Names}}|{{.Status}}|{{.Ports}}").out();
+      String ps =
+          inferno.dockerOk(cli, "ps", "--format", "{{.Names}}|{{.Status}}|{{.Ports}}").out();
       assertThat(ps).contains(web + "|Up ").contains("0.0.0.0:" + port + "->80/tcp");
       var inspect =
-          ok(cli, "inspect", "-f", "{{.State.Running}} {{json .NetworkSettings.Ports}}", web);
+          inferno.dockerOk(
+              cli, "inspect", "-f", "{{.State.Running}} {{json .NetworkSettings.Ports}}", web);
       assertThat(inspect.out())
           .isEqualTo(
               "true {\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"" + port + "\"}]}\n");
 
       // stop -t 1: httpd dies of SIGTERM; ps -a shows it exited, ps does not
-      ok(cli, "stop", "-t", "1", web);
-      assertThat(ok(cli, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", web).out())
+      inferno.dockerOk(cli, "stop", "-t", "1", web);
+      assertThat(
+              inferno
+                  .dockerOk(cli, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", web)
+                  .out())
           .isEqualTo("exited 143\n");
-      assertThat(ok(cli, "ps", "--format", "{{.Names}}").out()).doesNotContain(web);
-      assertThat(ok(cli, "ps", "-a", "--format", "{{.Names}}").out()).contains(web);
+      assertThat(inferno.dockerOk(cli, "ps", "--format", "{{.Names}}").out()).doesNotContain(web);
+      assertThat(inferno.dockerOk(cli, "ps", "-a", "--format", "{{.Names}}").out()).contains(web);
 
       // kill: SIGKILL, 137; killing it again is Docker's 409, the CLI's failure
       String sleeper = "sleeper-" + tag(cli);
-      ok(cli, "run", "-d", "--name", sleeper, IMAGE, "sleep", "600");
-      ok(cli, "kill", sleeper);
-      assertThat(ok(cli, "wait", sleeper).out()).isEqualTo("137\n");
-      var again = docker(cli, "kill", sleeper);
+      inferno.dockerOk(cli, "run", "-d", "--name", sleeper, IMAGE, "sleep", "600");
+      inferno.dockerOk(cli, "kill", sleeper);
+      assertThat(inferno.dockerOk(cli, "wait", sleeper).out()).isEqualTo("137\n");
+      var again = inferno.docker(cli, "kill", sleeper);
       assertThat(again.code()).isNotZero();
       assertThat(again.err()).contains("is not running");
 
       // rm -f of a running one (the restarted sleeper); then nothing is left
-      ok(cli, "start", sleeper);
-      assertThat(ok(cli, "inspect", "-f", "{{.State.Running}}", sleeper).out()).isEqualTo("true\n");
-      var busy = docker(cli, "rm", sleeper);
+      inferno.dockerOk(cli, "start", sleeper);
+      assertThat(inferno.dockerOk(cli, "inspect", "-f", "{{.State.Running}}", sleeper).out())
+          .isEqualTo("true\n");
+      var busy = inferno.docker(cli, "rm", sleeper);
       assertThat(busy.code()).isNotZero();
-      ok(cli, "rm", "-f", sleeper, web);
-      assertThat(ok(cli, "ps", "-a", "-q").out().strip()).isEmpty();
-      var gone = docker(cli, "inspect", web);
+      inferno.dockerOk(cli, "rm", "-f", sleeper, web);
+      assertThat(inferno.dockerOk(cli, "ps", "-a", "-q").out().strip()).isEmpty();
+      var gone = inferno.docker(cli, "inspect", web);
       assertThat(gone.code()).isNotZero();
       assertThat(gone.err()).contains("No such");
     }

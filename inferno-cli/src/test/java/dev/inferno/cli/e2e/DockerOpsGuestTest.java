@@ -24,17 +24,13 @@ class DockerOpsGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_dk_m\nnetwork-tap-prefix = ixm\nnetwork-pool = 10.247.0.0/16\n");
     inferno.loadBusybox("busybox:latest");
     var run =
-        ok(
+        inferno.dockerOk(
             Inferno.DEBIAN_DOCKER,
             "run",
             "-d",
@@ -58,18 +54,8 @@ class DockerOpsGuestTest {
     }
   }
 
-  private Inferno.Result docker(Path cli, String... args) throws Exception {
-    return Inferno.finish(inferno.spawnDocker(cli, args), 240);
-  }
-
-  private Inferno.Result ok(Path cli, String... args) throws Exception {
-    var r = docker(cli, args);
-    assertThat(r.code()).as(cli + " " + String.join(" ", args) + ": " + r).isZero();
-    return r;
-  }
-
   private long lines(String name) throws Exception {
-    return ok(Inferno.DEBIAN_DOCKER, "logs", name).out().lines().count();
+    return inferno.dockerOk(Inferno.DEBIAN_DOCKER, "logs", name).out().lines().count();
   }
 
   /** Waits (TCG is slow) until the log holds more than {@code n} lines; returns the count. */
@@ -86,13 +72,18 @@ class DockerOpsGuestTest {
   @Test
   void pauseFreezesTheGuestAndUnpauseLetsItRunOn() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
-      assertThat(ok(cli, "pause", "ticker").out()).as(cli.toString()).isEqualTo("ticker\n");
-      assertThat(ok(cli, "ps", "--format", "{{.Names}}|{{.State}}|{{.Status}}").out())
+      assertThat(inferno.dockerOk(cli, "pause", "ticker").out())
+          .as(cli.toString())
+          .isEqualTo("ticker\n");
+      assertThat(inferno.dockerOk(cli, "ps", "--format", "{{.Names}}|{{.State}}|{{.Status}}").out())
           .as(cli.toString())
           .matches("ticker\\|paused\\|Up .+ \\(Paused\\)\n");
-      assertThat(ok(cli, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "ticker").out())
+      assertThat(
+              inferno
+                  .dockerOk(cli, "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "ticker")
+                  .out())
           .isEqualTo("paused true\n");
-      var again = docker(cli, "pause", "ticker");
+      var again = inferno.docker(cli, "pause", "ticker");
       assertThat(again.code()).as(cli + ": " + again).isEqualTo(1);
       assertThat(again.err())
           .as(cli.toString())
@@ -104,12 +95,12 @@ class DockerOpsGuestTest {
       Thread.sleep(4000);
       assertThat(lines("ticker")).as(cli + ": the paused guest printed").isEqualTo(frozen);
 
-      assertThat(ok(cli, "unpause", "ticker").out()).isEqualTo("ticker\n");
-      assertThat(ok(cli, "ps", "--format", "{{.State}}|{{.Status}}").out())
+      assertThat(inferno.dockerOk(cli, "unpause", "ticker").out()).isEqualTo("ticker\n");
+      assertThat(inferno.dockerOk(cli, "ps", "--format", "{{.State}}|{{.Status}}").out())
           .as(cli.toString())
           .matches("running\\|Up [^(]+\n");
       waitForLines("ticker", frozen);
-      var notPaused = docker(cli, "unpause", "ticker");
+      var notPaused = inferno.docker(cli, "unpause", "ticker");
       assertThat(notPaused.code()).as(cli + ": " + notPaused).isEqualTo(1);
       assertThat(notPaused.err()).contains("Container " + id + " is not paused");
     }
@@ -120,27 +111,27 @@ class DockerOpsGuestTest {
     String current = "ticker";
     for (Path cli : Inferno.dockerClis()) {
       String renamed = "ticker-" + (cli.equals(Inferno.DEBIAN_DOCKER) ? "deb" : "new");
-      var same = docker(cli, "rename", current, current);
+      var same = inferno.docker(cli, "rename", current, current);
       assertThat(same.code()).as(cli + ": " + same).isEqualTo(1);
       assertThat(same.err())
           .contains("Renaming a container with the same name as its current name");
-      var bad = docker(cli, "rename", current, "bad name");
+      var bad = inferno.docker(cli, "rename", current, "bad name");
       assertThat(bad.code()).as(cli + ": " + bad).isEqualTo(1);
       assertThat(bad.err()).contains("Invalid container name (/bad name)");
 
-      ok(cli, "rename", current, renamed);
-      assertThat(ok(cli, "ps", "--format", "{{.Names}} {{.ID}}").out())
+      inferno.dockerOk(cli, "rename", current, renamed);
+      assertThat(inferno.dockerOk(cli, "ps", "--format", "{{.Names}} {{.ID}}").out())
           .isEqualTo(renamed + " " + id.substring(0, 12) + "\n");
-      assertThat(ok(cli, "inspect", "-f", "{{.Name}} {{.Id}}", renamed).out())
+      assertThat(inferno.dockerOk(cli, "inspect", "-f", "{{.Name}} {{.Id}}", renamed).out())
           .isEqualTo("/" + renamed + " " + id + "\n");
-      var old = docker(cli, "inspect", current);
+      var old = inferno.docker(cli, "inspect", current);
       assertThat(old.code()).as(cli + ": " + old).isEqualTo(1);
       assertThat(old.err()).containsIgnoringCase("No such object: " + current);
       // still the same running guest, its output under the new name
-      assertThat(ok(cli, "logs", renamed).out()).contains("tick 1\n");
+      assertThat(inferno.dockerOk(cli, "logs", renamed).out()).contains("tick 1\n");
       current = renamed;
     }
     // the name is free again for the next one to take
-    ok(Inferno.DEBIAN_DOCKER, "rename", current, "ticker");
+    inferno.dockerOk(Inferno.DEBIAN_DOCKER, "rename", current, "ticker");
   }
 }

@@ -34,13 +34,9 @@ class DockerSessionsGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_dk_s\nnetwork-tap-prefix = ids\nnetwork-pool = 10.242.0.0/16\n");
     inferno.loadBusybox(IMAGE);
     driver = dir.resolve("pty_drive.py");

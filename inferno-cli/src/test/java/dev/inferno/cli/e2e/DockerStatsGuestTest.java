@@ -33,13 +33,9 @@ class DockerStatsGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_dk_st\nnetwork-tap-prefix = ixs\nnetwork-pool = 10.246.0.0/16\n");
     inferno.loadBusybox(IMAGE);
     // one networked VM that sends a few packets to its gateway (NET I/O), then sleeps

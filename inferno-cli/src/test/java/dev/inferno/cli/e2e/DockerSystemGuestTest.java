@@ -17,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerSystemGuestTest {
-  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
-  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
 
   @TempDir static Path dir;
   Inferno inferno;
@@ -27,8 +25,6 @@ class DockerSystemGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(KERNEL).as("no guest kernel at %s: run kernel/build.sh", KERNEL).isRegularFile();
-    assertThat(INIT).as("no guest init at %s: run init/build.sh", INIT).isRegularFile();
     registry = LocalRegistry.start(dir.resolve("registry"));
     int port = registry.port;
     repo = "127.0.0.1:" + port + "/tools/busybox";
@@ -42,10 +38,8 @@ class DockerSystemGuestTest {
         "oci:" + layout + ":latest",
         "docker://" + repo + ":1");
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            KERNEL,
-            INIT,
             "network-table = inferno_dk_y\nnetwork-tap-prefix = idy\nnetwork-pool = 10.243.0.0/16\n"
                 + "insecure-registries = 127.0.0.1:"
                 + port

@@ -19,21 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerTestcontainersGuestTest {
-  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
-  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
 
   @TempDir static Path dir;
   Inferno inferno;
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(KERNEL).as("no guest kernel: run kernel/build.sh").isRegularFile();
-    assertThat(INIT).as("no guest init: run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            KERNEL,
-            INIT,
             "network-table = inferno_dk_t\nnetwork-tap-prefix = idt\n"
                 + "network-pool = 10.244.0.0/16\n");
     inferno.loadBusybox("busybox:1.36");

@@ -23,13 +23,9 @@ class DockerVolumesGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_dk_v\nnetwork-tap-prefix = ixv\nnetwork-pool = 10.245.0.0/16\n");
     inferno.loadBusybox("busybox:latest");
   }
@@ -41,18 +37,8 @@ class DockerVolumesGuestTest {
     }
   }
 
-  private Inferno.Result docker(Path cli, String... args) throws Exception {
-    return Inferno.finish(inferno.spawnDocker(cli, args), 240);
-  }
-
-  private Inferno.Result ok(Path cli, String... args) throws Exception {
-    var r = docker(cli, args);
-    assertThat(r.code()).as(cli + " " + String.join(" ", args) + ": " + r).isZero();
-    return r;
-  }
-
   private Inferno.Result fails(Path cli, String... args) throws Exception {
-    var r = docker(cli, args);
+    var r = inferno.docker(cli, args);
     assertThat(r.code()).as(cli + " " + String.join(" ", args) + ": " + r).isEqualTo(1);
     return r;
   }
@@ -62,7 +48,7 @@ class DockerVolumesGuestTest {
     for (String f : filters) {
       args.addAll(List.of("-f", f));
     }
-    return ok(cli, args.toArray(String[]::new)).out().lines().toList();
+    return inferno.dockerOk(cli, args.toArray(String[]::new)).out().lines().toList();
   }
 
   private static String tag(Path cli) {
@@ -73,10 +59,11 @@ class DockerVolumesGuestTest {
   void createListInspectRemoveAndPruneWithBothClis() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       String name = "data-" + tag(cli);
-      var made = ok(cli, "volume", "create", "--label", "team=x", "-o", "size=16m", name);
+      var made =
+          inferno.dockerOk(cli, "volume", "create", "--label", "team=x", "-o", "size=16m", name);
       assertThat(made.out()).isEqualTo(name + "\n");
 
-      var ls = ok(cli, "volume", "ls");
+      var ls = inferno.dockerOk(cli, "volume", "ls");
       assertThat(ls.out()).as(cli.toString()).startsWith("DRIVER").contains("VOLUME NAME");
       assertThat(ls.out().lines())
           .as(cli.toString())
@@ -87,7 +74,7 @@ class DockerVolumesGuestTest {
       assertThat(quiet(cli, "dangling=true")).as(cli.toString()).contains(name);
 
       var inspect =
-          ok(
+          inferno.dockerOk(
               cli,
               "volume",
               "inspect",
@@ -115,19 +102,21 @@ class DockerVolumesGuestTest {
           .contains("invalid size");
       assertThat(quiet(cli)).as(cli.toString()).doesNotContain(bad);
 
-      assertThat(ok(cli, "volume", "rm", name).out()).isEqualTo(name + "\n");
+      assertThat(inferno.dockerOk(cli, "volume", "rm", name).out()).isEqualTo(name + "\n");
       // 20.10 words a 404 itself ("No such volume: NAME"), the newer CLI prints dockerd's
       assertThat(fails(cli, "volume", "rm", name).err())
           .as(cli.toString())
           .containsIgnoringCase("no such volume")
           .contains(name);
-      ok(cli, "volume", "rm", "-f", name);
+      inferno.dockerOk(cli, "volume", "rm", "-f", name);
 
       // no name: dockerd's anonymous volume, which prune (without --all) removes
-      String anon = ok(cli, "volume", "create").out().strip();
+      String anon = inferno.dockerOk(cli, "volume", "create").out().strip();
       assertThat(anon).as(cli.toString()).matches("[0-9a-f]{64}");
       assertThat(quiet(cli, "label=com.docker.volume.anonymous")).containsExactly(anon);
-      assertThat(ok(cli, "volume", "prune", "-f").out()).as(cli.toString()).contains(anon);
+      assertThat(inferno.dockerOk(cli, "volume", "prune", "-f").out())
+          .as(cli.toString())
+          .contains(anon);
       assertThat(quiet(cli)).as(cli.toString()).doesNotContain(anon);
     }
   }
@@ -136,9 +125,10 @@ class DockerVolumesGuestTest {
   void aGuestMountsAVolumeTheDockerApiMade() throws Exception {
     Path old = Inferno.DEBIAN_DOCKER;
     Path cli = Inferno.dockerClis().getLast();
-    ok(old, "volume", "create", "-o", "size=64m", "shared");
+    inferno.dockerOk(old, "volume", "create", "-o", "size=64m", "shared");
     String id =
-        ok(
+        inferno
+            .dockerOk(
                 cli,
                 "run",
                 "-d",
@@ -156,14 +146,14 @@ class DockerVolumesGuestTest {
             .strip();
     String seen = "";
     for (int i = 0; i < 60 && !seen.equals("from-vm"); i++) {
-      seen = docker(cli, "exec", "holder", "cat", "/data/f").out().strip();
+      seen = inferno.docker(cli, "exec", "holder", "cat", "/data/f").out().strip();
       if (!seen.equals("from-vm")) {
         Thread.sleep(2000);
       }
     }
     assertThat(seen).isEqualTo("from-vm");
     // the size option reached the guest: a 64 MiB ext4 (less its metadata), in 1k blocks
-    String df = ok(old, "exec", "holder", "df", "-k", "/data").out();
+    String df = inferno.dockerOk(old, "exec", "holder", "df", "-k", "/data").out();
     long blocks = Long.parseLong(df.lines().toList().getLast().trim().split("\\s+")[1]);
     assertThat(blocks).as(df).isBetween(50_000L, 65_536L);
 
@@ -174,8 +164,8 @@ class DockerVolumesGuestTest {
       assertThat(quiet(c, "dangling=false")).as(c.toString()).containsExactly("shared");
       assertThat(quiet(c, "dangling=true")).as(c.toString()).doesNotContain("shared");
     }
-    ok(cli, "rm", "-f", "holder");
-    assertThat(ok(old, "volume", "rm", "shared").out()).isEqualTo("shared\n");
+    inferno.dockerOk(cli, "rm", "-f", "holder");
+    assertThat(inferno.dockerOk(old, "volume", "rm", "shared").out()).isEqualTo("shared\n");
     assertThat(quiet(cli)).doesNotContain("shared");
   }
 }

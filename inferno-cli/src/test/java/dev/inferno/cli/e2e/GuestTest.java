@@ -40,8 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GuestTest {
-  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
-  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
   static final String IMAGE = "busybox:latest";
 
   @TempDir static Path dir;
@@ -53,20 +51,12 @@ class GuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(KERNEL)
-        .as("no guest kernel at %s: run kernel/build.sh (scripts/test.sh does)", KERNEL)
-        .isRegularFile();
-    assertThat(INIT)
-        .as("no guest init at %s: run init/build.sh (scripts/test.sh does)", INIT)
-        .isRegularFile();
     registry = LocalRegistry.start(dir.resolve("registry"));
     int port = registry.port;
     startSink(dir.resolve("sink.sock"));
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            KERNEL,
-            INIT,
             "insecure-registries = 127.0.0.1:"
                 + port
                 + "\nlog-sink = "

@@ -83,6 +83,28 @@ public final class Inferno implements AutoCloseable {
     return i;
   }
 
+  /** The guest kernel and init the real-VM tests boot (kernel/build.sh, init/build.sh). */
+  public static final Path KERNEL = ROOT.resolve("build/kernel/vmlinux");
+
+  public static final Path INIT = ROOT.resolve("build/init/init");
+
+  /**
+   * A daemon booting real guests (the project's kernel and init under QEMU TCG) with these lines in
+   * its config: each class names its own network (table, TAP prefix, pool) so that it touches no
+   * other's. Fails at once, saying what to build, when the kernel or init is missing.
+   */
+  public static Inferno startGuests(Path dir, String config) throws Exception {
+    if (!Files.isRegularFile(KERNEL)) {
+      throw new AssertionError(
+          "no guest kernel at " + KERNEL + ": run kernel/build.sh (scripts/test.sh does)");
+    }
+    if (!Files.isRegularFile(INIT)) {
+      throw new AssertionError(
+          "no guest init at " + INIT + ": run init/build.sh (scripts/test.sh does)");
+    }
+    return startKiln(dir, KERNEL, INIT, config);
+  }
+
   /** A daemon running real VMs through kiln (QEMU with TCG: no trustworthy KVM assumed). */
   public static Inferno startKiln(Path dir, Path kernel, Path init) throws Exception {
     return startKiln(dir, kernel, init, "");
@@ -335,8 +357,18 @@ public final class Inferno implements AutoCloseable {
   }
 
   /** Runs the docker CLI {@code cli} against this daemon and waits (60 s at most). */
+  /** A docker CLI command against this daemon; 240 s bound a hang of a real guest under TCG. */
   public Result docker(Path cli, String... args) throws Exception {
-    return finish(spawnDocker(cli, args), 60);
+    return finish(spawnDocker(cli, args), 240);
+  }
+
+  /** As {@link #docker}, asserting that it exits 0 (the failure names the CLI and the command). */
+  public Result dockerOk(Path cli, String... args) throws Exception {
+    Result r = docker(cli, args);
+    if (r.code() != 0) {
+      throw new AssertionError(cli + " " + String.join(" ", args) + ": " + r);
+    }
+    return r;
   }
 
   public String daemonLog() throws IOException {

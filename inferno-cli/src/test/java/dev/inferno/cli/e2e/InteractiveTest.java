@@ -38,9 +38,7 @@ class InteractiveTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
-    inferno = Inferno.startKiln(dir, GuestTest.KERNEL, GuestTest.INIT);
+    inferno = Inferno.startGuests(dir, "");
     inferno.loadBusybox(IMAGE);
     driver = dir.resolve("pty_drive.py");
     try (InputStream in = getClass().getResourceAsStream("pty_drive.py")) {

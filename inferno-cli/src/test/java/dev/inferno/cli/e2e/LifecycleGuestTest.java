@@ -28,13 +28,9 @@ class LifecycleGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
             "network-table = inferno_e2e_lc\nnetwork-tap-prefix = ilg\n"
                 + "network-pool = 10.238.0.0/16\n");
     inferno.loadBusybox(IMAGE);

@@ -55,8 +55,6 @@ class NetworkGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     startOutside();
     hostService = HttpServer.create(new InetSocketAddress(0), 0);
     hostService.createContext(
@@ -68,7 +66,7 @@ class NetworkGuestTest {
           ex.close();
         });
     hostService.start();
-    inferno = Inferno.startKiln(dir, GuestTest.KERNEL, GuestTest.INIT);
+    inferno = Inferno.startGuests(dir, "");
 
     Path layout = dir.resolve("layout");
     sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());

@@ -33,17 +33,13 @@ class ObserveGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(GuestTest.KERNEL).as("run kernel/build.sh").isRegularFile();
-    assertThat(GuestTest.INIT).as("run init/build.sh").isRegularFile();
     try (ServerSocket s = new ServerSocket(0)) {
       metricsPort = s.getLocalPort();
     }
+    // a network of its own (later keys win): test runs of other worktrees use Inferno's
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            GuestTest.KERNEL,
-            GuestTest.INIT,
-            // a network of its own (later keys win): test runs of other worktrees use Inferno's
             "network-table = inferno_obs_e2e\nnetwork-tap-prefix = ioe\nnetwork-pool = 10.219.0.0/16\n"
                 + "metrics-addr = 127.0.0.1:"
                 + metricsPort

@@ -36,9 +36,7 @@ class StartFailureTest {
     Files.writeString(
         qemu, "#!/bin/sh\nsleep 0.5\nexec qemu-system-x86_64 \"$@\" -no-such-option\n");
     Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-xr-x"));
-    inferno =
-        Inferno.startKiln(
-            dir, GuestTest.KERNEL, GuestTest.INIT, "qemu = " + qemu.toAbsolutePath() + "\n");
+    inferno = Inferno.startGuests(dir, "qemu = " + qemu.toAbsolutePath() + "\n");
     Path layout = dir.resolve("layout");
     Path tar = dir.resolve("busybox.tar");
     sh(Inferno.ROOT.resolve("scripts/make-busybox-image.sh").toString(), layout.toString());

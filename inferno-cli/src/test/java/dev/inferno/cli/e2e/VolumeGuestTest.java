@@ -16,8 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VolumeGuestTest {
-  static final Path KERNEL = Inferno.ROOT.resolve("build/kernel/vmlinux");
-  static final Path INIT = Inferno.ROOT.resolve("build/init/init");
   static final String TABLE = "inferno_vol_e2e";
 
   @TempDir static Path dir;
@@ -25,13 +23,9 @@ class VolumeGuestTest {
 
   @BeforeAll
   void start() throws Exception {
-    assertThat(KERNEL).as("no guest kernel: run kernel/build.sh").isRegularFile();
-    assertThat(INIT).as("no guest init: run init/build.sh").isRegularFile();
     inferno =
-        Inferno.startKiln(
+        Inferno.startGuests(
             dir,
-            KERNEL,
-            INIT,
             "network-table = "
                 + TABLE
                 + "\nnetwork-tap-prefix = ivl\nnetwork-pool = 10.237.64.0/24\nvolume-size = 64m\n");

@@ -32,10 +32,7 @@ class DockerContainersApiTest {
   @BeforeEach
   void setUp() throws Exception {
     d = new TestDaemon(dir, PeerPolicy.ALLOW_ALL);
-    // create does not pull (the client does, through the images routes): pulled here beforehand
-    var pulled =
-        new UnixHttpClient(d.socket).send("POST", "/v1/images/pull", "{\"reference\":\"busybox\"}");
-    assertThat(pulled.text()).contains("Done");
+    d.pull("busybox"); // create does not pull: the client does, through the images routes
   }
 
   @AfterEach
@@ -44,7 +41,7 @@ class DockerContainersApiTest {
   }
 
   UnixHttpClient.Response call(String method, String path, String body) throws Exception {
-    return new UnixHttpClient(d.dockerSocket).send(method, path, body);
+    return d.docker(method, path, body);
   }
 
   JsonNode tree(UnixHttpClient.Response r) throws Exception {

@@ -42,9 +42,7 @@ class DockerStatsApiTest {
   @BeforeEach
   void setUp() throws Exception {
     d = new TestDaemon(dir, PeerPolicy.ALLOW_ALL);
-    var pulled =
-        new UnixHttpClient(d.socket).send("POST", "/v1/images/pull", "{\"reference\":\"busybox\"}");
-    assertThat(pulled.text()).contains("Done");
+    d.pull("busybox"); // create does not pull: the client does, through the images routes
   }
 
   @AfterEach
@@ -53,7 +51,7 @@ class DockerStatsApiTest {
   }
 
   UnixHttpClient.Response call(String method, String path, String body) throws Exception {
-    return new UnixHttpClient(d.dockerSocket).send(method, path, body);
+    return d.docker(method, path, body);
   }
 
   JsonNode answer(UnixHttpClient.Response r, int status) throws Exception {

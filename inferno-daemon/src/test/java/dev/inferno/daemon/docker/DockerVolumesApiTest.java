@@ -39,7 +39,7 @@ class DockerVolumesApiTest {
   }
 
   UnixHttpClient.Response call(String method, String path, String body) throws Exception {
-    return new UnixHttpClient(d.dockerSocket).send(method, path, body);
+    return d.docker(method, path, body);
   }
 
   JsonNode expect(int status, UnixHttpClient.Response r) throws Exception {

@@ -5,6 +5,7 @@ import dev.inferno.daemon.api.PeerPolicy;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.config.ConfigFile;
 import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.model.http.UnixHttpClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,6 +58,26 @@ public final class TestDaemon implements AutoCloseable {
     s.put("stop-timeout", "2");
     s.put("max-request-body", maxBody);
     return ConfigFile.build(s);
+  }
+
+  /**
+   * Pulls an image through the inferno API: the Docker API's create does not pull (the client
+   * does), so tests of containers pull beforehand.
+   */
+  public void pull(String ref) throws IOException {
+    String progress =
+        new UnixHttpClient(socket)
+            .send("POST", "/v1/images/pull", "{\"reference\":\"" + ref + "\"}")
+            .text();
+    if (!progress.contains("Done")) {
+      throw new AssertionError("the pull of " + ref + " did not finish: " + progress);
+    }
+  }
+
+  /** One request to the Docker socket, with a JSON body or none. */
+  public UnixHttpClient.Response docker(String method, String path, String json)
+      throws IOException {
+    return new UnixHttpClient(dockerSocket).send(method, path, json);
   }
 
   @Override

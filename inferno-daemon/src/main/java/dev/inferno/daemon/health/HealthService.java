@@ -1,6 +1,7 @@
 package dev.inferno.daemon.health;
 
 import dev.inferno.daemon.backend.VmHandle;
+import dev.inferno.daemon.store.VmHealth;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.VmService;
 import dev.inferno.kiln.exec.ExecRequest;
@@ -11,6 +12,7 @@ import dev.inferno.model.Health;
 import dev.inferno.model.HealthConfig;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -23,8 +25,9 @@ import java.util.logging.Logger;
  * Health checks of running VMs: at every boot a VM with a check starts {@code starting} and one
  * virtual thread runs the check every interval until the VM exits; status changes are published as
  * Docker's {@code health_status: …} events. The last state of a VM stays readable (inspect) until
- * it boots again or is removed; it is kept in memory, so a daemon restart begins again at {@code
- * starting}.
+ * it boots again or is removed. Its status and failing streak are kept in the database whenever
+ * they change, so a daemon restart that takes a running VM back goes on from its last verdict (the
+ * checks' log starts empty again).
  */
 public final class HealthService implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(HealthService.class.getName());
@@ -63,8 +66,7 @@ public final class HealthService implements AutoCloseable {
       monitors.remove(id);
       return;
     }
-    HealthState state =
-        new HealthState(vm.startedAt(), HealthRules.startPeriod(c), HealthRules.retries(c));
+    HealthState state = resumed(rec.get(), vm, c);
     Thread t =
         Thread.ofVirtual().name("health-" + id).unstarted(() -> monitor(rec.get(), vm, c, state));
     Monitor old = monitors.put(id, new Monitor(state, t));
@@ -72,6 +74,35 @@ public final class HealthService implements AutoCloseable {
       old.thread.interrupt();
     }
     t.start();
+  }
+
+  /**
+   * This boot's health: the kept verdict when it is this boot's (the daemon restarted and took the
+   * VM back), else {@code starting} afresh (kept at once, replacing an earlier boot's).
+   */
+  private HealthState resumed(VmRecord r, VmHandle vm, HealthConfig c) {
+    Optional<VmHealth> kept =
+        vms.store().health(r.id()).filter(h -> Objects.equals(h.boot(), r.startedAt()));
+    if (kept.isPresent()) {
+      return new HealthState(
+          vm.startedAt(),
+          HealthRules.startPeriod(c),
+          HealthRules.retries(c),
+          kept.get().status(),
+          kept.get().failingStreak());
+    }
+    HealthState fresh =
+        new HealthState(vm.startedAt(), HealthRules.startPeriod(c), HealthRules.retries(c));
+    keep(r, fresh.view());
+    return fresh;
+  }
+
+  private void keep(VmRecord r, Health h) {
+    try {
+      vms.store().saveHealth(new VmHealth(r.id(), r.startedAt(), h.status(), h.failingStreak()));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot keep the health of VM " + r.name(), e);
+    }
   }
 
   private void monitor(VmRecord r, VmHandle vm, HealthConfig c, HealthState state) {
@@ -97,7 +128,13 @@ public final class HealthService implements AutoCloseable {
         if (vm.exit().isDone()) {
           return; // the VM went while it ran: not a verdict on its health
         }
+        Health before = state.view();
         String changed = state.record(result);
+        Health after = state.view();
+        if (!after.status().equals(before.status())
+            || after.failingStreak() != before.failingStreak()) {
+          keep(r, after); // a passing check that changes nothing writes nothing
+        }
         if (changed != null) {
           vms.events().publish("health_status: " + changed, r.id(), r.name(), null);
         }

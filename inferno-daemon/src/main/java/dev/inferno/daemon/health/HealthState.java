@@ -25,9 +25,17 @@ public final class HealthState {
   private int failingStreak;
 
   public HealthState(Instant bootedAt, Duration startPeriod, int retries) {
+    this(bootedAt, startPeriod, retries, STARTING, 0);
+  }
+
+  /** A boot's health taken up again (a daemon restart): its last status and failing streak. */
+  public HealthState(
+      Instant bootedAt, Duration startPeriod, int retries, String status, int failingStreak) {
     this.bootedAt = bootedAt;
     this.startPeriod = startPeriod;
     this.retries = retries;
+    this.status = status;
+    this.failingStreak = failingStreak;
   }
 
   /** Records one check; returns the new status when it changed (an event to publish), else null. */

@@ -97,7 +97,16 @@ public final class Database implements AutoCloseable {
           CREATE INDEX vms_state ON vms(state);
           """,
           // volumes (issue 12): the volume package owns the SQL
-          VolumeStore.V1);
+          VolumeStore.V1,
+          // a running VM's health verdict, so that a daemon restart keeps it (VmStore.saveHealth)
+          """
+          CREATE TABLE vm_health (
+            vm_id          TEXT PRIMARY KEY,
+            boot           TEXT NOT NULL,
+            status         TEXT NOT NULL,
+            failing_streak INTEGER NOT NULL
+          );
+          """);
 
   private final Connection conn;
 

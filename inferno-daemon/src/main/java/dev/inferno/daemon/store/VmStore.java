@@ -100,9 +100,13 @@ public final class VmStore {
       conn.setAutoCommit(false);
       try (PreparedStatement net =
               conn.prepareStatement("DELETE FROM vm_networks WHERE vm_id = ?");
+          PreparedStatement health =
+              conn.prepareStatement("DELETE FROM vm_health WHERE vm_id = ?");
           PreparedStatement vm = conn.prepareStatement("DELETE FROM vms WHERE id = ?")) {
         net.setString(1, id);
         net.executeUpdate();
+        health.setString(1, id);
+        health.executeUpdate();
         vm.setString(1, id);
         boolean deleted = vm.executeUpdate() == 1;
         conn.commit();
@@ -167,6 +171,44 @@ public final class VmStore {
   }
 
   /** Forgets a VM's network allocation (a create that failed after allocating). */
+  /** Keeps a VM's health verdict (replacing the one it had). */
+  public void saveHealth(VmHealth h) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT OR REPLACE INTO vm_health (vm_id, boot, status, failing_streak)"
+                + " VALUES (?, ?, ?, ?)")) {
+      ps.setString(1, h.vmId());
+      ps.setString(2, str(h.boot()));
+      ps.setString(3, h.status());
+      ps.setInt(4, h.failingStreak());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new StoreException("cannot save the health of VM " + h.vmId(), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The VM's last kept health verdict, if any. */
+  public Optional<VmHealth> health(String vmId) {
+    lock.lock();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "SELECT boot, status, failing_streak FROM vm_health WHERE vm_id = ?")) {
+      ps.setString(1, vmId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new VmHealth(vmId, inst(rs.getString(1)), rs.getString(2), rs.getInt(3)))
+            : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new StoreException("cannot read the health of VM " + vmId, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public void deleteNetwork(String vmId) {
     lock.lock();
     try (PreparedStatement ps = conn.prepareStatement("DELETE FROM vm_networks WHERE vm_id = ?")) {

@@ -63,6 +63,26 @@ class HealthApiTest {
   }
 
   @Test
+  void aDaemonRestartGoesOnFromARunningVmsLastVerdict() throws Exception {
+    String body =
+        "{\"image\":\"busybox\",\"name\":\"sick\",\"cmd\":[\"sleep\",\"60\"],\"healthcheck\":"
+            + "{\"test\":[\"CMD-SHELL\",\"exit 1\"],\"intervalNanos\":3000000000,\"retries\":1}}";
+    var r = d.call("POST", "/v1/vms", body);
+    assertThat(r.status()).as(r.text()).isEqualTo(201);
+    awaitStatus("sick", "unhealthy");
+    d.restart();
+    // the next check is an interval (3 s) away: what inspect shows now is the kept verdict, not a
+    // fresh "starting"
+    Map<String, Object> h = health(inspect("sick"));
+    assertThat(h).containsEntry("status", "unhealthy").containsEntry("failingStreak", 1L);
+    assertThat((List<?>) h.get("log")).as("the log is not kept").isEmpty();
+
+    // a boot of its own starts afresh
+    assertThat(d.call("POST", "/v1/vms/sick/restart?t=1", null).status()).isEqualTo(204);
+    assertThat(status("sick")).isEqualTo("starting");
+  }
+
+  @Test
   void startingThenHealthyThenUnhealthyWhenTheCheckStartsFailing() throws Exception {
     Path ok = dir.resolve("ok");
     var sub = d.daemon.vms().events().subscribe(0);

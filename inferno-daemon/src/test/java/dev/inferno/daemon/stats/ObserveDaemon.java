@@ -20,7 +20,8 @@ public final class ObserveDaemon implements AutoCloseable {
   public final Path socket;
   public final ProcessVmBackend vms = new ProcessVmBackend();
   public final MemoryImageBackend images;
-  public final Daemon daemon;
+  public Daemon daemon;
+  private final Map<String, String> settings;
 
   public ObserveDaemon(Path dir) throws Exception {
     this(dir, null);
@@ -38,9 +39,22 @@ public final class ObserveDaemon implements AutoCloseable {
     if (imageCheck != null) {
       images.publish("checked", List.of("sh"), imageCheck);
     }
-    daemon =
-        Daemon.start(
-            ConfigFile.build(s), images, vms, PeerPolicy.ALLOW_ALL, TestNetworks.settings());
+    settings = s;
+    daemon = start();
+  }
+
+  private Daemon start() throws Exception {
+    return Daemon.start(
+        ConfigFile.build(settings), images, vms, PeerPolicy.ALLOW_ALL, TestNetworks.settings());
+  }
+
+  /**
+   * The daemon stops and starts again on the same state; its VMs (host processes of the backend, as
+   * detached VMMs are) keep running and are taken back.
+   */
+  public void restart() throws Exception {
+    daemon.close();
+    daemon = start();
   }
 
   public UnixHttpClient.Response call(String method, String path, String body) throws Exception {

@@ -96,7 +96,7 @@ public final class LogCursor implements Closeable {
 
   /**
    * The next record, waiting up to {@code timeout} for one to become durable (follow). Null on
-   * timeout, or when the store was closed.
+   * timeout, when the store was closed, or when {@link LogStore#wakeReaders} woke it.
    */
   public LogRecord next(Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -93,6 +93,10 @@ public final class LogStore implements Closeable {
   private final Options options;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition durableAdvanced = lock.newCondition();
+
+  /** Bumped by {@link #wakeReaders}: a waiting reader returns when it changes (guarded by lock). */
+  private long wakeups;
+
   private final CRC32C crc = new CRC32C();
   private final ByteBuffer writeBuf = ByteBuffer.allocateDirect(128 * 1024);
 
@@ -462,12 +466,31 @@ public final class LogStore implements Closeable {
     return closed;
   }
 
-  /** Waits until a record with this ordinal is durable; false on timeout or close. */
+  /**
+   * Wakes the readers waiting for records ({@link LogCursor#next(java.time.Duration)}) so that they
+   * look at their own end condition at once: a VM that exited, whose store stays open for later
+   * reads, writes nothing more, and a follower would otherwise wait out its timeout.
+   */
+  public void wakeReaders() {
+    lock.lock();
+    try {
+      wakeups++;
+      durableAdvanced.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until a record with this ordinal is durable; false on timeout, close or {@link
+   * #wakeReaders}.
+   */
   boolean awaitDurable(long ordinal, long timeoutNanos) throws InterruptedException {
     lock.lock();
     try {
       long left = timeoutNanos;
-      while (durableOrdinal <= ordinal && !closed) {
+      long seen = wakeups;
+      while (durableOrdinal <= ordinal && !closed && wakeups == seen) {
         if (left <= 0) {
           return false;
         }

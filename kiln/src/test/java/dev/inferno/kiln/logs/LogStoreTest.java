@@ -143,6 +143,32 @@ class LogStoreTest {
   }
 
   @Test
+  void wakeReadersEndsAFollowersWaitAndTheStoreStaysOpen() throws Exception {
+    try (LogStore s = LogStore.open(dir);
+        LogCursor c = s.tailCursor(0)) {
+      CompletableFuture<LogRecord> next = new CompletableFuture<>();
+      Thread follower =
+          Thread.ofVirtual()
+              .start(() -> {
+                try {
+                  next.complete(c.next(Duration.ofMinutes(10)));
+                } catch (Exception e) {
+                  next.completeExceptionally(e);
+                }
+              });
+      Thread.sleep(100); // the follower waits for a record
+      assertThat(next).isNotDone();
+      s.wakeReaders(); // e.g. the VM exited: its store stays open for later reads
+      // it returns long before its own 10 minutes: empty-handed, to look at its end condition
+      assertThat(next.get(30, TimeUnit.SECONDS)).isNull();
+      follower.join();
+      assertThat(s.isClosed()).isFalse();
+      List<LogRecord> more = fill(s, BOOT, 1, 2);
+      assertThat(c.next(Duration.ofSeconds(5))).isEqualTo(more.getFirst());
+    }
+  }
+
+  @Test
   void followTimesOutWithNull() throws Exception {
     try (LogStore s = LogStore.open(dir);
         LogCursor c = s.tailCursor(0)) {

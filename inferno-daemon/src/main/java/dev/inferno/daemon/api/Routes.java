@@ -224,17 +224,31 @@ public final class Routes {
     }
     // attached: one response carries the id, the output from the first byte, and the exit
     VmService.Launched l = vms.create(req, true);
+    String id = l.vm().id();
+    boolean[] pinned = {true};
     try {
       OutputStream out = ex.stream(Frame.MEDIA_TYPE);
       ObjectMapper json = ex.json();
       Frame.json(
               Frame.Kind.INFO,
-              json.writeValueAsString(new Created(l.vm().id(), l.vm().name(), l.warnings())))
+              json.writeValueAsString(new Created(id, l.vm().name(), l.warnings())))
           .writeTo(out);
       out.flush();
-      streamLogs(ex, out, l.vm(), LogQuery.FOLLOW_ALL);
+      // --rm: the VM goes before its exit is told, so a client that has the exit finds it gone
+      // (docker run --rm, too, returns once the container is removed)
+      streamLogs(
+          ex,
+          out,
+          l.vm(),
+          LogQuery.FOLLOW_ALL,
+          () -> {
+            pinned[0] = false;
+            vms.unpin(id);
+          });
     } finally {
-      vms.unpin(l.vm().id());
+      if (pinned[0]) {
+        vms.unpin(id);
+      }
     }
   }
 
@@ -297,10 +311,12 @@ public final class Routes {
             tail == null ? -1 : tail, ex.time("since"), ex.time("until"), ex.flag("follow"));
     VmRecord r = vms.resolve(ex.path("id"));
     OutputStream out = ex.stream(Frame.MEDIA_TYPE);
-    streamLogs(ex, out, r, q);
+    streamLogs(ex, out, r, q, () -> {});
   }
 
-  private void streamLogs(Exchange ex, OutputStream out, VmRecord r, LogQuery q) throws Exception {
+  /** The log frames as they come, then ({@code beforeExit} run first) the exit when it has one. */
+  private void streamLogs(
+      Exchange ex, OutputStream out, VmRecord r, LogQuery q, Runnable beforeExit) throws Exception {
     ExitRecord exit =
         vms.logs(
             r,
@@ -309,6 +325,7 @@ public final class Routes {
               frame.writeTo(out);
               out.flush();
             });
+    beforeExit.run();
     if (exit != null) {
       Frame.json(Frame.Kind.EXIT, ex.json().writeValueAsString(exit)).writeTo(out);
     }

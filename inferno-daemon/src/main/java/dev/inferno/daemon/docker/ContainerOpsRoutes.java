@@ -4,6 +4,7 @@ import dev.inferno.daemon.api.Exchange;
 import dev.inferno.daemon.api.Route;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.daemon.vm.VmNames;
 import dev.inferno.daemon.vm.VmService;
 import dev.inferno.model.VmState;
 import java.util.List;
@@ -15,9 +16,6 @@ import java.util.List;
  * them.
  */
 final class ContainerOpsRoutes {
-  /** dockerd's {@code validContainerNameChars}, as its refusal quotes it. */
-  private static final String NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
-
   private final DockerContext ctx;
   private final VmService vms;
 
@@ -111,12 +109,12 @@ final class ContainerOpsRoutes {
     if (r.name().equals(newName)) {
       throw ApiException.badRequest("Renaming a container with the same name as its current name");
     }
-    if (!newName.matches(NAME_CHARS + "+")) { // dockerd's pattern; VmNames adds a length cap
+    if (!VmNames.wellFormed(newName)) { // dockerd's pattern; VmService adds inferno's length cap
       throw ApiException.badRequest(
           "Error when allocating new name: Invalid container name (/"
               + newName
               + "), only "
-              + NAME_CHARS
+              + VmNames.CHARS
               + " are allowed");
     }
     try {

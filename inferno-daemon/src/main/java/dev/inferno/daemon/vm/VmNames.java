@@ -6,7 +6,12 @@ import java.util.regex.Pattern;
 
 /** VM names: validated like Docker's, generated like Docker's (adjective_scientist). */
 public final class VmNames {
-  private static final Pattern VALID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
+  /**
+   * Docker's name characters: the first of the class on the left, then one or more of the right.
+   */
+  public static final String CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
+
+  private static final Pattern VALID = Pattern.compile(CHARS + "+");
   private static final int MAX = 128;
 
   private static final List<String> LEFT =
@@ -83,12 +88,19 @@ public final class VmNames {
     if (name.length() > MAX) {
       return "invalid VM name \"" + name.substring(0, 20) + "…\": longer than " + MAX;
     }
-    if (!VALID.matcher(name).matches()) {
+    if (!wellFormed(name)) {
       return "invalid VM name \""
           + name
-          + "\": only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed (at least two characters)";
+          + "\": only "
+          + CHARS
+          + "+ are allowed (at least two characters)";
     }
     return null;
+  }
+
+  /** Whether the name has Docker's form ({@link #CHARS}), its length aside. */
+  public static boolean wellFormed(String name) {
+    return VALID.matcher(name).matches();
   }
 
   /** A random name; after a few collisions a numeric suffix is added. */

@@ -330,12 +330,6 @@ public final class KilnVmBackend implements VmBackend {
             : q.follow() && q.tail() >= 0
                 ? store.tailCursor(q.tail())
                 : store.cursor(store.firstOrdinal());
-    if (q.follow() && vm != null) {
-      // the store stays open after the VM's exit: the exit wakes a follower waiting for records,
-      // which otherwise noticed it only at the end of its wait (up to 500 ms more per attached run)
-      LogStore s = store;
-      var _ = vm.vm.exit().whenComplete((e, t) -> s.wakeReaders());
-    }
     try (LogCursor c = cursor) {
       if (!q.follow()) {
         // tail of what matches since/until: keep the last N
@@ -440,6 +434,11 @@ public final class KilnVmBackend implements VmBackend {
       this.startedAt = startedAt;
       this.exit =
           vm.exit().handle((e, err) -> e == null ? KilnAdapter.lost(err) : KilnAdapter.exit(e));
+      if (vm.guest() instanceof LinkedGuest linked) {
+        // the store stays open after the exit (logs reads it later): the exit wakes the followers
+        // waiting for records, which otherwise noticed it only at the end of their 500 ms wait
+        var _ = vm.exit().whenComplete((e, err) -> linked.logs().wakeReaders());
+      }
     }
 
     @Override

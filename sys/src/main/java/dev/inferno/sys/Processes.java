@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** Signals, process identity (pid + start time) and child-subreaper. */
@@ -59,44 +60,67 @@ public final class Processes {
    * when there is no such process. pid + start time identifies a process across pid reuse.
    */
   public static OptionalLong startTime(long pid) throws IOException {
-    String stat;
-    try {
-      stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      return OptionalLong.empty();
-    }
-    return OptionalLong.of(parseStartTime(stat));
+    Optional<String> stat = procFile(pid, "stat");
+    return stat.isEmpty()
+        ? OptionalLong.empty()
+        : OptionalLong.of(Long.parseLong(statField(stat.get(), 22)));
   }
 
-  /** Field 22 of a /proc/pid/stat line; the comm field (2) may hold spaces and parentheses. */
-  static long parseStartTime(String stat) {
+  /**
+   * A file under /proc/pid ("stat", "status" …), or empty when the process is gone. A process
+   * reaped between the open and the read fails the read with ESRCH, which Java reports as a bare
+   * IOException; its /proc directory is gone by then, which is what tells that apart from a real
+   * read error.
+   */
+  public static Optional<String> procFile(long pid, String name) throws IOException {
+    return readProcFile(Path.of("/proc", Long.toString(pid)), name);
+  }
+
+  static Optional<String> readProcFile(Path dir, String name) throws IOException {
+    try {
+      return Optional.of(Files.readString(dir.resolve(name), StandardCharsets.UTF_8));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      if (Files.notExists(dir)) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Field {@code n} (1-based, as proc(5) numbers them, n ≥ 3) of a /proc/pid/stat line. The comm
+   * field (2) may hold spaces and parentheses, so the count starts after its last ')'.
+   */
+  public static String statField(String stat, int n) {
+    if (n < 3) {
+      throw new IllegalArgumentException("stat field " + n + " is not after comm");
+    }
     int close = stat.lastIndexOf(')');
-    if (close < 0) {
+    if (close < 0 || close + 2 > stat.length()) {
       throw new IllegalArgumentException("not a /proc/pid/stat line: " + stat);
     }
     String[] rest = stat.substring(close + 2).trim().split(" ");
-    // rest[0] is field 3 (state), so field 22 is rest[19]
-    return Long.parseLong(rest[19]);
+    if (n - 3 >= rest.length) {
+      throw new IllegalArgumentException("no field " + n + " in /proc/pid/stat line: " + stat);
+    }
+    return rest[n - 3];
   }
 
   /** The state letter of a process (R, S, Z …), or empty when it does not exist. */
-  public static java.util.Optional<Character> state(long pid) throws IOException {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      int close = stat.lastIndexOf(')');
-      return java.util.Optional.of(stat.charAt(close + 2));
-    } catch (NoSuchFileException e) {
-      return java.util.Optional.empty();
-    }
+  public static Optional<Character> state(long pid) throws IOException {
+    return procFile(pid, "stat").map(stat -> statField(stat, 3).charAt(0));
   }
 
   /** True when pid is alive (not a zombie) and still has the given start time. */
   public static boolean isSameProcessAlive(long pid, long startTime) throws IOException {
-    OptionalLong now = startTime(pid);
-    if (now.isEmpty() || now.getAsLong() != startTime) {
+    Optional<String> stat = procFile(pid, "stat");
+    if (stat.isEmpty() || Long.parseLong(statField(stat.get(), 22)) != startTime) {
       return false;
     }
-    return state(pid).map(s -> s != 'Z' && s != 'X').orElse(false);
+    char state = statField(stat.get(), 3).charAt(0);
+    return state != 'Z' && state != 'X';
   }
 
   /**

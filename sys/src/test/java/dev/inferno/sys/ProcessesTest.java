@@ -3,10 +3,13 @@ package dev.inferno.sys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProcessesTest {
 
@@ -55,10 +58,45 @@ class ProcessesTest {
   }
 
   @Test
-  void startTimeParsesCommWithSpacesAndParens() {
+  void statFieldsCountFromAfterACommWithSpacesAndParens() {
     String stat =
-        "1234 (a b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 0";
-    assertThat(Processes.parseStartTime(stat)).isEqualTo(987654L);
+        "4242 (qemu (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 3 0 987654"
+            + " 1000000 2000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0";
+    assertThat(Processes.statField(stat, 3)).isEqualTo("S");
+    assertThat(Processes.statField(stat, 14)).isEqualTo("250");
+    assertThat(Processes.statField(stat, 15)).isEqualTo("75");
+    assertThat(Processes.statField(stat, 22)).isEqualTo("987654");
+    assertThatThrownBy(() -> Processes.statField(stat, 2))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Processes.statField("1234 (short) S 1", 22))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no field 22");
+    assertThatThrownBy(() -> Processes.statField("garbage", 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a /proc/pid/stat line");
+  }
+
+  @Test
+  void aProcessReapedBetweenOpenAndReadFailsTheReadAndTakesItsProcDirWithIt() throws Exception {
+    // the kernel behaviour procFile relies on (it broke a CI run as "IO No such process")
+    Process sh = new ProcessBuilder("sleep", "30").start();
+    Path dir = Path.of("/proc", Long.toString(sh.pid()));
+    try (var in = Files.newInputStream(dir.resolve("stat"))) {
+      sh.destroyForcibly().waitFor();
+      assertThatThrownBy(in::readAllBytes)
+          .isInstanceOf(IOException.class)
+          .isNotInstanceOf(NoSuchFileException.class);
+    }
+    assertThat(Files.notExists(dir)).isTrue();
+    assertThat(Processes.procFile(sh.pid(), "stat")).isEmpty();
+    assertThat(Processes.startTime(sh.pid())).isEmpty();
+  }
+
+  @Test
+  void aReadErrorOfALiveProcDirIsNotMistakenForAGoneProcess(@TempDir Path tmp) throws Exception {
+    Files.createDirectory(tmp.resolve("stat")); // reading a directory fails with EISDIR
+    assertThatThrownBy(() -> Processes.readProcFile(tmp, "stat")).isInstanceOf(IOException.class);
+    assertThat(Processes.readProcFile(tmp.resolve("gone"), "stat")).isEmpty();
   }
 
   @Test
@@ -76,7 +114,7 @@ class ProcessesTest {
   void subreaperAdoptsOrphanedGrandchildren() throws Exception {
     Processes.setChildSubreaper(true);
     try {
-      Process sh = new ProcessBuilder("sh", "-c", "sleep 30 & echo $!").start();
+      Process sh = new ProcessBuilder("sh", "-c", "sleep 30 >/dev/null & echo $!").start();
       long orphan = Long.parseLong(new String(sh.getInputStream().readAllBytes()).trim());
       sh.waitFor();
       try {

@@ -1,10 +1,7 @@
 package dev.inferno.kiln.vm;
 
+import dev.inferno.sys.Processes;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -21,31 +18,17 @@ public record VmmUsage(long cpuNanos, long rssBytes) {
 
   /** The process's usage now; empty when it is gone (or the pid was reused). */
   public static Optional<VmmUsage> of(VmmProcess p) throws IOException {
-    Path proc = Path.of("/proc", Long.toString(p.pid()));
-    try {
-      String stat = Files.readString(proc.resolve("stat"), StandardCharsets.UTF_8);
-      String status = Files.readString(proc.resolve("status"), StandardCharsets.UTF_8);
-      long[] f = statFields(stat);
-      if (f[2] != p.startTime()) {
-        return Optional.empty();
-      }
-      return Optional.of(new VmmUsage((f[0] + f[1]) * NANOS_PER_TICK, rssBytes(status)));
-    } catch (NoSuchFileException e) {
+    Optional<String> stat = Processes.procFile(p.pid(), "stat");
+    Optional<String> status = Processes.procFile(p.pid(), "status");
+    if (stat.isEmpty()
+        || status.isEmpty()
+        || Long.parseLong(Processes.statField(stat.get(), 22)) != p.startTime()) {
       return Optional.empty();
     }
-  }
-
-  /** utime (14), stime (15) and starttime (22) of a /proc/pid/stat line (comm may hold ')'). */
-  static long[] statFields(String stat) {
-    int close = stat.lastIndexOf(')');
-    if (close < 0) {
-      throw new IllegalArgumentException("not a /proc/pid/stat line: " + stat);
-    }
-    String[] rest = stat.substring(close + 2).trim().split(" ", -1);
-    // rest[0] is field 3 (state)
-    return new long[] {
-      Long.parseLong(rest[11]), Long.parseLong(rest[12]), Long.parseLong(rest[19])
-    };
+    long ticks =
+        Long.parseLong(Processes.statField(stat.get(), 14))
+            + Long.parseLong(Processes.statField(stat.get(), 15));
+    return Optional.of(new VmmUsage(ticks * NANOS_PER_TICK, rssBytes(status.get())));
   }
 
   /** VmRSS of a /proc/pid/status text in bytes; 0 for a process without memory (a zombie). */

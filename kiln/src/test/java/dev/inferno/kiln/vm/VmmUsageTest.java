@@ -7,14 +7,6 @@ import org.junit.jupiter.api.Test;
 class VmmUsageTest {
 
   @Test
-  void readsCpuTicksAndStartTimeEvenWithParenthesesInTheName() {
-    String stat =
-        "4242 (qemu (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 3 0 987654"
-            + " 1000000 2000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0";
-    assertThat(VmmUsage.statFields(stat)).containsExactly(250, 75, 987654);
-  }
-
-  @Test
   void readsVmRssInBytes() {
     assertThat(VmmUsage.rssBytes("Name:\tqemu\nVmPeak:\t  9000 kB\nVmRSS:\t  123456 kB\n"))
         .isEqualTo(123456L << 10);

@@ -350,27 +350,24 @@ public final class KilnVmBackend implements VmBackend {
         return;
       }
       while (true) {
-        LogRecord r = c.next(Duration.ofMillis(500));
-        if (r != null) {
-          Frame m = KilnAdapter.frame(r);
-          if (m != null && q.until() != null && !m.time().isBefore(q.until())) {
+        // the wake ticket is taken before the exit check, so an exit (and its wake) after the
+        // check ends the wait below at once; once the VM is gone, what is durable is everything
+        // it wrote, and the loop ends when that is read
+        long ticket = store.wakeTicket();
+        boolean over = vm == null || vm.vm.exit().isDone();
+        LogRecord r = over ? c.next() : c.next(Duration.ofMillis(500), ticket);
+        if (r == null) {
+          if (over) {
             return;
-          }
-          if (m != null && q.admits(m.time())) {
-            sink.accept(m);
           }
           continue;
         }
-        boolean over = vm == null || vm.vm.exit().isDone();
-        if (over) {
-          // the VM is gone: what is durable now is everything it wrote
-          for (LogRecord rest = c.next(); rest != null; rest = c.next()) {
-            Frame m = KilnAdapter.frame(rest);
-            if (m != null && q.admits(m.time())) {
-              sink.accept(m);
-            }
-          }
+        Frame m = KilnAdapter.frame(r);
+        if (m != null && q.until() != null && !m.time().isBefore(q.until())) {
           return;
+        }
+        if (m != null && q.admits(m.time())) {
+          sink.accept(m);
         }
       }
     } catch (InterruptedException e) {

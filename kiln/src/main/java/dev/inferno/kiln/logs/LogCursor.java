@@ -99,6 +99,15 @@ public final class LogCursor implements Closeable {
    * timeout, when the store was closed, or when {@link LogStore#wakeReaders} woke it.
    */
   public LogRecord next(Duration timeout) throws IOException, InterruptedException {
+    return next(timeout, store.wakeTicket());
+  }
+
+  /**
+   * As {@link #next(Duration)}, but a {@link LogStore#wakeReaders} since {@code wakeTicket} (from
+   * {@link LogStore#wakeTicket}) ends the wait at once, even one that came before this call.
+   */
+  public LogRecord next(Duration timeout, long wakeTicket)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       LogRecord r = next();
@@ -106,7 +115,7 @@ public final class LogCursor implements Closeable {
         return r;
       }
       long left = deadline - System.nanoTime();
-      if (store.isClosed() || !store.awaitDurable(ordinal, left)) {
+      if (store.isClosed() || !store.awaitDurable(ordinal, left, wakeTicket)) {
         return next();
       }
     }

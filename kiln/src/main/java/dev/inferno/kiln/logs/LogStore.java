@@ -482,15 +482,28 @@ public final class LogStore implements Closeable {
   }
 
   /**
-   * Waits until a record with this ordinal is durable; false on timeout, close or {@link
-   * #wakeReaders}.
+   * The count of {@link #wakeReaders} calls so far. A reader that takes it before it checks its end
+   * condition and passes it to {@link LogCursor#next(java.time.Duration, long)} cannot miss a wake
+   * that comes between the check and the wait.
    */
-  boolean awaitDurable(long ordinal, long timeoutNanos) throws InterruptedException {
+  public long wakeTicket() {
+    lock.lock();
+    try {
+      return wakeups;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits until a record with this ordinal is durable; false on timeout, close or a {@link
+   * #wakeReaders} after {@code ticket} was taken.
+   */
+  boolean awaitDurable(long ordinal, long timeoutNanos, long ticket) throws InterruptedException {
     lock.lock();
     try {
       long left = timeoutNanos;
-      long seen = wakeups;
-      while (durableOrdinal <= ordinal && !closed && wakeups == seen) {
+      while (durableOrdinal <= ordinal && !closed && wakeups == ticket) {
         if (left <= 0) {
           return false;
         }

@@ -169,6 +169,22 @@ class LogStoreTest {
   }
 
   @Test
+  void aWakeAfterTheTicketWasTakenIsNotMissedByTheWaitThatFollows() throws Exception {
+    try (LogStore s = LogStore.open(dir);
+        LogCursor c = s.tailCursor(0)) {
+      long ticket = s.wakeTicket(); // a follower takes it, then checks whether its VM is gone
+      s.wakeReaders(); // the VM exits between that check and the wait
+      long t0 = System.nanoTime();
+      assertThat(c.next(Duration.ofMinutes(10), ticket)).isNull();
+      assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(5));
+      // a fresh ticket waits again, until its timeout
+      long t1 = System.nanoTime();
+      assertThat(c.next(Duration.ofMillis(100), s.wakeTicket())).isNull();
+      assertThat(System.nanoTime() - t1).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+  }
+
+  @Test
   void followTimesOutWithNull() throws Exception {
     try (LogStore s = LogStore.open(dir);
         LogCursor c = s.tailCursor(0)) {

@@ -74,7 +74,7 @@ final class LifecycleCommands {
         start(client, vm);
         Terminal term = SessionCommands.terminal(false, true);
         return SessionCommands.attach(
-            client, vm, true, true, false, before, detachKeys.getValue(), term);
+            client, vm, true, true, false, before, detachKeys.getValue(), term, false);
       }
       // the output of this boot from its first byte: every boot's records are kept, so read
       // from just before the start on (no race with a VM that exits at once)

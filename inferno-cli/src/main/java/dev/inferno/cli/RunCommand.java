@@ -232,7 +232,15 @@ final class RunCommand implements Verb {
       }
       // with -i our end of input ends the VM's (stdinOnce); with -t and -i keys are bytes
       return SessionCommands.attach(
-          client, c.id(), interactive, interactive, true, null, detachKeysOpt.getValue(), term);
+          client,
+          c.id(),
+          interactive,
+          interactive,
+          true,
+          null,
+          detachKeysOpt.getValue(),
+          term,
+          Boolean.TRUE.equals(req.autoRemove()));
     }
     return attached(client, req);
   }

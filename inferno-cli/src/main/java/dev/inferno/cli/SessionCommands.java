@@ -59,7 +59,9 @@ final class SessionCommands {
    * Attaches to a VM's main process and returns its exit code, or 0 when the user detached (the
    * server closed while the VM still runs). Raw mode when term is given (a TTY VM, our stdin a
    * terminal, stdin attached). The output: the whole log with {@code logs}, else from {@code since}
-   * when given ({@code start -i}: just before its start), else from the attach on.
+   * when given ({@code start -i}: just before its start), else from the attach on. With {@code
+   * untilRemoved} (run --rm) the exit is told once the VM is removed, as docker's run does, so a
+   * command after it no longer finds the VM.
    */
   static int attach(
       DaemonClient client,
@@ -69,15 +71,17 @@ final class SessionCommands {
       boolean logs,
       Instant since,
       String detachKeys,
-      Terminal term)
+      Terminal term,
+      boolean untilRemoved)
       throws IOException {
     String vm = DaemonClient.enc(id);
     // asked for now, before the VM can exit: with --rm it is gone (and its exit record) soon after
+    String wait = "/v1/vms/" + vm + "/wait" + (untilRemoved ? "?condition=removed" : "");
     CompletableFuture<ExitRecord> exit =
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return client.call("POST", "/v1/vms/" + vm + "/wait", null, ExitRecord.class);
+                return client.call("POST", wait, null, ExitRecord.class);
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }
@@ -211,7 +215,7 @@ final class SessionCommands {
       }
       boolean stdin = !Boolean.TRUE.equals(noStdin.getValue());
       Terminal term = stdin ? Terminal.ofStdin() : null;
-      return attach(client, d.id(), stdin, false, false, null, detachKeys.getValue(), term);
+      return attach(client, d.id(), stdin, false, false, null, detachKeys.getValue(), term, false);
     }
   }
 

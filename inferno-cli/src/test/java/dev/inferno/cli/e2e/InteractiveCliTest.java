@@ -43,6 +43,8 @@ class InteractiveCliTest {
             "run",
             "-i",
             "--rm",
+            "--name",
+            "ri",
             "busybox",
             "sh",
             "-c",
@@ -50,6 +52,10 @@ class InteractiveCliTest {
     assertThat(r.code()).as(r.toString()).isEqualTo(6);
     assertThat(r.out().strip()).isEqualTo("2");
     assertThat(r.err()).isEqualTo("bye\n");
+    // as docker run --rm: the exit is told once the VM is gone
+    var gone = inferno.run("inspect", "ri");
+    assertThat(gone.code()).as(gone.toString()).isNotZero();
+    assertThat(gone.err()).contains("ri");
   }
 
   @Test

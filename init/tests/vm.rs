@@ -160,8 +160,11 @@ fn leftover_process_ignoring_sigterm_is_killed_after_grace() {
 fn orphans_are_reaped() {
     let _g = vm_lock();
     // The subshell exits at once: its background sleep is re-parented to init, which must reap it.
-    let script = "( sleep 0.3 & echo $! > /tmp/orphan ); sleep 0.1; o=$(cat /tmp/orphan); \
-                  grep PPid /proc/$o/status; sleep 1; \
+    // The orphan lives 3 s, long enough to be seen re-parented however slow the emulated CPU;
+    // then up to 15 s for it to go (an unreaped zombie would keep its /proc entry).
+    let script = "( sleep 3 & echo $! > /tmp/orphan ); o=$(cat /tmp/orphan); \
+                  grep PPid /proc/$o/status; i=0; \
+                  while [ -e /proc/$o ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; \
                   if [ -e /proc/$o ]; then echo orphan-still-there; grep State /proc/$o/status; else echo orphan-gone; fi; \
                   echo zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)";
     let (out, host, _) = boot("zombies", &RunConfig::sh(script));

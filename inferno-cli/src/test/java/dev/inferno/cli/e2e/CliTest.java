@@ -136,6 +136,7 @@ class CliTest {
         "sh",
         "-c",
         "trap '' TERM; echo up; while :; do sleep 0.1; done");
+    inferno.awaitLog("stubborn", "up"); // the trap is set
     var k = inferno.run("kill", "-s", "TERM", "stubborn");
     assertThat(k.code()).isZero();
     Thread.sleep(300);

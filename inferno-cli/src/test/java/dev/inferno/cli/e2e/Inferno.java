@@ -260,6 +260,24 @@ public final class Inferno implements AutoCloseable {
     return finish(p, 60);
   }
 
+  /**
+   * Waits (120 s at most, then fails) until {@code inferno logs VM} contains {@code text}: the
+   * guest's process has run that far, which "running" alone does not say.
+   */
+  public void awaitLog(String vm, String text) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (true) {
+      Result r = run("logs", vm);
+      if (r.out().contains(text)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(vm + " never printed " + text + ": " + r);
+      }
+      Thread.sleep(200);
+    }
+  }
+
   /** Starts a CLI process without waiting. */
   public Process spawn(String... args) throws IOException {
     List<String> c = new ArrayList<>();

@@ -137,9 +137,11 @@ class InteractiveTest {
                 "send stty size\\r",
                 "expect 30 100 30",
                 "resize 41 132",
-                "sleep 1",
-                "send stty size\\r",
-                "expect 41 132 30",
+                // the new size reaches the guest's terminal through the CLI's SIGWINCH, the
+                // daemon and the guest link: wait for it there (the typed line does not match)
+                "send while [ \"$(stty size)\" != \"41 132\" ]; do sleep 0.1; done;"
+                    + " echo $((40+1))x132\\r",
+                "expect 41x132 30",
                 "send sleep 60\\r",
                 "sleep 2",
                 "send \\x03",

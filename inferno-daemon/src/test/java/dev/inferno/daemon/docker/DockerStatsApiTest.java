@@ -93,8 +93,7 @@ class DockerStatsApiTest {
 
   /** Two reports a sampling interval apart, so the stats service holds a pair. */
   void twoReports(String id) throws Exception {
-    d.vms.report(id, sample(100, 1000, 9000, 400 * MIB, 1000, 3));
-    Thread.sleep(1200); // the sampler takes it, then the next report
+    d.vms.reportTaken(id, sample(100, 1000, 9000, 400 * MIB, 1000, 3));
     d.vms.report(id, sample(101, 2500, 9500, 300 * MIB, 5000, 5));
   }
 

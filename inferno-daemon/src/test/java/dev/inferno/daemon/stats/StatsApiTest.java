@@ -59,8 +59,7 @@ class StatsApiTest {
   @Test
   void oneReadingWithDockersFigures() throws Exception {
     String id = run("web", ",\"cpus\":2,\"memoryBytes\":536870912");
-    d.vms.report(id, sample(100, 1000, 9000, 400L << 20, 1000, 3));
-    Thread.sleep(1200); // the sampler takes it, then the next report
+    d.vms.reportTaken(id, sample(100, 1000, 9000, 400L << 20, 1000, 3));
     d.vms.report(id, sample(101, 2500, 9500, 300L << 20, 5000, 5));
     var r = d.call("GET", "/v1/vms/web/stats?stream=0", null);
     String text = r.text();

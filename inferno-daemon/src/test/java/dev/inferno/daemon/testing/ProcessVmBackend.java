@@ -253,6 +253,21 @@ public final class ProcessVmBackend implements VmBackend {
     vms.get(id).stats = sample;
   }
 
+  /**
+   * {@link #report}, then waits (10 s at most) until the daemon has read it: the next report then
+   * does not replace it unseen, however late the daemon's sampler runs.
+   */
+  public void reportTaken(String id, StatsSample sample) throws InterruptedException {
+    report(id, sample);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (vms.get(id).statsTaken != sample) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the daemon never read the report of " + id);
+      }
+      Thread.sleep(10);
+    }
+  }
+
   /** Kills every test process still running (daemon shutdown in tests). */
   public void killAll() {
     for (Proc vm : vms.values()) {
@@ -272,6 +287,7 @@ public final class ProcessVmBackend implements VmBackend {
     private volatile Process process;
     private volatile ProcessGuestExec guest;
     private volatile StatsSample stats;
+    private volatile StatsSample statsTaken; // the report the daemon read last
     private volatile boolean paused;
 
     Proc(String id, Instant startedAt) {
@@ -341,7 +357,9 @@ public final class ProcessVmBackend implements VmBackend {
 
     @Override
     public Optional<StatsSample> stats() {
-      return Optional.ofNullable(stats);
+      StatsSample s = stats;
+      statsTaken = s;
+      return Optional.ofNullable(s);
     }
 
     @Override

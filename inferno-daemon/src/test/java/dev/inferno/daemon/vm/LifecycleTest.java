@@ -136,7 +136,7 @@ class LifecycleTest {
   }
 
   @Test
-  void backOffDelaysFollowTheScheduleWithinTwentyPercent() throws Exception {
+  void backOffDelaysFollowTheScheduleNeverEarlyAndNeverMuchLate() throws Exception {
     vms.restoreNetworks();
     VmRecord r = vms.create(sh("backoff", "on-failure:4", "exit 1"), false).vm();
     await(
@@ -152,9 +152,11 @@ class LifecycleTest {
     long[] schedule = {100, 200, 400, 800};
     for (int i = 0; i < schedule.length; i++) {
       long gap = Duration.between(exited.get(i), started.get(i + 1)).toMillis();
+      // 20 % either way, plus 100 ms late for the timer's wake-up and the store update on a busy
+      // machine (absolute, not proportional: 20 % of the first 100 ms step is only 20 ms)
       assertThat(gap)
           .as("delay before restart %d", i + 1)
-          .isBetween(schedule[i] * 8 / 10, schedule[i] * 12 / 10);
+          .isBetween(schedule[i] * 8 / 10, schedule[i] * 12 / 10 + 100);
     }
   }
 

@@ -109,11 +109,14 @@ class LogStoreTest {
     LogStore s = LogStore.open(dir);
     List<LogRecord> first = fill(s, BOOT, 1, 5);
     CompletableFuture<List<LogRecord>> seen = new CompletableFuture<>();
+    // placed here, not in the thread: the records appended below come after it however late the
+    // thread starts
+    LogCursor cursor = s.tailCursor(2);
     Thread follower =
         Thread.ofVirtual()
             .start(() -> {
               List<LogRecord> got = new ArrayList<>();
-              try (LogCursor c = s.tailCursor(2)) {
+              try (LogCursor c = cursor) {
                 for (LogRecord r = c.next(Duration.ofSeconds(30));
                     r != null;
                     r = c.next(Duration.ofSeconds(30))) {
@@ -147,11 +150,13 @@ class LogStoreTest {
     try (LogStore s = LogStore.open(dir);
         LogCursor c = s.tailCursor(0)) {
       CompletableFuture<LogRecord> next = new CompletableFuture<>();
+      // taken here: a wake is seen even when the thread reaches its wait only after it
+      long ticket = s.wakeTicket();
       Thread follower =
           Thread.ofVirtual()
               .start(() -> {
                 try {
-                  next.complete(c.next(Duration.ofMinutes(10)));
+                  next.complete(c.next(Duration.ofMinutes(10), ticket));
                 } catch (Exception e) {
                   next.completeExceptionally(e);
                 }

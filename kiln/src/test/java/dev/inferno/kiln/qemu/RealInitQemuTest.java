@@ -41,7 +41,20 @@ class RealInitQemuTest {
     image = TestGuest.busyboxImage(shared, "sh", "sleep", "seq", "echo", "usleep");
   }
 
+  /** A spec whose stop grace is 2 s: enough for a workload that ignores SIGTERM to be killed. */
   private static VmSpec spec(Path dir, String id, String script) throws Exception {
+    return spec(dir, id, script, Duration.ofSeconds(2));
+  }
+
+  /**
+   * A spec with a stop grace long enough that a slow emulated guest still stops itself, for the
+   * tests that assert {@code GUEST_STOPPED}.
+   */
+  private static VmSpec stoppable(Path dir, String id, String script) throws Exception {
+    return spec(dir, id, script, Duration.ofSeconds(20));
+  }
+
+  private static VmSpec spec(Path dir, String id, String script, Duration grace) throws Exception {
     return new VmSpec(
         id,
         TestGuest.kernel(),
@@ -51,7 +64,7 @@ class RealInitQemuTest {
         0,
         1,
         192,
-        Duration.ofSeconds(2),
+        grace,
         VmmKind.QEMU,
         dir.resolve(id),
         null);
@@ -133,7 +146,7 @@ class RealInitQemuTest {
     RunningVm vm =
         supervisor()
             .start(
-                spec(
+                stoppable(
                     dir,
                     "trap1",
                     "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.1; done"));
@@ -164,7 +177,7 @@ class RealInitQemuTest {
 
   @Test
   void stopKillsANonTrappingWorkloadWithItsSignal(@TempDir Path dir) throws Exception {
-    RunningVm vm = supervisor().start(spec(dir, "plain1", "echo ready; exec sleep 1000"));
+    RunningVm vm = supervisor().start(stoppable(dir, "plain1", "echo ready; exec sleep 1000"));
     awaitLog(vm, "ready");
     ExitRecord exit = vm.stop();
     assertThat(vm.stopOutcome()).isEqualTo(StopEscalation.Outcome.GUEST_STOPPED);

@@ -59,7 +59,9 @@ class RealInitServicesQemuTest {
         writable,
         1,
         192,
-        Duration.ofSeconds(2),
+        // a stop's grace long enough that a slow emulated guest still stops itself (the pause
+        // test asserts GUEST_STOPPED); none of these workloads ignores SIGTERM
+        Duration.ofSeconds(20),
         VmmKind.QEMU,
         dir.resolve(id),
         null);

@@ -7,10 +7,16 @@ import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.store.BlobStore;
 import dev.inferno.image.unpack.LayerUnpacker;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -20,7 +26,8 @@ import java.util.function.Predicate;
  * caller has migrated ({@link ImageTables}). Each role is its own class: {@link ImagePuller} (pull
  * orchestration), {@link Materialiser} (manifest to stored image), {@link LayerFetcher} (parallel
  * layer downloads), {@link ImageDisks} (scratch roots and disks), {@link ImageRecords} (the SQL),
- * {@link GarbageCollector}, {@link ArchiveLoader} ({@code inferno load}).
+ * {@link GarbageCollector}, {@link ArchiveLoader} ({@code inferno load}), {@link ArchiveSaver}
+ * ({@code inferno save}).
  */
 public final class ImageService {
   private final BlobStore blobs;
@@ -28,6 +35,7 @@ public final class ImageService {
   private final GarbageCollector gc;
   private final ImagePuller puller;
   private final ArchiveLoader loader;
+  private final ArchiveSaver saver;
 
   /**
    * Tuning.
@@ -63,6 +71,7 @@ public final class ImageService {
             blobs, records, disks, new LayerFetcher(blobs, options.parallelLayers()), gc);
     this.puller = new ImagePuller(registry, blobs, materialiser);
     this.loader = new ArchiveLoader(blobs, materialiser, dir.resolve("tmp"), options.limits());
+    this.saver = new ArchiveSaver(blobs);
   }
 
   public BlobStore blobs() {
@@ -80,6 +89,51 @@ public final class ImageService {
    */
   public List<Image> load(Path source, Platform platform, PullProgress progress) {
     return loader.load(source, platform, progress);
+  }
+
+  /**
+   * Writes a tar of the images {@code refs} name to {@code out}, in the layout docker 25+ writes
+   * (see {@link ArchiveSaver}), which {@link #load} and {@code docker load} read. A reference with
+   * a tag saves the image under that tag; one by digest or image ID saves it untagged; several
+   * names for one image share its blobs. Every name is resolved and every blob opened before the
+   * first byte is written: an unknown name ({@link ImageException.NotFound}) or a missing blob
+   * ({@link ImageException}) fails with {@code out} untouched.
+   *
+   * @throws IOException when writing to {@code out} fails (the archive is then cut short)
+   */
+  public void save(List<String> refs, OutputStream out) throws IOException {
+    if (refs.isEmpty()) {
+      throw new IllegalArgumentException("no image to save: name at least one");
+    }
+    Map<Digest, Image> images = new LinkedHashMap<>();
+    Map<Digest, Set<ImageRef>> tags = new LinkedHashMap<>();
+    for (String r : refs) {
+      Image image = find(r).orElseThrow(() -> noSuchImage(r));
+      images.putIfAbsent(image.manifestDigest(), image);
+      Set<ImageRef> t = tags.computeIfAbsent(image.manifestDigest(), k -> new LinkedHashSet<>());
+      ImageRef tag = tagNamed(r, image);
+      if (tag != null) {
+        t.add(tag);
+      }
+    }
+    List<ArchiveSaver.Selected> selected = new ArrayList<>();
+    images.forEach(
+        (d, image) -> selected.add(new ArchiveSaver.Selected(image, List.copyOf(tags.get(d)))));
+    saver.save(selected, out);
+  }
+
+  /** The tag {@code refOrId} names the image by, or null (a digest, an image ID). */
+  private static ImageRef tagNamed(String refOrId, Image image) {
+    try {
+      ImageRef r = ImageRef.parse(refOrId.trim());
+      return r.digest() == null && image.references().contains(r.toString()) ? r : null;
+    } catch (IllegalArgumentException anId) {
+      return null;
+    }
+  }
+
+  private static ImageException.NotFound noSuchImage(String refOrId) {
+    return new ImageException.NotFound("no such image: " + refOrId + " (see inferno images)");
   }
 
   /** Every image, newest first. */
@@ -143,10 +197,7 @@ public final class ImageService {
    * answers true is never deleted: {@link ImageException.InUse} and nothing changes.
    */
   public Removed remove(String refOrId, Predicate<Image> inUse) {
-    Image image =
-        find(refOrId)
-            .orElseThrow(() ->
-                new ImageException.NotFound("no such image: " + refOrId + " (see inferno images)"));
+    Image image = find(refOrId).orElseThrow(() -> noSuchImage(refOrId));
     String asRef = null;
     try {
       ImageRef r = ImageRef.parse(refOrId.trim());

@@ -6,13 +6,17 @@ import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.units.Sizes;
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
-/** pull, images, rmi, load. */
+/** pull, images, rmi, load, save. */
 final class ImageCommands {
   private ImageCommands() {}
 
@@ -285,6 +289,93 @@ final class ImageCommands {
         }
       }
       return 0;
+    }
+  }
+
+  static final class Save implements Verb {
+    private final OptionSpec outputOpt =
+        Verb.option(Path.class, "file", "write to a file instead of stdout", "-o", "--output");
+    private final PositionalParamSpec images = Verb.positional("0", "1..*", "IMAGE", null);
+
+    @Override
+    public CommandSpec spec() {
+      return Verb.command(
+              this, "save", "Save images to a tar archive (streamed to stdout by default).")
+          .addOption(outputOpt)
+          .addPositional(images);
+    }
+
+    @Override
+    public int run() throws IOException {
+      Path output = outputOpt.getValue();
+      if (output == null && Terminal.stdoutIsTerminal()) {
+        throw new CliException(
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+      }
+      Path dir = output == null ? null : output.toAbsolutePath().getParent();
+      if (dir != null && !Files.isDirectory(dir)) {
+        throw new CliException("invalid output path: directory " + dir + " does not exist");
+      }
+      StringBuilder path = new StringBuilder("/v1/images/save");
+      char sep = '?';
+      for (String ref : Verb.list(images)) {
+        path.append(sep).append("ref=").append(DaemonClient.enc(ref));
+        sep = '&';
+      }
+      UnixHttpClient.Response r = Main.client().send("GET", path.toString(), null);
+      if (r.status() != 200) {
+        throw DaemonClient.error(r);
+      }
+      try (r) {
+        if (dir == null) {
+          // fd 1 as it is (System.out is a PrintStream); not closed: it is our stdout
+          OutputStream stdout = new FileOutputStream(FileDescriptor.out);
+          copy(r.body(), stdout);
+          flush(stdout);
+          return 0;
+        }
+        // a temp file beside the target, renamed into place: a failed save leaves no partial file
+        Path tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".tmp");
+        try {
+          try (OutputStream out = Files.newOutputStream(tmp)) {
+            copy(r.body(), out);
+          }
+          Files.move(
+              tmp, output, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+      return 0;
+    }
+
+    /** Copies the archive, telling a daemon that cut it short from a sink that failed. */
+    private static void copy(InputStream in, OutputStream out) {
+      byte[] buf = new byte[1 << 16];
+      while (true) {
+        int n;
+        try {
+          n = in.read(buf);
+        } catch (IOException e) {
+          throw new CliException("the daemon cut the archive short: " + e.getMessage());
+        }
+        if (n < 0) {
+          return;
+        }
+        try {
+          out.write(buf, 0, n);
+        } catch (IOException e) {
+          throw new CliException("cannot write the archive: " + e.getMessage());
+        }
+      }
+    }
+
+    private static void flush(OutputStream out) {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw new CliException("cannot write the archive: " + e.getMessage());
+      }
     }
   }
 }

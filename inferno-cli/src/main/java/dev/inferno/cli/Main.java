@@ -157,6 +157,7 @@ public final class Main {
     "images",
     "rmi",
     "load",
+    "save",
     "volume",
     "login",
     "logout",
@@ -199,6 +200,7 @@ public final class Main {
       case "pull" -> new ImageCommands.Pull();
       case "rmi" -> new ImageCommands.Rmi();
       case "load" -> new ImageCommands.Load();
+      case "save" -> new ImageCommands.Save();
       case "volume" -> new VolumeCommands();
       case "login" -> new AuthCommands.Login();
       case "logout" -> new AuthCommands.Logout();

@@ -30,6 +30,22 @@ final class Terminal implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether our stdout is a terminal (what {@code save} refuses to write a tar to): the device fd 1
+   * is open on, read from /proc, with no fork.
+   */
+  static boolean stdoutIsTerminal() {
+    try {
+      String dev =
+          java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/1")).toString();
+      return dev.startsWith("/dev/pts/")
+          || dev.startsWith("/dev/tty")
+          || dev.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException e) {
+      return false; // no /proc: as if redirected
+    }
+  }
+
   /** Its size as [rows, cols], or null when the terminal does not know it (0 0). */
   int[] size() {
     try {

@@ -266,6 +266,54 @@ class CliTest {
   }
 
   @Test
+  void saveWritesAFileOrStdoutNeverATerminalAndLeavesNoPartialFile() throws Exception {
+    // the test daemon's image backend saves its JSON stand-in for an archive, one line an image
+    Path archive = dir.resolve("save-in.json");
+    Files.writeString(archive, "{\"reference\":\"local/saved:1\",\"cmd\":[\"true\"]}");
+    assertThat(inferno.run("load", "-i", archive.toString()).code()).isZero();
+    String saved = "{\"cmd\":[\"true\"],\"reference\":\"docker.io/local/saved:1\"}\n";
+
+    Path out = Files.createDirectories(dir.resolve("saves")).resolve("saved.tar");
+    var toFile = inferno.run("save", "-o", out.toString(), "local/saved:1");
+    assertThat(toFile.code()).as(toFile.toString()).isZero();
+    assertThat(toFile.out()).isEmpty();
+    assertThat(Json.parseObject(Files.readString(out))).isEqualTo(Json.parseObject(saved.strip()));
+    var toStdout = inferno.run("save", "local/saved:1");
+    assertThat(toStdout.code()).as(toStdout.toString()).isZero();
+    assertThat(Json.parseObject(toStdout.out())).isEqualTo(Json.parseObject(saved.strip()));
+
+    // an unknown image: the error, and neither the file nor a temp file beside it
+    Path failed = out.resolveSibling("failed.tar");
+    var unknown = inferno.run("save", "-o", failed.toString(), "local/saved:1", "nope:1");
+    assertThat(unknown.code()).isEqualTo(1);
+    assertThat(unknown.err()).isEqualTo("inferno: no such image: nope:1\n");
+    try (var files = Files.list(out.getParent())) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactly("saved.tar");
+    }
+    var noDir = inferno.run("save", "-o", dir.resolve("no/such/x.tar").toString(), "local/saved:1");
+    assertThat(noDir.err())
+        .isEqualTo(
+            "inferno: invalid output path: directory "
+                + dir.resolve("no/such")
+                + " does not exist\n");
+
+    // stdout on a terminal (script(1) gives the CLI a pty): refused, as docker refuses
+    var onTty =
+        Inferno.finish(
+            new ProcessBuilder(
+                    "script",
+                    "-qec",
+                    Inferno.BIN + " --socket " + inferno.socket + " save local/saved:1",
+                    "/dev/null")
+                .start(),
+            30);
+    assertThat(onTty.code()).as(onTty.toString()).isEqualTo(1);
+    assertThat(onTty.out())
+        .contains("inferno: cowardly refusing to save to a terminal. Use the -o flag or redirect")
+        .doesNotContain("reference");
+  }
+
+  @Test
   void theCliLoadsNoDaemonJsonFrameworkOrJettyClasses() throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder(

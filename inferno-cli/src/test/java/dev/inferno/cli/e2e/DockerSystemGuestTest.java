@@ -119,6 +119,67 @@ class DockerSystemGuestTest {
   }
 
   @Test
+  void saveRmiLoadAndRunWithBothClisAndInfernoSaveIntoLoad() throws Exception {
+    inferno.loadBusybox("tools/saved:1"); // a layout of its own: the shared one stays as it is
+    String id = inferno.dockerOk(Inferno.DEBIAN_DOCKER, "images", "-q", "tools/saved:1").out();
+    for (Path cli : Inferno.dockerClis()) {
+      Path tar = dir.resolve("docker-save-" + cli.getParent().getFileName() + ".tar");
+      var save = inferno.dockerOk(cli, "save", "-o", tar.toString(), "tools/saved:1");
+      assertThat(save.out()).isEmpty();
+      assertThat(Inferno.sh("tar", "-tf", tar.toString()).lines())
+          .as(cli.toString())
+          .contains("manifest.json", "index.json", "oci-layout", "repositories");
+      inferno.dockerOk(cli, "rmi", "tools/saved:1");
+      assertThat(inferno.docker(cli, "images", "-q", "tools/saved:1").out()).isEmpty();
+      var load = inferno.dockerOk(cli, "load", "-i", tar.toString());
+      assertThat(load.out()).as(cli.toString()).isEqualTo("Loaded image: tools/saved:1\n");
+      assertThat(inferno.docker(cli, "images", "-q", "tools/saved:1").out())
+          .as("the same image id after the round trip")
+          .isEqualTo(id);
+    }
+    var run =
+        inferno.docker(
+            Inferno.dockerClis().getLast(),
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "tools/saved:1",
+            "echo",
+            "saved and loaded");
+    assertThat(run.code()).as(run.toString()).isZero();
+    assertThat(run.out()).isEqualTo("saved and loaded\n");
+
+    // inferno save | inferno load through a shell's pipe; then through a file with the image
+    // removed in between, so that the load really builds it from the archive
+    assertThat(inferno.run("rmi", "tools/saved:1").code()).isZero();
+    inferno.loadBusybox("tools/saved:1");
+    String cli = Inferno.BIN + " --socket " + inferno.socket;
+    Path file = dir.resolve("inferno-save.tar");
+    var piped =
+        Inferno.finish(
+            new ProcessBuilder(
+                    "bash",
+                    "-c",
+                    "set -eo pipefail; "
+                        + (cli + " save tools/saved:1 | " + cli + " load; ")
+                        + (cli + " save tools/saved:1 > " + file + "; ")
+                        + (cli + " rmi tools/saved:1 > /dev/null; ")
+                        + (cli + " load < " + file))
+                .start(),
+            120);
+    assertThat(piped.code()).as(piped.toString()).isZero();
+    assertThat(piped.out())
+        .isEqualTo(
+            "Loaded image: docker.io/tools/saved:1\nLoaded image: docker.io/tools/saved:1\n");
+    var again =
+        inferno.run("run", "--rm", "--network", "none", "tools/saved:1", "echo", "piped back");
+    assertThat(again.code()).as(again.toString()).isZero();
+    assertThat(again.out()).isEqualTo("piped back\n");
+    assertThat(inferno.run("rmi", "tools/saved:1").code()).isZero();
+  }
+
+  @Test
   void pullImagesAndRmiWithBothClis() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       var pull = inferno.docker(cli, "pull", repo + ":1");

@@ -285,6 +285,45 @@ public final class Exchange {
     return out;
   }
 
+  /**
+   * A streamed 200 response that begins with the first byte written: until then the route may still
+   * fail with a plain error status (a save that finds no image answers 404, not a cut tar).
+   */
+  public OutputStream streamFromFirstByte(String contentType) {
+    return new OutputStream() {
+      private OutputStream started;
+
+      private OutputStream out() {
+        if (started == null) {
+          started = stream(contentType);
+        }
+        return started;
+      }
+
+      @Override
+      public void write(int b) throws IOException {
+        out().write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out().write(b, off, len);
+      }
+
+      @Override
+      public void flush() throws IOException {
+        if (started != null) {
+          started.flush();
+        }
+      }
+
+      @Override
+      public void close() {
+        // the handler ends the response
+      }
+    };
+  }
+
   StreamKind streamKind() {
     return streamKind;
   }

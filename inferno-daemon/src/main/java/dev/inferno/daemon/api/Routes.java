@@ -110,6 +110,7 @@ public final class Routes {
         new Route("DELETE", "/v1/images", this::removeImage),
         new Route("POST", "/v1/images/pull", this::pull),
         new Route("POST", "/v1/images/load", this::load),
+        new Route("GET", "/v1/images/save", this::save),
         new Route("POST", "/v1/auth", this::login),
         new Route("DELETE", "/v1/auth", this::logout));
   }
@@ -408,6 +409,10 @@ public final class Routes {
     for (ImageSummary img : loaded) {
       w.line(new Progress("Done", null, null, null, null, img));
     }
+  }
+
+  private void save(Exchange ex) throws Exception {
+    images.save(ex.queryAll("ref"), ex.streamFromFirstByte(SessionRoutes.TAR));
   }
 
   /**

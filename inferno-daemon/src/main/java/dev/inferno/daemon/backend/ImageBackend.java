@@ -2,6 +2,7 @@ package dev.inferno.daemon.backend;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -26,6 +27,15 @@ public interface ImageBackend {
 
   /** Loads images from a {@code docker save} or OCI layout tar; returns what it loaded. */
   List<ImageInfo> load(InputStream tar, ProgressListener progress) throws BackendException;
+
+  /**
+   * Writes a tar of the images {@code refs} name to {@code out}, in the layout {@code docker save}
+   * writes and {@link #load} reads. Every name is resolved before the first byte is written: an
+   * unknown one is {@link BackendException.Kind#NOT_FOUND} with nothing written.
+   *
+   * @throws IOException when writing to {@code out} fails (the client went away)
+   */
+  void save(List<String> refs, OutputStream out) throws IOException;
 
   /**
    * Checks credentials against a registry and, when it accepts them, keeps them for later pulls

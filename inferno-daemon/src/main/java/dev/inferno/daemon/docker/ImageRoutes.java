@@ -20,7 +20,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Docker API routes: images: create (pull), load, json, {name}/json, DELETE (owner: docker images).
+ * Docker API routes: images: create (pull), load, get (save), json, {name}/json, DELETE (owner:
+ * docker images).
  */
 final class ImageRoutes {
   private static final Set<String> LIST_FILTERS = Set.of("reference", "dangling", "label");
@@ -35,6 +36,8 @@ final class ImageRoutes {
     return List.of(
         new Route("POST", "/images/create", this::create),
         new Route("POST", "/images/load", this::load),
+        new Route("GET", "/images/get", ex -> save(ex, ex.queryAll("names"))),
+        new Route("GET", "/images/{name*}/get", ex -> save(ex, List.of(ex.path("name")))),
         new Route("GET", "/images/json", this::list),
         // image names hold slashes (localhost:5000/library/busybox): {name*} takes them all
         new Route("GET", "/images/{name*}/json", this::inspect),
@@ -245,6 +248,27 @@ final class ImageRoutes {
     if (out[0] == null) {
       line(ex, out, new ImageShapes.Stream("Loaded no image: the archive names none\n"));
     }
+  }
+
+  // --- save ---
+
+  /**
+   * {@code docker save}: a tar in docker 25's layout, written by the image store's saver that
+   * {@code inferno save} uses. Every name is checked first, so an unknown one is dockerd's 404
+   * {@code No such image: NAME} before any byte of the tar.
+   */
+  private void save(Exchange ex, List<String> names) throws IOException {
+    String platform = ex.query("platform");
+    if (platform != null && !platform.isEmpty()) {
+      throw ApiException.badRequest(
+          "platform is not supported: the image store keeps one platform of each image; save"
+              + " it without one");
+    }
+    if (names.isEmpty()) {
+      throw ApiException.badRequest("names is required: the images to save");
+    }
+    names.forEach(this::image);
+    ctx.images().save(names, ex.streamFromFirstByte(SessionRoutes.TAR));
   }
 
   // --- list, inspect ---

@@ -21,6 +21,7 @@ import dev.inferno.model.HealthConfig;
 import dev.inferno.sys.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -234,6 +235,15 @@ public final class ImageModuleBackend implements ImageBackend {
     }
   }
 
+  @Override
+  public void save(List<String> refs, OutputStream out) throws IOException {
+    try {
+      images.save(refs, out);
+    } catch (RuntimeException e) {
+      throw mapped(e);
+    }
+  }
+
   private static Platform platform(String p) throws BackendException {
     if (p == null) {
       return Platform.DEFAULT;
@@ -272,24 +282,38 @@ public final class ImageModuleBackend implements ImageBackend {
   private static <T> T call(Supplier<T> s) throws BackendException {
     try {
       return s.get();
-    } catch (ImageException.NotFound e) {
-      throw new BackendException(BackendException.Kind.NOT_FOUND, e.getMessage(), e);
-    } catch (ImageException.InUse e) {
-      throw new BackendException(BackendException.Kind.CONFLICT, e.getMessage(), e);
-    } catch (RegistryException e) {
-      BackendException.Kind k =
-          e.status() == 404
-              ? BackendException.Kind.NOT_FOUND
-              : e.status() == 401 || e.status() == 403 || e.status() == 400
-                  ? BackendException.Kind.INVALID
-                  : BackendException.Kind.FAILED;
-      throw new BackendException(k, e.getMessage(), e);
-    } catch (ManifestException | LayerRejectedException | IllegalArgumentException e) {
-      throw new BackendException(BackendException.Kind.INVALID, e.getMessage(), e);
-    } catch (ImageException e) {
-      throw new BackendException(BackendException.Kind.FAILED, e.getMessage(), e);
-    } catch (java.io.UncheckedIOException e) {
-      throw new BackendException(BackendException.Kind.FAILED, e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw mapped(e);
     }
+  }
+
+  /** The module's exception as the backend's kind of failure (others pass as they are). */
+  private static RuntimeException mapped(RuntimeException e) {
+    return switch (e) {
+      case ImageException.NotFound n ->
+          new BackendException(BackendException.Kind.NOT_FOUND, n.getMessage(), n);
+      case ImageException.InUse u ->
+          new BackendException(BackendException.Kind.CONFLICT, u.getMessage(), u);
+      case RegistryException r ->
+          new BackendException(
+              r.status() == 404
+                  ? BackendException.Kind.NOT_FOUND
+                  : r.status() == 401 || r.status() == 403 || r.status() == 400
+                      ? BackendException.Kind.INVALID
+                      : BackendException.Kind.FAILED,
+              r.getMessage(),
+              r);
+      case ManifestException m ->
+          new BackendException(BackendException.Kind.INVALID, m.getMessage(), m);
+      case LayerRejectedException l ->
+          new BackendException(BackendException.Kind.INVALID, l.getMessage(), l);
+      case IllegalArgumentException i ->
+          new BackendException(BackendException.Kind.INVALID, i.getMessage(), i);
+      case ImageException i ->
+          new BackendException(BackendException.Kind.FAILED, i.getMessage(), i);
+      case java.io.UncheckedIOException u ->
+          new BackendException(BackendException.Kind.FAILED, u.getMessage(), u);
+      default -> e;
+    };
   }
 }

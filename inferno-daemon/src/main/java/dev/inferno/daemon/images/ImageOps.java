@@ -10,7 +10,9 @@ import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
 import dev.inferno.model.ImageSummary;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 
 /**
@@ -77,6 +79,18 @@ public final class ImageOps {
       events.publish("loaded", s.reference(), null, null);
     }
     return loaded;
+  }
+
+  /**
+   * Writes a tar of the images {@code refs} name ({@code docker save}'s layout) to {@code out}: 400
+   * without a name, 404 "no such image: REF" for an unknown one, both before any byte.
+   */
+  public void save(List<String> refs, OutputStream out) throws IOException {
+    if (refs.isEmpty()) {
+      throw ApiException.badRequest("no image reference given (ref=…)");
+    }
+    refs.forEach(this::find);
+    images.save(refs, out);
   }
 
   /** Removes an image unless VMs use it: never while one runs; exited ones need force. */

@@ -503,6 +503,11 @@ class DockerSystemApiTest {
     }
 
     @Override
+    public void save(List<String> refs, java.io.OutputStream out) throws java.io.IOException {
+      inner.save(refs, out);
+    }
+
+    @Override
     public String login(String server, String username, String password) throws BackendException {
       return inner.login(server, username, password);
     }

@@ -9,6 +9,7 @@ import dev.inferno.model.json.Json;
 import dev.inferno.model.json.JsonException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -24,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A stand-in for the image module: a "registry" of images known by reference (their config is just
  * a cmd) and a local store. Pulls report Docker-shaped progress; {@code load} takes a JSON object
- * {@code {"reference": …, "cmd": […]}} instead of a tar.
+ * {@code {"reference": …, "cmd": […]}} instead of a tar, and {@code save} writes one such line per
+ * image.
  */
 public final class MemoryImageBackend implements ImageBackend {
   private final Map<String, ImageInfo> registry = new ConcurrentHashMap<>();
@@ -204,6 +206,22 @@ public final class MemoryImageBackend implements ImageBackend {
     progress.progress("Loaded image", null, img.sizeBytes(), img.sizeBytes());
     local.put(img.reference(), img);
     return List.of(img);
+  }
+
+  @Override
+  public void save(List<String> refs, OutputStream out) throws IOException {
+    List<ImageInfo> found = new ArrayList<>();
+    for (String r : refs) {
+      found.add(
+          find(r)
+              .orElseThrow(() ->
+                  new BackendException(BackendException.Kind.NOT_FOUND, "no such image: " + r)));
+    }
+    for (ImageInfo img : found) {
+      out.write(
+          (Json.write(Map.of("reference", img.reference(), "cmd", img.cmd())) + "\n")
+              .getBytes(StandardCharsets.UTF_8));
+    }
   }
 
   private static String normalize(String reference) throws BackendException {

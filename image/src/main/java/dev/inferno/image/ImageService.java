@@ -9,8 +9,12 @@ import dev.inferno.image.unpack.LayerUnpacker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -85,6 +89,23 @@ public final class ImageService {
   /** Every image, newest first. */
   public List<Image> list() {
     return records.all();
+  }
+
+  /**
+   * The files each image keeps on the host, by manifest digest: its blobs (manifest, config,
+   * compressed layers) and its disk. Images share a layer's blob, and images of one config their
+   * disk: what disk usage counts as shared.
+   */
+  public Map<Digest, Set<Path>> files() {
+    Map<Digest, Set<Path>> out = new LinkedHashMap<>();
+    records
+        .keptByImage()
+        .forEach((manifest, kept) -> {
+          Set<Path> files = new HashSet<>(kept.disks());
+          kept.blobs().forEach(b -> files.add(blobs.path(b)));
+          out.put(manifest, Set.copyOf(files));
+        });
+    return out;
   }
 
   /**

@@ -15,7 +15,9 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -128,19 +130,31 @@ final class ImageRecords {
   Kept kept() {
     Set<Digest> blobs = new HashSet<>();
     Set<Path> disks = new HashSet<>();
+    for (Kept k : keptByImage().values()) {
+      blobs.addAll(k.blobs());
+      disks.addAll(k.disks());
+    }
+    return new Kept(blobs, disks);
+  }
+
+  /** What each image record keeps, by manifest digest. */
+  Map<Digest, Kept> keptByImage() {
+    Map<Digest, Kept> out = new LinkedHashMap<>();
     try (Connection c = db.open();
-        PreparedStatement ps = c.prepareStatement("SELECT blobs, disk FROM images");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT manifest_digest, blobs, disk FROM images");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        for (JsonNode d : JSON.readTree(rs.getString(1))) {
+        Set<Digest> blobs = new HashSet<>();
+        for (JsonNode d : JSON.readTree(rs.getString(2))) {
           blobs.add(Digest.parse(d.asText()));
         }
-        disks.add(Path.of(rs.getString(2)));
+        out.put(Digest.parse(rs.getString(1)), new Kept(blobs, Set.of(Path.of(rs.getString(3)))));
       }
     } catch (SQLException | IOException e) {
       throw new ImageException("cannot read image records: " + e.getMessage(), e);
     }
-    return new Kept(blobs, disks);
+    return out;
   }
 
   Optional<Image> byManifest(Digest d) {

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -139,6 +140,23 @@ public final class ImageService {
   /** Every image, newest first. */
   public List<Image> list() {
     return records.all();
+  }
+
+  /**
+   * The files each image keeps on the host, by manifest digest: its blobs (manifest, config,
+   * compressed layers) and its disk. Images share a layer's blob, and images of one config their
+   * disk: what disk usage counts as shared.
+   */
+  public Map<Digest, Set<Path>> files() {
+    Map<Digest, Set<Path>> out = new LinkedHashMap<>();
+    records
+        .keptByImage()
+        .forEach((manifest, kept) -> {
+          Set<Path> files = new HashSet<>(kept.disks());
+          kept.blobs().forEach(b -> files.add(blobs.path(b)));
+          out.put(manifest, Set.copyOf(files));
+        });
+    return out;
   }
 
   /**

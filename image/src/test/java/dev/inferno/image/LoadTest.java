@@ -54,6 +54,18 @@ class LoadTest {
     Image app = images.find("example.com/app:v1").orElseThrow();
     assertThat(app.config().get("Cmd").get(0).asText()).isEqualTo("/bin/true");
     assertThat(new DiskTree(app.disk()).cat("/etc/hostname")).isEqualTo("inferno\n");
+
+    // what disk usage measures: each image's disk and blobs, a layer two images keep counted twice
+    var files = images.files();
+    assertThat(files).hasSize(3);
+    for (Image i : images.list()) {
+      assertThat(files.get(i.manifestDigest()))
+          .contains(i.disk(), images.blobs().path(i.manifestDigest()))
+          .contains(images.blobs().path(i.configDigest()))
+          .allMatch(java.nio.file.Files::isRegularFile);
+    }
+    assertThat(files.values().stream().flatMap(Set::stream).distinct().count())
+        .isLessThan(files.values().stream().mapToLong(Set::size).sum()); // shared layers
   }
 
   private static void rewriteIndexAdding(Path dir, ObjectNode desc) {

@@ -244,7 +244,7 @@ final class LifecycleCommands {
         Verb.repeated(
             String.class,
             "key=value",
-            "vm=NAME|ID (or container=), type=TYPE (or event=); repeatable",
+            "vm=NAME|ID (or container=), volume=NAME, type=TYPE (or event=); repeatable",
             "-f",
             "--filter");
     private final OptionSpec format =
@@ -304,9 +304,12 @@ final class LifecycleCommands {
     static String text(Event e) {
       boolean image =
           e.type().equals("pulled") || e.type().startsWith("image") || e.type().equals("loaded");
+      String kind = image ? "image" : e.type().startsWith("volume-") ? "volume" : "vm";
       StringBuilder sb = new StringBuilder();
       sb.append(TIME.format(e.time()))
-          .append(image ? " image " : " vm ")
+          .append(' ')
+          .append(kind)
+          .append(' ')
           .append(e.type())
           .append(' ')
           .append(e.id());
@@ -316,6 +319,9 @@ final class LifecycleCommands {
       }
       if (e.exit() != null && e.exit().code() != null) {
         attrs.add("exitCode=" + e.exit().code());
+      }
+      if (e.attributes() != null) {
+        e.attributes().forEach((k, v) -> attrs.add(k + "=" + v));
       }
       if (!attrs.isEmpty()) {
         sb.append(" (").append(String.join(", ", attrs)).append(')');

@@ -165,6 +165,14 @@ class WireTest {
         new PullRequest("busybox", null),
         new ApiError("no such VM: x"),
         new Event(7, "exited", "id", null, T, exit),
+        new Event(
+            8,
+            "volume-mounted",
+            "data",
+            "web",
+            T,
+            null,
+            java.util.Map.of("driver", "local", "vm", "id", "destination", "/d", "rw", "true")),
         new ExecCreateRequest(
             List.of("sh", "-c", "echo hi"),
             List.of("A=1"),

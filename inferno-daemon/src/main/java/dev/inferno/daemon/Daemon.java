@@ -158,7 +158,7 @@ public final class Daemon implements AutoCloseable {
       observe = Observe.start(cfg, vms, images);
       volumeStore = new VolumeStore(cfg.database(), json);
       VolumeService volumes =
-          new VolumeService(volumeStore, store, cfg.volumes(), cfg.volumeSizeBytes());
+          new VolumeService(volumeStore, store, cfg.volumes(), cfg.volumeSizeBytes(), events);
       vms.useVolumes(volumes);
       for (String line : vms.reconcile()) {
         LOG.info("reconcile: " + line);

@@ -4,12 +4,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /**
  * The file calls NIO lacks or does imprecisely, for unpacking image layers: mknod (devices, fifos),
  * chmod with the setuid/setgid/sticky bits, symlink with the target kept byte for byte, lsetxattr
  * in any namespace, and times set without following a link or opening the file. (lchown is {@link
- * Ownership#lchown}.)
+ * Ownership#lchown}.) And what a file really takes on disk, which NIO cannot tell.
  */
 public final class FileNodes {
   public static final int S_IFIFO = 0010000;
@@ -19,7 +20,36 @@ public final class FileNodes {
   private static final int AT_FDCWD = -100;
   private static final int AT_SYMLINK_NOFOLLOW = 0x100;
 
+  /** x86_64's {@code struct stat}: its size, and where {@code st_blocks} (512-byte units) is. */
+  private static final long STAT_SIZE = 144;
+
+  private static final long ST_BLOCKS = 64;
+
   private FileNodes() {}
+
+  /**
+   * The bytes a file's allocated blocks take on its filesystem ({@code st_blocks} × 512, du's
+   * figure): for a sparse disk image, what was written, not its apparent size. Empty when there is
+   * no such file.
+   */
+  public static OptionalLong allocatedBytes(Path p) throws SyscallException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment cs = Libc.callState(a);
+      MemorySegment st = a.allocate(STAT_SIZE, 8);
+      if ((int) Libc.STAT.invokeExact(cs, a.allocateFrom(p.toString()), st) != 0) {
+        int errno = Libc.errno(cs);
+        if (errno == Errno.ENOENT) {
+          return OptionalLong.empty();
+        }
+        throw new SyscallException("stat", p.toString(), errno);
+      }
+      return OptionalLong.of(st.get(ValueLayout.JAVA_LONG, ST_BLOCKS) * 512);
+    } catch (SyscallException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw Libc.rethrow(t);
+    }
+  }
 
   /** mknod(2): a device node or fifo; {@code mode} is the type bits | permission bits. */
   public static void mknod(Path p, int mode, int major, int minor) throws SyscallException {

@@ -97,6 +97,10 @@ final class Libc {
               ValueLayout.JAVA_LONG,
               ValueLayout.JAVA_LONG),
           Linker.Option.firstVariadicArg(2));
+  static final MethodHandle STAT =
+      downcall(
+          "stat",
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
   static final MethodHandle STRERROR =
       plain("strerror", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 

@@ -8,10 +8,11 @@ import java.util.Set;
 
 /**
  * The events stream's filters, as Docker's {@code --filter}: {@code vm=NAME|ID} (also {@code
- * container=}; a name, a full id or an id prefix) and {@code type=TYPE} (also {@code event=}).
- * Values of one key are alternatives; the keys all apply.
+ * container=}; a name, a full id or an id prefix; a volume's mount events name the VM by id),
+ * {@code volume=NAME} (a volume's events) and {@code type=TYPE} (also {@code event=}). Values of
+ * one key are alternatives; the keys all apply.
  */
-record EventFilter(List<String> vms, List<String> types) {
+record EventFilter(List<String> vms, List<String> volumes, List<String> types) {
   static final Set<String> TYPES =
       Set.of(
           "created",
@@ -26,7 +27,11 @@ record EventFilter(List<String> vms, List<String> types) {
           "health_status",
           "pulled",
           "loaded",
-          "image-removed");
+          "image-removed",
+          "volume-created",
+          "volume-removed",
+          "volume-mounted",
+          "volume-unmounted");
 
   /**
    * @param filters {@code key=value} strings
@@ -35,6 +40,7 @@ record EventFilter(List<String> vms, List<String> types) {
   static EventFilter of(List<String> filters, String legacyId) {
     List<String> vms = new ArrayList<>();
     List<String> types = new ArrayList<>();
+    List<String> volumes = new ArrayList<>();
     if (legacyId != null && !legacyId.isEmpty()) {
       vms.add(legacyId);
     }
@@ -44,10 +50,11 @@ record EventFilter(List<String> vms, List<String> types) {
       String value = eq < 0 ? "" : f.substring(eq + 1);
       if (value.isEmpty()) {
         throw ApiException.badRequest(
-            "invalid filter \"" + f + "\": expected vm=NAME|ID or type=TYPE");
+            "invalid filter \"" + f + "\": expected vm=NAME|ID, volume=NAME or type=TYPE");
       }
       switch (key) {
         case "vm", "container" -> vms.add(value);
+        case "volume" -> volumes.add(value);
         case "type", "event" -> {
           if (!TYPES.contains(value)) {
             throw ApiException.badRequest(
@@ -57,10 +64,12 @@ record EventFilter(List<String> vms, List<String> types) {
         }
         default ->
             throw ApiException.badRequest(
-                "invalid filter \"" + f + "\": the keys are vm (or container) and type (or event)");
+                "invalid filter \""
+                    + f
+                    + "\": the keys are vm (or container), volume and type (or event)");
       }
     }
-    return new EventFilter(List.copyOf(vms), List.copyOf(types));
+    return new EventFilter(List.copyOf(vms), List.copyOf(volumes), List.copyOf(types));
   }
 
   private static List<String> sorted() {
@@ -71,11 +80,18 @@ record EventFilter(List<String> vms, List<String> types) {
     if (!types.isEmpty() && !types.contains(e.type())) {
       return false;
     }
+    boolean volume = e.type().startsWith("volume-");
+    if (!volumes.isEmpty() && !(volume && volumes.contains(e.id()))) {
+      return false;
+    }
     if (vms.isEmpty()) {
       return true;
     }
+    // a volume event is a VM's when it names the VM (mounted, unmounted), never by the volume's
+    // name
+    String vm = volume ? (e.attributes() == null ? null : e.attributes().get("vm")) : e.id();
     for (String v : vms) {
-      if (v.equals(e.name()) || (e.id() != null && e.id().startsWith(v))) {
+      if (v.equals(e.name()) || (vm != null && vm.startsWith(v))) {
         return true;
       }
     }

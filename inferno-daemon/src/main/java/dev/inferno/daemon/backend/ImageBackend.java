@@ -3,9 +3,13 @@ package dev.inferno.daemon.backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the daemon needs from the image module: a store of images turned into read-only disks.
@@ -21,6 +25,18 @@ public interface ImageBackend {
 
   /** The local image a reference (or an image id / digest) names, if present. */
   Optional<ImageInfo> find(String reference) throws BackendException;
+
+  /**
+   * The files each stored image keeps on the host, by manifest digest (disk usage reads what they
+   * allocate; a file two images keep is shared). By default each image's disk.
+   */
+  default Map<String, Set<Path>> files() throws BackendException {
+    Map<String, Set<Path>> out = new LinkedHashMap<>();
+    for (ImageInfo i : list()) {
+      out.put(i.manifestDigest(), Set.of(i.disk()));
+    }
+    return out;
+  }
 
   /** Removes an image's record and, when unreferenced, its blobs and disk. */
   void remove(String reference) throws BackendException;

@@ -3,6 +3,8 @@ package dev.inferno.daemon.backend;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.stream.Frame;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -62,6 +64,14 @@ public interface VmBackend {
   /** The bytes the VM's stored logs take (for /metrics), or empty when the backend cannot tell. */
   default OptionalLong logBytes(String id) {
     return OptionalLong.empty();
+  }
+
+  /**
+   * The VM's writable disk on the host (what its container layer takes: disk usage measures it), or
+   * empty when it has none (never booted, {@code --read-only}) or the backend keeps none.
+   */
+  default Optional<Path> writableDisk(String id) {
+    return Optional.empty();
   }
 
   /** The VMM this backend runs VMs on by default ("firecracker", "qemu"). */

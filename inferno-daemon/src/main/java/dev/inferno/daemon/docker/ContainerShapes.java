@@ -1,5 +1,6 @@
 package dev.inferno.daemon.docker;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.inferno.daemon.network.AddressPool;
 import dev.inferno.daemon.network.Ipv4Cidr;
@@ -37,6 +38,7 @@ final class ContainerShapes {
 
   record Networks(Map<String, Endpoint> Networks) {}
 
+  /** A list entry; {@code SizeRw} and {@code SizeRootFs} only when sizes were asked for (df). */
   record Summary(
       String Id,
       List<String> Names,
@@ -45,6 +47,8 @@ final class ContainerShapes {
       String Command,
       long Created,
       List<Port> Ports,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long SizeRw,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long SizeRootFs,
       Map<String, String> Labels,
       String State,
       String Status,
@@ -53,6 +57,15 @@ final class ContainerShapes {
       List<MountPoint> Mounts) {}
 
   static Summary summary(VmRecord r, VmNetwork net, Health health, Instant now) {
+    return summary(r, net, health, now, null, null);
+  }
+
+  /**
+   * As above, with the sizes: {@code sizeRw} what the VM's writable disk allocates, {@code
+   * sizeRootFs} that plus its image's files (null: not asked for).
+   */
+  static Summary summary(
+      VmRecord r, VmNetwork net, Health health, Instant now, Long sizeRw, Long sizeRootFs) {
     List<Port> ports = new ArrayList<>();
     if (net != null && r.state().live()) {
       for (PublishedPort p : net.ports()) {
@@ -67,6 +80,8 @@ final class ContainerShapes {
         String.join(" ", r.command()),
         DockerTime.unix(r.createdAt()),
         ports,
+        sizeRw,
+        sizeRootFs,
         labels(r.request()),
         state(r),
         status(r, health, now),

@@ -52,6 +52,7 @@ public final class DockerApi {
     all.addAll(new SessionRoutes(ctx).all());
     all.addAll(new ImageRoutes(ctx).all());
     all.addAll(new PruneRoutes(ctx).all());
+    all.addAll(new DiskUsageRoutes(ctx).all());
     all.addAll(new VolumeRoutes(ctx).all());
     all.addAll(new ContainerStatsRoutes(ctx).all());
     return List.copyOf(all);

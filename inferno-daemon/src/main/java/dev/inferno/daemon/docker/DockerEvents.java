@@ -14,12 +14,14 @@ import java.util.function.Function;
  *
  * <p>created→create, started→start, exited→die (exitCode), restarted→restart, paused→pause,
  * unpaused→unpause, renamed→rename, removed→destroy, "health_status: S" as it is; pulled→image
- * pull, loaded→image load, image-removed→image delete. "restarting" has no Docker action (dockerd
+ * pull, loaded→image load, image-removed→image delete; volume-created, -removed, -mounted,
+ * -unmounted→volume create, destroy, mount, unmount. "restarting" has no Docker action (dockerd
  * reports a restart policy's restart as die then start): it is not shown.
  */
 final class DockerEvents {
   /** The filter keys Docker's events take and this API serves. */
-  static final Set<String> FILTERS = Set.of("container", "event", "type", "image", "label");
+  static final Set<String> FILTERS =
+      Set.of("container", "event", "type", "image", "volume", "label");
 
   private DockerEvents() {}
 
@@ -52,6 +54,16 @@ final class DockerEvents {
         type = "image";
         action = "delete";
       }
+      case "volume-created", "volume-removed", "volume-mounted", "volume-unmounted" -> {
+        type = "volume";
+        action =
+            switch (e.type()) {
+              case "volume-created" -> "create";
+              case "volume-removed" -> "destroy";
+              case "volume-mounted" -> "mount";
+              default -> "unmount";
+            };
+      }
       default -> {
         if (!e.type().startsWith("health_status")) {
           return null;
@@ -81,14 +93,17 @@ final class DockerEvents {
           attrs.put("signal", e.exit().signal());
         }
       }
+    } else if (type.equals("volume")) {
+      attrs.putAll(volumeAttributes(e));
     } else {
       attrs.put("name", familiar(e.id()));
     }
     String id = type.equals("image") ? familiar(e.id()) : e.id();
     long nanos = e.time().getEpochSecond() * 1_000_000_000L + e.time().getNano();
+    boolean legacy = !type.equals("volume"); // dockerd's status/id/from: containers and images
     return new SystemShapes.Event(
-        action,
-        id,
+        legacy ? action : null,
+        legacy ? id : null,
         from,
         type,
         action,
@@ -96,6 +111,26 @@ final class DockerEvents {
         "local",
         e.time().getEpochSecond(),
         nanos);
+  }
+
+  /**
+   * A volume event's attributes as dockerd's: {@code driver}; a mount's {@code container}, {@code
+   * destination} and {@code read/write}; an unmount's {@code container}.
+   */
+  private static Map<String, String> volumeAttributes(Event e) {
+    Map<String, String> in = e.attributes() == null ? Map.of() : e.attributes();
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("driver", in.getOrDefault("driver", "local"));
+    if (in.containsKey("vm")) {
+      out.put("container", in.get("vm"));
+    }
+    if (in.containsKey("destination")) {
+      out.put("destination", in.get("destination"));
+    }
+    if (in.containsKey("rw")) {
+      out.put("read/write", in.get("rw"));
+    }
+    return out;
   }
 
   /** Whether {@code ev} passes Docker's event filters (keys all apply; values are alternatives). */
@@ -108,6 +143,8 @@ final class DockerEvents {
             "container",
             v -> container && (ev.Actor().ID().startsWith(v) || v.equals(a.get("name"))))
         && f.admits("image", v -> sameImage(v, container ? a.get("image") : ev.Actor().ID()))
+        // dockerd's fuzzy match on the actor: the name or a prefix of it, only volume events
+        && f.admits("volume", v -> ev.Type().equals("volume") && ev.Actor().ID().startsWith(v))
         && f.labels(a); // all, as dockerd
   }
 

@@ -285,20 +285,30 @@ final class ImageRoutes {
           || !f.labels(i.labels())) {
         continue; // label: every one given must match, as dockerd
       }
-      out.add(
-          new ImageShapes.Summary(
-              i.configDigest(),
-              "",
-              List.of(tag),
-              repoDigests(i),
-              DockerTime.unix(i.createdAt()),
-              i.sizeBytes(),
-              -1,
-              old ? i.sizeBytes() : null,
-              i.labels(),
-              ctx.images().users(i, false).size()));
+      out.add(summary(i, ctx.images().users(i, false).size(), i.sizeBytes(), -1, old));
     }
     ex.send(200, out);
+  }
+
+  /**
+   * Docker's ImageSummary of {@code i}: the list's ({@code size} its content, shared -1) and df's
+   * (what its files allocate, and the part another image keeps too).
+   *
+   * @param old API 1.43 or older: VirtualSize too
+   */
+  static ImageShapes.Summary summary(
+      ImageInfo i, int containers, long size, long shared, boolean old) {
+    return new ImageShapes.Summary(
+        i.configDigest(),
+        "",
+        List.of(DockerEvents.familiar(i.reference())),
+        repoDigests(i),
+        DockerTime.unix(i.createdAt()),
+        size,
+        shared,
+        old ? size : null,
+        i.labels(),
+        containers);
   }
 
   /** Docker's reference filter: a glob on the name, or on name:tag. */

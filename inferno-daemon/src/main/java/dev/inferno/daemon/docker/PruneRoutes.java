@@ -24,6 +24,27 @@ final class PruneRoutes {
   private static final Set<String> IMAGE_FILTERS = Set.of("label", "dangling", "until");
   private static final Set<String> NETWORK_FILTERS = Set.of("label", "until");
 
+  /**
+   * What dockerd's builder takes: until (unused-for), labels and BuildKit's cache record fields.
+   */
+  private static final Set<String> BUILD_FILTERS =
+      Set.of(
+          "until",
+          "unused-for",
+          "label",
+          "label!",
+          "id",
+          "parent",
+          "type",
+          "description",
+          "inuse",
+          "shared",
+          "private");
+
+  /** Go's time.ParseDuration grammar ({@code 24h}, {@code 1h30m}, {@code 0}). */
+  private static final java.util.regex.Pattern GO_DURATION =
+      java.util.regex.Pattern.compile("[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h))+)");
+
   private final DockerContext ctx;
 
   PruneRoutes(DockerContext ctx) {
@@ -35,7 +56,8 @@ final class PruneRoutes {
         new Route("POST", "/containers/prune", this::containers),
         new Route("POST", "/volumes/prune", this::volumes),
         new Route("POST", "/images/prune", this::images),
-        new Route("POST", "/networks/prune", this::networks));
+        new Route("POST", "/networks/prune", this::networks),
+        new Route("POST", "/build/prune", this::buildCache));
   }
 
   private DockerFilters filters(Exchange ex, Set<String> known) {
@@ -125,5 +147,35 @@ final class PruneRoutes {
   private void networks(Exchange ex) throws Exception {
     filters(ex, NETWORK_FILTERS); // still refuses a filter dockerd would not take
     ex.send(200, Map.of("NetworksDeleted", List.of()));
+  }
+
+  /**
+   * inferno has no builder, so no build cache: nothing to delete, ever. Answered (rather than 404)
+   * so that {@code docker system prune} finishes; filters dockerd would refuse are refused.
+   */
+  private void buildCache(Exchange ex) throws Exception {
+    DockerFilters f = filters(ex, BUILD_FILTERS);
+    for (var e : f.values().entrySet()) {
+      if (e.getValue().size() > 1) {
+        throw ApiException.badRequest("filters expect only one value"); // dockerd's words
+      }
+    }
+    for (String key : List.of("until", "unused-for")) {
+      for (String v : f.get(key)) {
+        if (!GO_DURATION.matcher(v).matches()) {
+          throw ApiException.badRequest(
+              "\"" + key + "\" filter expects a duration (e.g., '24h'): invalid duration " + v);
+        }
+      }
+    }
+    String keep = ex.query("keep-storage");
+    if (keep != null && !keep.isEmpty() && !keep.matches("-?\\d+")) {
+      throw ApiException.badRequest(
+          "keep-storage is in bytes and expects an integer, got " + keep); // dockerd's words
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("CachesDeleted", null);
+    body.put("SpaceReclaimed", 0);
+    ex.send(200, body);
   }
 }

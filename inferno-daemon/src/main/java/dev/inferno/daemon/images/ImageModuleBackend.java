@@ -26,8 +26,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /** The daemon's {@link ImageBackend} over the image module's {@link ImageService}. */
@@ -129,7 +132,7 @@ public final class ImageModuleBackend implements ImageBackend {
 
   /** The config's Labels (string values; others are not labels). */
   private static java.util.Map<String, String> labels(ObjectNode c) {
-    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> out = new LinkedHashMap<>();
     JsonNode n = c == null ? null : c.get("Labels");
     if (n != null && n.isObject()) {
       n.fields()
@@ -196,6 +199,15 @@ public final class ImageModuleBackend implements ImageBackend {
   @Override
   public List<ImageInfo> list() throws BackendException {
     return call(() -> images.list().stream().map(ImageModuleBackend::info).toList());
+  }
+
+  @Override
+  public Map<String, Set<Path>> files() throws BackendException {
+    return call(() -> {
+      Map<String, Set<Path>> out = new LinkedHashMap<>();
+      images.files().forEach((manifest, files) -> out.put(manifest.toString(), files));
+      return out;
+    });
   }
 
   @Override

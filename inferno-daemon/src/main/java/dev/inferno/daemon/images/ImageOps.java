@@ -158,6 +158,11 @@ public final class ImageOps {
     return images.list();
   }
 
+  /** What the stored images take on disk: the blocks their blobs and disks allocate. */
+  public ImageUsage usage() {
+    return ImageUsage.measure(images.files());
+  }
+
   /** The VMs (any state) made from {@code img}. */
   public List<String> users(ImageInfo img, boolean runningOnly) {
     return vms.usersOf(img.manifestDigest(), runningOnly);

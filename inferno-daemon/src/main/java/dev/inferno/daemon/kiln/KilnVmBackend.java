@@ -411,6 +411,12 @@ public final class KilnVmBackend implements VmBackend {
   }
 
   @Override
+  public Optional<Path> writableDisk(String id) {
+    Path disk = new VmLayout(vmsDir.resolve(id)).writableDisk();
+    return Files.exists(disk) ? Optional.of(disk) : Optional.empty();
+  }
+
+  @Override
   public String defaultVmm() {
     return defaultVmm;
   }

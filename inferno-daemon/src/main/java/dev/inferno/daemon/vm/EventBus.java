@@ -5,14 +5,15 @@ import dev.inferno.model.ExitRecord;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * VM and image events, numbered from 1 since daemon start; keeps the last {@value #HISTORY} so a
- * subscriber can start from a sequence number without missing what happened just before.
+ * VM, image and volume events, numbered from 1 since daemon start; keeps the last {@value #HISTORY}
+ * so a subscriber can start from a sequence number without missing what happened just before.
  */
 public final class EventBus {
   static final int HISTORY = 1000;
@@ -43,8 +44,14 @@ public final class EventBus {
     }
   }
 
-  public synchronized Event publish(String type, String id, String name, ExitRecord exit) {
-    Event e = new Event(++seq, type, id, name, Instant.now(), exit);
+  public Event publish(String type, String id, String name, ExitRecord exit) {
+    return publish(type, id, name, exit, null);
+  }
+
+  /** As above, with attributes (volume events: driver, vm, destination, rw). */
+  public synchronized Event publish(
+      String type, String id, String name, ExitRecord exit, Map<String, String> attributes) {
+    Event e = new Event(++seq, type, id, name, Instant.now(), exit, attributes);
     history.addLast(e);
     if (history.size() > HISTORY) {
       history.removeFirst();

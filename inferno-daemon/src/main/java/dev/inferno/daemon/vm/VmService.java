@@ -35,8 +35,11 @@ import dev.inferno.model.ExitRecord;
 import dev.inferno.model.Mount;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.VmState;
+import dev.inferno.sys.FileNodes;
+import dev.inferno.sys.SyscallException;
 import java.io.IOException;
 import java.net.BindException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -1264,6 +1268,23 @@ public final class VmService {
       }
     }
     return out;
+  }
+
+  /**
+   * What the VM's writable disk allocates on the host (the blocks its guest wrote, not the sparse
+   * file's size); empty when it has none.
+   */
+  public OptionalLong writableDiskBytes(String id) {
+    Optional<Path> disk = backend.writableDisk(id);
+    if (disk.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return FileNodes.allocatedBytes(disk.get());
+    } catch (SyscallException e) {
+      LOG.log(Level.FINE, "cannot stat " + disk.get(), e);
+      return OptionalLong.empty();
+    }
   }
 
   // --- observe: stats, metrics and health read the handles of running VMs ---

@@ -5,6 +5,7 @@ import dev.inferno.daemon.backend.Storage;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.store.VmStore;
 import dev.inferno.daemon.vm.ApiException;
+import dev.inferno.daemon.vm.EventBus;
 import dev.inferno.kiln.vm.WritableDisk;
 import dev.inferno.model.Mount;
 import dev.inferno.model.MountGrammar;
@@ -13,8 +14,9 @@ import dev.inferno.model.VmState;
 import dev.inferno.model.Volume;
 import dev.inferno.model.VolumeCreateRequest;
 import dev.inferno.model.VolumePruneResult;
+import dev.inferno.sys.FileNodes;
+import dev.inferno.sys.SyscallException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -26,8 +28,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,7 +39,9 @@ import java.util.logging.Logger;
  * kiln's {@link WritableDisk} (the one owner of mke2fs's flags). Create, list, inspect, remove,
  * prune; and for the VM life cycle: turning a request's mounts and the image's VOLUMEs into the
  * VM's mounts at create, claiming them at every boot (a read-write volume is in one running VM at a
- * time; read-only ones in many, but not beside a read-write one), releasing them at exit.
+ * time; read-only ones in many, but not beside a read-write one), releasing them at exit. Publishes
+ * the volume events: volume-created and volume-removed when a volume is made or deleted (by any
+ * verb), volume-mounted and volume-unmounted when a VM's boot claims and releases it.
  */
 public final class VolumeService implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(VolumeService.class.getName());
@@ -50,6 +54,7 @@ public final class VolumeService implements AutoCloseable {
   private final VmStore vms;
   private final Path dir;
   private final long defaultSize;
+  private final EventBus events;
 
   /** Serializes what changes volumes or claims. */
   private final ReentrantLock lock = new ReentrantLock();
@@ -59,15 +64,21 @@ public final class VolumeService implements AutoCloseable {
 
   private record Claim(String vmName, boolean readWrite) {}
 
+  /** The attributes every volume event carries (Docker's driver). */
+  private static final Map<String, String> DRIVER = Map.of("driver", "local");
+
   /**
    * @param dir where the volume files live ({@code <state-dir>/volumes})
    * @param defaultSize a volume's size when its creator does not say (config {@code volume-size})
+   * @param events where the volume events go (the VMs' bus)
    */
-  public VolumeService(VolumeStore store, VmStore vms, Path dir, long defaultSize) {
+  public VolumeService(
+      VolumeStore store, VmStore vms, Path dir, long defaultSize, EventBus events) {
     this.store = store;
     this.vms = vms;
     this.dir = dir;
     this.defaultSize = defaultSize;
+    this.events = events;
   }
 
   // ---- the API's verbs
@@ -105,8 +116,13 @@ public final class VolumeService implements AutoCloseable {
   }
 
   public List<Volume> list() {
+    return list(false);
+  }
+
+  /** Every volume; with {@code usage}, each with what its file takes on disk (df, inspect). */
+  public List<Volume> list(boolean usage) {
     Map<String, List<String>> users = users();
-    return store.all().stream().map(v -> view(v, users, false)).toList();
+    return store.all().stream().map(v -> view(v, users, usage)).toList();
   }
 
   public Volume inspect(String name) {
@@ -272,6 +288,11 @@ public final class VolumeService implements AutoCloseable {
           claims
               .computeIfAbsent(m.source(), k -> new LinkedHashMap<>())
               .put(vmId, new Claim(vmName, !m.isReadOnly()));
+          publish(
+              "volume-mounted",
+              m.source(),
+              vmName,
+              Map.of("vm", vmId, "destination", m.target(), "rw", String.valueOf(!m.isReadOnly())));
         }
       }
     } finally {
@@ -284,7 +305,12 @@ public final class VolumeService implements AutoCloseable {
   public void release(String vmId) {
     lock.lock();
     try {
-      claims.values().forEach(m -> m.remove(vmId));
+      for (var e : claims.entrySet()) {
+        Claim c = e.getValue().remove(vmId);
+        if (c != null) {
+          publish("volume-unmounted", e.getKey(), c.vmName(), Map.of("vm", vmId));
+        }
+      }
       claims.values().removeIf(Map::isEmpty);
     } finally {
       lock.unlock();
@@ -389,12 +415,26 @@ public final class VolumeService implements AutoCloseable {
       deleteFiles(n);
       throw ApiException.conflict("volume " + n + " already exists");
     }
+    publish("volume-created", n, null, Map.of());
     return v;
   }
 
   private void delete(String name) {
-    store.delete(name);
+    boolean deleted = store.delete(name);
     deleteFiles(name);
+    if (deleted) {
+      publish("volume-removed", name, null, Map.of());
+    }
+  }
+
+  /**
+   * One volume event: the volume's name as its id, the VM's name (mounted, unmounted) or null, the
+   * driver and {@code more} as attributes.
+   */
+  private void publish(String type, String volume, String vmName, Map<String, String> more) {
+    Map<String, String> attrs = new LinkedHashMap<>(DRIVER);
+    attrs.putAll(more);
+    events.publish(type, volume, vmName, null, attrs);
   }
 
   private void deleteQuietly(String name) {
@@ -463,24 +503,13 @@ public final class VolumeService implements AutoCloseable {
         f.toString());
   }
 
-  /** What the sparse file takes on disk (du's figure), or null when du cannot tell. */
+  /** What the sparse file takes on disk (du's figure), or null when it cannot be told. */
   static Long allocated(Path f) {
-    if (!Files.exists(f)) {
-      return null;
-    }
     try {
-      Process p =
-          new ProcessBuilder("du", "-B1", "--", f.toString()).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        p.destroyForcibly();
-        return null;
-      }
-      return Long.parseLong(out.strip().split("\\s+")[0]);
-    } catch (IOException | NumberFormatException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      OptionalLong n = FileNodes.allocatedBytes(f);
+      return n.isPresent() ? n.getAsLong() : null;
+    } catch (SyscallException e) {
+      LOG.log(Level.FINE, "cannot stat " + f, e);
       return null;
     }
   }

@@ -255,7 +255,7 @@ class DockerSystemApiTest {
                 + "&filters="
                 + java.net.URLEncoder.encode("{\"image\":[\"busybox\"]}", StandardCharsets.UTF_8));
     assertThat(lines(byImage)).hasSize(4);
-    var bad = call("GET", "/events?filters=%7B%22volume%22%3A%5B%22x%22%5D%7D");
+    var bad = call("GET", "/events?filters=%7B%22colour%22%3A%5B%22x%22%5D%7D");
     assertThat(bad.status()).isEqualTo(400);
   }
 

@@ -234,4 +234,108 @@ class DockerVolumesApiTest {
     expect(204, call("DELETE", "/volumes/held", null));
     assertThat(refused(404, "GET", "/volumes/held", null)).isEqualTo("get held: no such volume");
   }
+
+  /** The events stream's JSON lines between since and until, with these filters. */
+  List<JsonNode> events(long since, String until, String filters) throws Exception {
+    String text =
+        call(
+                "GET",
+                "/v1.44/events?since="
+                    + since
+                    + "&until="
+                    + until
+                    + "&"
+                    + filters(filters).substring(1),
+                null)
+            .text();
+    List<JsonNode> out = new java.util.ArrayList<>();
+    for (String l : text.split("\n")) {
+      if (!l.isBlank()) {
+        out.add(json.readTree(l));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void volumeEventsCreateMountUnmountDestroyWithTheirFilters() throws Exception {
+    pull();
+    long since = Instant.now().getEpochSecond() - 1;
+    expect(201, call("POST", "/volumes/create", "{\"Name\":\"evvol\"}"));
+    expect(201, call("POST", "/volumes/create", "{\"Name\":\"other\"}"));
+    String id =
+        expect(
+                201,
+                call(
+                    "POST",
+                    "/containers/create?name=user",
+                    "{\"Image\":\"busybox\",\"Cmd\":[\"true\"],"
+                        + "\"HostConfig\":{\"Binds\":[\"evvol:/data:ro\"]}}"))
+            .get("Id")
+            .asText();
+    expect(204, call("POST", "/containers/user/start", null));
+    new UnixHttpClient(d.socket).send("POST", "/v1/vms/user/wait", null).text();
+    expect(204, call("DELETE", "/containers/user", null));
+    expect(204, call("DELETE", "/volumes/evvol", null));
+    String until = Instant.now().plusMillis(300).toString();
+
+    List<JsonNode> ev = events(since, until, "{\"type\":[\"volume\"],\"volume\":[\"evvol\"]}");
+
+    assertThat(ev)
+        .extracting(e -> e.get("Action").asText())
+        .containsExactly("create", "mount", "unmount", "destroy");
+    for (JsonNode e : ev) {
+      assertThat(e.get("Type").asText()).isEqualTo("volume");
+      assertThat(e.get("Actor").get("ID").asText()).isEqualTo("evvol");
+      assertThat(e.get("scope").asText()).isEqualTo("local");
+      assertThat(e.has("status")).isFalse(); // dockerd's legacy fields: containers, images only
+    }
+    assertThat(ev.get(0).get("Actor").get("Attributes").toString())
+        .isEqualTo("{\"driver\":\"local\"}");
+    assertThat(json.convertValue(ev.get(1).get("Actor").get("Attributes"), java.util.Map.class))
+        .isEqualTo(
+            java.util.Map.of(
+                "driver", "local", "container", id, "destination", "/data", "read/write", "false"));
+    assertThat(json.convertValue(ev.get(2).get("Actor").get("Attributes"), java.util.Map.class))
+        .isEqualTo(java.util.Map.of("driver", "local", "container", id));
+
+    // the other volume's create only; event=destroy across volumes: evvol's
+    assertThat(events(since, until, "{\"volume\":[\"other\"]}"))
+        .extracting(e -> e.get("Action").asText())
+        .containsExactly("create");
+    assertThat(events(since, until, "{\"type\":[\"volume\"],\"event\":[\"destroy\"]}"))
+        .extracting(e -> e.get("Actor").get("ID").asText())
+        .containsExactly("evvol");
+    // a container filter sees the container's events, not the volume's
+    assertThat(events(since, until, "{\"container\":[\"user\"]}"))
+        .extracting(e -> e.get("Type").asText())
+        .containsOnly("container");
+
+    // the inferno API's stream has them too, and its volume= and vm= filters
+    String inferno =
+        new UnixHttpClient(d.socket)
+            .send(
+                "GET",
+                "/v1/events?since=" + since + "&until=" + until + "&filter=volume=evvol",
+                null)
+            .text();
+    assertThat(
+            inferno
+                .lines()
+                .filter(l -> !l.isBlank())
+                .map(l -> l.replaceAll(".*\"type\":\"([^\"]+)\".*", "$1")))
+        .containsExactly("volume-created", "volume-mounted", "volume-unmounted", "volume-removed");
+    String byVm =
+        new UnixHttpClient(d.socket)
+            .send(
+                "GET",
+                "/v1/events?since="
+                    + since
+                    + "&until="
+                    + until
+                    + "&filter=vm=user&filter=type=volume-mounted",
+                null)
+            .text();
+    assertThat(byVm).contains("\"id\":\"evvol\"").contains("\"destination\":\"/data\"");
+  }
 }

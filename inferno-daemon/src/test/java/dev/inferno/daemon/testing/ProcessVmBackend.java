@@ -62,6 +62,19 @@ public final class ProcessVmBackend implements VmBackend {
     return releasedTapOwners;
   }
 
+  /** VM id → a file standing in for its writable disk (a process has none of its own). */
+  private final Map<String, java.nio.file.Path> writableDisks = new ConcurrentHashMap<>();
+
+  /** Makes {@code file} the VM's writable disk, as kiln's scratch.ext4 is. */
+  public void writableDisk(String id, java.nio.file.Path file) {
+    writableDisks.put(id, file);
+  }
+
+  @Override
+  public java.util.Optional<java.nio.file.Path> writableDisk(String id) {
+    return java.util.Optional.ofNullable(writableDisks.get(id));
+  }
+
   /** The spec of the VM started last: what the daemon handed kiln. */
   public LaunchSpec lastSpec() {
     return lastSpec;

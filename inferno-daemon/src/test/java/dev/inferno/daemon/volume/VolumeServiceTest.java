@@ -42,6 +42,7 @@ class VolumeServiceTest {
   VmStore store;
   ProcessVmBackend backend = new ProcessVmBackend();
   MemoryImageBackend images = new MemoryImageBackend().publish("busybox", List.of("sh"));
+  EventBus events = new EventBus();
   VmService vms;
   VolumeService volumes;
 
@@ -54,7 +55,7 @@ class VolumeServiceTest {
             store,
             images,
             backend,
-            new EventBus(),
+            events,
             new Defaults(1, 256L << 20, "auto", 2),
             new VmNetworks(store, TestNetworks.settings()));
     vms.restoreNetworks();
@@ -64,7 +65,11 @@ class VolumeServiceTest {
 
   VolumeService service() throws Exception {
     return new VolumeService(
-        new VolumeStore(dir.resolve("db"), ApiJson.mapper()), store, dir.resolve("volumes"), SIZE);
+        new VolumeStore(dir.resolve("db"), ApiJson.mapper()),
+        store,
+        dir.resolve("volumes"),
+        SIZE,
+        events);
   }
 
   @AfterEach

@@ -105,12 +105,21 @@ final class ContainerRoutes {
       nets.put(n.vmId(), n);
     }
     Instant now = Instant.now();
+    // size (docker ps --size): what each writable disk allocates, and that plus the image's files
+    ContainerSizes sizes = ex.flag("size") ? ContainerSizes.of(ctx) : null;
     List<ContainerShapes.Summary> out =
         vms.list(all).stream()
             .filter(r -> admits(f, r))
             .sorted(Comparator.comparing(VmRecord::createdAt).reversed())
             .limit(limit != null && limit > 0 ? limit : Long.MAX_VALUE)
-            .map(r -> ContainerShapes.summary(r, nets.get(r.id()), health(r), now))
+            .map(r ->
+                ContainerShapes.summary(
+                    r,
+                    nets.get(r.id()),
+                    health(r),
+                    now,
+                    sizes == null ? null : sizes.rw(r),
+                    sizes == null ? null : sizes.rootFs(r)))
             .toList();
     ex.send(200, out);
   }

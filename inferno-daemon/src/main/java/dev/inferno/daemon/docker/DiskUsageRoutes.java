@@ -83,10 +83,7 @@ final class DiskUsageRoutes {
 
   /** Every container, newest first, with SizeRw (its writable disk) and SizeRootFs (+ image). */
   private List<ContainerShapes.Summary> containers(ImageUsage usage, List<ImageInfo> images) {
-    Map<String, Long> imageBytes = new HashMap<>();
-    for (ImageInfo i : images) {
-      imageBytes.put(i.manifestDigest(), usage.of(i.manifestDigest()).sizeBytes());
-    }
+    ContainerSizes sizes = ContainerSizes.of(ctx, usage, images);
     Map<String, VmNetwork> nets = new HashMap<>();
     for (VmNetwork n : ctx.vms().store().networks()) {
       nets.put(n.vmId(), n);
@@ -96,10 +93,9 @@ final class DiskUsageRoutes {
     List<VmRecord> all = new ArrayList<>(ctx.vms().list(true));
     all.sort(Comparator.comparing(VmRecord::createdAt).reversed());
     for (VmRecord r : all) {
-      long rw = ctx.vms().writableDiskBytes(r.id()).orElse(0);
-      long root = rw + imageBytes.getOrDefault(r.imageDigest(), 0L);
+      long rw = sizes.rw(r);
       var health = r.state().live() ? ctx.health().apply(r.id()) : null;
-      out.add(ContainerShapes.summary(r, nets.get(r.id()), health, now, rw, root));
+      out.add(ContainerShapes.summary(r, nets.get(r.id()), health, now, rw, sizes.rootFs(r)));
     }
     return out;
   }

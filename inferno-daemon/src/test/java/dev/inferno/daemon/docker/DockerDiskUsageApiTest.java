@@ -155,9 +155,12 @@ class DockerDiskUsageApiTest {
     assertThat(df.get("BuildCache").isArray()).isTrue();
     assertThat(df.get("BuildCache")).isEmpty();
 
-    // the list leaves the sizes out, as dockerd without size=1
+    // the list leaves the sizes out, as dockerd without size=1, and has df's with it (ps --size)
     JsonNode list = ok("GET", "/containers/json?all=1", null);
     assertThat(list.get(0).has("SizeRw")).isFalse();
+    JsonNode sized = ok("GET", "/containers/json?all=1&size=1", null).get(0);
+    assertThat(sized.get("SizeRw").asLong()).isEqualTo(du(rw));
+    assertThat(sized.get("SizeRootFs").asLong()).isEqualTo(du(rw) + shared);
   }
 
   @Test

@@ -3,7 +3,6 @@ package dev.inferno.cli.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -103,7 +102,7 @@ class DockerContainersGuestTest {
   void detachedWithPublishedPortThenStopKillRm() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       String web = "web-" + tag(cli);
-      int port = freePort();
+      int port = Inferno.freePort();
       var run =
           inferno.dockerOk(
               cli,
@@ -202,12 +201,6 @@ class DockerContainersGuestTest {
 
   private static String tag(Path cli) {
     return cli.equals(Inferno.DEBIAN_DOCKER) ? "deb" : "new";
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /** The body of a GET once the guest's server answers (it boots under TCG: slow). */

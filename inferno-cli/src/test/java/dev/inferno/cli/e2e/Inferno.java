@@ -260,6 +260,22 @@ public final class Inferno implements AutoCloseable {
     return finish(p, 60);
   }
 
+  /** A port free now on every address (for a test to publish on; it may be handed out again). */
+  public static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** A free port other than {@code taken}: a just-closed port may come back at once. */
+  public static int freePort(int taken) throws IOException {
+    int p = freePort();
+    while (p == taken) {
+      p = freePort();
+    }
+    return p;
+  }
+
   /**
    * Waits (120 s at most, then fails) until {@code inferno logs VM} contains {@code text}: the
    * guest's process has run that far, which "running" alone does not say.

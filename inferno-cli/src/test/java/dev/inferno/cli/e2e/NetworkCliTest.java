@@ -36,15 +36,9 @@ class NetworkCliTest {
     inferno.close();
   }
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   @Test
   void psPortAndInspectShowThePublishedPorts() throws Exception {
-    int h = freePort();
+    int h = Inferno.freePort();
     var r =
         inferno.run(
             "run",

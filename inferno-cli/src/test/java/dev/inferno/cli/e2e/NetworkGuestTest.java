@@ -180,8 +180,8 @@ class NetworkGuestTest {
   @Test
   @Order(1)
   void publishedPortsAnswerOnLoopbackAndTheHostsAddressAndSurviveADaemonRestart() throws Exception {
-    int h = freePort();
-    int h2 = freePort();
+    int h = Inferno.freePort();
+    int h2 = Inferno.freePort(h);
     var r =
         inferno.run(
             "run",
@@ -372,12 +372,6 @@ class NetworkGuestTest {
   static String links() throws Exception {
     return String.join(
         "\n", sh("ip", "-o", "link").lines().map(l -> l.split(":\\s+")[1]).sorted().toList());
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /** The body of a GET, or null when it cannot be had. */

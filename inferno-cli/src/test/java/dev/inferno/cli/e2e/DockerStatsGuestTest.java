@@ -2,12 +2,14 @@ package dev.inferno.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,28 +105,39 @@ class DockerStatsGuestTest {
   void statsStreamsAReadingPerSecondUntilKilled() throws Exception {
     for (Path cli : Inferno.dockerClis()) {
       Process p = inferno.spawnDocker(cli, "stats", "--format", "{{.Name}} {{.CPUPerc}}", "st");
-      // its own thread: the common pool (one thread on two cores) serves Inferno.finish's readers
-      CompletableFuture<byte[]> read = new CompletableFuture<>();
-      Thread.ofVirtual()
-          .start(() -> {
-            try {
-              read.complete(p.getInputStream().readAllBytes());
-            } catch (IOException e) {
-              read.completeExceptionally(e);
-            }
-          });
-      Thread.sleep(8000); // TCG: the first reading waits for two samples; then one a second
+      // its own thread: the common pool (one thread on two cores) serves Inferno.finish's readers;
+      // it counts the readings as they come, so the test waits for two, not for a fixed time
+      CountDownLatch two = new CountDownLatch(2);
+      StringBuilder out = new StringBuilder();
+      Thread reader =
+          Thread.ofVirtual()
+              .start(() -> {
+                try (var lines =
+                    new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String l = lines.readLine(); l != null; l = lines.readLine()) {
+                    synchronized (out) {
+                      out.append(l).append('\n');
+                    }
+                    // docker stats redraws with ANSI escapes before each reading
+                    if (l.replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "")
+                        .strip()
+                        .matches("st " + PERCENT)) {
+                      two.countDown();
+                    }
+                  }
+                } catch (IOException e) {
+                  // the kill below closes the pipe
+                }
+              });
+      // TCG: the first reading waits for two samples; then one a second
+      boolean got = two.await(90, TimeUnit.SECONDS);
       // SIGKILL through the handle: docker 28 does not end on SIGTERM, and Process.destroy*
       // would close the pipe being read
       p.toHandle().destroyForcibly();
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).as(cli + " stats did not end").isTrue();
-      String out = new String(read.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8);
-      long readings =
-          out.lines()
-              .map(l -> l.replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "").strip())
-              .filter(l -> l.matches("st " + PERCENT))
-              .count();
-      assertThat(readings).as(cli + "\n" + out).isGreaterThanOrEqualTo(2);
+      reader.join(Duration.ofSeconds(20));
+      assertThat(got).as(cli + " gave fewer than two readings:\n" + out).isTrue();
     }
   }
 

@@ -381,25 +381,32 @@ final class ContainerShapes {
 
   /** The VM's one endpoint while it has an address (none on network none or when stopped). */
   private static Map<String, Endpoint> networks(VmRecord r, VmNetwork net) {
+    Endpoint ep = endpoint(r, net);
+    return ep == null ? Map.of() : Map.of(NETWORK, ep);
+  }
+
+  /**
+   * The VM's endpoint on the default network while it has an address, else null: the one rule for
+   * container inspect and network inspect.
+   */
+  static Endpoint endpoint(VmRecord r, VmNetwork net) {
     if (net == null || !r.state().live()) {
-      return Map.of();
+      return null;
     }
     Ipv4Cidr slot = Ipv4Cidr.parse(net.subnet());
-    return Map.of(
+    return new Endpoint(
+        null,
+        null,
+        null,
         NETWORK,
-        new Endpoint(
-            null,
-            null,
-            null,
-            NETWORK,
-            net.device(),
-            Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
-            Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)),
-            slot.prefix(),
-            "",
-            "",
-            0,
-            net.mac()));
+        net.device(),
+        Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
+        Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)),
+        slot.prefix(),
+        "",
+        "",
+        0,
+        net.mac());
   }
 
   private static List<MountPoint> mounts(RunRequest q) {

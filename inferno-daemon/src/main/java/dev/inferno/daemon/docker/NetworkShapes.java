@@ -95,7 +95,7 @@ final class NetworkShapes {
   static Resource shape(
       Net net, String id, Instant created, Pool pool, Map<VmRecord, VmNetwork> members) {
     Map<String, EndpointResource> containers = new LinkedHashMap<>();
-    members.forEach((r, n) -> containers.put(r.id(), endpoint(r, n)));
+    members.forEach((r, n) -> containers.put(r.id(), endpoint(r, n, id)));
     Map<String, String> options = new LinkedHashMap<>();
     List<IpamConfig> config = List.of();
     if (net.addressed()) {
@@ -131,8 +131,8 @@ final class NetworkShapes {
    * A VM's endpoint: on the default network the one its container inspect shows ({@link
    * ContainerShapes#endpoint}), the address as {@code a.b.c.d/30}; on none, no addresses.
    */
-  private static EndpointResource endpoint(VmRecord r, VmNetwork n) {
-    ContainerShapes.Endpoint ep = n == null ? null : ContainerShapes.endpoint(r, n);
+  private static EndpointResource endpoint(VmRecord r, VmNetwork n, String networkId) {
+    ContainerShapes.Endpoint ep = n == null ? null : ContainerShapes.endpoint(r, n, networkId);
     if (ep == null) {
       return new EndpointResource(r.name(), "", "", "", "");
     }

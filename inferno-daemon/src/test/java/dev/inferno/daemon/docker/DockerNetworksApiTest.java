@@ -174,8 +174,10 @@ class DockerNetworksApiTest {
         .isEqualTo(c.at("/NetworkSettings/Networks/bridge/EndpointID").asText())
         .isNotEmpty();
     assertThat(ep.get("IPv6Address").asText()).isEmpty();
-    // by id and by id prefix: the same network
+    // container inspect names the network by its id, as dockerd
     String id = bridge.get("Id").asText();
+    assertThat(c.at("/NetworkSettings/Networks/bridge/NetworkID").asText()).isEqualTo(id);
+    // by id and by id prefix: the same network
     assertThat(expect(200, "GET", "/networks/" + id, null).get("Name").asText())
         .isEqualTo("bridge");
     assertThat(expect(200, "GET", "/v1.41/networks/" + id.substring(0, 12), null))

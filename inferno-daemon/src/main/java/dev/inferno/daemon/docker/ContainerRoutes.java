@@ -105,6 +105,7 @@ final class ContainerRoutes {
       nets.put(n.vmId(), n);
     }
     Instant now = Instant.now();
+    String networkId = NetworkShapes.Net.BRIDGE.id(ctx.daemonId());
     // size (docker ps --size): what each writable disk allocates, and that plus the image's files
     ContainerSizes sizes = ex.flag("size") ? ContainerSizes.of(ctx) : null;
     List<ContainerShapes.Summary> out =
@@ -116,6 +117,7 @@ final class ContainerRoutes {
                 ContainerShapes.summary(
                     r,
                     nets.get(r.id()),
+                    networkId,
                     health(r),
                     now,
                     sizes == null ? null : sizes.rw(r),
@@ -168,7 +170,10 @@ final class ContainerRoutes {
   private void inspect(Exchange ex) throws Exception {
     VmRecord r = ctx.container(ex.path("id"));
     VmNetwork net = vms.store().network(r.id()).orElse(null);
-    ex.send(200, ContainerShapes.inspect(r, net, ctx.health().apply(r.id())));
+    ex.send(
+        200,
+        ContainerShapes.inspect(
+            r, net, NetworkShapes.Net.BRIDGE.id(ctx.daemonId()), ctx.health().apply(r.id())));
   }
 
   private void start(Exchange ex) throws Exception {

@@ -56,16 +56,19 @@ final class ContainerShapes {
       Networks NetworkSettings,
       List<MountPoint> Mounts) {}
 
-  static Summary summary(VmRecord r, VmNetwork net, Health health, Instant now) {
-    return summary(r, net, health, now, null, null);
-  }
-
   /**
-   * As above, with the sizes: {@code sizeRw} what the VM's writable disk allocates, {@code
-   * sizeRootFs} that plus its image's files (null: not asked for).
+   * A list entry. {@code networkId}: the default network's id ({@link NetworkShapes.Net#id});
+   * {@code sizeRw} what the VM's writable disk allocates, {@code sizeRootFs} that plus its image's
+   * files (null: not asked for).
    */
   static Summary summary(
-      VmRecord r, VmNetwork net, Health health, Instant now, Long sizeRw, Long sizeRootFs) {
+      VmRecord r,
+      VmNetwork net,
+      String networkId,
+      Health health,
+      Instant now,
+      Long sizeRw,
+      Long sizeRootFs) {
     List<Port> ports = new ArrayList<>();
     if (net != null && r.state().live()) {
       for (PublishedPort p : net.ports()) {
@@ -86,7 +89,7 @@ final class ContainerShapes {
         state(r),
         status(r, health, now),
         new NetworkMode(networkMode(r.request())),
-        new Networks(networks(r, net)),
+        new Networks(networks(r, net, networkId)),
         mounts(r.request()));
   }
 
@@ -225,7 +228,7 @@ final class ContainerShapes {
       DockerConfig Config,
       NetSettings NetworkSettings) {}
 
-  static Inspect inspect(VmRecord r, VmNetwork net, Health health) {
+  static Inspect inspect(VmRecord r, VmNetwork net, String networkId, Health health) {
     RunRequest q = r.request();
     List<String> argv = r.command();
     ExitRecord e = r.exit();
@@ -258,7 +261,7 @@ final class ContainerShapes {
         hostConfig(q),
         mounts(q),
         config(r),
-        networkSettings(r, net));
+        networkSettings(r, net, networkId));
   }
 
   private static HealthState healthState(Health h) {
@@ -353,7 +356,7 @@ final class ContainerShapes {
         q.stopTimeoutSeconds());
   }
 
-  private static NetSettings networkSettings(VmRecord r, VmNetwork net) {
+  private static NetSettings networkSettings(VmRecord r, VmNetwork net, String networkId) {
     Map<String, List<PortBinding>> ports = new LinkedHashMap<>();
     if (net != null && r.state().live()) {
       for (PublishedPort p : net.ports()) {
@@ -364,7 +367,7 @@ final class ContainerShapes {
                     p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp(), String.valueOf(p.hostPort())));
       }
     }
-    Map<String, Endpoint> networks = networks(r, net);
+    Map<String, Endpoint> networks = networks(r, net, networkId);
     Endpoint ep = networks.get(NETWORK);
     return new NetSettings(
         "",
@@ -380,26 +383,33 @@ final class ContainerShapes {
   }
 
   /** The VM's one endpoint while it has an address (none on network none or when stopped). */
-  private static Map<String, Endpoint> networks(VmRecord r, VmNetwork net) {
+  private static Map<String, Endpoint> networks(VmRecord r, VmNetwork net, String networkId) {
+    Endpoint ep = endpoint(r, net, networkId);
+    return ep == null ? Map.of() : Map.of(NETWORK, ep);
+  }
+
+  /**
+   * The VM's endpoint on the default network while it has an address, else null: the one rule for
+   * container inspect and network inspect. {@code networkId}: that network's id.
+   */
+  static Endpoint endpoint(VmRecord r, VmNetwork net, String networkId) {
     if (net == null || !r.state().live()) {
-      return Map.of();
+      return null;
     }
     Ipv4Cidr slot = Ipv4Cidr.parse(net.subnet());
-    return Map.of(
-        NETWORK,
-        new Endpoint(
-            null,
-            null,
-            null,
-            NETWORK,
-            net.device(),
-            Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
-            Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)),
-            slot.prefix(),
-            "",
-            "",
-            0,
-            net.mac()));
+    return new Endpoint(
+        null,
+        null,
+        null,
+        networkId,
+        net.device(),
+        Ipv4Cidr.formatAddress(AddressPool.hostAddress(slot)),
+        Ipv4Cidr.formatAddress(AddressPool.guestAddress(slot)),
+        slot.prefix(),
+        "",
+        "",
+        0,
+        net.mac());
   }
 
   private static List<MountPoint> mounts(RunRequest q) {

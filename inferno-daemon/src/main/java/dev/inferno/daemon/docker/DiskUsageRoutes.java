@@ -89,13 +89,16 @@ final class DiskUsageRoutes {
       nets.put(n.vmId(), n);
     }
     Instant now = Instant.now();
+    String networkId = NetworkShapes.Net.BRIDGE.id(ctx.daemonId());
     List<ContainerShapes.Summary> out = new ArrayList<>();
     List<VmRecord> all = new ArrayList<>(ctx.vms().list(true));
     all.sort(Comparator.comparing(VmRecord::createdAt).reversed());
     for (VmRecord r : all) {
       long rw = sizes.rw(r);
       var health = r.state().live() ? ctx.health().apply(r.id()) : null;
-      out.add(ContainerShapes.summary(r, nets.get(r.id()), health, now, rw, sizes.rootFs(r)));
+      out.add(
+          ContainerShapes.summary(
+              r, nets.get(r.id()), networkId, health, now, rw, sizes.rootFs(r)));
     }
     return out;
   }

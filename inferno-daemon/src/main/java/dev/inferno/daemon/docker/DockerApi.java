@@ -54,6 +54,7 @@ public final class DockerApi {
     all.addAll(new PruneRoutes(ctx).all());
     all.addAll(new DiskUsageRoutes(ctx).all());
     all.addAll(new VolumeRoutes(ctx).all());
+    all.addAll(new NetworkRoutes(ctx).all());
     all.addAll(new ContainerStatsRoutes(ctx).all());
     return List.copyOf(all);
   }

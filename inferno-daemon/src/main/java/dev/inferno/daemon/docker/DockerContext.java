@@ -47,4 +47,15 @@ public record DockerContext(
       throw e;
     }
   }
+
+  /**
+   * The engine's ID as info reports it, stable for one state dir: Docker clients treat it as the
+   * engine's identity, and the network ids are derived from it.
+   */
+  public String daemonId() {
+    return java.util
+        .UUID
+        .nameUUIDFromBytes(facts.stateDir().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .toString();
+  }
 }

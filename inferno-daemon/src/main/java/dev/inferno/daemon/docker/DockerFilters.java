@@ -90,4 +90,21 @@ public record DockerFilters(Map<String, List<String>> values) {
     List<String> v = get(key);
     return v.isEmpty() || v.stream().anyMatch(test);
   }
+
+  /**
+   * A boolean filter as dockerd's {@code GetBoolOrDefault} reads it ({@code dangling}): true/1 or
+   * false/0, one of them; null when not given. Anything else: 400 {@code invalid filter 'KEY=[V]'}.
+   */
+  public Boolean bool(String key) {
+    List<String> v = get(key);
+    if (v.isEmpty()) {
+      return null;
+    }
+    boolean t = v.contains("true") || v.contains("1");
+    boolean no = v.contains("false") || v.contains("0");
+    if (t == no) {
+      throw ApiException.badRequest("invalid filter '" + key + "=" + v + "': true or false");
+    }
+    return t;
+  }
 }

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /** Docker API routes: _ping, version, info, events (owner: docker system). */
 final class SystemRoutes {
@@ -119,7 +118,7 @@ final class SystemRoutes {
     ex.send(
         200,
         new SystemShapes.Info(
-            daemonId(),
+            ctx.daemonId(),
             all.size(),
             running,
             paused,
@@ -171,12 +170,6 @@ final class SystemRoutes {
 
   private static int count(List<VmRecord> all, VmState s) {
     return (int) all.stream().filter(v -> v.state() == s).count();
-  }
-
-  /** Stable for one state dir: Docker clients treat ID as the engine's identity. */
-  private String daemonId() {
-    return UUID.nameUUIDFromBytes(ctx.facts().stateDir().getBytes(StandardCharsets.UTF_8))
-        .toString();
   }
 
   private static String hostname() {

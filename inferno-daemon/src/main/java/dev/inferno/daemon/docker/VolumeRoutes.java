@@ -56,7 +56,7 @@ final class VolumeRoutes {
   /** {@code {"Volumes":[…],"Warnings":[]}} with dockerd's filters. */
   private void list(Exchange ex) throws Exception {
     DockerFilters f = DockerFilters.parse(ex.query("filters"), ctx.json(), LIST_FILTERS);
-    Boolean dangling = dangling(f);
+    Boolean dangling = f.bool("dangling");
     List<Map<String, Object>> out =
         volumes().list().stream()
             .filter(v -> f.admits("name", n -> nameMatches(n, v.name())))
@@ -81,20 +81,6 @@ final class VolumeRoutes {
     } catch (PatternSyntaxException e) {
       return false; // dockerd skips a value that is not a regular expression
     }
-  }
-
-  /** {@code dangling}: true/1 or false/0, one of them (dockerd's GetBoolOrDefault); null unset. */
-  private static Boolean dangling(DockerFilters f) {
-    List<String> v = f.get("dangling");
-    if (v.isEmpty()) {
-      return null;
-    }
-    boolean t = v.contains("true") || v.contains("1");
-    boolean no = v.contains("false") || v.contains("0");
-    if (t == no) {
-      throw ApiException.badRequest("invalid filter 'dangling=" + v + "': true or false");
-    }
-    return t;
   }
 
   /**

@@ -3,9 +3,12 @@ package dev.inferno.cli;
 import dev.inferno.model.ApiError;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.UpdateRequest;
+import dev.inferno.model.UpdateResult;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.stream.Frame;
+import dev.inferno.model.units.Sizes;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
-/** start, restart, pause, unpause, rename, wait, events: Docker's life cycle verbs. */
+/** start, restart, pause, unpause, rename, update, wait, events: Docker's life cycle verbs. */
 final class LifecycleCommands {
   private LifecycleCommands() {}
 
@@ -183,6 +186,70 @@ final class LifecycleCommands {
                   + DaemonClient.enc(name.getValue()),
               null);
       return 0;
+    }
+  }
+
+  /**
+   * {@code update [--restart P] [--memory M] [--cpus N] VM…}: each VM's ref on success, one error
+   * line per failure (as stop); the daemon's warnings after them on stderr.
+   */
+  static final class Update implements Verb {
+    private final OptionSpec restart =
+        Verb.option(
+            String.class,
+            "policy",
+            "restart policy: no, on-failure[:N], always, unless-stopped (from the next exit)",
+            "--restart");
+    private final OptionSpec memory =
+        Verb.option(
+            String.class,
+            "memory",
+            "memory, e.g. 512m or 1g (from the next boot)",
+            "-m",
+            "--memory");
+    private final OptionSpec cpus =
+        Verb.option(Double.class, "cpus", "vCPUs (from the next boot)", "--cpus");
+    private final PositionalParamSpec vms = Verb.positional("0", "1..*", "VM", null);
+
+    @Override
+    public CommandSpec spec() {
+      return Verb.command(
+              this, "update", "Change VMs' restart policy, memory or vCPUs (docker update).")
+          .addOption(restart)
+          .addOption(memory)
+          .addOption(cpus)
+          .addPositional(vms);
+    }
+
+    @Override
+    public int run() {
+      Long bytes = null;
+      if (memory.getValue() != null) {
+        try {
+          bytes = Sizes.parse(memory.getValue());
+        } catch (IllegalArgumentException e) {
+          throw CliException.badInput(e.getMessage());
+        }
+      }
+      UpdateRequest body = new UpdateRequest(restart.getValue(), bytes, cpus.getValue());
+      if (body.empty()) {
+        throw CliException.badInput(
+            "nothing to update: give --restart, --memory or --cpus (inferno update --help)");
+      }
+      List<String> warnings = new ArrayList<>();
+      int code =
+          VmCommands.each(
+              Verb.list(vms),
+              (c, ref) -> {
+                UpdateResult r = c.call("POST", vmPath(ref, "update"), body, UpdateResult.class);
+                if (r.warnings() != null) {
+                  warnings.addAll(r.warnings());
+                }
+              });
+      for (String w : warnings) {
+        System.err.println("WARNING: " + w);
+      }
+      return code;
     }
   }
 

@@ -139,6 +139,7 @@ public final class Main {
     "pause",
     "unpause",
     "rename",
+    "update",
     "wait",
     "events",
     "exec",
@@ -186,6 +187,7 @@ public final class Main {
       case "pause" -> new LifecycleCommands.Pause(true);
       case "unpause" -> new LifecycleCommands.Pause(false);
       case "rename" -> new LifecycleCommands.Rename();
+      case "update" -> new LifecycleCommands.Update();
       case "wait" -> new LifecycleCommands.Wait();
       case "events" -> new LifecycleCommands.Events();
       case "exec" -> new SessionCommands.Exec();

@@ -22,6 +22,8 @@ import dev.inferno.model.PublishedPort;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
+import dev.inferno.model.UpdateRequest;
+import dev.inferno.model.UpdateResult;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmState;
@@ -155,6 +157,9 @@ class WireTest {
             NetworkSettings.NONE),
         new Created("id", "n", List.of("memory rounded up")),
         new Created("id", "n", List.of()),
+        new UpdateRequest("on-failure:3", 536870912L, 1.5),
+        new UpdateRequest(null, null, null),
+        new UpdateResult("id", "n", List.of("VM n is running")),
         new Progress("Downloading", "abc", 5L, 10L, null, null),
         new Progress("Done", null, null, null, null, img),
         new ImageSummary("sha256:x", "sha256:x", "sha256:y", 0L, null),

@@ -10,9 +10,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code docker pause|unpause|rename} with both docker CLIs against one daemon and ONE real guest
- * (kiln, QEMU TCG) printing a counter: paused, ps and inspect say so and its log stops growing;
- * unpaused, it grows again; renamed, ps and inspect know it by the new name only.
+ * {@code docker pause|unpause|rename|update} with both docker CLIs against one daemon and ONE real
+ * guest (kiln, QEMU TCG) printing a counter: paused, ps and inspect say so and its log stops
+ * growing; unpaused, it grows again; renamed, ps and inspect know it by the new name only; updated,
+ * inspect shows the policy and size, and the guest has the new memory once it boots again.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerOpsGuestTest {
@@ -104,6 +105,75 @@ class DockerOpsGuestTest {
       assertThat(notPaused.code()).as(cli + ": " + notPaused).isEqualTo(1);
       assertThat(notPaused.err()).contains("Container " + id + " is not paused");
     }
+  }
+
+  /** The guest's MemTotal in KiB. */
+  private long memTotalKib() throws Exception {
+    String meminfo =
+        inferno.dockerOk(Inferno.DEBIAN_DOCKER, "exec", id, "cat", "/proc/meminfo").out();
+    return meminfo
+        .lines()
+        .filter(l -> l.startsWith("MemTotal:"))
+        .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Test
+  void updateRecordsThePolicyAndTheSizeForTheNextBoot() throws Exception {
+    long before = memTotalKib();
+    assertThat(before).as("the default 256 MiB").isLessThan(256L << 10);
+    for (Path cli : Inferno.dockerClis()) {
+      var always = inferno.dockerOk(cli, "update", "--restart=always", id);
+      assertThat(always.out()).as(cli.toString()).isEqualTo(id + "\n");
+      assertThat(
+              inferno
+                  .dockerOk(
+                      cli,
+                      "inspect",
+                      "-f",
+                      "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                      id)
+                  .out())
+          .isEqualTo("always 0\n");
+      inferno.dockerOk(cli, "update", "--restart=on-failure:3", id);
+      assertThat(
+              inferno
+                  .dockerOk(cli, "inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}", id)
+                  .out())
+          .isEqualTo("on-failure\n");
+      inferno.dockerOk(cli, "update", "--restart=no", id);
+
+      // running: recorded for the next boot, and the CLI prints the daemon's warning
+      var memory = inferno.dockerOk(cli, "update", "--memory", "384m", id);
+      // both print the container as given, then the warnings, on stdout
+      assertThat(memory.out().lines().toList())
+          .as(cli + ": " + memory)
+          .satisfiesExactly(
+              l -> assertThat(l).isEqualTo(id),
+              l ->
+                  assertThat(l)
+                      .contains(
+                          "is running: its new size (1 vCPU, 384 MiB) takes effect when it boots"
+                              + " next"));
+      assertThat(inferno.dockerOk(cli, "inspect", "-f", "{{.HostConfig.Memory}}", id).out())
+          .isEqualTo((384L << 20) + "\n");
+
+      var shares = inferno.docker(cli, "update", "--cpu-shares", "512", id);
+      assertThat(shares.code()).as(cli + ": " + shares).isEqualTo(1);
+      assertThat(shares.err()).contains("CpuShares is not supported");
+      var none = inferno.docker(cli, "update", id);
+      assertThat(none.code()).as(cli + ": the CLI's own refusal").isNotZero();
+    }
+    assertThat(memTotalKib()).as("this boot keeps its size").isEqualTo(before);
+    // the next boot has it: a restart of the same guest
+    inferno.dockerOk(Inferno.DEBIAN_DOCKER, "restart", "-t", "1", id);
+    waitForLines(id, lines(id));
+    long after = memTotalKib();
+    assertThat(after)
+        .as("MemTotal after the restart")
+        .isGreaterThan(256L << 10)
+        .isLessThan(384L << 10);
   }
 
   @Test

@@ -102,6 +102,51 @@ class LifecycleCliTest {
   }
 
   @Test
+  void updatePrintsEachVmAndReportsEachFailure() throws Exception {
+    for (String name : new String[] {"u1", "u2"}) {
+      var r =
+          inferno.run("run", "-d", "--name", name, "--network", "none", "busybox", "sleep", "100");
+      assertThat(r.code()).as(r.toString()).isZero();
+    }
+    var u = inferno.run("update", "--restart", "always", "--memory", "512m", "u1", "nope", "u2");
+    assertThat(u.code()).as(u.toString()).isEqualTo(1);
+    assertThat(u.out()).isEqualTo("u1\nu2\n");
+    assertThat(u.err().lines().toList()).first().asString().startsWith("inferno: no such VM: nope");
+    assertThat(u.err().lines().skip(1).toList())
+        .containsExactly(
+            "WARNING: VM u1 is running: its new size (1 vCPU, 512 MiB) takes effect when it boots"
+                + " next (a restart, or a stop and start): a running microVM cannot be resized",
+            "WARNING: VM u2 is running: its new size (1 vCPU, 512 MiB) takes effect when it boots"
+                + " next (a restart, or a stop and start): a running microVM cannot be resized");
+    String inspect = inferno.run("inspect", "u1").out();
+    assertThat(inspect).containsPattern("\"restart\"\\s*:\\s*\"always\"");
+    assertThat(inspect).containsPattern("\"memoryBytes\"\\s*:\\s*536870912");
+    // the policy alone: no size, no warning
+    var p = inferno.run("update", "--restart", "on-failure:2", "u2");
+    assertThat(p.code()).as(p.toString()).isZero();
+    assertThat(p.out()).isEqualTo("u2\n");
+    assertThat(p.err()).isEmpty();
+
+    var none = inferno.run("update", "u1");
+    assertThat(none.code()).isEqualTo(125);
+    assertThat(none.err()).contains("nothing to update");
+    var size = inferno.run("update", "--memory", "lots", "u1");
+    assertThat(size.code()).isEqualTo(125);
+    assertThat(size.err()).contains("invalid size \"lots\"");
+    var bad = inferno.run("update", "--restart", "sometimes", "u1");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("no, on-failure[:N], always or unless-stopped");
+    var rm =
+        inferno.run(
+            "run", "-d", "--rm", "--name", "r1", "--network", "none", "busybox", "sleep", "100");
+    assertThat(rm.code()).as(rm.toString()).isZero();
+    var refused = inferno.run("update", "--restart", "always", "r1");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("was run with --rm");
+    inferno.run("rm", "-f", "u1", "u2", "r1");
+  }
+
+  @Test
   void restartPolicyShowsInPsAndRefusesRm() throws Exception {
     var rm = inferno.run("run", "--rm", "--restart", "always", "busybox", "true");
     assertThat(rm.code()).isEqualTo(125);

@@ -23,6 +23,7 @@ record EventFilter(List<String> vms, List<String> volumes, List<String> types) {
           "paused",
           "unpaused",
           "renamed",
+          "updated",
           "removed",
           "health_status",
           "pulled",

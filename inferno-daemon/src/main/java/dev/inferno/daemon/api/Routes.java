@@ -23,6 +23,8 @@ import dev.inferno.model.Progress;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
+import dev.inferno.model.UpdateRequest;
+import dev.inferno.model.UpdateResult;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmState;
@@ -103,6 +105,7 @@ public final class Routes {
         new Route("POST", "/v1/vms/{id}/pause", this::pause),
         new Route("POST", "/v1/vms/{id}/unpause", this::unpause),
         new Route("POST", "/v1/vms/{id}/rename", this::rename),
+        new Route("POST", "/v1/vms/{id}/update", this::update),
         new Route("GET", "/v1/vms/{id}/logs", this::logs),
         new Route("GET", "/v1/events", this::events),
         new Route("GET", "/v1/images", this::listImages),
@@ -300,6 +303,11 @@ public final class Routes {
   private void rename(Exchange ex) throws Exception {
     vms.rename(ex.path("id"), ex.query("name"));
     ex.sendEmpty(204);
+  }
+
+  private void update(Exchange ex) throws Exception {
+    VmService.Updated u = vms.update(ex.path("id"), ex.readJson(UpdateRequest.class));
+    ex.send(200, new UpdateResult(u.vm().id(), u.vm().name(), u.warnings()));
   }
 
   private void logs(Exchange ex) throws Exception {

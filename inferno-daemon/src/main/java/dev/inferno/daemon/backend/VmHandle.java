@@ -57,6 +57,17 @@ public interface VmHandle {
     throw new UnsupportedOperationException("resume");
   }
 
+  /** A boot's vCPUs and memory. */
+  record Size(int vcpus, long memoryBytes) {}
+
+  /**
+   * The vCPUs and memory this boot has, or empty when the backend does not say. A VM updated while
+   * it runs keeps these until its next boot, while its record already holds the new size.
+   */
+  default Optional<Size> size() {
+    return Optional.empty();
+  }
+
   /**
    * The guest's latest counters (its last METRICS report), or empty before the first one or for a
    * backend without them.

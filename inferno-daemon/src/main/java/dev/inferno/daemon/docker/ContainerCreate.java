@@ -6,6 +6,7 @@ import dev.inferno.model.HealthConfig;
 import dev.inferno.model.Mount;
 import dev.inferno.model.MountGrammar;
 import dev.inferno.model.RunRequest;
+import dev.inferno.model.UpdateRequest;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -64,13 +65,19 @@ final class ContainerCreate {
           "DnsSearch",
           "ExtraHosts");
 
+  /** Update body fields translated (Docker's UpdateConfig: Resources inline, RestartPolicy). */
+  private static final Set<String> UPDATE = Set.of("Memory", "NanoCpus", "RestartPolicy");
+
   /**
    * Fields whose "not set" is not Go's zero, as the docker CLI sends them (captured from Debian's
    * 20.10 and docker 28): accepted like a zero.
    */
   private static final Map<String, JsonNode> UNSET =
       Map.of(
-          "HostConfig.MemorySwappiness", com.fasterxml.jackson.databind.node.IntNode.valueOf(-1));
+          "HostConfig.MemorySwappiness",
+          com.fasterxml.jackson.databind.node.IntNode.valueOf(-1),
+          "MemorySwappiness",
+          com.fasterxml.jackson.databind.node.IntNode.valueOf(-1));
 
   /** Why the common refusals cannot work in a VM (docs/docker-api.md's table). */
   private static final Map<String, String> WHY =
@@ -130,17 +137,9 @@ final class ContainerCreate {
     // HostConfig
     b.autoRemove(bool(host, "AutoRemove") ? true : null);
     b.readOnly(bool(host, "ReadonlyRootfs") ? true : null);
-    long memory = host.path("Memory").asLong(0);
-    if (memory < 0) {
-      throw ApiException.badRequest("HostConfig.Memory " + memory + ": must be 0 or more bytes");
-    }
-    b.memoryBytes(memory == 0 ? null : memory);
-    long nanoCpus = host.path("NanoCpus").asLong(0);
-    if (nanoCpus < 0) {
-      throw ApiException.badRequest("HostConfig.NanoCpus " + nanoCpus + ": must be 0 or more");
-    }
-    b.cpus(nanoCpus == 0 ? null : nanoCpus / 1e9);
-    b.restart(restart(host.path("RestartPolicy")));
+    b.memoryBytes(memory(host, "HostConfig."));
+    b.cpus(cpus(host, "HostConfig."));
+    b.restart(restart(host.path("RestartPolicy"), "HostConfig."));
     b.network(network(text(host, "NetworkMode")));
     b.dns(emptyIsNull(strings(host, "Dns")));
     b.dnsSearch(emptyIsNull(strings(host, "DnsSearch")));
@@ -152,6 +151,40 @@ final class ContainerCreate {
     b.ports(emptyIsNull(ports(host.path("PortBindings"), body.path("ExposedPorts"), publishAll)));
     b.mounts(emptyIsNull(mounts(body.path("Volumes"), host)));
     return b.build();
+  }
+
+  /**
+   * Docker's update body (UpdateConfig: the Resources fields inline, and RestartPolicy) to the
+   * inferno {@link UpdateRequest}: Memory, NanoCpus and RestartPolicy translate (0 and an empty
+   * policy change nothing, as in dockerd); every other field must be zero, else 400 naming it.
+   */
+  static UpdateRequest translateUpdate(JsonNode body) {
+    if (body == null || !body.isObject()) {
+      throw ApiException.badRequest("malformed JSON in the request body: expected an object");
+    }
+    refuseOthers(body, "", UPDATE);
+    JsonNode policy = body.path("RestartPolicy");
+    // "no" is a change here (create leaves it unset: no is the default)
+    String restart = policy.path("Name").asText("").equals("no") ? "no" : restart(policy, "");
+    return new UpdateRequest(restart, memory(body, ""), cpus(body, ""));
+  }
+
+  /** {@code Memory} in bytes; 0 is unset. */
+  private static Long memory(JsonNode n, String prefix) {
+    long memory = n.path("Memory").asLong(0);
+    if (memory < 0) {
+      throw ApiException.badRequest(prefix + "Memory " + memory + ": must be 0 or more bytes");
+    }
+    return memory == 0 ? null : memory;
+  }
+
+  /** {@code NanoCpus} as CPUs; 0 is unset. */
+  private static Double cpus(JsonNode n, String prefix) {
+    long nanoCpus = n.path("NanoCpus").asLong(0);
+    if (nanoCpus < 0) {
+      throw ApiException.badRequest(prefix + "NanoCpus " + nanoCpus + ": must be 0 or more");
+    }
+    return nanoCpus == 0 ? null : nanoCpus / 1e9;
   }
 
   /** Fields outside {@code known} must be zero; the first that is not gets the 400. */
@@ -237,7 +270,7 @@ final class ContainerCreate {
             + " is not supported: a container joins the default network or none");
   }
 
-  private static String restart(JsonNode p) {
+  private static String restart(JsonNode p, String prefix) {
     if (isZero(p)) {
       return null;
     }
@@ -249,7 +282,8 @@ final class ContainerCreate {
       case "always", "unless-stopped" -> name;
       default ->
           throw ApiException.badRequest(
-              "HostConfig.RestartPolicy.Name \""
+              prefix
+                  + "RestartPolicy.Name \""
                   + name
                   + "\": no, on-failure, always or unless-stopped");
     };

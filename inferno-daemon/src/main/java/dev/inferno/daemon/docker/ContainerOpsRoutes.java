@@ -1,19 +1,23 @@
 package dev.inferno.daemon.docker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.inferno.daemon.api.Exchange;
 import dev.inferno.daemon.api.Route;
 import dev.inferno.daemon.store.VmRecord;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.daemon.vm.VmNames;
 import dev.inferno.daemon.vm.VmService;
+import dev.inferno.model.UpdateRequest;
 import dev.inferno.model.VmState;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Docker's pause, unpause and rename (docs/docker-api.md, "Pause, unpause, rename"): translations
- * onto {@link VmService#pause}, {@link VmService#unpause} and {@link VmService#rename}, which own
- * the rules; this class only words their refusals as dockerd (25.0) does, since scripts match on
- * them.
+ * Docker's pause, unpause, rename and update (docs/docker-api.md, "Pause, unpause, rename,
+ * update"): translations onto {@link VmService#pause}, {@link VmService#unpause}, {@link
+ * VmService#rename} and {@link VmService#update}, which own the rules; this class only words their
+ * refusals as dockerd (25.0) does, since scripts match on them.
  */
 final class ContainerOpsRoutes {
   private final DockerContext ctx;
@@ -28,7 +32,8 @@ final class ContainerOpsRoutes {
     return List.of(
         new Route("POST", "/containers/{id}/pause", this::pause),
         new Route("POST", "/containers/{id}/unpause", this::unpause),
-        new Route("POST", "/containers/{id}/rename", this::rename));
+        new Route("POST", "/containers/{id}/rename", this::rename),
+        new Route("POST", "/containers/{id}/update", this::update));
   }
 
   /** dockerd's refusal when a name is taken (create and rename both word it so). */
@@ -93,6 +98,32 @@ final class ContainerOpsRoutes {
       return e;
     }
     return original;
+  }
+
+  /**
+   * The body ({@link ContainerCreate#translateUpdate}: what may change, the rest refused) onto
+   * {@link VmService#update}; 200 {@code {"Warnings":[…]}}. A restart policy for an AutoRemove
+   * container is dockerd's 409.
+   */
+  private void update(Exchange ex) throws Exception {
+    UpdateRequest u = ContainerCreate.translateUpdate(ex.readJson(JsonNode.class));
+    VmRecord r = ctx.container(ex.path("id"));
+    VmService.Updated done;
+    try {
+      done = vms.update(r.id(), u);
+    } catch (ApiException e) {
+      if (e.status() == 409 && r.autoRemove()) {
+        throw ApiException.conflict(
+            "Cannot update container "
+                + r.id()
+                + ": Restart policy cannot be updated because AutoRemove is enabled for the"
+                + " container");
+      }
+      throw e;
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("Warnings", done.warnings());
+    ex.send(200, body);
   }
 
   /**

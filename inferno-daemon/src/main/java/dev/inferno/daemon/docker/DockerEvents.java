@@ -13,10 +13,10 @@ import java.util.function.Function;
  * types onto Docker's {@code Type}/{@code Action}, and Docker's event filters.
  *
  * <p>created→create, started→start, exited→die (exitCode), restarted→restart, paused→pause,
- * unpaused→unpause, renamed→rename, removed→destroy, "health_status: S" as it is; pulled→image
- * pull, loaded→image load, image-removed→image delete; volume-created, -removed, -mounted,
- * -unmounted→volume create, destroy, mount, unmount. "restarting" has no Docker action (dockerd
- * reports a restart policy's restart as die then start): it is not shown.
+ * unpaused→unpause, renamed→rename, updated→update, removed→destroy, "health_status: S" as it is;
+ * pulled→image pull, loaded→image load, image-removed→image delete; volume-created, -removed,
+ * -mounted, -unmounted→volume create, destroy, mount, unmount. "restarting" has no Docker action
+ * (dockerd reports a restart policy's restart as die then start): it is not shown.
  */
 final class DockerEvents {
   /** The filter keys Docker's events take and this API serves. */
@@ -41,6 +41,7 @@ final class DockerEvents {
       case "paused" -> action = "pause";
       case "unpaused" -> action = "unpause";
       case "renamed" -> action = "rename";
+      case "updated" -> action = "update";
       case "removed" -> action = "destroy";
       case "pulled" -> {
         type = "image";

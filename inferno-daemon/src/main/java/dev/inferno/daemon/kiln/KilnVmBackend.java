@@ -465,6 +465,11 @@ public final class KilnVmBackend implements VmBackend {
     }
 
     @Override
+    public Optional<Size> size() {
+      return Optional.of(new Size(vm.spec().vcpus(), (long) vm.spec().memoryMib() << 20));
+    }
+
+    @Override
     public CompletableFuture<ExitRecord> exit() {
       return exit;
     }

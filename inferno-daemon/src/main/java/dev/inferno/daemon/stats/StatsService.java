@@ -158,9 +158,17 @@ public final class StatsService implements AutoCloseable {
   }
 
   /** Figures from a tracker; zeros (and no CPU %) before the guest's first report. */
-  private static Reading reading(VmRecord r, StatsTracker t) {
-    int cpus = r.request().cpus() == null ? 1 : (int) Math.ceil(r.request().cpus());
-    long limit = r.request().memoryBytes() == null ? 0 : r.request().memoryBytes();
+  private Reading reading(VmRecord r, StatsTracker t) {
+    // the size the VM booted with: an update while it runs is recorded for its next boot
+    Optional<VmHandle.Size> booted = vms.handle(r.id()).flatMap(VmHandle::size);
+    int cpus =
+        booted.isPresent()
+            ? booted.get().vcpus()
+            : r.request().cpus() == null ? 1 : (int) Math.ceil(r.request().cpus());
+    long limit =
+        booted.isPresent()
+            ? booted.get().memoryBytes()
+            : r.request().memoryBytes() == null ? 0 : r.request().memoryBytes();
     StatsTracker.Snapshot s =
         t == null ? new StatsTracker.Snapshot(null, null, null) : t.snapshot();
     if (s.last() == null) {

@@ -119,6 +119,26 @@ public record VmRecord(
         restart);
   }
 
+  /** The same VM recorded with another request ({@code update}: restart policy, size). */
+  public VmRecord withRequest(RunRequest q) {
+    return new VmRecord(
+        id,
+        name,
+        image,
+        imageDigest,
+        command,
+        q,
+        state,
+        createdAt,
+        startedAt,
+        finishedAt,
+        exit,
+        pid,
+        vmm,
+        autoRemove,
+        restart);
+  }
+
   public VmRecord started(Instant at, long pid, String vmm) {
     return new VmRecord(
         id,

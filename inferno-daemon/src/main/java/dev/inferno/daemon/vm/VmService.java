@@ -34,6 +34,7 @@ import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.Mount;
 import dev.inferno.model.RunRequest;
+import dev.inferno.model.UpdateRequest;
 import dev.inferno.model.VmState;
 import dev.inferno.sys.FileNodes;
 import dev.inferno.sys.SyscallException;
@@ -336,10 +337,7 @@ public final class VmService {
       throw ApiException.badRequest("image " + image.reference() + ": " + e.getMessage());
     }
     List<String> argv = run.argv();
-    int cpus = req.cpus() == null ? defaults.cpus() : (int) Math.ceil(req.cpus());
-    if (req.cpus() != null && req.cpus() != Math.ceil(req.cpus())) {
-      warnings.add("VMs get whole vCPUs: --cpus " + req.cpus() + " rounded up to " + cpus);
-    }
+    int cpus = req.cpus() == null ? defaults.cpus() : vcpus(req.cpus(), warnings);
     long memory = req.memoryBytes() == null ? defaults.memoryBytes() : req.memoryBytes();
     String stopSignal = SignalNames.canonical(run.stopSignal());
     int stopTimeout =
@@ -416,6 +414,87 @@ public final class VmService {
         removeQuietly(rec.id());
       }
       throw e;
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /** Whole vCPUs for {@code cpus} (rounded up: a VM has no fraction of one), and why if rounded. */
+  private static int vcpus(double cpus, List<String> warnings) {
+    int whole = (int) Math.ceil(cpus);
+    if (cpus != whole) {
+      warnings.add("VMs get whole vCPUs: --cpus " + cpus + " rounded up to " + whole);
+    }
+    return whole;
+  }
+
+  /** What {@link #update} returns: the record as it is now, and warnings for the user. */
+  public record Updated(VmRecord vm, List<String> warnings) {}
+
+  /**
+   * Docker's update: changes what the VM is recorded with. The restart policy applies from the VM's
+   * next exit (a restart already pending still happens, as in dockerd); memory and vCPUs from its
+   * next boot — a running microVM cannot be resized (no memory or vCPU hotplug on Firecracker), so
+   * for a running or paused VM they are recorded and a warning says so. A policy other than {@code
+   * no} is refused for an {@code --rm} VM (409), as dockerd does. Nothing given changes nothing.
+   */
+  public Updated update(String ref, UpdateRequest u) {
+    RestartPolicy policy = null;
+    if (u.restart() != null) {
+      try {
+        policy = RestartPolicy.parse(u.restart());
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest(e.getMessage());
+      }
+    }
+    if (u.cpus() != null && !(u.cpus() > 0)) {
+      throw ApiException.badRequest("invalid cpus " + u.cpus() + ": must be above 0");
+    }
+    VmRecord r = resolve(ref);
+    ReentrantLock l = lock(r.id());
+    l.lock();
+    try {
+      r = store.get(r.id()).orElseThrow(() -> ApiException.notFound("no such VM: " + ref));
+      if (policy != null && !policy.none() && r.autoRemove()) {
+        throw ApiException.conflict(
+            "VM "
+                + r.name()
+                + " was run with --rm: its restart policy cannot be updated to "
+                + policy
+                + " (a VM removed when it exits cannot be restarted)");
+      }
+      List<String> warnings = new ArrayList<>();
+      RunRequest q = r.request();
+      RunRequest.Builder b = q.toBuilder();
+      if (policy != null) {
+        b.restart(policy.toString());
+      }
+      boolean resized = u.cpus() != null || u.memoryBytes() != null;
+      if (resized) {
+        int cpus = u.cpus() != null ? vcpus(u.cpus(), warnings) : (int) Math.ceil(q.cpus());
+        long memory = u.memoryBytes() != null ? u.memoryBytes() : q.memoryBytes();
+        // kiln owns the limits, as at create
+        VmSpec.sizeProblem(cpus, memory, VmSpec.hostMemoryBytes())
+            .ifPresent(p -> {
+              throw ApiException.badRequest(p);
+            });
+        b.cpus((double) cpus).memoryBytes(memory);
+        if (r.state().live()) {
+          warnings.add(
+              "VM "
+                  + r.name()
+                  + " is running: its new size ("
+                  + cpus
+                  + (cpus == 1 ? " vCPU, " : " vCPUs, ")
+                  + (memory >> 20)
+                  + " MiB) takes effect when it boots next (a restart, or a stop and start): a running"
+                  + " microVM cannot be resized");
+        }
+      }
+      VmRecord after = r.withRequest(b.build());
+      store.update(after);
+      events.publish("updated", r.id(), r.name(), null);
+      return new Updated(after, warnings);
     } finally {
       l.unlock();
     }

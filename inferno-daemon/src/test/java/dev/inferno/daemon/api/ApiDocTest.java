@@ -21,6 +21,8 @@ import dev.inferno.model.PublishedPort;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.RunRequest;
 import dev.inferno.model.SystemInfo;
+import dev.inferno.model.UpdateRequest;
+import dev.inferno.model.UpdateResult;
 import dev.inferno.model.VersionInfo;
 import dev.inferno.model.VmDetail;
 import dev.inferno.model.VmStats;
@@ -86,6 +88,8 @@ class ApiDocTest {
             PullRequest.class,
             RunRequest.class,
             SystemInfo.class,
+            UpdateRequest.class,
+            UpdateResult.class,
             VersionInfo.class,
             VmDetail.class,
             VmSummary.class,

@@ -137,6 +137,135 @@ class DockerContainerOpsApiTest {
         .isEqualTo("container " + id + " is not running");
   }
 
+  /** An update body as both docker CLIs send it: every Resources field, zero unless given. */
+  static String updateBody(String given) {
+    return "{\"CpuShares\":0,\"Memory\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,"
+        + "\"BlkioWeightDevice\":null,\"BlkioDeviceReadBps\":null,\"CpuPeriod\":0,\"CpuQuota\":0,"
+        + "\"CpusetCpus\":\"\",\"Devices\":null,\"KernelMemory\":0,\"MemoryReservation\":0,"
+        + "\"MemorySwap\":0,\"MemorySwappiness\":null,\"NanoCpus\":0,\"OomKillDisable\":null,"
+        + "\"PidsLimit\":null,\"Ulimits\":null,\"CpuCount\":0,\"CpuPercent\":0,"
+        + "\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,"
+        + "\"RestartPolicy\":{\"Name\":\"\",\"MaximumRetryCount\":0}"
+        + (given.isEmpty() ? "" : "," + given)
+        + "}";
+  }
+
+  UnixHttpClient.Response update(String ref, String given) throws Exception {
+    // a later key wins in Jackson's tree: "given" overrides the zero above it
+    return new UnixHttpClient(d.dockerSocket)
+        .send("POST", "/v1.44/containers/" + ref + "/update", updateBody(given));
+  }
+
+  JsonNode hostConfig(String ref) throws Exception {
+    return ok(call("GET", "/containers/" + ref + "/json")).get("HostConfig");
+  }
+
+  @Test
+  void updateRecordsRestartPolicyAndSizeWithWarningsAndRefusesTheRest() throws Exception {
+    long since = System.currentTimeMillis() / 1000;
+    String id = create("u1", "[\"sleep\",\"60\"]");
+    // created: the next start takes the size, nothing to warn about
+    JsonNode answer = ok(update("u1", "\"Memory\":402653184"));
+    assertThat(answer.get("Warnings")).isEmpty();
+    assertThat(hostConfig("u1").get("Memory").asLong()).isEqualTo(402653184L);
+
+    assertThat(call("POST", "/containers/u1/start").status()).isEqualTo(204);
+    answer = ok(update("u1", "\"Memory\":536870912,\"NanoCpus\":1500000000"));
+    assertThat(answer.get("Warnings").toString())
+        .contains("rounded up to 2")
+        .contains("is running: its new size (2 vCPUs, 512 MiB) takes effect when it boots next");
+    JsonNode host = hostConfig("u1");
+    assertThat(host.get("Memory").asLong()).isEqualTo(536870912L);
+    assertThat(host.get("NanoCpus").asLong()).isEqualTo(2_000_000_000L);
+    assertThat(ok(call("GET", "/containers/u1/json")).at("/State/Status").asText())
+        .isEqualTo("running");
+
+    // the restart policy: a name changes it, "no" too; an empty name leaves it
+    ok(update("u1", "\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":3}"));
+    assertThat(hostConfig("u1").get("RestartPolicy").toString())
+        .isEqualTo("{\"Name\":\"on-failure\",\"MaximumRetryCount\":3}");
+    ok(update("u1", ""));
+    assertThat(hostConfig("u1").at("/RestartPolicy/Name").asText()).isEqualTo("on-failure");
+    ok(update("u1", "\"RestartPolicy\":{\"Name\":\"always\"}"));
+    assertThat(hostConfig("u1").at("/RestartPolicy/Name").asText()).isEqualTo("always");
+    ok(update("u1", "\"RestartPolicy\":{\"Name\":\"no\"}"));
+    assertThat(hostConfig("u1").at("/RestartPolicy/Name").asText()).isEqualTo("no");
+
+    // what a microVM has no knob for: 400 naming the field; nothing changed
+    for (String field :
+        new String[] {
+          "\"CpuShares\":512",
+          "\"PidsLimit\":100",
+          "\"KernelMemory\":1048576",
+          "\"CpusetCpus\":\"0\"",
+          "\"BlkioWeight\":300",
+          "\"MemorySwap\":-1",
+          "\"MemorySwappiness\":10"
+        }) {
+      String name = field.substring(1, field.indexOf('"', 1));
+      assertThat(refused(update("u1", field + ",\"Memory\":268435456"), 400))
+          .as(field)
+          .startsWith(name + " is not supported: ");
+    }
+    assertThat(hostConfig("u1").get("Memory").asLong()).isEqualTo(536870912L);
+    assertThat(refused(update("u1", "\"RestartPolicy\":{\"Name\":\"sometimes\"}"), 400))
+        .startsWith("RestartPolicy.Name \"sometimes\"");
+    assertThat(refused(update("u1", "\"Memory\":-1"), 400)).startsWith("Memory -1");
+    assertThat(refused(update("u1", "\"Memory\":1048576"), 400)).contains("at least");
+    assertThat(refused(update("nope", "\"Memory\":536870912"), 404))
+        .isEqualTo("No such container: nope");
+
+    // AutoRemove: dockerd's 409 for a policy, "no" is fine
+    var r =
+        new UnixHttpClient(d.dockerSocket)
+            .send(
+                "POST",
+                "/containers/create?name=gone",
+                "{\"Image\":\"busybox\",\"Cmd\":[\"sleep\",\"60\"],"
+                    + "\"HostConfig\":{\"AutoRemove\":true}}");
+    String gone = json.readTree(r.text()).get("Id").asText();
+    assertThat(refused(update("gone", "\"RestartPolicy\":{\"Name\":\"always\"}"), 409))
+        .isEqualTo(
+            "Cannot update container "
+                + gone
+                + ": Restart policy cannot be updated because AutoRemove is enabled for the"
+                + " container");
+    ok(update("gone", "\"RestartPolicy\":{\"Name\":\"no\"}"));
+
+    // events: Docker's update action, one per accepted update of u1
+    long until = System.currentTimeMillis() / 1000 + 1;
+    String events =
+        call(
+                "GET",
+                "/events?since="
+                    + since
+                    + "&until="
+                    + until
+                    + "&filters="
+                    + q("{\"container\":[\"" + id + "\"],\"event\":[\"update\"]}"))
+            .text();
+    assertThat(events.lines().filter(l -> !l.isBlank()))
+        .hasSize(6)
+        .allSatisfy(
+            l -> assertThat(l).contains("\"Action\":\"update\"").contains("\"name\":\"u1\""));
+  }
+
+  @Test
+  void anUpdatedPolicyRestartsTheContainerAtItsNextExit() throws Exception {
+    create("flaky", "[\"sh\",\"-c\",\"exit 1\"]");
+    ok(update("flaky", "\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":2}"));
+    assertThat(call("POST", "/containers/flaky/start").status()).isEqualTo(204);
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    JsonNode c = ok(call("GET", "/containers/flaky/json"));
+    while (!(c.get("RestartCount").asInt() == 2
+        && c.at("/State/Status").asText().equals("exited"))) {
+      assertThat(System.nanoTime()).as("two restarts, then exited").isLessThan(deadline);
+      Thread.sleep(20);
+      c = ok(call("GET", "/containers/flaky/json"));
+    }
+    assertThat(c.at("/State/ExitCode").asInt()).isEqualTo(1);
+  }
+
   @Test
   void renameChecksInDockerdsOrderWithItsWords() throws Exception {
     String id = create("old", "[\"true\"]");

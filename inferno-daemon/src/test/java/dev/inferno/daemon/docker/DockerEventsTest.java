@@ -33,6 +33,7 @@ class DockerEventsTest {
             "paused", "pause",
             "unpaused", "unpause",
             "renamed", "rename",
+            "updated", "update",
             "removed", "destroy",
             "health_status: healthy", "health_status: healthy");
     want.forEach((inferno, action) -> {

@@ -81,6 +81,21 @@ class StatsApiTest {
   }
 
   @Test
+  void theLimitIsTheSizeTheVmBootedWithUntilItBootsAgain() throws Exception {
+    run("grow", ",\"cpus\":1,\"memoryBytes\":268435456");
+    var u = d.call("POST", "/v1/vms/grow/update", "{\"memoryBytes\":536870912,\"cpus\":2}");
+    String text = u.text();
+    assertThat(u.status()).as(text).isEqualTo(200);
+    assertThat(text).contains("takes effect when it boots next");
+    Map<String, Object> s =
+        Json.parseObject(d.call("GET", "/v1/vms/grow/stats?stream=0", null).text());
+    assertThat(s).containsEntry("memoryLimitBytes", 256L << 20).containsEntry("cpus", 1L);
+    assertThat(d.call("POST", "/v1/vms/grow/restart?t=1", null).status()).isEqualTo(204);
+    s = Json.parseObject(d.call("GET", "/v1/vms/grow/stats?stream=0", null).text());
+    assertThat(s).containsEntry("memoryLimitBytes", 512L << 20).containsEntry("cpus", 2L);
+  }
+
+  @Test
   void aVmWithoutReportsYetReadsZerosAndNoCpuPercent() throws Exception {
     run("quiet", "");
     var r = d.call("GET", "/v1/vms/quiet/stats?stream=0", null);

@@ -123,6 +123,7 @@ public final class ProcessVmBackend implements VmBackend {
         .computeIfAbsent(spec.id(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
         .add(Instant.now());
     Proc vm = new Proc(spec.id(), Instant.now());
+    vm.size = new VmHandle.Size(spec.cpus(), spec.memoryBytes());
     vm.records.addAll(earlier);
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
@@ -298,6 +299,13 @@ public final class ProcessVmBackend implements VmBackend {
     private boolean outputDone;
     private int pumpsDone;
     private volatile Process process;
+    private volatile VmHandle.Size size;
+
+    @Override
+    public Optional<VmHandle.Size> size() {
+      return Optional.ofNullable(size);
+    }
+
     private volatile ProcessGuestExec guest;
     private volatile StatsSample stats;
     private volatile StatsSample statsTaken; // the report the daemon read last

@@ -15,6 +15,7 @@ import dev.inferno.daemon.testing.TestNetworks;
 import dev.inferno.model.Event;
 import dev.inferno.model.ExitRecord;
 import dev.inferno.model.RunRequest;
+import dev.inferno.model.UpdateRequest;
 import dev.inferno.model.VmState;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -269,6 +270,115 @@ class LifecycleTest {
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
         .hasMessageContaining("--restart always and --rm");
     assertThat(vms.list(true)).isEmpty();
+  }
+
+  /** A script that, on each boot, waits for {@code go} to appear, takes it and exits 3. */
+  String onGo(Path go) {
+    return "echo boot; while [ ! -e " + go + " ]; do sleep 0.02; done; rm -f " + go + "; exit 3";
+  }
+
+  @Test
+  void anUpdatedPolicyDecidesTheRunningVmsNextExit() throws Exception {
+    vms.restoreNetworks();
+    Path go = dir.resolve("go");
+    VmRecord r = vms.create(sh("flip", "no", onGo(go)), false).vm();
+    VmService.Updated u = vms.update("flip", new UpdateRequest("always", null, null));
+    assertThat(u.warnings()).isEmpty();
+    assertThat(u.vm().request().restart()).isEqualTo("always");
+    assertThat(vms.resolve("flip").state()).as("still the same run").isEqualTo(VmState.RUNNING);
+    java.nio.file.Files.createFile(go);
+    await(
+        "restarted by the new policy",
+        () -> backend.boots(r.id()).size() == 2 && vms.resolve("flip").state() == VmState.RUNNING);
+    assertThat(vms.resolve("flip").restart().count()).isEqualTo(1);
+
+    vms.update("flip", new UpdateRequest("no", null, null));
+    java.nio.file.Files.createFile(go);
+    await("exited for good", () -> vms.resolve("flip").state() == VmState.EXITED);
+    Thread.sleep(300); // a restart would have come after 100 ms
+    assertThat(backend.boots(r.id())).hasSize(2);
+    assertThat(vms.resolve("flip").exit().code()).isEqualTo(3);
+    assertThat(
+            history().stream()
+                .filter(e -> e.id().equals(r.id()) && e.type().equals("updated"))
+                .count())
+        .isEqualTo(2);
+  }
+
+  @Test
+  void anUpdatedPolicyIsKeptAcrossADaemonRestart() throws Exception {
+    vms.restoreNetworks();
+    vms.create(sh("now-always", "no", "exec sleep 100"), false);
+    vms.create(sh("now-no", "always", "exec sleep 100"), false);
+    vms.stop("now-always", null, 5);
+    vms.stop("now-no", null, 5);
+    vms.update("now-always", new UpdateRequest("always", null, null));
+    vms.update("now-no", new UpdateRequest("no", null, null));
+    vms.close();
+    ProcessVmBackend next = new ProcessVmBackend();
+    VmService restarted = service(next);
+    try {
+      restarted.reconcile();
+      restarted.restoreNetworks();
+      // always comes back at daemon start even when stopped by hand: only if the update was kept
+      await("always back", () -> restarted.resolve("now-always").state() == VmState.RUNNING);
+      Thread.sleep(300);
+      assertThat(restarted.resolve("now-no").state()).isEqualTo(VmState.EXITED);
+      assertThat(restarted.resolve("now-no").request().restart()).isEqualTo("no");
+    } finally {
+      restarted.close();
+      next.killAll();
+    }
+  }
+
+  @Test
+  void updateRefusesWhatCreateRefusesAndResizesAtTheNextBoot() throws Exception {
+    vms.restoreNetworks();
+    vms.create(sh("sized", null, "exec sleep 100"), false);
+    assertThatThrownBy(() -> vms.update("sized", new UpdateRequest("sometimes", null, null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("no, on-failure[:N], always or unless-stopped");
+    assertThatThrownBy(() -> vms.update("sized", new UpdateRequest(null, 1L << 20, null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("at least");
+    assertThatThrownBy(() -> vms.update("sized", new UpdateRequest(null, null, 0.0)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
+    assertThatThrownBy(() -> vms.update("sized", new UpdateRequest(null, null, 99.0)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining("vcpus must be");
+    assertThatThrownBy(() -> vms.update("nope", new UpdateRequest("always", null, null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+    assertThat(vms.resolve("sized").request().memoryBytes())
+        .as("refused: unchanged")
+        .isEqualTo(256L << 20);
+
+    // running: recorded for the next boot, and the answer says so
+    VmService.Updated u = vms.update("sized", new UpdateRequest(null, 512L << 20, 1.5));
+    assertThat(u.warnings())
+        .anySatisfy(w -> assertThat(w).contains("rounded up to 2"))
+        .anySatisfy(w -> assertThat(w).contains("2 vCPUs, 512 MiB").contains("next"));
+    assertThat(backend.lastSpec().memoryBytes())
+        .as("this boot keeps its size")
+        .isEqualTo(256L << 20);
+    vms.restart("sized", 1);
+    assertThat(backend.lastSpec().memoryBytes()).isEqualTo(512L << 20);
+    assertThat(backend.lastSpec().cpus()).isEqualTo(2);
+
+    // stopped: no warning, the next start takes it
+    vms.stop("sized", null, 1);
+    assertThat(vms.update("sized", new UpdateRequest(null, 384L << 20, null)).warnings()).isEmpty();
+    vms.start("sized");
+    assertThat(backend.lastSpec().memoryBytes()).isEqualTo(384L << 20);
+    assertThat(backend.lastSpec().cpus()).as("left out: unchanged").isEqualTo(2);
+
+    // --rm: a restart policy cannot be given to it (409, as dockerd), no can
+    vms.create(sh("gone", null, "exec sleep 100").toBuilder().autoRemove(true).build(), false);
+    assertThatThrownBy(() -> vms.update("gone", new UpdateRequest("on-failure:2", null, null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
+        .hasMessageContaining("--rm");
+    assertThat(vms.update("gone", new UpdateRequest("no", null, null)).vm().request().restart())
+        .isEqualTo("no");
+    vms.remove("gone", true);
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.util.logging.Logger;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
@@ -110,6 +111,9 @@ public final class ApiHandler extends Handler.Abstract {
       ex = new Exchange(request, response, vars, json, maxBody);
       match.handler().handle(ex);
       if (!ex.switchProtocols()) {
+        if (!ex.committed()) {
+          drainBody(ex, request);
+        }
         ex.finish();
       }
       callback.succeeded();
@@ -179,6 +183,7 @@ public final class ApiHandler extends Handler.Abstract {
         callback.failed(t);
         return;
       }
+      drainBody(ex, response.getRequest());
       byte[] body = json.writeValueAsBytes(new ApiError(message));
       response.setStatus(status);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
@@ -186,6 +191,25 @@ public final class ApiHandler extends Handler.Abstract {
       response.write(true, ByteBuffer.wrap(body), callback);
     } catch (Throwable t2) {
       callback.failed(t2);
+    }
+  }
+
+  /**
+   * Reads (and drops) what is left of a request body of at most max-request-body bytes before a
+   * response that did not need it: an error, or a route that takes no body. Go's HTTP client (the
+   * docker CLI) writes the body after the headers; answered first, Jetty closes the connection on
+   * the unread rest, the client's write is reset, and it shows "broken pipe" instead of the answer.
+   * A bigger or unframed body is left to Jetty (the connection closes).
+   */
+  private void drainBody(Exchange ex, Request request) {
+    long length = request.getLength();
+    if (length <= 0 || length > maxBody || (ex != null && ex.switchProtocols())) {
+      return;
+    }
+    try {
+      Content.Source.consumeAll(request);
+    } catch (IOException | RuntimeException e) {
+      // the client went away or sent less than it said: nothing to save, the answer still goes
     }
   }
 

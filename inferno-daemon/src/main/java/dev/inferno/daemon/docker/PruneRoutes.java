@@ -86,17 +86,20 @@ final class PruneRoutes {
     DockerFilters f = filters(ex, CONTAINER_FILTERS);
     java.time.Instant until = until(f);
     List<String> deleted = new ArrayList<>();
+    long reclaimed = 0; // what their writable disks took, as ps --size and system df count it
     for (VmRecord r : ctx.vms().list(true)) {
       if ((r.state() == VmState.EXITED || r.state() == VmState.CREATED)
           && f.labels(r.request().labels())
           && (until == null || r.createdAt().isBefore(until))) {
+        long rw = ctx.vms().writableDiskBytes(r.id()).orElse(0);
         ctx.vms().remove(r.id(), false);
         deleted.add(r.id());
+        reclaimed += rw;
       }
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("ContainersDeleted", deleted);
-    body.put("SpaceReclaimed", 0);
+    body.put("SpaceReclaimed", reclaimed);
     ex.send(200, body);
   }
 
@@ -124,6 +127,8 @@ final class PruneRoutes {
     boolean danglingOnly = !f.get("dangling").stream().anyMatch(v -> v.equals("false"));
     java.time.Instant until = until(f);
     List<Map<String, String>> deleted = new ArrayList<>();
+    // what the image files took, as system df counts it: a blob another image keeps stays
+    long before = danglingOnly ? 0 : ctx.images().usage().totalBytes();
     if (!danglingOnly) {
       for (ImageInfo i : ctx.images().all()) {
         if (f.labels(i.labels())
@@ -134,9 +139,10 @@ final class PruneRoutes {
         }
       }
     }
+    long after = deleted.isEmpty() ? before : ctx.images().usage().totalBytes();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("ImagesDeleted", deleted);
-    body.put("SpaceReclaimed", 0);
+    body.put("SpaceReclaimed", Math.max(0, before - after));
     ex.send(200, body);
   }
 

@@ -161,6 +161,17 @@ class DockerDiskUsageApiTest {
     JsonNode sized = ok("GET", "/containers/json?all=1&size=1", null).get(0);
     assertThat(sized.get("SizeRw").asLong()).isEqualTo(du(rw));
     assertThat(sized.get("SizeRootFs").asLong()).isEqualTo(du(rw) + shared);
+
+    // the prunes tell the space they freed by the same count
+    long rwBytes = du(rw);
+    JsonNode containers = ok("POST", "/containers/prune", null);
+    assertThat(containers.get("ContainersDeleted")).hasSize(1);
+    assertThat(containers.get("SpaceReclaimed").asLong()).isEqualTo(rwBytes);
+    String all = URLEncoder.encode("{\"dangling\":[\"false\"]}", "UTF-8");
+    JsonNode images = ok("POST", "/images/prune?filters=" + all, null);
+    // every image goes (none is used now): all that LayersSize counted, the shared disk once
+    assertThat(images.get("ImagesDeleted")).hasSize(df.get("Images").size());
+    assertThat(images.get("SpaceReclaimed").asLong()).isEqualTo(shared + own);
   }
 
   @Test

@@ -368,10 +368,23 @@ class NetworkGuestTest {
     return sh("nft", "list", "table", "inet", Inferno.NFT_TABLE);
   }
 
-  /** The host's links by name (TAPs included), sorted. */
+  /**
+   * The host's links, but not another daemon's TAPs (a TAP whose name lacks this daemon's prefix: a
+   * real or scratch daemon on the same host may start and stop VMs meanwhile). This daemon's TAPs
+   * and every other kind of link are all there, so whatever it leaves behind shows.
+   */
   static String links() throws Exception {
     return String.join(
-        "\n", sh("ip", "-o", "link").lines().map(l -> l.split(":\\s+")[1]).sorted().toList());
+        "\n",
+        sh("ip", "-o", "link")
+            .lines()
+            .map(l -> l.split(":\\s+")[1])
+            .filter(name ->
+                name.startsWith(Inferno.TAP_PREFIX)
+                    || !Files.exists(
+                        Path.of("/sys/class/net", name.replaceAll("@.*", ""), "tun_flags")))
+            .sorted()
+            .toList());
   }
 
   /** The body of a GET, or null when it cannot be had. */

@@ -101,29 +101,18 @@ public record VmRecord(
   }
 
   public VmRecord renamed(String newName) {
-    return new VmRecord(
-        id,
-        newName,
-        image,
-        imageDigest,
-        command,
-        request.withName(newName),
-        state,
-        createdAt,
-        startedAt,
-        finishedAt,
-        exit,
-        pid,
-        vmm,
-        autoRemove,
-        restart);
+    return named(newName, request.withName(newName));
   }
 
   /** The same VM recorded with another request ({@code update}: restart policy, size). */
   public VmRecord withRequest(RunRequest q) {
+    return named(name, q);
+  }
+
+  private VmRecord named(String newName, RunRequest q) {
     return new VmRecord(
         id,
-        name,
+        newName,
         image,
         imageDigest,
         command,

@@ -38,8 +38,14 @@ public final class ImageOps {
         i.reference(), i.configDigest(), i.manifestDigest(), i.sizeBytes(), i.createdAt());
   }
 
+  /** One entry per name, as docker images lists them; an image without a name once. */
   public List<ImageSummary> list() {
-    return images.list().stream().map(ImageOps::summary).toList();
+    return images.list().stream()
+        .flatMap(i ->
+            i.references().isEmpty()
+                ? java.util.stream.Stream.of(summary(i))
+                : i.references().stream().map(r -> summary(i.withReferences(List.of(r)))))
+        .toList();
   }
 
   public ImageSummary inspect(String ref) {
@@ -97,16 +103,19 @@ public final class ImageOps {
   }
 
   /**
-   * Removes {@code ref}. A name of an image that has other names only comes off it, as docker
-   * untags (VMs made from the image keep it); otherwise the image goes, unless VMs use it: never
-   * while one runs; exited ones need force.
+   * Removes {@code ref}; the answer's reference is the name that came off. A name of an image that
+   * has other names only comes off it, as docker untags (VMs made from the image keep it);
+   * otherwise the image goes, unless VMs use it: never while one runs; exited ones need force.
    */
   public ImageSummary remove(String ref, boolean force) {
     ImageInfo img = find(ref);
     if (untagsOnly(img, ref)) {
       images.remove(ref);
-      events.publish("untagged", normalized(ref), null, null);
-      return summary(img);
+      String name = normalized(ref);
+      events.publish("untagged", name, null, null);
+      // the answer names what came off: that name, not the image's first
+      return new ImageSummary(
+          name, img.configDigest(), img.manifestDigest(), img.sizeBytes(), img.createdAt());
     }
     List<String> running = vms.usersOf(img.manifestDigest(), true);
     if (!running.isEmpty()) {

@@ -281,15 +281,24 @@ final class ImageRoutes {
     DockerFilters f = DockerFilters.parse(ex.query("filters"), ctx.json(), LIST_FILTERS);
     boolean old = DockerApi.atMost(ex, "1.43");
     List<ImageShapes.Summary> out = new ArrayList<>();
+    List<String> patterns = f.get("reference");
     for (ImageInfo i : ctx.images().all()) {
-      List<String> tags = repoTags(i);
-      boolean dangling = tags.isEmpty();
-      if (!f.admits("reference", v -> tags.stream().anyMatch(t -> referenceMatches(v, t)))
+      boolean dangling = i.references().isEmpty();
+      // as dockerd: a reference filter keeps the images with a matching name, and only those names
+      List<String> matching =
+          i.references().stream()
+              .filter(r ->
+                  patterns.isEmpty()
+                      || patterns.stream()
+                          .anyMatch(p -> referenceMatches(p, DockerEvents.familiar(r))))
+              .toList();
+      if ((!patterns.isEmpty() && matching.isEmpty())
           || !f.admits("dangling", v -> (v.equals("true") || v.equals("1")) == dangling)
           || !f.labels(i.labels())) {
         continue; // label: every one given must match, as dockerd
       }
-      out.add(summary(i, ctx.images().users(i, false).size(), i.sizeBytes(), -1, old));
+      ImageInfo shown = dangling ? i : i.withReferences(matching);
+      out.add(summary(shown, ctx.images().users(i, false).size(), i.sizeBytes(), -1, old));
     }
     ex.send(200, out);
   }

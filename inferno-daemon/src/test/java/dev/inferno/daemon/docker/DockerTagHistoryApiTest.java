@@ -159,7 +159,11 @@ class DockerTagHistoryApiTest {
         java.net.URLEncoder.encode("{\"reference\":[\"mine\"]}", StandardCharsets.UTF_8);
     assertThat(json(docker("GET", "/images/json?filters=" + filter)))
         .singleElement()
-        .satisfies(i -> assertThat(i.get("Id").asText()).isEqualTo(id));
+        .satisfies(i -> {
+          assertThat(i.get("Id").asText()).isEqualTo(id);
+          // as dockerd: only the names the filter matched, so docker images NAME shows its rows
+          assertThat(i.get("RepoTags").toString()).isEqualTo("[\"mine:latest\"]");
+        });
 
     var rm = docker("DELETE", "/images/mine");
     assertThat(rm.status()).isEqualTo(200);

@@ -3,6 +3,7 @@ package dev.inferno.image;
 import dev.inferno.image.ref.Digest;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.image.ref.Platform;
+import dev.inferno.image.registry.Manifest;
 import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.store.BlobStore;
 import dev.inferno.image.unpack.LayerUnpacker;
@@ -199,6 +200,44 @@ public final class ImageService {
       return Optional.empty();
     }
     return records.byReference(ref.withDigest(null).toString());
+  }
+
+  /**
+   * Names the image {@code source} finds ({@link #find}: a name, an image ID or a digest) by {@code
+   * target} too, normalised as every reference ({@code NAME} is {@code NAME:latest}). A name that
+   * pointed at another image moves, as docker moves it; that image keeps its other names, or, if it
+   * had no other, stays nameless (known by ID, like an untagged image loaded from an archive) until
+   * removed or pruned.
+   *
+   * @return the image, with its new name
+   * @throws IllegalArgumentException when {@code target} is not a reference or holds a digest
+   */
+  public Image tag(String source, String target) {
+    ImageRef ref = ImageRef.parse(target.trim());
+    if (ref.digest() != null) {
+      // docker's words; a digest names content, it cannot be pointed elsewhere
+      throw new IllegalArgumentException("refusing to create a tag with a digest reference");
+    }
+    Image image = find(source).orElseThrow(() -> noSuchImage(source));
+    records.tag(image.manifestDigest(), List.of(ref.toString()));
+    return records.byManifest(image.manifestDigest()).orElseThrow(() -> noSuchImage(source));
+  }
+
+  /**
+   * The build history of the image {@code refOrId} finds, oldest step first (see {@link
+   * ImageHistory}).
+   */
+  public List<ImageHistory.Entry> history(String refOrId) {
+    Image image = find(refOrId).orElseThrow(() -> noSuchImage(refOrId));
+    try {
+      Manifest m = Manifest.parse(blobs.read(image.manifestDigest()), image.manifestDigest(), null);
+      if (!(m instanceof Manifest.Image img)) {
+        throw new ImageException("image " + refOrId + "'s manifest is not an image manifest");
+      }
+      return ImageHistory.of(blobs.read(image.configDigest()), img);
+    } catch (IOException e) {
+      throw new ImageException("cannot read the history of " + refOrId + ": " + e.getMessage(), e);
+    }
   }
 
   /** What {@link #remove} did. */

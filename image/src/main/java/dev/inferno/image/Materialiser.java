@@ -195,7 +195,8 @@ final class Materialiser {
     return new Platform(os, arch, config.path("variant").asText(null));
   }
 
-  private static Instant parseTime(String s) {
+  /** A config's timestamp, or null when missing or unreadable (never worth failing for). */
+  static Instant parseTime(String s) {
     if (s == null || s.isEmpty()) {
       return null;
     }

@@ -1,5 +1,6 @@
 package dev.inferno.cli;
 
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.PullRequest;
 import dev.inferno.model.http.UnixHttpClient;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
-/** pull, images, rmi, load, save. */
+/** pull, images, rmi, tag, history, load, save. */
 final class ImageCommands {
   private ImageCommands() {}
 
@@ -234,14 +235,109 @@ final class ImageCommands {
                       "/v1/images?ref=" + DaemonClient.enc(ref) + (force ? "&force=true" : ""),
                       null,
                       ImageSummary.class);
+          // one of several names only comes off: the image, still there by id, was not deleted
+          boolean stays =
+              Main.client()
+                      .send("GET", "/v1/images/inspect?ref=" + DaemonClient.enc(img.id()), null)
+                      .status()
+                  == 200;
           System.out.println("Untagged: " + img.reference());
-          System.out.println("Deleted: " + img.id());
+          if (!stays) {
+            System.out.println("Deleted: " + img.id());
+          }
         } catch (Exception e) {
           System.err.println("inferno: " + e.getMessage());
           code = 1;
         }
       }
       return code;
+    }
+  }
+
+  static final class Tag implements Verb {
+    private final PositionalParamSpec source =
+        Verb.positional("0", "1", "SOURCE", "the image: a name, an id or a digest");
+    // optional to picocli, checked here: an unknown option is reported before a missing name
+    private final PositionalParamSpec target =
+        Verb.positional("1", "0..1", "TARGET", "the new name, NAME[:TAG] (no tag: latest)");
+
+    @Override
+    public CommandSpec spec() {
+      return Verb.command(this, "tag", "Name an image by one more reference.")
+          .addPositional(source)
+          .addPositional(target);
+    }
+
+    @Override
+    public int run() throws IOException {
+      if (target.getValue() == null) {
+        throw CliException.badInput(
+            "\"tag\" requires exactly 2 arguments: inferno tag SOURCE TARGET");
+      }
+      Main.client()
+          .call(
+              "POST",
+              "/v1/images/tag?source="
+                  + DaemonClient.enc(source.getValue())
+                  + "&target="
+                  + DaemonClient.enc(target.getValue()),
+              null,
+              ImageSummary.class);
+      return 0; // silent on success, as docker tag
+    }
+  }
+
+  static final class History implements Verb {
+    /** docker history's width for CREATED BY. */
+    static final int CREATED_BY_WIDTH = 45;
+
+    private final OptionSpec noTrunc = Verb.flag("full image id and commands", "--no-trunc");
+    private final OptionSpec quiet = Verb.flag("only image ids", "-q", "--quiet");
+    private final PositionalParamSpec image = Verb.positional("0", "1", "IMAGE", null);
+
+    @Override
+    public CommandSpec spec() {
+      return Verb.command(this, "history", "Show the build steps of an image.")
+          .addOption(noTrunc)
+          .addOption(quiet)
+          .addPositional(image);
+    }
+
+    @Override
+    public int run() throws IOException {
+      List<ImageHistoryEntry> steps =
+          Main.client()
+              .list(
+                  "GET",
+                  "/v1/images/history?ref=" + DaemonClient.enc(image.getValue()),
+                  ImageHistoryEntry.class);
+      System.out.print(table(steps, noTrunc.getValue(), quiet.getValue(), Instant.now()));
+      return 0;
+    }
+
+    /** docker history's table: IMAGE, CREATED, CREATED BY, SIZE, COMMENT. */
+    static String table(List<ImageHistoryEntry> steps, boolean full, boolean quiet, Instant now) {
+      List<List<String>> rows = new ArrayList<>();
+      StringBuilder ids = new StringBuilder();
+      for (ImageHistoryEntry e : steps) {
+        String id = e.id() == null ? "<missing>" : full ? e.id() : Format.shortId(e.id());
+        ids.append(id).append('\n');
+        String by = e.createdBy().replace('\t', ' ');
+        if (!full && by.length() > CREATED_BY_WIDTH) {
+          by = by.substring(0, CREATED_BY_WIDTH - 1) + "…";
+        }
+        rows.add(
+            List.of(
+                id,
+                e.createdAt() == null ? "N/A" : Format.ago(e.createdAt(), now),
+                by,
+                Sizes.human(e.sizeBytes()),
+                e.comment()));
+      }
+      if (quiet) {
+        return ids.toString();
+      }
+      return Format.table(List.of("IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"), rows);
     }
   }
 

@@ -157,6 +157,8 @@ public final class Main {
     "pull",
     "images",
     "rmi",
+    "tag",
+    "history",
     "load",
     "save",
     "volume",
@@ -201,6 +203,8 @@ public final class Main {
       case "port" -> new PortCommand();
       case "pull" -> new ImageCommands.Pull();
       case "rmi" -> new ImageCommands.Rmi();
+      case "tag" -> new ImageCommands.Tag();
+      case "history" -> new ImageCommands.History();
       case "load" -> new ImageCommands.Load();
       case "save" -> new ImageCommands.Save();
       case "volume" -> new VolumeCommands();

@@ -133,11 +133,19 @@ public final class OciLayout {
 
   /** Writes config + manifest for these layers; returns the manifest descriptor with platform. */
   public ObjectNode image(List<Layer> layers, String arch, ObjectNode config) {
+    return image(layers, arch, config, null);
+  }
+
+  /** As above, the config with this {@code history} (null: none). */
+  public ObjectNode image(List<Layer> layers, String arch, ObjectNode config, ArrayNode history) {
     ObjectNode cfg = JSON.createObjectNode();
     cfg.put("created", "2024-01-02T03:04:05Z");
     cfg.put("architecture", arch);
     cfg.put("os", "linux");
     cfg.set("config", config);
+    if (history != null) {
+      cfg.set("history", history);
+    }
     ObjectNode rootfs = cfg.putObject("rootfs");
     rootfs.put("type", "layers");
     ArrayNode diffIds = rootfs.putArray("diff_ids");

@@ -266,6 +266,44 @@ class CliTest {
   }
 
   @Test
+  void tagNamesAnImageTwiceHistoryShowsItsStepsAndRmiOfOneNameOnlyUntags() throws Exception {
+    Path archive = dir.resolve("tagged.json");
+    Files.writeString(archive, "{\"reference\":\"local/tagged:1\",\"cmd\":[\"true\"]}");
+    assertThat(inferno.run("load", "-i", archive.toString()).code()).isZero();
+    var tag = inferno.run("tag", "local/tagged:1", "local/other");
+    assertThat(tag.code()).as(tag.toString()).isZero();
+    assertThat(tag.out()).isEmpty();
+    var images = inferno.run("images");
+    List<String> rows = images.out().lines().filter(l -> l.startsWith("docker.io/local/")).toList();
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0)).startsWith("docker.io/local/other ").contains(" latest ");
+    assertThat(rows.get(1)).startsWith("docker.io/local/tagged ").contains(" 1 ");
+    String id = rows.get(0).split(" +")[2];
+    assertThat(rows.get(1)).contains(id);
+
+    var bad = inferno.run("tag", "local/tagged:1", "local/x@sha256:" + "a".repeat(64));
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).isEqualTo("inferno: refusing to create a tag with a digest reference\n");
+    assertThat(inferno.run("tag", "nope:1", "x").err())
+        .isEqualTo("inferno: no such image: nope:1\n");
+
+    var history = inferno.run("history", "local/other");
+    assertThat(history.code()).as(history.toString()).isZero();
+    List<String> lines = history.out().lines().toList();
+    assertThat(lines.get(0)).matches("IMAGE +CREATED +CREATED BY +SIZE +COMMENT");
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(1)).startsWith(id + " ").contains("/bin/sh -c #(nop)  CMD [true]");
+    assertThat(lines.get(2)).startsWith("<missing> ").contains("1.23MB");
+    assertThat(inferno.run("history", "-q", "--no-trunc", "local/other").out())
+        .matches("sha256:[0-9a-f]{64}\n<missing>\n");
+
+    var rmi = inferno.run("rmi", "local/tagged:1");
+    assertThat(rmi.out()).isEqualTo("Untagged: docker.io/local/tagged:1\n");
+    var last = inferno.run("rmi", "local/other");
+    assertThat(last.out()).startsWith("Untagged: docker.io/local/other:latest\nDeleted: sha256:");
+  }
+
+  @Test
   void saveWritesAFileOrStdoutNeverATerminalAndLeavesNoPartialFile() throws Exception {
     // the test daemon's image backend saves its JSON stand-in for an archive, one line an image
     Path archive = dir.resolve("save-in.json");

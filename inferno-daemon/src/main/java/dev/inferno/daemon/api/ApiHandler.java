@@ -86,10 +86,13 @@ public final class ApiHandler extends Handler.Abstract {
       for (Route r : routes) {
         Map<String, String> v = r.match(segs);
         if (v != null) {
-          allowed.add(r.method());
           if (r.method().equals(request.getMethod())) {
             match = r;
             vars = v;
+            allowed.add(r.method());
+          } else if (!r.catchAllSpans(segs)) {
+            // a trailing {name*} over several segments allows nothing else (see Route)
+            allowed.add(r.method());
           }
         }
       }

@@ -25,6 +25,17 @@ public record Route(String method, String template, Handler handler) {
   }
 
   /**
+   * Whether this template ends in a {@code {name*}} that takes more than one segment of {@code
+   * path} (which it matches). Such a match only serves its own method: {@code GET
+   * /images/busybox/nope} is as much an unknown action on busybox as an image named busybox/nope,
+   * so {@code DELETE /images/{name*}} must not make it a 405.
+   */
+  boolean catchAllSpans(List<String> path) {
+    List<String> seg = segments();
+    return seg.getLast().endsWith("*}") && path.size() > seg.size();
+  }
+
+  /**
    * Path variables when the path matches, else null. One {@code {name*}} variable per template
    * takes one or more segments joined by {@code /} (Docker's image names hold slashes).
    */

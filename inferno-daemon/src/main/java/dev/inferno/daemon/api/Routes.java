@@ -114,6 +114,8 @@ public final class Routes {
         new Route("POST", "/v1/images/pull", this::pull),
         new Route("POST", "/v1/images/load", this::load),
         new Route("GET", "/v1/images/save", this::save),
+        new Route("POST", "/v1/images/tag", this::tagImage),
+        new Route("GET", "/v1/images/history", this::imageHistory),
         new Route("POST", "/v1/auth", this::login),
         new Route("DELETE", "/v1/auth", this::logout));
   }
@@ -393,6 +395,14 @@ public final class Routes {
 
   private void removeImage(Exchange ex) throws Exception {
     ex.send(200, images.remove(ex.query("ref"), ex.flag("force")));
+  }
+
+  private void tagImage(Exchange ex) throws Exception {
+    ex.send(200, images.tag(ex.query("source"), ex.query("target")));
+  }
+
+  private void imageHistory(Exchange ex) throws IOException {
+    ex.send(200, images.history(ex.query("ref")));
   }
 
   private void pull(Exchange ex) throws Exception {

@@ -38,6 +38,20 @@ public interface ImageBackend {
     return out;
   }
 
+  /**
+   * Names the image {@code source} finds by {@code target} too (normalized; a name another image
+   * had moves); returns the image with its new name. {@link BackendException.Kind#NOT_FOUND} for an
+   * unknown source, {@link BackendException.Kind#INVALID} for a target that is no reference or
+   * holds a digest.
+   */
+  ImageInfo tag(String source, String target) throws BackendException;
+
+  /**
+   * The build steps of the image {@code reference} finds, oldest first, without id or tags (the
+   * caller knows the image).
+   */
+  List<dev.inferno.model.ImageHistoryEntry> history(String reference) throws BackendException;
+
   /** Removes an image's record and, when unreferenced, its blobs and disk. */
   void remove(String reference) throws BackendException;
 

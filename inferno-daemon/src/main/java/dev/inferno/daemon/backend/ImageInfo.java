@@ -28,6 +28,8 @@ import java.util.Map;
  * @param labels Labels of the config (the Docker API shows and filters on them)
  * @param os the platform's OS, or null when unknown
  * @param architecture the platform's architecture (amd64, arm64), or null when unknown
+ * @param references every normalized reference naming it ({@code reference} is the first); empty
+ *     for an image known only by digest (docker's dangling {@code <none>})
  */
 public record ImageInfo(
     String reference,
@@ -47,14 +49,82 @@ public record ImageInfo(
     HealthConfig healthcheck,
     Map<String, String> labels,
     String os,
-    String architecture) {
+    String architecture,
+    List<String> references) {
   public ImageInfo {
+    references = references == null ? List.of(reference) : List.copyOf(references);
     labels = labels == null ? Map.of() : Map.copyOf(labels);
     volumes = volumes == null ? List.of() : List.copyOf(volumes);
     entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
     cmd = cmd == null ? List.of() : List.copyOf(cmd);
     env = env == null ? List.of() : List.copyOf(env);
     exposedPorts = exposedPorts == null ? List.of() : List.copyOf(exposedPorts);
+  }
+
+  /** An image with one name. */
+  public ImageInfo(
+      String reference,
+      String manifestDigest,
+      String configDigest,
+      long sizeBytes,
+      Instant createdAt,
+      List<String> entrypoint,
+      List<String> cmd,
+      List<String> env,
+      String workdir,
+      String user,
+      String stopSignal,
+      Path disk,
+      List<String> exposedPorts,
+      List<String> volumes,
+      HealthConfig healthcheck,
+      Map<String, String> labels,
+      String os,
+      String architecture) {
+    this(
+        reference,
+        manifestDigest,
+        configDigest,
+        sizeBytes,
+        createdAt,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        stopSignal,
+        disk,
+        exposedPorts,
+        volumes,
+        healthcheck,
+        labels,
+        os,
+        architecture,
+        List.of(reference));
+  }
+
+  /** The same image named by {@code refs} (see {@link #references}). */
+  public ImageInfo withReferences(List<String> refs) {
+    return new ImageInfo(
+        refs.isEmpty() ? reference : refs.getFirst(),
+        manifestDigest,
+        configDigest,
+        sizeBytes,
+        createdAt,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        stopSignal,
+        disk,
+        exposedPorts,
+        volumes,
+        healthcheck,
+        labels,
+        os,
+        architecture,
+        refs);
   }
 
   /** An image without labels or a known platform. */

@@ -14,9 +14,10 @@ import java.util.function.Function;
  *
  * <p>created→create, started→start, exited→die (exitCode), restarted→restart, paused→pause,
  * unpaused→unpause, renamed→rename, updated→update, removed→destroy, "health_status: S" as it is;
- * pulled→image pull, loaded→image load, image-removed→image delete; volume-created, -removed,
- * -mounted, -unmounted→volume create, destroy, mount, unmount. "restarting" has no Docker action
- * (dockerd reports a restart policy's restart as die then start): it is not shown.
+ * pulled→image pull, loaded→image load, tagged→image tag, untagged→image untag, image-removed→image
+ * delete; volume-created, -removed, -mounted, -unmounted→volume create, destroy, mount, unmount.
+ * "restarting" has no Docker action (dockerd reports a restart policy's restart as die then start):
+ * it is not shown.
  */
 final class DockerEvents {
   /** The filter keys Docker's events take and this API serves. */
@@ -54,6 +55,10 @@ final class DockerEvents {
       case "image-removed" -> {
         type = "image";
         action = "delete";
+      }
+      case "tagged", "untagged" -> {
+        type = "image";
+        action = e.type().equals("tagged") ? "tag" : "untag";
       }
       case "volume-created", "volume-removed", "volume-mounted", "volume-unmounted" -> {
         type = "volume";

@@ -4,9 +4,11 @@ import dev.inferno.daemon.api.Exchange;
 import dev.inferno.daemon.api.Route;
 import dev.inferno.daemon.backend.BackendException;
 import dev.inferno.daemon.backend.ImageInfo;
+import dev.inferno.daemon.images.ImageOps;
 import dev.inferno.daemon.vm.ApiException;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.AuthRequest;
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.model.ImageSummary;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -20,8 +22,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Docker API routes: images: create (pull), load, get (save), json, {name}/json, DELETE (owner:
- * docker images).
+ * Docker API routes: images: create (pull), load, get (save), json, {name}/json, {name}/tag,
+ * {name}/history, DELETE (owner: docker images).
  */
 final class ImageRoutes {
   private static final Set<String> LIST_FILTERS = Set.of("reference", "dangling", "label");
@@ -41,6 +43,8 @@ final class ImageRoutes {
         new Route("GET", "/images/json", this::list),
         // image names hold slashes (localhost:5000/library/busybox): {name*} takes them all
         new Route("GET", "/images/{name*}/json", this::inspect),
+        new Route("POST", "/images/{name*}/tag", this::tag),
+        new Route("GET", "/images/{name*}/history", this::history),
         new Route("DELETE", "/images/{name*}", this::remove));
   }
 
@@ -277,15 +281,24 @@ final class ImageRoutes {
     DockerFilters f = DockerFilters.parse(ex.query("filters"), ctx.json(), LIST_FILTERS);
     boolean old = DockerApi.atMost(ex, "1.43");
     List<ImageShapes.Summary> out = new ArrayList<>();
+    List<String> patterns = f.get("reference");
     for (ImageInfo i : ctx.images().all()) {
-      String tag = DockerEvents.familiar(i.reference());
-      if (!f.admits("reference", v -> referenceMatches(v, tag))
-          // images here always have a tag: none is dangling
-          || !f.admits("dangling", v -> v.equals("false") || v.equals("0"))
+      boolean dangling = i.references().isEmpty();
+      // as dockerd: a reference filter keeps the images with a matching name, and only those names
+      List<String> matching =
+          i.references().stream()
+              .filter(r ->
+                  patterns.isEmpty()
+                      || patterns.stream()
+                          .anyMatch(p -> referenceMatches(p, DockerEvents.familiar(r))))
+              .toList();
+      if ((!patterns.isEmpty() && matching.isEmpty())
+          || !f.admits("dangling", v -> (v.equals("true") || v.equals("1")) == dangling)
           || !f.labels(i.labels())) {
         continue; // label: every one given must match, as dockerd
       }
-      out.add(summary(i, ctx.images().users(i, false).size(), i.sizeBytes(), -1, old));
+      ImageInfo shown = dangling ? i : i.withReferences(matching);
+      out.add(summary(shown, ctx.images().users(i, false).size(), i.sizeBytes(), -1, old));
     }
     ex.send(200, out);
   }
@@ -301,7 +314,7 @@ final class ImageRoutes {
     return new ImageShapes.Summary(
         i.configDigest(),
         "",
-        List.of(DockerEvents.familiar(i.reference())),
+        repoTags(i),
         repoDigests(i),
         DockerTime.unix(i.createdAt()),
         size,
@@ -332,11 +345,25 @@ final class ImageRoutes {
     return Pattern.compile(b.toString());
   }
 
+  /** The image's names as Docker prints them ({@code busybox:latest}); none when dangling. */
+  private static List<String> repoTags(ImageInfo i) {
+    return i.references().stream().map(DockerEvents::familiar).toList();
+  }
+
+  /** NAME@DIGEST for each repository naming the image (dockerd's RepoDigests). */
   private static List<String> repoDigests(ImageInfo i) {
-    String ref = DockerEvents.familiar(i.reference());
-    int colon = ref.lastIndexOf(':');
-    String name = colon > ref.lastIndexOf('/') ? ref.substring(0, colon) : ref;
-    return i.manifestDigest() == null ? List.of() : List.of(name + "@" + i.manifestDigest());
+    if (i.manifestDigest() == null) {
+      return List.of();
+    }
+    return repoTags(i).stream()
+        .map(ref -> {
+          int colon = ref.lastIndexOf(':');
+          return (colon > ref.lastIndexOf('/') ? ref.substring(0, colon) : ref)
+              + "@"
+              + i.manifestDigest();
+        })
+        .distinct()
+        .toList();
   }
 
   private ImageInfo image(String name) {
@@ -357,7 +384,7 @@ final class ImageRoutes {
         200,
         new ImageShapes.Inspect(
             i.configDigest(),
-            List.of(DockerEvents.familiar(i.reference())),
+            repoTags(i),
             repoDigests(i),
             "",
             "",
@@ -408,6 +435,7 @@ final class ImageRoutes {
     boolean force = ex.flag("force");
     ex.flag("noprune"); // checked; nothing to prune: images here have no parent images
     ImageInfo img = image(name);
+    boolean untagOnly = ImageOps.untagsOnly(img, name);
     try {
       ctx.images().remove(name, force);
     } catch (ApiException e) {
@@ -417,9 +445,58 @@ final class ImageRoutes {
       throw e;
     }
     List<Object> out = new ArrayList<>();
-    out.add(new ImageShapes.Untagged(DockerEvents.familiar(img.reference())));
-    repoDigests(img).forEach(d -> out.add(new ImageShapes.Untagged(d)));
-    out.add(new ImageShapes.Deleted(img.configDigest()));
+    if (untagOnly) {
+      // one of several names: dockerd untags it and the image stays
+      out.add(new ImageShapes.Untagged(DockerEvents.familiar(name)));
+    } else {
+      repoTags(img).forEach(t -> out.add(new ImageShapes.Untagged(t)));
+      repoDigests(img).forEach(d -> out.add(new ImageShapes.Untagged(d)));
+      out.add(new ImageShapes.Deleted(img.configDigest()));
+    }
+    ex.send(200, out);
+  }
+
+  // --- tag, history ---
+
+  /**
+   * {@code docker tag SOURCE REPO[:TAG]}: the image store's tag, 201 with no body as dockerd. No
+   * {@code tag} is {@code latest}; a name another image had moves to this one.
+   */
+  private void tag(Exchange ex) throws Exception {
+    String name = ex.path("name");
+    String repo = ex.query("repo");
+    if (repo == null || repo.isEmpty()) {
+      throw ApiException.badRequest("repo is required: the name to tag the image with");
+    }
+    String tag = ex.query("tag");
+    image(name);
+    String target = tag == null || tag.isEmpty() ? repo : repo + ":" + tag;
+    if (tag != null && tag.startsWith("sha256:")) {
+      target = repo + "@" + tag; // refused below with dockerd's words
+    }
+    ctx.images().tag(name, target);
+    ex.sendEmpty(201);
+  }
+
+  /**
+   * {@code docker history}: the config's history, newest first; the newest step carries the image
+   * id and names, the ones below {@code <missing>} as for a pulled image. A layer's Size is its
+   * compressed blob's (see docs/docker-api.md).
+   */
+  private void history(Exchange ex) throws IOException {
+    String name = ex.path("name");
+    image(name);
+    List<ImageShapes.HistoryItem> out = new ArrayList<>();
+    for (ImageHistoryEntry e : ctx.images().history(name)) {
+      out.add(
+          new ImageShapes.HistoryItem(
+              e.id() != null ? e.id() : "<missing>",
+              e.createdAt() == null ? 0 : e.createdAt().getEpochSecond(),
+              e.createdBy(),
+              e.id() != null ? e.tags().stream().map(DockerEvents::familiar).toList() : null,
+              e.sizeBytes(),
+              e.comment()));
+    }
     ex.send(200, out);
   }
 

@@ -51,6 +51,10 @@ final class ImageShapes {
 
   record Untagged(String Untagged) {}
 
+  /** One entry of {@code GET /images/{name}/history}: Tags null below the top, as dockerd. */
+  record HistoryItem(
+      String Id, long Created, String CreatedBy, List<String> Tags, long Size, String Comment) {}
+
   record Deleted(String Deleted) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -118,9 +118,9 @@ final class PruneRoutes {
   }
 
   /**
-   * Images no container uses. dockerd's default removes only dangling images (no tag); inferno
-   * keeps none (every stored image has its reference), so only {@code dangling=false} removes
-   * anything: the unused images the label filters admit.
+   * Images no container uses. dockerd's default removes only dangling images (no name: one whose
+   * last name {@code docker tag} moved to another image); {@code dangling=false} every unused image
+   * the filters admit. Each goes by its manifest digest, all its names with it.
    */
   private void images(Exchange ex) throws Exception {
     DockerFilters f = filters(ex, IMAGE_FILTERS);
@@ -128,15 +128,15 @@ final class PruneRoutes {
     java.time.Instant until = until(f);
     List<Map<String, String>> deleted = new ArrayList<>();
     // what the image files took, as system df counts it: a blob another image keeps stays
-    long before = danglingOnly ? 0 : ctx.images().usage().totalBytes();
-    if (!danglingOnly) {
-      for (ImageInfo i : ctx.images().all()) {
-        if (f.labels(i.labels())
-            && (until == null || i.createdAt() == null || i.createdAt().isBefore(until))
-            && ctx.images().users(i, false).isEmpty()) {
-          ctx.images().remove(i.reference(), false);
-          deleted.add(Map.of("Untagged", i.reference()));
-        }
+    long before = ctx.images().usage().totalBytes();
+    for (ImageInfo i : ctx.images().all()) {
+      if ((!danglingOnly || i.references().isEmpty())
+          && f.labels(i.labels())
+          && (until == null || i.createdAt() == null || i.createdAt().isBefore(until))
+          && ctx.images().users(i, false).isEmpty()) {
+        ctx.images().remove(i.manifestDigest(), false);
+        i.references().forEach(r -> deleted.add(Map.of("Untagged", DockerEvents.familiar(r))));
+        deleted.add(Map.of("Deleted", i.configDigest()));
       }
     }
     long after = deleted.isEmpty() ? before : ctx.images().usage().totalBytes();

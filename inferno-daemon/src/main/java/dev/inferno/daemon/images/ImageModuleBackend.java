@@ -18,6 +18,7 @@ import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.image.registry.RegistryException;
 import dev.inferno.image.unpack.LayerRejectedException;
 import dev.inferno.model.HealthConfig;
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.sys.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
@@ -127,7 +128,8 @@ public final class ImageModuleBackend implements ImageBackend {
         healthcheck(c),
         labels(c),
         i.platform() == null ? null : i.platform().os(),
-        i.platform() == null ? null : i.platform().architecture());
+        i.platform() == null ? null : i.platform().architecture(),
+        i.references());
   }
 
   /** The config's Labels (string values; others are not labels). */
@@ -213,6 +215,21 @@ public final class ImageModuleBackend implements ImageBackend {
   @Override
   public Optional<ImageInfo> find(String reference) throws BackendException {
     return call(() -> images.find(reference).map(ImageModuleBackend::info));
+  }
+
+  @Override
+  public ImageInfo tag(String source, String target) throws BackendException {
+    return call(() -> info(images.tag(source, target)));
+  }
+
+  @Override
+  public List<ImageHistoryEntry> history(String reference) throws BackendException {
+    return call(() ->
+        images.history(reference).stream()
+            .map(e ->
+                new ImageHistoryEntry(
+                    null, e.created(), e.createdBy(), List.of(), e.size(), e.comment()))
+            .toList());
   }
 
   @Override

@@ -9,10 +9,13 @@ import dev.inferno.daemon.vm.VmService;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.AuthRequest;
 import dev.inferno.model.AuthResult;
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.model.ImageSummary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -35,8 +38,14 @@ public final class ImageOps {
         i.reference(), i.configDigest(), i.manifestDigest(), i.sizeBytes(), i.createdAt());
   }
 
+  /** One entry per name, as docker images lists them; an image without a name once. */
   public List<ImageSummary> list() {
-    return images.list().stream().map(ImageOps::summary).toList();
+    return images.list().stream()
+        .flatMap(i ->
+            i.references().isEmpty()
+                ? java.util.stream.Stream.of(summary(i))
+                : i.references().stream().map(r -> summary(i.withReferences(List.of(r)))))
+        .toList();
   }
 
   public ImageSummary inspect(String ref) {
@@ -93,9 +102,21 @@ public final class ImageOps {
     images.save(refs, out);
   }
 
-  /** Removes an image unless VMs use it: never while one runs; exited ones need force. */
+  /**
+   * Removes {@code ref}; the answer's reference is the name that came off. A name of an image that
+   * has other names only comes off it, as docker untags (VMs made from the image keep it);
+   * otherwise the image goes, unless VMs use it: never while one runs; exited ones need force.
+   */
   public ImageSummary remove(String ref, boolean force) {
     ImageInfo img = find(ref);
+    if (untagsOnly(img, ref)) {
+      images.remove(ref);
+      String name = normalized(ref);
+      events.publish("untagged", name, null, null);
+      // the answer names what came off: that name, not the image's first
+      return new ImageSummary(
+          name, img.configDigest(), img.manifestDigest(), img.sizeBytes(), img.createdAt());
+    }
     List<String> running = vms.usersOf(img.manifestDigest(), true);
     if (!running.isEmpty()) {
       throw ApiException.conflict(
@@ -114,9 +135,63 @@ public final class ImageOps {
               + String.join(", ", users)
               + ": remove them first, or use -f");
     }
-    images.remove(img.reference());
+    images.remove(ref);
     events.publish("image-removed", img.reference(), null, null);
     return summary(img);
+  }
+
+  /** Whether removing {@code ref} takes one of the image's several names off it, and only that. */
+  public static boolean untagsOnly(ImageInfo img, String ref) {
+    String name = normalized(ref);
+    return name != null && img.references().size() > 1 && img.references().contains(name);
+  }
+
+  /** The reference {@code ref} names as the store records it, or null (an id, a digest). */
+  private static String normalized(String ref) {
+    try {
+      ImageRef r = ImageRef.parse(ref.trim());
+      return r.digest() == null ? r.toString() : null;
+    } catch (IllegalArgumentException anId) {
+      return null;
+    }
+  }
+
+  /**
+   * Names the image {@code source} finds by {@code target} too: 404 "no such image: SOURCE", 400
+   * for a target that is no reference or holds a digest. A name another image had moves.
+   */
+  public ImageSummary tag(String source, String target) {
+    if (target == null || target.isBlank()) {
+      throw ApiException.badRequest("no target reference given (target=…)");
+    }
+    find(source);
+    validate(target);
+    ImageInfo img = images.tag(source, target);
+    events.publish("tagged", normalized(target), null, null);
+    return summary(img);
+  }
+
+  /**
+   * The build steps of the image {@code ref} finds, newest first: the newest carries the image's id
+   * and names, as {@code docker history} shows them.
+   */
+  public List<ImageHistoryEntry> history(String ref) {
+    ImageInfo img = find(ref);
+    List<ImageHistoryEntry> steps = new ArrayList<>(images.history(ref));
+    Collections.reverse(steps);
+    if (!steps.isEmpty()) {
+      ImageHistoryEntry top = steps.getFirst();
+      steps.set(
+          0,
+          new ImageHistoryEntry(
+              img.configDigest(),
+              top.createdAt(),
+              top.createdBy(),
+              img.references(),
+              top.sizeBytes(),
+              top.comment()));
+    }
+    return steps;
   }
 
   /** Checks credentials against a registry and keeps them; the answer names the registry. */

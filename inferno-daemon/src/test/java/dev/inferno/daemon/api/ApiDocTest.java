@@ -13,6 +13,7 @@ import dev.inferno.model.ExecCreateRequest;
 import dev.inferno.model.ExecDetail;
 import dev.inferno.model.ExecStartRequest;
 import dev.inferno.model.ExitRecord;
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.model.ImageSummary;
 import dev.inferno.model.Mount;
 import dev.inferno.model.NetworkSettings;
@@ -81,6 +82,7 @@ class ApiDocTest {
             ExecDetail.class,
             ExecStartRequest.class,
             ExitRecord.class,
+            ImageHistoryEntry.class,
             ImageSummary.class,
             NetworkSettings.class,
             PublishedPort.class,

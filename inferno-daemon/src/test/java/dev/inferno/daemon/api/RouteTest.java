@@ -31,4 +31,15 @@ class RouteTest {
     assertThat(match("/images/{name*}/json", "/images/a/tag")).as("the tail must match").isNull();
     assertThat(match("/images/{name*}/json", "/images/a//json")).as("no empty segment").isNull();
   }
+
+  @Test
+  void onlyATrailingStarOverSeveralSegmentsIsACatchAll() {
+    Route delete = new Route("DELETE", "/images/{name*}", ex -> {});
+    Route json = new Route("GET", "/images/{name*}/json", ex -> {});
+    assertThat(delete.catchAllSpans(List.of("images", "busybox"))).isFalse();
+    assertThat(delete.catchAllSpans(List.of("images", "busybox", "nope"))).isTrue();
+    assertThat(delete.catchAllSpans(List.of("images", "localhost:5000", "tools", "busybox:1")))
+        .isTrue();
+    assertThat(json.catchAllSpans(List.of("images", "tools", "busybox", "json"))).isFalse();
+  }
 }

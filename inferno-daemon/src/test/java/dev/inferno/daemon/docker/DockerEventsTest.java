@@ -72,6 +72,12 @@ class DockerEventsTest {
     assertThat(docker(ev("loaded", "localhost:5000/x:1", null, null)).Action()).isEqualTo("load");
     assertThat(docker(ev("image-removed", "localhost:5000/x:1", null, null)).Action())
         .isEqualTo("delete");
+    var tag = docker(ev("tagged", "docker.io/library/mine:1", null, null));
+    assertThat(tag.Type()).isEqualTo("image");
+    assertThat(tag.Action()).isEqualTo("tag");
+    assertThat(tag.Actor().ID()).isEqualTo("mine:1");
+    assertThat(docker(ev("untagged", "docker.io/library/mine:1", null, null)).Action())
+        .isEqualTo("untag");
   }
 
   @Test

@@ -497,6 +497,17 @@ class DockerSystemApiTest {
     }
 
     @Override
+    public ImageInfo tag(String source, String target) throws BackendException {
+      return inner.tag(source, target);
+    }
+
+    @Override
+    public List<dev.inferno.model.ImageHistoryEntry> history(String reference)
+        throws BackendException {
+      return inner.history(reference);
+    }
+
+    @Override
     public List<ImageInfo> load(InputStream tar, ProgressListener progress)
         throws BackendException {
       return inner.load(tar, progress);

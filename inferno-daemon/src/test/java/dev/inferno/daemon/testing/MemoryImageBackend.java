@@ -5,6 +5,7 @@ import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.backend.ImageInfo;
 import dev.inferno.image.ref.ImageRef;
 import dev.inferno.model.HealthConfig;
+import dev.inferno.model.ImageHistoryEntry;
 import dev.inferno.model.json.Json;
 import dev.inferno.model.json.JsonException;
 import java.io.IOException;
@@ -159,9 +160,24 @@ public final class MemoryImageBackend implements ImageBackend {
 
   @Override
   public List<ImageInfo> list() {
-    List<ImageInfo> all = new ArrayList<>(local.values());
+    Map<String, ImageInfo> byManifest = new java.util.TreeMap<>();
+    for (ImageInfo i : local.values()) {
+      byManifest.putIfAbsent(i.manifestDigest(), named(i));
+    }
+    List<ImageInfo> all = new ArrayList<>(byManifest.values());
     all.sort((a, b) -> a.reference().compareTo(b.reference()));
     return all;
+  }
+
+  /** The image with every name the store has for it, sorted as the image module sorts them. */
+  private ImageInfo named(ImageInfo i) {
+    List<String> refs =
+        local.entrySet().stream()
+            .filter(e -> e.getValue().manifestDigest().equals(i.manifestDigest()))
+            .map(Map.Entry::getKey)
+            .sorted()
+            .toList();
+    return i.withReferences(refs);
   }
 
   @Override
@@ -169,12 +185,13 @@ public final class MemoryImageBackend implements ImageBackend {
     String hex = reference.startsWith("sha256:") ? reference.substring(7) : reference;
     if (hex.length() >= 12 && hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
       for (ImageInfo i : local.values()) {
-        if (i.configDigest().substring(7).startsWith(hex)) {
-          return Optional.of(i);
+        if (i.configDigest().substring(7).startsWith(hex)
+            || i.manifestDigest().substring(7).startsWith(hex)) {
+          return Optional.of(named(i));
         }
       }
     }
-    return Optional.ofNullable(local.get(normalize(reference)));
+    return Optional.ofNullable(local.get(normalize(reference))).map(this::named);
   }
 
   @Override
@@ -184,7 +201,59 @@ public final class MemoryImageBackend implements ImageBackend {
             .orElseThrow(() ->
                 new BackendException(
                     BackendException.Kind.NOT_FOUND, "no such image: " + reference));
-    local.remove(img.reference());
+    String name = local.containsKey(normalizeOrNull(reference)) ? normalize(reference) : null;
+    if (name != null && img.references().size() > 1) {
+      local.remove(name); // one of several names: the image stays
+      return;
+    }
+    img.references().forEach(local::remove);
+  }
+
+  @Override
+  public ImageInfo tag(String source, String target) throws BackendException {
+    ImageInfo img =
+        find(source)
+            .orElseThrow(() ->
+                new BackendException(BackendException.Kind.NOT_FOUND, "no such image: " + source));
+    if (ImageRef.parse(target).digest() != null) {
+      throw new BackendException(
+          BackendException.Kind.INVALID, "refusing to create a tag with a digest reference");
+    }
+    local.put(normalize(target), img);
+    return named(img);
+  }
+
+  /** Two steps: the layer (its size the image's) under a CMD that made none. */
+  @Override
+  public List<ImageHistoryEntry> history(String reference) throws BackendException {
+    ImageInfo img =
+        find(reference)
+            .orElseThrow(() ->
+                new BackendException(
+                    BackendException.Kind.NOT_FOUND, "no such image: " + reference));
+    return List.of(
+        new ImageHistoryEntry(
+            null,
+            img.createdAt(),
+            "/bin/sh -c #(nop) ADD file:memory in / ",
+            List.of(),
+            img.sizeBytes(),
+            ""),
+        new ImageHistoryEntry(
+            null,
+            img.createdAt(),
+            "/bin/sh -c #(nop)  CMD " + img.cmd(),
+            List.of(),
+            0,
+            "the stand-in's"));
+  }
+
+  private static String normalizeOrNull(String reference) {
+    try {
+      return ImageRef.parse(reference).toString();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   @Override

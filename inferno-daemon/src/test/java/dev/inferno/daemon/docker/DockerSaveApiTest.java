@@ -4,25 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.inferno.daemon.api.PeerPolicy;
-import dev.inferno.daemon.images.ImageModuleBackend;
-import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.daemon.testing.BusyboxArchives;
 import dev.inferno.daemon.testing.TestDaemon;
-import dev.inferno.image.ConnectionFactory;
-import dev.inferno.image.ImageService;
-import dev.inferno.image.registry.CredentialSource;
-import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.model.http.UnixHttpClient;
 import dev.inferno.model.json.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -47,44 +38,12 @@ class DockerSaveApiTest {
 
   @BeforeAll
   static void busyboxArchive() throws Exception {
-    Path layout = shared.resolve("layout");
-    run(
-        Path.of(System.getProperty("inferno.root"))
-            .resolve("scripts/make-busybox-image.sh")
-            .toString(),
-        layout.toString());
-    ObjectNode index = (ObjectNode) JSON.readTree(layout.resolve("index.json").toFile());
-    for (JsonNode m : index.get("manifests")) {
-      ((ObjectNode) m.get("annotations"))
-          .put("org.opencontainers.image.ref.name", "tools/busybox:1");
-    }
-    Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index));
-    Path tar = shared.resolve("busybox.tar");
-    run("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    busybox = Files.readAllBytes(tar);
-  }
-
-  private static void run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    busybox = BusyboxArchives.make(shared, "tools/busybox:1", List.of()).tar();
   }
 
   @BeforeEach
   void daemonWithBusybox() throws Exception {
-    Path state = Files.createDirectories(dir.resolve("state"));
-    ImageService service =
-        new ImageService(
-            state,
-            ConnectionFactory.sqlite(state.resolve("inferno.db")),
-            new RegistryClient(CredentialSource.NONE, Set.of()));
-    d =
-        new TestDaemon(
-            dir,
-            PeerPolicy.ALLOW_ALL,
-            new ProcessVmBackend(),
-            "64m",
-            new ImageModuleBackend(service, state.resolve("images/spool")));
+    d = TestDaemon.withImageModule(dir, "64m");
     assertThat(load(busybox).text())
         .isEqualTo("{\"stream\":\"Loaded image: tools/busybox:1\\n\"}\r\n");
   }

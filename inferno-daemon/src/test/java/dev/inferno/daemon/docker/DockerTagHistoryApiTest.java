@@ -4,25 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.inferno.daemon.api.PeerPolicy;
-import dev.inferno.daemon.images.ImageModuleBackend;
-import dev.inferno.daemon.testing.ProcessVmBackend;
+import dev.inferno.daemon.testing.BusyboxArchives;
 import dev.inferno.daemon.testing.TestDaemon;
-import dev.inferno.image.ConnectionFactory;
-import dev.inferno.image.ImageService;
-import dev.inferno.image.registry.CredentialSource;
-import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.model.http.UnixHttpClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,62 +39,29 @@ class DockerTagHistoryApiTest {
 
   @BeforeAll
   static void archives() throws Exception {
-    busybox = archive("busybox", "tools/busybox:1", List.of());
-    other = archive("other", "tools/other:1", List.of("--config.cmd", "true"));
-  }
-
-  /** A busybox layout named {@code name}, umoci config {@code extra} applied, as a tar. */
-  private static byte[] archive(String dirName, String name, List<String> extra) throws Exception {
-    Path layout = shared.resolve(dirName);
-    run(
-        Path.of(System.getProperty("inferno.root"))
-            .resolve("scripts/make-busybox-image.sh")
-            .toString(),
-        layout.toString());
-    if (!extra.isEmpty()) {
-      List<String> cmd = new ArrayList<>(List.of("umoci", "config", "--image", layout + ":latest"));
-      cmd.addAll(extra);
-      run(cmd.toArray(String[]::new));
-    }
-    ObjectNode index = (ObjectNode) JSON.readTree(layout.resolve("index.json").toFile());
-    for (JsonNode m : index.get("manifests")) {
-      ((ObjectNode) m.get("annotations")).put("org.opencontainers.image.ref.name", name);
-      if (busyboxConfig == null) {
-        JsonNode manifest = blob(layout, m.get("digest").asText());
-        busyboxConfig = blob(layout, manifest.path("config").path("digest").asText());
-      }
-    }
-    Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index));
-    Path tar = shared.resolve(dirName + ".tar");
-    run("tar", "-C", layout.toString(), "-cf", tar.toString(), ".");
-    return Files.readAllBytes(tar);
+    BusyboxArchives.Archive b =
+        BusyboxArchives.make(
+            Files.createDirectories(shared.resolve("busybox")), "tools/busybox:1", List.of());
+    busybox = b.tar();
+    Path layout = b.layout();
+    JsonNode index = JSON.readTree(layout.resolve("index.json").toFile());
+    JsonNode manifest = blob(layout, index.get("manifests").get(0).get("digest").asText());
+    busyboxConfig = blob(layout, manifest.path("config").path("digest").asText());
+    other =
+        BusyboxArchives.make(
+                Files.createDirectories(shared.resolve("other")),
+                "tools/other:1",
+                List.of("--config.cmd", "true"))
+            .tar();
   }
 
   private static JsonNode blob(Path layout, String digest) throws IOException {
     return JSON.readTree(layout.resolve("blobs/sha256/" + digest.substring(7)).toFile());
   }
 
-  private static void run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
-  }
-
   @BeforeEach
   void daemonWithTwoImages() throws Exception {
-    Path state = Files.createDirectories(dir.resolve("state"));
-    ImageService service =
-        new ImageService(
-            state,
-            ConnectionFactory.sqlite(state.resolve("inferno.db")),
-            new RegistryClient(CredentialSource.NONE, Set.of()));
-    d =
-        new TestDaemon(
-            dir,
-            PeerPolicy.ALLOW_ALL,
-            new ProcessVmBackend(),
-            "64m",
-            new ImageModuleBackend(service, state.resolve("images/spool")));
+    d = TestDaemon.withImageModule(dir, "64m");
     load(busybox);
     load(other);
   }

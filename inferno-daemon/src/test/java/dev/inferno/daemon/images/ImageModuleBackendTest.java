@@ -2,8 +2,6 @@ package dev.inferno.daemon.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.inferno.daemon.api.PeerPolicy;
-import dev.inferno.daemon.testing.ProcessVmBackend;
 import dev.inferno.daemon.testing.TestDaemon;
 import dev.inferno.image.ConnectionFactory;
 import dev.inferno.image.ImageService;
@@ -64,19 +62,7 @@ class ImageModuleBackendTest {
         .isZero();
 
     Path state = dir.resolve("d/state");
-    Files.createDirectories(state);
-    ImageService service =
-        new ImageService(
-            state,
-            ConnectionFactory.sqlite(state.resolve("inferno.db")),
-            new RegistryClient(CredentialSource.NONE, Set.of()));
-    try (TestDaemon d =
-        new TestDaemon(
-            dir.resolve("d"),
-            PeerPolicy.ALLOW_ALL,
-            new ProcessVmBackend(),
-            "1m",
-            new ImageModuleBackend(service, state.resolve("images/spool")))) {
+    try (TestDaemon d = TestDaemon.withImageModule(dir.resolve("d"), "1m")) {
       UnixHttpClient.Response r;
       String head =
           "POST /v1/images/load HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type:"

@@ -5,11 +5,18 @@ import dev.inferno.daemon.api.PeerPolicy;
 import dev.inferno.daemon.backend.ImageBackend;
 import dev.inferno.daemon.config.ConfigFile;
 import dev.inferno.daemon.config.DaemonConfig;
+import dev.inferno.daemon.images.ImageModuleBackend;
+import dev.inferno.image.ConnectionFactory;
+import dev.inferno.image.ImageService;
+import dev.inferno.image.registry.CredentialSource;
+import dev.inferno.image.registry.RegistryClient;
 import dev.inferno.model.http.UnixHttpClient;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** A real daemon on a temp socket, with the process VM backend and an in-memory image registry. */
 public final class TestDaemon implements AutoCloseable {
@@ -48,6 +55,25 @@ public final class TestDaemon implements AutoCloseable {
     this.images = images;
     this.vms = vms;
     this.daemon = Daemon.start(config(dir, maxBody), images, vms, peers, TestNetworks.settings());
+  }
+
+  /**
+   * A test daemon whose images are the real image module's (blob store, disks, SQLite) under {@code
+   * dir/state}, as the daemon's own start builds it; VMs are still host processes.
+   */
+  public static TestDaemon withImageModule(Path dir, String maxBody) throws Exception {
+    Path state = Files.createDirectories(dir.resolve("state"));
+    ImageService service =
+        new ImageService(
+            state,
+            ConnectionFactory.sqlite(state.resolve("inferno.db")),
+            new RegistryClient(CredentialSource.NONE, Set.of()));
+    return new TestDaemon(
+        dir,
+        PeerPolicy.ALLOW_ALL,
+        new ProcessVmBackend(),
+        maxBody,
+        new ImageModuleBackend(service, state.resolve("images/spool")));
   }
 
   public static DaemonConfig config(Path dir, String maxBody) throws IOException {
